@@ -1,0 +1,41 @@
+//! The reference order-processing architectures, written in the public DSL only.
+//!
+//! Compiled into the `ordersctl` binary (and the integration tests) by path, so a blueprint
+//! can use nothing but what a user of the crate gets.
+
+use ordersctl::constructs::{App, SynthError};
+
+mod order_pipeline;
+
+/// A named blueprint: the function that adds its stacks to an app.
+pub struct Blueprint {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub build: fn(&App) -> Result<(), SynthError>,
+}
+
+/// Every blueprint, in the order `ordersctl list` shows them.
+pub const ALL: &[Blueprint] = &[Blueprint {
+    name: "order-pipeline",
+    summary: "SQS -> Lambda -> DynamoDB order pipeline with a dead-letter queue",
+    build: order_pipeline::order_pipeline,
+}];
+
+/// An app holding every blueprint's stacks.
+pub fn app() -> Result<App, SynthError> {
+    let app = App::new();
+    for b in ALL {
+        (b.build)(&app)?;
+    }
+    Ok(app)
+}
+
+/// The blueprint that declares a stack, by building each one alone.
+#[allow(dead_code)]
+pub fn blueprint_of(stack: &str) -> Option<&'static str> {
+    ALL.iter().find_map(|b| {
+        let app = App::new();
+        (b.build)(&app).ok()?;
+        app.stack_names().iter().any(|n| n == stack).then_some(b.name)
+    })
+}

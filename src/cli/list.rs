@@ -1,0 +1,47 @@
+//! `ordersctl list`: the stacks the blueprints declare.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use ordersctl::synth::synthesize;
+
+use crate::blueprints;
+
+/// List stacks with their blueprint and resource counts.
+///
+/// Example:
+///   ordersctl list
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ListArgs {
+    /// Print JSON instead of aligned text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ListArgs) -> Result<()> {
+    let app = blueprints::app().context("synth failed")?;
+    let assembly = synthesize(&app).context("synth failed")?;
+    let rows: Vec<(String, String, usize)> = assembly
+        .stacks
+        .iter()
+        .map(|s| {
+            let bp = blueprints::blueprint_of(&s.name).unwrap_or("-").to_string();
+            (s.name.clone(), bp, s.template.resources.len())
+        })
+        .collect();
+    if args.json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(s, b, n)| serde_json::json!({"stack": s, "blueprint": b, "resources": n}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(5).max(5);
+    let wb = rows.iter().map(|r| r.1.len()).max().unwrap_or(9).max(9);
+    println!("{:<w$}  {:<wb$}  RESOURCES", "STACK", "BLUEPRINT");
+    for (s, b, n) in rows {
+        println!("{s:<w$}  {b:<wb$}  {n}");
+    }
+    Ok(())
+}

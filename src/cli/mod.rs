@@ -1,0 +1,52 @@
+//! Command-line verbs. Each file orchestrates one verb; the work lives in the library.
+
+mod list;
+mod synth;
+
+use std::ffi::OsString;
+
+use clap::{Parser, Subcommand};
+
+/// Infrastructure as code for event-driven order processing on AWS.
+#[derive(Debug, Parser)]
+#[command(name = "ordersctl", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Synth(synth::SynthArgs),
+    List(list::ListArgs),
+}
+
+/// Run the CLI; returns the process exit code (0 success, 1 failure).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                // Bad arguments are an ordinary failure (1), not clap's usage code (2).
+                _ => 1,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Synth(args) => synth::run(args),
+        Command::List(args) => list::run(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            1
+        }
+    }
+}

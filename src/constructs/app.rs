@@ -1,0 +1,105 @@
+//! The root of a construct tree: the stacks of one application.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use typed_arena::Arena;
+
+use super::stack::{Stack, StackState};
+use super::SynthError;
+use crate::template::StackId;
+
+/// An application: a set of stacks. Blueprints take `&App` and add stacks to it.
+///
+/// ```
+/// use ordersctl::constructs::{App, Duration};
+/// let app = App::new();
+/// let stack = app.stack("Demo");
+/// let dlq = stack.queue("Dlq").retention(Duration::days(14)).build().unwrap();
+/// assert_eq!(dlq.path(), "Demo/Dlq");
+/// ```
+pub struct App {
+    // Stacks live in an arena so that `&Stack` (and the handles that hold it) stay valid
+    // while more stacks are added: cross-stack references need both alive at once.
+    arena: Arena<Stack>,
+    states: RefCell<Vec<Rc<RefCell<StackState>>>>,
+    errors: RefCell<Vec<SynthError>>,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App::new()
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.states.borrow().iter().map(|s| s.borrow().name.clone()).collect();
+        f.debug_struct("App").field("stacks", &names).finish()
+    }
+}
+
+/// Longest stack name CloudFormation accepts.
+const MAX_STACK_NAME: usize = 128;
+
+impl App {
+    /// An empty application.
+    pub fn new() -> Self {
+        App { arena: Arena::new(), states: RefCell::new(Vec::new()), errors: RefCell::new(Vec::new()) }
+    }
+
+    /// Add a stack. A name CloudFormation would refuse, or a name used twice, is reported by
+    /// synth (the stack is still returned so that the blueprint reads straight through).
+    pub fn stack(&self, name: &str) -> &Stack {
+        if let Some(message) = stack_name_problem(name) {
+            self.errors.borrow_mut().push(SynthError::invalid(name, message));
+        }
+        if self.states.borrow().iter().any(|s| s.borrow().name == name) {
+            self.errors.borrow_mut().push(SynthError::invalid(name, "a stack with this name already exists in the app"));
+        }
+        let id = StackId(u32::try_from(self.states.borrow().len()).unwrap_or(u32::MAX));
+        let state = Rc::new(RefCell::new(StackState::new(id, name)));
+        self.states.borrow_mut().push(Rc::clone(&state));
+        self.arena.alloc(Stack::new(id, name, state))
+    }
+
+    /// Names of the stacks, in the order they were added.
+    pub fn stack_names(&self) -> Vec<String> {
+        self.states.borrow().iter().map(|s| s.borrow().name.clone()).collect()
+    }
+
+    pub(crate) fn states(&self) -> Vec<Rc<RefCell<StackState>>> {
+        self.states.borrow().clone()
+    }
+
+    pub(crate) fn first_error(&self) -> Option<SynthError> {
+        self.errors.borrow().first().cloned()
+    }
+}
+
+fn stack_name_problem(name: &str) -> Option<String> {
+    let allowed = "allowed: 1 to 128 characters, letters, digits and hyphens, starting with a letter";
+    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let starts = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    if name.is_empty() || name.len() > MAX_STACK_NAME || !ok_chars || !starts {
+        return Some(format!("`{name}` is not a valid stack name; {allowed}"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_and_duplicate_stack_names_are_synth_errors() {
+        let app = App::new();
+        app.stack("Good-1");
+        assert!(app.first_error().is_none());
+        app.stack("Good-1");
+        assert!(app.first_error().unwrap().to_string().contains("already exists"));
+        let app = App::new();
+        app.stack("1bad");
+        assert!(app.first_error().unwrap().to_string().contains("allowed: 1 to 128 characters"));
+    }
+}

@@ -1,0 +1,93 @@
+//! KMS customer-managed keys, for queues, topics and tables that must not use AWS-owned keys.
+
+use super::iam::Statement;
+use super::stack::PolicyHolder;
+use super::stack::{handle, Facts, Node};
+use super::{Stack, SynthError};
+use crate::template::{Expr, Policy, Resource};
+
+/// Builder for an `AWS::KMS::Key` with rotation on and a key policy that delegates to IAM.
+///
+/// ```
+/// use ordersctl::constructs::App;
+/// let app = App::new();
+/// let stack = app.stack("Demo");
+/// let key = stack.key("DlqKey").description("Encrypts the DLQ").build().unwrap();
+/// assert_eq!(key.logical_id(), "DlqKey");
+/// ```
+pub struct KeyBuilder<'a> {
+    stack: &'a Stack,
+    id: String,
+    description: Option<String>,
+    alias: Option<String>,
+}
+
+handle!(
+    /// A KMS key.
+    KeyRef
+);
+
+impl Stack {
+    /// Start a KMS key.
+    pub fn key(&self, id: &str) -> KeyBuilder<'_> {
+        KeyBuilder { stack: self, id: id.to_string(), description: None, alias: None }
+    }
+}
+
+impl<'a> KeyBuilder<'a> {
+    /// Key description.
+    pub fn description(mut self, text: &str) -> Self {
+        self.description = Some(text.to_string());
+        self
+    }
+
+    /// An alias (`alias/` is prefixed if missing).
+    pub fn alias(mut self, alias: &str) -> Self {
+        self.alias = Some(alias.to_string());
+        self
+    }
+
+    /// Validate and add the key.
+    pub fn build(self) -> Result<KeyRef<'a>, SynthError> {
+        super::stack::check_construct_id(self.stack.name(), &self.id)?;
+        let path = self.stack.child_path(&self.id);
+        let mut r = Resource::new("AWS::KMS::Key");
+        r.set("EnableKeyRotation", true).set_opt("Description", self.description.clone());
+        // Keys outlive stacks by default, as in CDK: data encrypted with a deleted key is lost.
+        r.removal(Policy::Retain);
+        self.stack.add_resource(&self.id, &path, r)?;
+        // The account root may administer the key; IAM policies then grant use of it.
+        let root = Statement {
+            principal: Some(Expr::map([("AWS", Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"))])),
+            ..Statement::allow(["kms:*"], [Expr::from("*")])
+        };
+        self.stack.attach_policy(&self.id, PolicyHolder::Key, &path, root);
+        if let Some(alias) = &self.alias {
+            let name = if alias.starts_with("alias/") { alias.clone() } else { format!("alias/{alias}") };
+            let mut a = Resource::new("AWS::KMS::Alias");
+            a.set("AliasName", name).set("TargetKeyId", Expr::ref_(self.id.as_str()));
+            self.stack.add_resource(&format!("{}Alias", self.id), &path, a)?;
+        }
+        let node = self.stack.add_node(Node { path, logical_id: self.id, facts: Facts::default() });
+        Ok(KeyRef { stack: self.stack, node })
+    }
+}
+
+impl<'a> KeyRef<'a> {
+    /// The key ARN.
+    pub fn arn(&self) -> Expr {
+        self.att("Arn")
+    }
+
+    /// Let a service principal use the key to encrypt and decrypt (for example
+    /// `events.amazonaws.com` sending to an encrypted queue).
+    pub fn grant_service_encrypt_decrypt(&self, service: &str) {
+        let s = Statement::allow_service(service, ["kms:Decrypt", "kms:GenerateDataKey"], [Expr::from("*")]);
+        self.stack.attach_policy(&self.logical_id(), PolicyHolder::Key, &self.path(), s);
+    }
+
+    /// Statements a principal needs to encrypt and decrypt with this key.
+    pub(crate) fn use_statement(&self) -> Statement {
+        Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [self.arn()])
+    }
+}

@@ -1,0 +1,25 @@
+//! The typed DSL: builders that validate AWS limits on `build()` and return small `Copy`
+//! handles. Handles, not strings, are how constructs point at each other.
+
+mod app;
+mod error;
+mod event_source;
+mod function;
+pub mod iam;
+mod key;
+mod pattern;
+mod queue;
+pub(crate) mod stack;
+mod table;
+mod units;
+
+pub use app::App;
+pub use error::SynthError;
+pub use event_source::{EventSourceRef, SqsEventSourceBuilder, StartingPosition, StreamEventSourceBuilder};
+pub use function::{Architecture, Destination, FunctionBuilder, FunctionRef, Tracing, LOG_RETENTION_DAYS};
+pub use key::{KeyBuilder, KeyRef};
+pub use pattern::{EventPattern, Match, NumericOp};
+pub use queue::{QueueBuilder, QueueEncryption, QueueRef, RedriveAllow};
+pub use stack::{Asset, OutputBuilder, Stack, ASSET_BUCKET_PARAMETER};
+pub use table::{Attr, Billing, Key, Projection, Removal, StreamView, TableBuilder, TableEncryption, TableRef};
+pub use units::{Duration, Size};

@@ -1,0 +1,215 @@
+//! The cloud assembly: the contract between synth and deploy/diff.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use crate::constructs::{App, Asset, SynthError};
+use crate::template::{Expr, Format, Output, StackId, Template};
+
+/// Version of the manifest schema.
+pub const MANIFEST_VERSION: &str = "1";
+
+/// One synthesized stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackArtifact {
+    pub name: String,
+    pub template: Template,
+    /// Stacks this one imports from (deploy them first).
+    pub dependencies: Vec<String>,
+    pub assets: Vec<Asset>,
+}
+
+impl StackArtifact {
+    /// File name of the template in the assembly directory.
+    pub fn template_file(&self, format: Format) -> String {
+        format!("{}.template.{}", self.name, format.extension())
+    }
+}
+
+/// Every stack of an app, in dependency order (a stack after the stacks it imports from).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assembly {
+    pub stacks: Vec<StackArtifact>,
+}
+
+impl Assembly {
+    /// The stack with this name.
+    pub fn stack(&self, name: &str) -> Option<&StackArtifact> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    /// `manifest.json` content.
+    pub fn manifest(&self, format: Format) -> Value {
+        let stacks: serde_json::Map<String, Value> = self
+            .stacks
+            .iter()
+            .map(|s| {
+                let assets: Vec<Value> = s
+                    .assets
+                    .iter()
+                    .map(|a| {
+                        json!({
+                            "id": a.function,
+                            "path": a.path,
+                            "type": "lambda-zip",
+                            "handlerCrate": a.handler_crate,
+                            "s3Key": a.s3_key,
+                            "bucketParameter": crate::constructs::ASSET_BUCKET_PARAMETER,
+                        })
+                    })
+                    .collect();
+                let entry = json!({
+                    "template": s.template_file(format),
+                    "dependencies": s.dependencies,
+                    "environment": { "account": "unknown-account", "region": "unknown-region" },
+                    "resourceCount": s.template.resources.len(),
+                    "outputs": s.template.outputs.keys().collect::<Vec<_>>(),
+                    "assets": assets,
+                });
+                (s.name.clone(), entry)
+            })
+            .collect();
+        json!({ "version": MANIFEST_VERSION, "stacks": stacks })
+    }
+}
+
+/// Synthesize an app: finalize stacks, turn cross-stack references into exports and
+/// imports, order the stacks. Same app in, byte-identical assembly out.
+///
+/// ```
+/// use ordersctl::constructs::App;
+/// use ordersctl::synth::synthesize;
+/// let app = App::new();
+/// let shared = app.stack("Shared");
+/// let q = shared.queue("Jobs").build().unwrap();
+/// let user = app.stack("User");
+/// user.output("JobsUrl", q.url());
+/// let asm = synthesize(&app).unwrap();
+/// assert_eq!(asm.stack("User").unwrap().dependencies, vec!["Shared".to_string()]);
+/// ```
+pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
+    if let Some(e) = app.first_error() {
+        return Err(e);
+    }
+    let states = app.states();
+    let mut templates = Vec::with_capacity(states.len());
+    let mut names = Vec::with_capacity(states.len());
+    let mut assets = Vec::with_capacity(states.len());
+    for s in &states {
+        let st = s.borrow();
+        templates.push(st.finalize()?);
+        names.push(st.name.clone());
+        assets.push(st.assets.clone());
+    }
+    let deps = wire_cross_stack(&names, &mut templates);
+    for (name, t) in names.iter().zip(&templates) {
+        t.validate_ids().map_err(|e| SynthError::invalid(name.as_str(), e.to_string()))?;
+    }
+    let order = topo_order(&names, &deps)?;
+    let mut slots: Vec<Option<(Template, Vec<Asset>)>> = templates.into_iter().zip(assets).map(Some).collect();
+    let stacks = order
+        .into_iter()
+        .map(|i| {
+            let (template, assets) = slots[i].take().expect("each stack once");
+            StackArtifact {
+                name: names[i].clone(),
+                template,
+                dependencies: deps[i].iter().map(|d| names[*d].clone()).collect(),
+                assets,
+            }
+        })
+        .collect();
+    Ok(Assembly { stacks })
+}
+
+/// Replace every `Ref`/`GetAtt` owned by another stack with `Fn::ImportValue` of an export
+/// that the owning stack gains. Returns, per stack, the stacks it imports from.
+fn wire_cross_stack(names: &[String], templates: &mut [Template]) -> Vec<BTreeSet<usize>> {
+    let mut deps = vec![BTreeSet::new(); templates.len()];
+    // (owner stack, output id) -> value to export, collected first, added after.
+    let mut exports: BTreeMap<(usize, String), (Expr, String)> = BTreeMap::new();
+    for (i, t) in templates.iter_mut().enumerate() {
+        let me = StackId(i as u32);
+        t.walk_exprs_mut(&mut |e| {
+            let (target, attr) = match e {
+                Expr::Ref(t) => (t.clone(), None),
+                Expr::GetAtt(t, a) => (t.clone(), Some(a.clone())),
+                _ => return,
+            };
+            let Some(owner) = target.owner.filter(|o| *o != me) else { return };
+            let owner_ix = owner.0 as usize;
+            let attr_part: String = attr.as_deref().unwrap_or("Ref").chars().filter(char::is_ascii_alphanumeric).collect();
+            let output_id = format!("Export{}{}", target.logical_id, attr_part);
+            let export_name = format!("{}:{}{}", names[owner_ix], target.logical_id, attr_part);
+            let local = match &attr {
+                None => Expr::ref_(target.logical_id.clone()),
+                Some(a) => Expr::get_att(target.logical_id.clone(), a.clone()),
+            };
+            exports.insert((owner_ix, output_id), (local, export_name.clone()));
+            deps[i].insert(owner_ix);
+            *e = Expr::import_value(export_name);
+        });
+    }
+    for ((owner, output_id), (value, export_name)) in exports {
+        let mut o = Output::new(value);
+        o.export_name = Some(Expr::from(export_name));
+        templates[owner].outputs.insert(output_id, o);
+    }
+    deps
+}
+
+fn topo_order(names: &[String], deps: &[BTreeSet<usize>]) -> Result<Vec<usize>, SynthError> {
+    // Kahn's algorithm, stable: among ready stacks, declaration order wins.
+    let mut done = vec![false; names.len()];
+    let mut order = Vec::with_capacity(names.len());
+    while order.len() < names.len() {
+        let next = (0..names.len()).find(|&i| !done[i] && deps[i].iter().all(|d| done[*d]));
+        match next {
+            Some(i) => {
+                done[i] = true;
+                order.push(i);
+            }
+            None => {
+                let stuck: Vec<&str> = (0..names.len()).filter(|&i| !done[i]).map(|i| names[i].as_str()).collect();
+                return Err(SynthError::StackCycle(stuck.join(", ")));
+            }
+        }
+    }
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_stack_reference_becomes_export_and_import() {
+        let app = App::new();
+        let a = app.stack("A");
+        let q = a.queue("Jobs").build().unwrap();
+        let b = app.stack("B");
+        b.output("JobsArn", q.arn());
+        let asm = synthesize(&app).unwrap();
+        let a_t = &asm.stack("A").unwrap().template;
+        let out = &a_t.outputs["ExportJobsArn"];
+        assert_eq!(out.value, Expr::get_att("Jobs", "Arn"));
+        assert_eq!(out.export_name, Some(Expr::from("A:JobsArn")));
+        let b_t = &asm.stack("B").unwrap().template;
+        assert_eq!(b_t.outputs["JobsArn"].value, Expr::import_value("A:JobsArn"));
+    }
+
+    #[test]
+    fn stacks_come_in_dependency_order_and_cycles_are_errors() {
+        let app = App::new();
+        let b = app.stack("B");
+        let a = app.stack("A");
+        let qa = a.queue("Qa").build().unwrap();
+        b.output("X", qa.url());
+        let names: Vec<String> = synthesize(&app).unwrap().stacks.into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["A", "B"]);
+        let qb = b.queue("Qb").build().unwrap();
+        a.output("Y", qb.url());
+        assert!(matches!(synthesize(&app), Err(SynthError::StackCycle(_))));
+    }
+}

@@ -1,0 +1,7 @@
+//! App -> cloud assembly: finalize each stack, wire cross-stack references into
+//! export/import pairs, order stacks by dependency. Pure; [`writer`] puts it on disk.
+
+mod assembly;
+pub mod writer;
+
+pub use assembly::{synthesize, Assembly, StackArtifact, MANIFEST_VERSION};

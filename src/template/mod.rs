@@ -1,0 +1,15 @@
+//! The CloudFormation model: values with intrinsics, resources, templates, logical IDs and
+//! deterministic rendering. Knows nothing of constructs.
+
+mod expr;
+mod logical_id;
+mod render;
+mod resource;
+#[allow(clippy::module_inception)]
+mod template;
+
+pub use expr::{Expr, Pseudo, StackId, Target};
+pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};
+pub use render::Format;
+pub use resource::{Policy, Resource};
+pub use template::{DuplicateLogicalId, Output, Parameter, Template};
