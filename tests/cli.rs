@@ -1,0 +1,127 @@
+//! The `ordersctl` binary end to end: synth, list, and how it fails.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ordersctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ordersctl")).args(args).output().expect("run ordersctl")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn synth_writes_manifest_and_templates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    let o = ordersctl(&["synth", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["version"], "1");
+    let stack = &manifest["stacks"]["OrderPipeline"];
+    assert_eq!(stack["template"], "OrderPipeline.template.json");
+    assert_eq!(stack["assets"][0]["handlerCrate"], "order-processor");
+    let template: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("OrderPipeline.template.json")).unwrap()).unwrap();
+    assert_eq!(template["Resources"]["OrderCreatedQueue"]["Properties"]["VisibilityTimeout"], 60);
+    assert_eq!(
+        template["Outputs"]["QueueUrl"]["Description"],
+        "URL of the OrderCreated SQS queue"
+    );
+}
+
+#[test]
+fn two_synths_are_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    for dir in [&a, &b] {
+        let o = ordersctl(&["synth", "--out", dir.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (fa, fb) = (read_dir_sorted(&a), read_dir_sorted(&b));
+    assert!(!fa.is_empty());
+    assert_eq!(fa, fb);
+}
+
+#[test]
+fn one_named_stack_is_also_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    let o = ordersctl(&["synth", "OrderPipeline", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.stdout, fs::read(out.join("OrderPipeline.template.json")).unwrap());
+}
+
+#[test]
+fn yaml_format_writes_yaml_templates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    let o = ordersctl(&["synth", "--format", "yaml", "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(out.join("OrderPipeline.template.yaml")).unwrap();
+    let v: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(v["Resources"]["Orders"]["Type"], "AWS::DynamoDB::Table");
+}
+
+#[test]
+fn unknown_stack_fails_and_keeps_the_previous_assembly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    assert!(ordersctl(&["synth", "--out", out.to_str().unwrap()]).status.success());
+    let before = read_dir_sorted(&out);
+    let o = ordersctl(&["synth", "NoSuchStack", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("no stack named `NoSuchStack`") && err.contains("OrderPipeline"), "{err}");
+    assert_eq!(read_dir_sorted(&out), before);
+}
+
+#[test]
+fn out_pointing_at_a_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("notes.txt");
+    fs::write(&file, "keep me").unwrap();
+    let o = ordersctl(&["synth", "--out", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not an assembly directory"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&file).unwrap(), "keep me");
+}
+
+#[test]
+fn bad_arguments_exit_1_with_the_allowed_values() {
+    let o = ordersctl(&["synth", "--format", "xml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("--format") && err.contains("json") && err.contains("yaml"), "{err}");
+    let o = ordersctl(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(ordersctl(&["--help"]).status.success());
+}
+
+#[test]
+fn list_shows_stacks_with_resource_counts() {
+    let o = ordersctl(&["list", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = rows.as_array().unwrap().iter().find(|r| r["stack"] == "OrderPipeline").unwrap();
+    assert_eq!(row["blueprint"], "order-pipeline");
+    assert_eq!(row["resources"], 7);
+    let o = ordersctl(&["list"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.lines().any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with('7')), "{text}");
+}

@@ -1,0 +1,13 @@
+//! Shared by the integration tests: the blueprints, compiled in by path as the binary does.
+
+#[allow(dead_code)]
+#[path = "../../blueprints/mod.rs"]
+pub mod blueprints;
+
+use ordersctl::synth::{synthesize, Assembly};
+
+/// Every blueprint synthesized into one assembly.
+pub fn assembly() -> Assembly {
+    let app = blueprints::app().expect("blueprints build");
+    synthesize(&app).expect("blueprints synthesize")
+}
