@@ -313,14 +313,19 @@ impl Stack {
     /// A service sending to a KMS-encrypted resource needs the key policy to let it; the key
     /// is found through the node's facts.
     pub(crate) fn defer_key_service_grant(&self, node: usize, service: &str) {
-        let Some(Expr::GetAtt(target, _)) = self.node(node).facts.kms_key_arn.clone() else { return };
+        // Copy what is needed out of the node first: attach_policy borrows the state mutably.
+        let (path, key_arn) = {
+            let n = self.node(node);
+            (n.path.clone(), n.facts.kms_key_arn.clone())
+        };
+        let Some(Expr::GetAtt(target, _)) = key_arn else { return };
         let stmt = Statement::allow_service(service, ["kms:Decrypt", "kms:GenerateDataKey"], [Expr::from("*")]);
         // The key may live in another stack; its policy can only be changed where it is declared.
         if target.owner == Some(self.id()) {
-            self.attach_policy(&target.logical_id, PolicyHolder::Key, &self.node(node).path, stmt);
+            self.attach_policy(&target.logical_id, PolicyHolder::Key, &path, stmt);
         } else {
             self.defer_error(SynthError::invalid(
-                self.node(node).path.clone(),
+                path,
                 "the KMS key of this queue is in another stack; grant the service on the key with KeyRef::grant_service_encrypt_decrypt",
             ));
         }
