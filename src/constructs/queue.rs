@@ -382,6 +382,39 @@ mod tests {
     }
 
     #[test]
+    fn service_send_makes_queue_policy_and_key_grant() {
+        use crate::constructs::QueueEncryption;
+        use crate::template::Expr;
+        let app = App::new();
+        let s = app.stack("S");
+        let key = s.key("DlqKey").build().unwrap();
+        let q = s.queue("Dlq").encryption(QueueEncryption::Kms(key)).build().unwrap();
+        q.allow_service_send("events.amazonaws.com", Expr::get_att("Rule", "Arn"));
+        let t = s.state_for_tests().finalize().unwrap();
+        let policy = t.resources["DlqPolicy"].to_owned();
+        assert_eq!(policy.resource_type, "AWS::SQS::QueuePolicy");
+        let stmt = &policy.properties["PolicyDocument"].to_json()["Statement"][0];
+        assert_eq!(stmt["Principal"]["Service"], "events.amazonaws.com");
+        assert_eq!(stmt["Condition"]["ArnEquals"]["aws:SourceArn"], serde_json::json!({"Fn::GetAtt": ["Rule", "Arn"]}));
+        let key_policy = t.resources["DlqKey"].properties["KeyPolicy"].to_json();
+        let services: Vec<_> = key_policy["Statement"].as_array().unwrap().iter().map(|s| s["Principal"].clone()).collect();
+        assert!(services.contains(&serde_json::json!({"Service": "events.amazonaws.com"})), "{key_policy}");
+    }
+
+    #[test]
+    fn service_send_with_a_key_in_another_stack_is_a_synth_error() {
+        use crate::constructs::QueueEncryption;
+        use crate::template::Expr;
+        let app = App::new();
+        let k = app.stack("Keys").key("K").build().unwrap();
+        let s = app.stack("S");
+        let q = s.queue("Dlq").encryption(QueueEncryption::Kms(k)).build().unwrap();
+        q.allow_service_send("sns.amazonaws.com", Expr::ref_("Topic"));
+        let e = crate::synth::synthesize(&app).unwrap_err().to_string();
+        assert!(e.starts_with("S/Dlq") && e.contains("another stack"), "{e}");
+    }
+
+    #[test]
     fn duplicate_ids_are_errors_naming_both_paths() {
         let app = App::new();
         let s = app.stack("S");
