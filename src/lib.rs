@@ -6,3 +6,8 @@
 pub mod constructs;
 pub mod synth;
 pub mod template;
+
+// The README's example is compiled and run as a doctest, so it cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
