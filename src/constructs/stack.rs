@@ -50,6 +50,8 @@ pub(crate) struct Facts {
     pub stream: Option<String>,
     /// Function timeout, for queue visibility checks.
     pub timeout: Option<Duration>,
+    /// Logical ID of an HTTP API's default authorizer.
+    pub authorizer: Option<String>,
 }
 
 /// One construct's identity and facts.
