@@ -3,7 +3,7 @@
 //! Compiled into the `ordersctl` binary (and the integration tests) by path, so a blueprint
 //! can use nothing but what a user of the crate gets.
 
-use ordersctl::constructs::{App, SynthError};
+use ordersctl::constructs::{App, Stage, SynthError};
 
 mod order_pipeline;
 
@@ -21,9 +21,9 @@ pub const ALL: &[Blueprint] = &[Blueprint {
     build: order_pipeline::order_pipeline,
 }];
 
-/// An app holding every blueprint's stacks.
-pub fn app() -> Result<App, SynthError> {
-    let app = App::new();
+/// An app holding every blueprint's stacks, for a stage.
+pub fn app(stage: Stage) -> Result<App, SynthError> {
+    let app = App::with_stage(stage);
     for b in ALL {
         (b.build)(&app)?;
     }

@@ -125,3 +125,30 @@ fn list_shows_stacks_with_resource_counts() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.lines().any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with('7')), "{text}");
 }
+
+#[test]
+fn stage_comes_from_the_flag_or_ordersctl_toml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run_in = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ordersctl")).args(args).current_dir(tmp.path()).output().unwrap()
+    };
+    let stage_of = |dir: &str| -> String {
+        let m: serde_json::Value = serde_json::from_slice(&fs::read(tmp.path().join(dir).join("manifest.json")).unwrap()).unwrap();
+        m["stage"].as_str().unwrap().to_string()
+    };
+    assert!(run_in(&["synth", "--out", "a"]).status.success());
+    assert_eq!(stage_of("a"), "dev");
+    fs::write(tmp.path().join("ordersctl.toml"), "stage = \"prod\"\n").unwrap();
+    assert!(run_in(&["synth", "--out", "b"]).status.success());
+    assert_eq!(stage_of("b"), "prod");
+    assert!(run_in(&["synth", "--stage", "dev", "--out", "c"]).status.success());
+    assert_eq!(stage_of("c"), "dev");
+    let o = run_in(&["synth", "--stage", "qa"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("dev") && stderr(&o).contains("prod"), "{}", stderr(&o));
+    fs::write(tmp.path().join("ordersctl.toml"), "stage = \"qa\"\n").unwrap();
+    let o = run_in(&["synth", "--out", "d"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ordersctl.toml") && stderr(&o).contains("allowed: dev, prod"), "{}", stderr(&o));
+    assert!(!tmp.path().join("d").exists());
+}

@@ -5,6 +5,7 @@ use clap::Args;
 use ordersctl::synth::synthesize;
 
 use crate::blueprints;
+use crate::cli::config::StageArgs;
 
 /// List stacks with their blueprint and resource counts.
 ///
@@ -16,10 +17,12 @@ pub struct ListArgs {
     /// Print JSON instead of aligned text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    stage: StageArgs,
 }
 
 pub fn run(args: ListArgs) -> Result<()> {
-    let app = blueprints::app().context("synth failed")?;
+    let app = blueprints::app(args.stage.resolve()?).context("synth failed")?;
     let assembly = synthesize(&app).context("synth failed")?;
     let rows: Vec<(String, String, usize)> = assembly
         .stacks

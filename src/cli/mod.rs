@@ -1,5 +1,6 @@
 //! Command-line verbs. Each file orchestrates one verb; the work lives in the library.
 
+mod config;
 mod list;
 mod synth;
 

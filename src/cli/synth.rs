@@ -9,6 +9,7 @@ use ordersctl::synth::{synthesize, writer::write_assembly};
 use ordersctl::template::Format;
 
 use crate::blueprints;
+use crate::cli::config::StageArgs;
 
 /// Template format on disk.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -46,11 +47,13 @@ pub struct SynthArgs {
     /// Do not print the template even when one stack is named.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    stage: StageArgs,
 }
 
 pub fn run(args: SynthArgs) -> Result<()> {
     let format: Format = args.format.into();
-    let app = blueprints::app().context("synth failed; the assembly was not changed")?;
+    let app = blueprints::app(args.stage.resolve()?).context("synth failed; the assembly was not changed")?;
     let mut assembly = synthesize(&app).context("synth failed; the assembly was not changed")?;
     if !args.stacks.is_empty() {
         let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();

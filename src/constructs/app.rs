@@ -6,7 +6,7 @@ use std::rc::Rc;
 use typed_arena::Arena;
 
 use super::stack::{Stack, StackState};
-use super::SynthError;
+use super::{Removal, SynthError};
 use crate::template::StackId;
 
 /// An application: a set of stacks. Blueprints take `&App` and add stacks to it.
@@ -19,6 +19,7 @@ use crate::template::StackId;
 /// assert_eq!(dlq.path(), "Demo/Dlq");
 /// ```
 pub struct App {
+    stage: Stage,
     // Stacks live in an arena so that `&Stack` (and the handles that hold it) stay valid
     // while more stacks are added: cross-stack references need both alive at once.
     arena: Arena<Stack>,
@@ -39,13 +40,67 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// A deployment stage. Production keeps stateful resources when a stack goes; development
+/// cleans up after itself.
+///
+/// ```
+/// use ordersctl::constructs::{App, Removal, Stage};
+/// assert_eq!(App::with_stage(Stage::Prod).stage().removal(), Removal::Retain);
+/// assert_eq!("dev".parse::<Stage>(), Ok(Stage::Dev));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stage {
+    #[default]
+    Dev,
+    Prod,
+}
+
+impl Stage {
+    /// Removal policy of tables and queues in this stage: Retain in prod, Destroy in dev.
+    pub fn removal(self) -> Removal {
+        match self {
+            Stage::Dev => Removal::Destroy,
+            Stage::Prod => Removal::Retain,
+        }
+    }
+
+    /// `dev` or `prod`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Dev => "dev",
+            Stage::Prod => "prod",
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "dev" => Ok(Stage::Dev),
+            "prod" => Ok(Stage::Prod),
+            other => Err(format!("stage `{other}` is not known; allowed: dev, prod")),
+        }
+    }
+}
+
 /// Longest stack name CloudFormation accepts.
 const MAX_STACK_NAME: usize = 128;
 
 impl App {
     /// An empty application.
     pub fn new() -> Self {
-        App { arena: Arena::new(), states: RefCell::new(Vec::new()), errors: RefCell::new(Vec::new()) }
+        App::with_stage(Stage::Dev)
+    }
+
+    /// An empty application for a deployment stage; blueprints read it with [`App::stage`].
+    pub fn with_stage(stage: Stage) -> Self {
+        App { stage, arena: Arena::new(), states: RefCell::new(Vec::new()), errors: RefCell::new(Vec::new()) }
+    }
+
+    /// The deployment stage this app is synthesized for.
+    pub fn stage(&self) -> Stage {
+        self.stage
     }
 
     /// Add a stack. A name CloudFormation would refuse, or a name used twice, is reported by

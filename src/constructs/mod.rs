@@ -13,7 +13,7 @@ pub(crate) mod stack;
 mod table;
 mod units;
 
-pub use app::App;
+pub use app::{App, Stage};
 pub use error::SynthError;
 pub use event_source::{EventSourceRef, SqsEventSourceBuilder, StartingPosition, StreamEventSourceBuilder};
 pub use function::{Architecture, Destination, FunctionBuilder, FunctionRef, Tracing, LOG_RETENTION_DAYS};

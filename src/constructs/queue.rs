@@ -5,7 +5,7 @@ use super::iam::{Grantee, Statement};
 use super::stack::PolicyHolder;
 use super::key::KeyRef;
 use super::stack::{check_construct_id, handle, Facts, Node};
-use super::{Duration, Size, Stack, SynthError};
+use super::{Duration, Removal, Size, Stack, SynthError};
 use crate::template::{Expr, Resource};
 
 /// How a queue is encrypted at rest.
@@ -59,6 +59,7 @@ pub struct QueueBuilder<'a> {
     encryption: QueueEncryption<'a>,
     dead_letter: Option<(QueueRef<'a>, u32)>,
     redrive_allow: Option<RedriveAllow<'a>>,
+    removal: Option<Removal>,
 }
 
 impl Stack {
@@ -79,6 +80,7 @@ impl Stack {
             encryption: QueueEncryption::SqsManaged,
             dead_letter: None,
             redrive_allow: None,
+            removal: None,
         }
     }
 }
@@ -142,6 +144,12 @@ impl<'a> QueueBuilder<'a> {
     /// Which queues may use this one as a dead-letter queue.
     pub fn redrive_allow(mut self, policy: RedriveAllow<'a>) -> Self {
         self.redrive_allow = Some(policy);
+        self
+    }
+
+    /// DeletionPolicy and UpdateReplacePolicy (by default CloudFormation deletes queues).
+    pub fn removal(mut self, removal: Removal) -> Self {
+        self.removal = Some(removal);
         self
     }
 
@@ -213,6 +221,12 @@ impl<'a> QueueBuilder<'a> {
         }
         if let Some(policy) = &self.redrive_allow {
             r.set("RedriveAllowPolicy", redrive_allow_expr(p, policy)?);
+        }
+        if let Some(removal) = self.removal {
+            if removal == Removal::Snapshot {
+                return Err(SynthError::invalid(p, "removal Snapshot is not supported for queues; allowed: Retain, Destroy"));
+            }
+            r.removal(removal.policy());
         }
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use crate::constructs::{App, Asset, SynthError};
+use crate::constructs::{App, Asset, Stage, SynthError};
 use crate::template::{Expr, Format, Output, StackId, Template};
 
 /// Version of the manifest schema.
@@ -31,6 +31,8 @@ impl StackArtifact {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assembly {
     pub stacks: Vec<StackArtifact>,
+    /// The stage the app was synthesized for.
+    pub stage: Stage,
 }
 
 impl Assembly {
@@ -70,7 +72,7 @@ impl Assembly {
                 (s.name.clone(), entry)
             })
             .collect();
-        json!({ "version": MANIFEST_VERSION, "stacks": stacks })
+        json!({ "version": MANIFEST_VERSION, "stage": self.stage.as_str(), "stacks": stacks })
     }
 }
 
@@ -120,7 +122,7 @@ pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
             }
         })
         .collect();
-    Ok(Assembly { stacks })
+    Ok(Assembly { stacks, stage: app.stage() })
 }
 
 /// Replace every `Ref`/`GetAtt` owned by another stack with `Fn::ImportValue` of an export

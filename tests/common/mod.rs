@@ -8,6 +8,6 @@ use ordersctl::synth::{synthesize, Assembly};
 
 /// Every blueprint synthesized into one assembly.
 pub fn assembly() -> Assembly {
-    let app = blueprints::app().expect("blueprints build");
+    let app = blueprints::app(ordersctl::constructs::Stage::Dev).expect("blueprints build");
     synthesize(&app).expect("blueprints synthesize")
 }
