@@ -5,6 +5,7 @@
 
 use ordersctl::constructs::{App, Stage, SynthError};
 
+mod durable_chain;
 mod order_pipeline;
 
 /// A named blueprint: the function that adds its stacks to an app.
@@ -15,11 +16,18 @@ pub struct Blueprint {
 }
 
 /// Every blueprint, in the order `ordersctl list` shows them.
-pub const ALL: &[Blueprint] = &[Blueprint {
-    name: "order-pipeline",
-    summary: "SQS -> Lambda -> DynamoDB order pipeline with a dead-letter queue",
-    build: order_pipeline::order_pipeline,
-}];
+pub const ALL: &[Blueprint] = &[
+    Blueprint {
+        name: "order-pipeline",
+        summary: "SQS -> Lambda -> DynamoDB order pipeline with a dead-letter queue",
+        build: order_pipeline::order_pipeline,
+    },
+    Blueprint {
+        name: "durable-chain",
+        summary: "Lambda durable function chaining validate, payment, inventory and fulfillment",
+        build: durable_chain::durable_chain,
+    },
+];
 
 /// An app holding every blueprint's stacks, for a stage.
 pub fn app(stage: Stage) -> Result<App, SynthError> {

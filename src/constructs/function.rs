@@ -365,6 +365,23 @@ impl<'a> FunctionBuilder<'a> {
         }
         self.stack.add_resource(&logical_id, p, f)?;
 
+        if self.durable.is_some() {
+            // The SDK checkpoints and reads state of this function's own durable executions,
+            // whose ARNs are `<function arn>:<qualifier>/durable-execution/...`. The statement
+            // names the function, so it lives in a separate policy: inline in the role it would
+            // make role -> function -> role a cycle.
+            let own_executions = Expr::join("", [self.stack.get_att(&logical_id, "Arn"), Expr::from(":*")]);
+            let doc = crate::constructs::iam::PolicyDocument::from_statements([Statement::allow(
+                ["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"],
+                [own_executions],
+            )]);
+            let mut pol = Resource::new("AWS::IAM::Policy");
+            pol.set("PolicyName", format!("{logical_id}DurableExecution"))
+                .set("Roles", Expr::list([self.stack.ref_(&role_id)]))
+                .set("PolicyDocument", doc.to_expr());
+            self.stack.add_resource(&format!("{logical_id}DurablePolicy"), p, pol)?;
+        }
+
         let async_configured = self.retry_attempts.is_some()
             || self.max_event_age.is_some()
             || self.on_failure.is_some()

@@ -75,6 +75,14 @@ impl Statement {
             && self.sid == other.sid
     }
 
+    fn same_actions(&self, other: &Statement) -> bool {
+        self.effect == other.effect
+            && self.principal == other.principal
+            && self.actions == other.actions
+            && self.condition == other.condition
+            && self.sid == other.sid
+    }
+
     /// The statement in policy-document JSON form (single action or resource as a string).
     pub fn to_expr(&self) -> Expr {
         let mut m = std::collections::BTreeMap::new();
@@ -123,13 +131,27 @@ pub struct PolicyDocument {
 }
 
 impl PolicyDocument {
-    /// Add a statement, merging its actions into an existing one with the same scope.
+    /// Add a statement: its actions merge into a statement with the same resources, or its
+    /// resources into a statement with the same actions; otherwise it is appended.
     pub fn add(&mut self, statement: Statement) {
         if let Some(existing) = self.statements.iter_mut().find(|s| s.same_scope(&statement)) {
             existing.actions.extend(statement.actions);
+        } else if let Some(existing) = self.statements.iter_mut().find(|s| s.same_actions(&statement)) {
+            for r in statement.resources {
+                if !existing.resources.contains(&r) {
+                    existing.resources.push(r);
+                }
+            }
         } else {
             self.statements.push(statement);
         }
+    }
+
+    /// A document holding these statements (merged as [`PolicyDocument::add`] does).
+    pub fn from_statements(statements: impl IntoIterator<Item = Statement>) -> Self {
+        let mut doc = PolicyDocument::default();
+        statements.into_iter().for_each(|s| doc.add(s));
+        doc
     }
 
     /// The statements.
@@ -183,11 +205,14 @@ mod tests {
         doc.add(Statement::allow(["c:Z"], [Expr::from("r2")]));
         doc.add(Statement::allow(["a:X"], [Expr::from("r1")]));
         assert_eq!(doc.statements().len(), 2);
+        doc.add(Statement::allow(["c:Z"], [Expr::from("r3")]));
+        assert_eq!(doc.statements().len(), 2);
+        doc.add(Statement::allow(["c:Z"], [Expr::from("r3")]));
         assert_eq!(
             doc.to_expr().to_json(),
             serde_json::json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["a:X", "b:Y"], "Resource": "r1"},
-                {"Effect": "Allow", "Action": "c:Z", "Resource": "r2"}
+                {"Effect": "Allow", "Action": "c:Z", "Resource": ["r2", "r3"]}
             ]})
         );
     }
