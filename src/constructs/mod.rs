@@ -23,3 +23,5 @@ pub use queue::{QueueBuilder, QueueEncryption, QueueRef, RedriveAllow};
 pub use stack::{Asset, OutputBuilder, Stack, ASSET_BUCKET_PARAMETER};
 pub use table::{Attr, Billing, Key, Projection, Removal, StreamView, TableBuilder, TableEncryption, TableRef};
 pub use units::{Duration, Size};
+pub mod state_machine;
+pub use state_machine::{LogLevel, StateMachineBuilder, StateMachineKind, StateMachineRef};
