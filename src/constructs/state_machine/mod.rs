@@ -9,6 +9,8 @@
 //! (`LoggingConfiguration`, `TracingConfiguration`); logging permissions from the Step
 //! Functions guide, `cw-logs.html`.
 
+mod flow;
+mod graph;
 mod states;
 mod tasks;
 mod validate;
@@ -16,7 +18,9 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use states::{Catch, Choice, Condition, Definition, Fail, Jitter, Map, Parallel, Pass, Retry, State, Succeed, Wait, STATES_ALL};
+pub use flow::{Catch, Condition, Jitter, Retry, STATES_ALL};
+pub use graph::{Definition, State};
+pub use states::{Choice, Fail, Map, Parallel, Pass, Succeed, Wait};
 pub use tasks::{DynamoValue, EventBusTarget, IntegrationPattern, Task, TaskInput, TASK_TOKEN};
 pub use validate::MAX_STATE_NAME;
 

@@ -9,7 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use super::states::{common_methods, error_methods, next_methods, Catch, Io, Retry, Transition};
+use super::flow::{Catch, Retry};
+use super::states::{common_methods, error_methods, next_methods, Io, Transition};
 use super::StateMachineRef;
 use crate::constructs::iam::Statement;
 use crate::constructs::{Duration, FunctionRef, QueueRef, TableRef};
@@ -108,7 +109,7 @@ impl DynamoValue {
     }
     /// A literal number (`N`, sent as a string as DynamoDB requires).
     pub fn number(value: f64) -> Self {
-        let text = match super::states::number(value) {
+        let text = match super::flow::number(value) {
             Expr::Int(i) => i.to_string(),
             _ => value.to_string(),
         };

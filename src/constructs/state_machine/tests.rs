@@ -337,3 +337,27 @@ fn parallel_and_map_render_sub_graphs() {
         }})
     );
 }
+
+#[test]
+fn tasks_on_another_stacks_handles_become_imports() {
+    let app = App::new();
+    let shared = app.stack("Shared");
+    let f = shared.function("Worker").handler_crate("worker").build().unwrap();
+    let flow = app.stack("Flow");
+    let def = Definition::new("Work").state(Task::invoke("Work", &f).end());
+    flow.state_machine("M").definition(def).build().unwrap();
+    let asm = crate::synth::synthesize(&app).unwrap();
+    let artifact = asm.stack("Flow").unwrap();
+    assert_eq!(artifact.dependencies, vec!["Shared".to_string()]);
+    let def = artifact.template.resources["M"].properties["Definition"].to_json();
+    assert!(def["States"]["Work"]["Parameters"]["FunctionName"].get("Fn::ImportValue").is_some(), "{def}");
+}
+
+#[test]
+fn discard_result_renders_null_result_path() {
+    let app = App::new();
+    let s = app.stack("S");
+    s.state_machine("M").definition(Definition::new("A").state(Pass::new("A").discard_result().end())).build().unwrap();
+    let t = s.state_for_tests().finalize().unwrap();
+    assert_eq!(t.resources["M"].properties["Definition"].to_json()["States"]["A"], json!({"Type": "Pass", "ResultPath": null, "End": true}));
+}

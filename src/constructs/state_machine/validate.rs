@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::states::{Catch, Definition, Retry, State, Transition, STATES_ALL};
+use super::flow::{Catch, Retry, STATES_ALL};
+use super::graph::{Definition, State};
+use super::states::Transition;
 use super::tasks::IntegrationPattern;
 use crate::constructs::error::check_range;
 use crate::constructs::SynthError;
