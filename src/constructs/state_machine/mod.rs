@@ -82,7 +82,23 @@ pub struct StateMachineBuilder<'a> {
 }
 
 handle!(
-    /// A built state machine.
+    /// A built state machine: its ARN and name, grants to start it, and (as a [`Grantee`])
+    /// a principal that other constructs' grants can name.
+    ///
+    /// ```
+    /// use ordersctl::constructs::state_machine::{Definition, Pass};
+    /// use ordersctl::constructs::{App, Attr};
+    /// let app = App::new();
+    /// let stack = app.stack("Demo");
+    /// let orders = stack.table("Orders").partition_key("orderId", Attr::String).build().unwrap();
+    /// let starter = stack.function("Starter").handler_crate("starter").build().unwrap();
+    /// let sm = stack.state_machine("Flow")
+    ///     .definition(Definition::new("Go").state(Pass::new("Go").end()))
+    ///     .build().unwrap();
+    /// orders.grant_read(&sm);
+    /// sm.grant_start_execution(&starter);
+    /// assert_eq!(sm.arn().to_json(), serde_json::json!({"Ref": "Flow"}));
+    /// ```
     StateMachineRef
 );
 

@@ -198,6 +198,8 @@ pub struct Task {
     pub(crate) statements: Vec<Statement>,
     /// Lambda: add `OutputPath: $.Payload` unless result or output paths are set.
     payload_output: bool,
+    /// SQS send to a FIFO queue (needs a `MessageGroupId`).
+    fifo: bool,
 }
 
 impl Task {
@@ -217,6 +219,7 @@ impl Task {
             input: None,
             statements,
             payload_output: false,
+            fifo: false,
         }
     }
 
@@ -298,7 +301,9 @@ impl Task {
         if let Some(key) = queue.facts().kms_key_arn {
             statements.push(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
         }
-        Task::new(name, "sqs:sendMessage", InputSlot::Field("MessageBody"), statements).param("QueueUrl", queue.url()).input(body)
+        let mut t = Task::new(name, "sqs:sendMessage", InputSlot::Field("MessageBody"), statements).param("QueueUrl", queue.url()).input(body);
+        t.fifo = queue.is_fifo();
+        t
     }
 
     /// Send a message (`sqs:sendMessage`; role: `sqs:SendMessage` on the queue, plus
@@ -399,6 +404,11 @@ impl Task {
     /// The state name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A send to a FIFO queue without a `MessageGroupId`.
+    pub(crate) fn lacks_message_group(&self) -> bool {
+        self.fifo && !self.params.contains_key("MessageGroupId") && !self.params.contains_key("MessageGroupId.$")
     }
 
     /// Whether the input carries the task token (checked for `.waitForTaskToken` tasks).

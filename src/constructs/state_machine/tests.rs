@@ -75,6 +75,7 @@ fn retry_catch_and_task_limits() {
     let s = app.stack("X");
     let f = s.function("F").handler_crate("worker").build().unwrap();
     let q = s.queue("Q").build().unwrap();
+    let fifo = s.queue("Fifo").fifo().build().unwrap();
     let t = || Task::invoke("T", &f).catch_all("Failed");
     let cases = [
         ("state `T` Retry IntervalSeconds is 0 s", task_err(t().retry(Retry::all().interval(Duration::secs(0))))),
@@ -89,6 +90,10 @@ fn retry_catch_and_task_limits() {
         (
             "state `T` HeartbeatSeconds is 10 s; allowed: 1 s to 9 s (less than TimeoutSeconds)",
             task_err(t().timeout(Duration::secs(10)).heartbeat(Duration::secs(10))),
+        ),
+        (
+            "state `T`: a send to a FIFO queue needs a MessageGroupId",
+            task_err(Task::send_message("T", &fifo, TaskInput::path("$")).catch_all("Failed")),
         ),
         (
             "state `T`: a `.waitForTaskToken` task must pass the task token",

@@ -74,6 +74,9 @@ fn check_graph(path: &str, def: &Definition, express: bool, seen: &mut BTreeSet<
                         return Err(SynthError::out_of_range(path, prop("HeartbeatSeconds"), h.to_string(), allowed));
                     }
                 }
+                if t.lacks_message_group() {
+                    return Err(bad(name, "a send to a FIFO queue needs a MessageGroupId; call `.message_group_id(\"$.orderId\")`".into()));
+                }
                 match t.pattern {
                     IntegrationPattern::WaitForTaskToken if express => {
                         return Err(bad(name, "`.waitForTaskToken` is not supported by Express state machines; use a Standard machine".into()))
