@@ -29,3 +29,5 @@ mod schedule;
 pub use schedule::{ScheduleBuilder, ScheduleRef};
 mod alarm;
 pub use alarm::{AlarmBuilder, AlarmRef, Comparison, Metric, Statistic};
+pub mod state_machine;
+pub use state_machine::{LogLevel, StateMachineBuilder, StateMachineKind, StateMachineRef};
