@@ -12,6 +12,8 @@ mod queue;
 pub(crate) mod stack;
 mod table;
 mod units;
+mod topic;
+mod subscription;
 
 pub use app::App;
 pub use error::SynthError;
@@ -23,3 +25,5 @@ pub use queue::{QueueBuilder, QueueEncryption, QueueRef, RedriveAllow};
 pub use stack::{Asset, OutputBuilder, Stack, ASSET_BUCKET_PARAMETER};
 pub use table::{Attr, Billing, Key, Projection, Removal, StreamView, TableBuilder, TableEncryption, TableRef};
 pub use units::{Duration, Size};
+pub use topic::{TopicBuilder, TopicEncryption, TopicRef};
+pub use subscription::{FilterPolicyScope, SubscriptionBuilder, SubscriptionRef};

@@ -314,14 +314,16 @@ impl Stack {
     /// is found through the node's facts.
     pub(crate) fn defer_key_service_grant(&self, node: usize, service: &str) {
         let Some(Expr::GetAtt(target, _)) = self.node(node).facts.kms_key_arn.clone() else { return };
+        // Copy the path out: the node is borrowed from the state that attach_policy changes.
+        let path = self.node(node).path.clone();
         let stmt = Statement::allow_service(service, ["kms:Decrypt", "kms:GenerateDataKey"], [Expr::from("*")]);
         // The key may live in another stack; its policy can only be changed where it is declared.
         if target.owner == Some(self.id()) {
-            self.attach_policy(&target.logical_id, PolicyHolder::Key, &self.node(node).path, stmt);
+            self.attach_policy(&target.logical_id, PolicyHolder::Key, &path, stmt);
         } else {
             self.defer_error(SynthError::invalid(
-                self.node(node).path.clone(),
-                "the KMS key of this queue is in another stack; grant the service on the key with KeyRef::grant_service_encrypt_decrypt",
+                path,
+                "the KMS key of this resource is in another stack; grant the service on the key with KeyRef::grant_service_encrypt_decrypt",
             ));
         }
     }

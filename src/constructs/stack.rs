@@ -50,6 +50,9 @@ pub(crate) struct Facts {
     pub stream: Option<String>,
     /// Function timeout, for queue visibility checks.
     pub timeout: Option<Duration>,
+    /// Encrypted with an AWS-managed service key (`alias/aws/sns`), which other services
+    /// (EventBridge, CloudWatch) cannot use.
+    pub aws_managed_key: bool,
 }
 
 /// One construct's identity and facts.
