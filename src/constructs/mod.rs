@@ -2,6 +2,7 @@
 //! handles. Handles, not strings, are how constructs point at each other.
 
 mod app;
+mod bus;
 mod error;
 mod event_source;
 mod function;
@@ -27,3 +28,4 @@ pub use table::{Attr, Billing, Key, Projection, Removal, StreamView, TableBuilde
 pub use units::{Duration, Size};
 pub use topic::{TopicBuilder, TopicEncryption, TopicRef};
 pub use subscription::{FilterPolicyScope, SubscriptionBuilder, SubscriptionRef};
+pub use bus::{ArchiveBuilder, ArchiveRef, EventBusBuilder, EventBusRef, RuleBuilder, RuleContext, RuleRef, RuleTarget, Target, TargetBinding};
