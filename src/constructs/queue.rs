@@ -313,9 +313,12 @@ impl Stack {
     /// A service sending to a KMS-encrypted resource needs the key policy to let it; the key
     /// is found through the node's facts.
     pub(crate) fn defer_key_service_grant(&self, node: usize, service: &str) {
-        let Some(Expr::GetAtt(target, _)) = self.node(node).facts.kms_key_arn.clone() else { return };
-        // Copy the path out: the node is borrowed from the state that attach_policy changes.
-        let path = self.node(node).path.clone();
+        // Copy what is needed out of the node first: attach_policy borrows the state mutably.
+        let (path, key_arn) = {
+            let n = self.node(node);
+            (n.path.clone(), n.facts.kms_key_arn.clone())
+        };
+        let Some(Expr::GetAtt(target, _)) = key_arn else { return };
         let stmt = Statement::allow_service(service, ["kms:Decrypt", "kms:GenerateDataKey"], [Expr::from("*")]);
         // The key may live in another stack; its policy can only be changed where it is declared.
         if target.owner == Some(self.id()) {
@@ -323,7 +326,7 @@ impl Stack {
         } else {
             self.defer_error(SynthError::invalid(
                 path,
-                "the KMS key of this resource is in another stack; grant the service on the key with KeyRef::grant_service_encrypt_decrypt",
+                "the KMS key of this queue is in another stack; grant the service on the key with KeyRef::grant_service_encrypt_decrypt",
             ));
         }
     }

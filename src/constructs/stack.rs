@@ -44,15 +44,15 @@ pub(crate) struct Facts {
     pub kms_key_arn: Option<Expr>,
     /// FIFO queue or topic.
     pub fifo: bool,
+    /// Encrypted with an AWS-managed service key (`alias/aws/sns`), which other services
+    /// (EventBridge, CloudWatch) cannot use.
+    pub aws_managed_key: bool,
     /// Table with at least one secondary index.
     pub has_indexes: bool,
     /// Table stream view type, when the stream is on.
     pub stream: Option<String>,
     /// Function timeout, for queue visibility checks.
     pub timeout: Option<Duration>,
-    /// Encrypted with an AWS-managed service key (`alias/aws/sns`), which other services
-    /// (EventBridge, CloudWatch) cannot use.
-    pub aws_managed_key: bool,
 }
 
 /// One construct's identity and facts.

@@ -229,8 +229,16 @@ impl<'a> TopicRef<'a> {
         let holder = format!("{}Policy", self.logical_id());
         let stmt = Statement::allow_service(service, ["sns:Publish"], [self.arn()]).for_source_arn(source_arn);
         self.stack.attach_policy(&holder, PolicyHolder::Topic { topic: self.logical_id() }, &self.path(), stmt);
-        if facts.kms_key_arn.is_some() {
-            self.stack.defer_key_service_grant(self.node, service);
+        match &facts.kms_key_arn {
+            // The key policy can only be changed in the stack that declares the key.
+            Some(Expr::GetAtt(key, _)) if key.owner != Some(self.stack.id()) => {
+                self.stack.defer_error(SynthError::invalid(
+                    self.path(),
+                    format!("the KMS key of this topic is in another stack; grant {service} on the key there with KeyRef::grant_service_encrypt_decrypt"),
+                ));
+            }
+            Some(_) => self.stack.defer_key_service_grant(self.node, service),
+            None => {}
         }
     }
 }

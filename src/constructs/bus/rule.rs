@@ -160,6 +160,15 @@ impl<'a> RuleBuilder<'a> {
             check_target_options(p, t, bus.as_ref())?;
         }
 
+        if let Some(b) = bus {
+            r.set("EventBusName", b.name());
+        }
+        r.set_opt("Name", self.rule_name.clone())
+            .set_opt("Description", self.description.clone())
+            .set("State", if self.enabled { "ENABLED" } else { "DISABLED" });
+        // Claim the logical ID before targets are granted anything; targets are set below.
+        self.stack.add_resource(&logical_id, p, r)?;
+
         let ctx = RuleContext { stack: self.stack, path: path.clone(), logical_id: logical_id.clone() };
         let role_id = format!("{logical_id}Role");
         let mut role_needed = false;
@@ -215,19 +224,14 @@ impl<'a> RuleBuilder<'a> {
             targets.push(Expr::Map(m));
         }
 
-        if let Some(b) = bus {
-            r.set("EventBusName", b.name());
-        }
-        r.set_opt("Name", self.rule_name.clone())
-            .set_opt("Description", self.description.clone())
-            .set("State", if self.enabled { "ENABLED" } else { "DISABLED" })
-            .set("Targets", Expr::List(targets));
+        self.stack.modify_resource(&logical_id, |r| {
+            r.set("Targets", Expr::List(targets));
+        });
         if role_needed {
             let mut role = Resource::new("AWS::IAM::Role");
             role.set("AssumeRolePolicyDocument", assume_role_policy("events.amazonaws.com"));
             self.stack.add_resource(&role_id, p, role)?;
         }
-        self.stack.add_resource(&logical_id, p, r)?;
         let node = self.stack.add_node(Node { path, logical_id, facts: Facts::default() });
         Ok(RuleRef { stack: self.stack, node })
     }
