@@ -2,6 +2,7 @@
 //! handles. Handles, not strings, are how constructs point at each other.
 
 mod app;
+mod bus;
 mod error;
 mod event_source;
 mod function;
@@ -12,6 +13,8 @@ mod queue;
 pub(crate) mod stack;
 mod table;
 mod units;
+mod topic;
+mod subscription;
 
 pub use app::{App, Stage};
 pub use error::SynthError;
@@ -31,3 +34,6 @@ mod alarm;
 pub use alarm::{AlarmBuilder, AlarmRef, Comparison, Metric, Statistic};
 pub mod state_machine;
 pub use state_machine::{LogLevel, StateMachineBuilder, StateMachineKind, StateMachineRef};
+pub use topic::{TopicBuilder, TopicEncryption, TopicRef};
+pub use subscription::{FilterPolicyScope, SubscriptionBuilder, SubscriptionRef};
+pub use bus::{ArchiveBuilder, ArchiveRef, EventBusBuilder, EventBusRef, RuleBuilder, RuleContext, RuleRef, RuleTarget, Target, TargetBinding};

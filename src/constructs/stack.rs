@@ -44,6 +44,9 @@ pub(crate) struct Facts {
     pub kms_key_arn: Option<Expr>,
     /// FIFO queue or topic.
     pub fifo: bool,
+    /// Encrypted with an AWS-managed service key (`alias/aws/sns`), which other services
+    /// (EventBridge, CloudWatch) cannot use.
+    pub aws_managed_key: bool,
     /// Table with at least one secondary index.
     pub has_indexes: bool,
     /// Table stream view type, when the stream is on.
