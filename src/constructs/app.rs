@@ -113,7 +113,7 @@ impl App {
             self.errors.borrow_mut().push(SynthError::invalid(name, "a stack with this name already exists in the app"));
         }
         let id = StackId(u32::try_from(self.states.borrow().len()).unwrap_or(u32::MAX));
-        let state = Rc::new(RefCell::new(StackState::new(id, name)));
+        let state = Rc::new(RefCell::new(StackState::new(name)));
         self.states.borrow_mut().push(Rc::clone(&state));
         self.arena.alloc(Stack::new(id, name, state))
     }

@@ -85,9 +85,4 @@ impl<'a> KeyRef<'a> {
         let s = Statement::allow_service(service, ["kms:Decrypt", "kms:GenerateDataKey"], [Expr::from("*")]);
         self.stack.attach_policy(&self.logical_id(), PolicyHolder::Key, &self.path(), s);
     }
-
-    /// Statements a principal needs to encrypt and decrypt with this key.
-    pub(crate) fn use_statement(&self) -> Statement {
-        Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [self.arn()])
-    }
 }

@@ -2,7 +2,7 @@
 //! handles. Handles, not strings, are how constructs point at each other.
 
 mod app;
-mod bus;
+pub(crate) mod bus;
 mod error;
 mod event_source;
 mod function;
@@ -30,10 +30,12 @@ mod http_api;
 pub use http_api::{HttpApiBuilder, HttpApiRef, HttpMethod, RouteBuilder, RouteRef, Throttle};
 mod schedule;
 pub use schedule::{ScheduleBuilder, ScheduleRef};
-mod alarm;
+pub(crate) mod alarm;
 pub use alarm::{AlarmBuilder, AlarmRef, Comparison, Metric, Statistic};
 pub mod state_machine;
 pub use state_machine::{LogLevel, StateMachineBuilder, StateMachineKind, StateMachineRef};
 pub use topic::{TopicBuilder, TopicEncryption, TopicRef};
 pub use subscription::{FilterPolicyScope, SubscriptionBuilder, SubscriptionRef};
 pub use bus::{ArchiveBuilder, ArchiveRef, EventBusBuilder, EventBusRef, RuleBuilder, RuleContext, RuleRef, RuleTarget, Target, TargetBinding};
+mod pipe;
+pub use pipe::{PipeBuilder, PipeRef};

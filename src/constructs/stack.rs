@@ -108,7 +108,6 @@ struct Override {
 /// Mutable state behind a [`Stack`].
 #[derive(Debug)]
 pub(crate) struct StackState {
-    pub id: StackId,
     pub name: String,
     pub template: Template,
     pub nodes: Vec<Node>,
@@ -121,9 +120,8 @@ pub(crate) struct StackState {
 }
 
 impl StackState {
-    pub(crate) fn new(id: StackId, name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         StackState {
-            id,
             name: name.to_string(),
             template: Template::default(),
             nodes: Vec::new(),

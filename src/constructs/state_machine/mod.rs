@@ -10,6 +10,7 @@
 //! Functions guide, `cw-logs.html`.
 
 mod flow;
+mod integrations;
 mod graph;
 mod states;
 mod tasks;
