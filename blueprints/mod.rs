@@ -6,6 +6,7 @@
 use ordersctl::constructs::{App, Stage, SynthError};
 
 mod durable_chain;
+mod event_consumer;
 mod order_pipeline;
 
 /// A named blueprint: the function that adds its stacks to an app.
@@ -21,6 +22,11 @@ pub const ALL: &[Blueprint] = &[
         name: "order-pipeline",
         summary: "SQS -> Lambda -> DynamoDB order pipeline with a dead-letter queue",
         build: order_pipeline::order_pipeline,
+    },
+    Blueprint {
+        name: "event-consumer",
+        summary: "Idempotent EventBridge consumer, ETL state machine and daily maintenance schedule",
+        build: event_consumer::event_consumer,
     },
     Blueprint {
         name: "durable-chain",

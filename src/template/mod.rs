@@ -7,6 +7,7 @@ mod render;
 mod resource;
 #[allow(clippy::module_inception)]
 mod template;
+mod yaml;
 
 pub use expr::{Expr, Pseudo, StackId, Target};
 pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};

@@ -57,9 +57,9 @@ impl Template {
         s
     }
 
-    /// YAML in long form (`Fn::GetAtt:` keys, no short tags), so any YAML parser reads it.
+    /// YAML in long form (`Fn::GetAtt:` keys, no short tags), safe for YAML 1.1 readers.
     pub fn to_yaml_string(&self) -> String {
-        serde_yaml::to_string(&self.to_json_value()).expect("a JSON value always serializes to YAML")
+        super::yaml::to_yaml(&self.to_json_value())
     }
 
     /// Render in the given format.
@@ -173,6 +173,6 @@ mod tests {
         assert_eq!(t.to_json_string(), sample().to_json_string());
         let yaml: Value = serde_yaml::from_str(&t.to_yaml_string()).unwrap();
         assert_eq!(yaml, t.to_json_value());
-        assert!(t.to_yaml_string().starts_with("AWSTemplateFormatVersion: 2010-09-09\n"));
+        assert!(t.to_yaml_string().starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"));
     }
 }

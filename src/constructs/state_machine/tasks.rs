@@ -107,6 +107,22 @@ impl DynamoValue {
     pub fn string_at(path: &str) -> Self {
         DynamoValue(Expr::map([("S.$", Expr::from(path))]))
     }
+    /// A string built with `States.Format` from JSONPaths, e.g.
+    /// `string_format("ORDER#{}", ["$.detail.orderId"])`.
+    ///
+    /// ```
+    /// use ordersctl::constructs::state_machine::DynamoValue;
+    /// assert_eq!(
+    ///     DynamoValue::string_format("ORDER#{}", ["$.orderId"]).to_expr().to_json(),
+    ///     serde_json::json!({"S.$": "States.Format('ORDER#{}', $.orderId)"})
+    /// );
+    /// ```
+    pub fn string_format<'p>(template: &str, paths: impl IntoIterator<Item = &'p str>) -> Self {
+        // Single quotes delimit the template inside the intrinsic; escape any in the text.
+        let template = template.replace('\\', "\\\\").replace('\'', "\\'");
+        let args: Vec<&str> = paths.into_iter().collect();
+        DynamoValue(Expr::map([("S.$", Expr::from(format!("States.Format('{template}', {})", args.join(", "))))]))
+    }
     /// A literal number (`N`, sent as a string as DynamoDB requires).
     pub fn number(value: f64) -> Self {
         let text = match super::flow::number(value) {

@@ -1,0 +1,104 @@
+//! `event-consumer`: an idempotent EventBridge consumer on a custom bus, an ETL workflow and
+//! a daily maintenance schedule. Every asynchronous hop has a dead-letter queue.
+
+use ordersctl::constructs::state_machine::{Definition, Fail, Retry, Task};
+use ordersctl::constructs::{
+    App, Attr, Comparison, Duration, EventPattern, QueueEncryption, StateMachineKind, SynthError, Target,
+};
+
+/// Stack `EventConsumer`.
+pub fn event_consumer(app: &App) -> Result<(), SynthError> {
+    let stack = app.stack("EventConsumer");
+    stack.description("Idempotent EventBridge consumer, ETL workflow and daily maintenance (ordersctl blueprint event-consumer)");
+    let removal = app.stage().removal();
+
+    let bus = stack.event_bus("ApplicationBus").bus_name("ApplicationBus").build()?;
+    let dlq_key = stack.key("EventProcessorDLQKey").description("Encrypts the EventProcessor dead-letter queue").build()?;
+    let dlq = stack
+        .queue("EventProcessorDLQ")
+        .queue_name("EventProcessorDLQ")
+        .retention(Duration::days(14))
+        .encryption(QueueEncryption::Kms(dlq_key))
+        .removal(removal)
+        .build()?;
+    let idempotency = stack
+        .table("IdempotencyTable")
+        .partition_key("id", Attr::String)
+        .ttl_attribute("ttl")
+        .removal(removal)
+        .build()?;
+
+    let processor = stack
+        .function("EventProcessor")
+        .function_name("EventProcessor")
+        .handler_crate("event-processor")
+        .memory_mb(512)
+        .timeout(Duration::secs(30))
+        .env("IDEMPOTENCY_TABLE", idempotency.name())
+        .retry_attempts(2)
+        .on_failure(&dlq)
+        .build()?;
+    idempotency.grant_read_write(&processor);
+
+    stack
+        .rule("EventProcessorRule")
+        .bus(&bus)
+        .description("OrderCreated and PaymentProcessed events to the idempotent processor")
+        .pattern(EventPattern::new().source(["com.app.events"]).detail_type(["OrderCreated", "PaymentProcessed"]))
+        .target(Target::of(&processor).dead_letter_queue(&dlq).retry_policy(Duration::hours(1), 10))
+        .build()?;
+
+    // ETL: Validate -> Transform -> Load, each retrying transient Lambda errors and failing
+    // the workflow cleanly on anything else.
+    let step = |id: &str, krate: &str, secs: u64| {
+        stack.function(id).handler_crate(krate).memory_mb(256).timeout(Duration::secs(secs)).build()
+    };
+    let validate = step("EtlValidate", "etl-validate", 10)?;
+    let transform = step("EtlTransform", "etl-transform", 30)?;
+    let load = step("EtlLoad", "etl-load", 60)?;
+    let transient = || Retry::lambda_transient().interval(Duration::secs(2)).max_attempts(3).backoff_rate(2.0);
+    let definition = Definition::new("Validate")
+        .state(Task::invoke("Validate", &validate).timeout(Duration::secs(10)).retry(transient()).catch_all("Failed").next("Transform"))
+        .state(Task::invoke("Transform", &transform).timeout(Duration::secs(30)).retry(transient()).catch_all("Failed").next("Load"))
+        .state(Task::invoke("Load", &load).timeout(Duration::secs(60)).retry(transient()).catch_all("Failed").end())
+        .state(Fail::new("Failed").error("EtlFailed").cause("A step of the ETL workflow failed"));
+    stack
+        .state_machine("EtlWorkflow")
+        .state_machine_name("EtlWorkflow")
+        .kind(StateMachineKind::Standard)
+        .definition(definition)
+        .timeout(Duration::minutes(15))
+        .build()?;
+
+    // Daily maintenance through EventBridge Scheduler, with its own dead-letter queue.
+    let maintenance = stack
+        .function("Maintenance")
+        .handler_crate("maintenance")
+        .memory_mb(256)
+        .timeout(Duration::minutes(5))
+        .env("IDEMPOTENCY_TABLE", idempotency.name())
+        .build()?;
+    idempotency.grant_read_write(&maintenance);
+    let maintenance_dlq = stack.queue("MaintenanceDLQ").retention(Duration::days(14)).removal(removal).build()?;
+    stack
+        .schedule("DailyMaintenance")
+        .description("Runs the Maintenance function once a day")
+        .expression("rate(1 day)")
+        .target(&maintenance)
+        .dead_letter_queue(&maintenance_dlq)
+        .retry_policy(Duration::hours(1), 3)
+        .build()?;
+
+    for (id, q) in [("EventProcessorDLQNotEmpty", &dlq), ("MaintenanceDLQNotEmpty", &maintenance_dlq)] {
+        stack
+            .alarm(id)
+            .description("Messages are waiting in a dead-letter queue")
+            .metric(q.metric_visible_messages())
+            .threshold(0.0, Comparison::GreaterThan)
+            .build()?;
+    }
+
+    stack.output("EventBusName", bus.name()).description("Name of the application event bus");
+    stack.output("DLQUrl", dlq.url()).description("URL of the EventProcessor dead-letter queue");
+    Ok(())
+}
