@@ -7,6 +7,7 @@ use ordersctl::constructs::{App, Stage, SynthError};
 
 mod durable_chain;
 mod event_consumer;
+mod fulfillment_saga;
 mod order_pipeline;
 
 /// A named blueprint: the function that adds its stacks to an app.
@@ -27,6 +28,11 @@ pub const ALL: &[Blueprint] = &[
         name: "event-consumer",
         summary: "Idempotent EventBridge consumer, ETL state machine and daily maintenance schedule",
         build: event_consumer::event_consumer,
+    },
+    Blueprint {
+        name: "fulfillment-saga",
+        summary: "HTTP ingress, payments queue, notifications and a Step Functions saga with compensation",
+        build: fulfillment_saga::fulfillment_saga,
     },
     Blueprint {
         name: "durable-chain",
