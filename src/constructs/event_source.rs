@@ -310,7 +310,7 @@ impl<'a> StreamEventSourceBuilder<'a> {
             r.set("DestinationConfig", Expr::map([("OnFailure", Expr::map([("Destination", spec.arn.clone())]))]));
             spec.statements.iter().cloned().for_each(|s| self.function.add_to_principal_policy(s));
         }
-        self.function.add_to_principal_policy(self.table.stream_read_statement());
+        self.table.grant_stream_read(&self.function);
         add_mapping(self.function, &source_id, r)
     }
 }

@@ -175,10 +175,7 @@ impl<'a> PipeBuilder<'a> {
                     check_range(p, "max_retry_attempts", i64::from(n), -1, 185, "")?;
                 }
                 r.set("Source", table.stream_arn());
-                grant(Statement::allow(
-                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
-                    [table.stream_arn()],
-                ));
+                table.stream_read_statements().into_iter().for_each(&grant);
                 let mut m = vec![(
                     "StartingPosition",
                     Expr::from(match position {

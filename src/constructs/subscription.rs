@@ -30,11 +30,12 @@ impl FilterPolicyScope {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Endpoint<'a> {
     Queue(QueueRef<'a>),
     Function(FunctionRef<'a>),
-    Email,
+    Email(Expr),
+    Sms(Expr),
 }
 
 handle!(
@@ -64,7 +65,6 @@ handle!(
 pub struct SubscriptionBuilder<'a> {
     topic: TopicRef<'a>,
     endpoint: Endpoint<'a>,
-    email: String,
     raw_message_delivery: bool,
     filter_policy: Option<EventPattern>,
     filter_policy_scope: Option<FilterPolicyScope>,
@@ -72,11 +72,10 @@ pub struct SubscriptionBuilder<'a> {
 }
 
 impl<'a> TopicRef<'a> {
-    fn subscription(&self, endpoint: Endpoint<'a>, email: &str) -> SubscriptionBuilder<'a> {
+    fn subscription(&self, endpoint: Endpoint<'a>) -> SubscriptionBuilder<'a> {
         SubscriptionBuilder {
             topic: *self,
             endpoint,
-            email: email.to_string(),
             raw_message_delivery: false,
             filter_policy: None,
             filter_policy_scope: None,
@@ -85,15 +84,19 @@ impl<'a> TopicRef<'a> {
     }
     /// Deliver to an SQS queue; its queue policy lets this topic send.
     pub fn subscribe_queue(&self, queue: &QueueRef<'a>) -> SubscriptionBuilder<'a> {
-        self.subscription(Endpoint::Queue(*queue), "")
+        self.subscription(Endpoint::Queue(*queue))
     }
     /// Invoke a Lambda function; a `<Function><Topic>Permission` lets this topic invoke it.
     pub fn subscribe_function(&self, function: &FunctionRef<'a>) -> SubscriptionBuilder<'a> {
-        self.subscription(Endpoint::Function(*function), "")
+        self.subscription(Endpoint::Function(*function))
     }
-    /// Email an address (the owner confirms the subscription).
-    pub fn subscribe_email(&self, address: &str) -> SubscriptionBuilder<'a> {
-        self.subscription(Endpoint::Email, address)
+    /// Email an address, literal or a stack parameter (the owner confirms the subscription).
+    pub fn subscribe_email(&self, address: impl Into<Expr>) -> SubscriptionBuilder<'a> {
+        self.subscription(Endpoint::Email(address.into()))
+    }
+    /// Text a phone number in E.164 form (`+15555550100`), literal or a stack parameter.
+    pub fn subscribe_sms(&self, phone: impl Into<Expr>) -> SubscriptionBuilder<'a> {
+        self.subscription(Endpoint::Sms(phone.into()))
     }
 }
 
@@ -125,7 +128,8 @@ impl<'a> SubscriptionBuilder<'a> {
         let (stack, target_name, protocol, endpoint): (&'a Stack, String, &str, Expr) = match self.endpoint {
             Endpoint::Queue(q) => (q.stack(), q.logical_id(), "sqs", q.arn()),
             Endpoint::Function(f) => (f.stack(), f.logical_id(), "lambda", f.arn()),
-            Endpoint::Email => (topic.stack(), email_label(&self.email), "email", Expr::from(self.email.as_str())),
+            Endpoint::Email(ref a) => (topic.stack(), address_label("Email", a), "email", a.clone()),
+            Endpoint::Sms(ref a) => (topic.stack(), address_label("Sms", a), "sms", a.clone()),
         };
         let logical_id = format!("{}{}Subscription", topic.logical_id(), target_name);
         let path = stack.child_path(&logical_id);
@@ -144,10 +148,11 @@ impl<'a> SubscriptionBuilder<'a> {
                     ),
                 ))
             }
-            Endpoint::Function(_) | Endpoint::Email if fifo => {
+            Endpoint::Function(_) | Endpoint::Email(_) | Endpoint::Sms(_) if fifo => {
                 return Err(SynthError::invalid(p, format!("FIFO topic {} delivers only to SQS FIFO queues, not to {protocol}", topic.path())))
             }
-            Endpoint::Email => check_email(p, &self.email)?,
+            Endpoint::Email(Expr::Str(ref a)) => check_email(p, a)?,
+            Endpoint::Sms(Expr::Str(ref a)) => check_phone(p, a)?,
             _ => {}
         }
         if self.raw_message_delivery && !matches!(self.endpoint, Endpoint::Queue(_)) {
@@ -187,7 +192,7 @@ impl<'a> SubscriptionBuilder<'a> {
         match self.endpoint {
             Endpoint::Queue(q) => q.allow_service_send("sns.amazonaws.com", topic.arn()),
             Endpoint::Function(f) => f.allow_service_invoke(&topic.logical_id(), "sns.amazonaws.com", topic.arn())?,
-            Endpoint::Email => {}
+            Endpoint::Email(_) | Endpoint::Sms(_) => {}
         }
         if let Some(dlq) = self.dead_letter {
             dlq.allow_service_send("sns.amazonaws.com", topic.arn());
@@ -212,10 +217,16 @@ fn kind(fifo: bool) -> &'static str {
     }
 }
 
-/// `ops@example.com` -> `OpsExampleCom`: a readable, stable logical ID part.
-fn email_label(address: &str) -> String {
-    let mut out = String::from("Email");
-    for word in address.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+/// `ops@example.com` -> `EmailOpsExampleCom`, a parameter `OpsEmail` -> `EmailOpsEmail`: a
+/// readable, stable logical ID part.
+fn address_label(prefix: &str, address: &Expr) -> String {
+    let text = match address {
+        Expr::Str(s) => s.clone(),
+        Expr::Ref(t) => t.logical_id.clone(),
+        _ => "Address".to_string(),
+    };
+    let mut out = String::from(prefix);
+    for word in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
             out.push(first.to_ascii_uppercase());
@@ -223,6 +234,14 @@ fn email_label(address: &str) -> String {
         }
     }
     out
+}
+
+fn check_phone(path: &str, phone: &str) -> Result<(), SynthError> {
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    if !(digits.len() >= 7 && digits.len() <= 15 && digits.chars().all(|c| c.is_ascii_digit())) {
+        return Err(SynthError::invalid(path, format!("phone number `{phone}` is not allowed; allowed: E.164, `+` then 7 to 15 digits")));
+    }
+    Ok(())
 }
 
 fn check_email(path: &str, address: &str) -> Result<(), SynthError> {
@@ -364,5 +383,19 @@ mod tests {
         assert_eq!(perm.properties["Principal"].to_json(), json!("sns.amazonaws.com"));
         assert_eq!(perm.properties["SourceArn"].to_json(), json!({"Ref": "T"}));
         assert_eq!(tpl.resources["TEmailOpsExampleComSubscription"].properties["Endpoint"].to_json(), json!("ops@example.com"));
+    }
+
+    #[test]
+    fn sms_and_parameter_addresses() {
+        use crate::template::Parameter;
+        let app = crate::constructs::App::new();
+        let s = app.stack("S");
+        let t = s.topic("Alerts").build().unwrap();
+        let e = t.subscribe_sms("555-0100").build().unwrap_err().to_string();
+        assert!(e.starts_with("S/AlertsSms5550100Subscription") && e.contains("E.164"), "{e}");
+        t.subscribe_sms("+15555550100").build().unwrap();
+        let email = s.parameter("OpsEmail", Parameter::new("String")).unwrap();
+        let sub = t.subscribe_email(email).build().unwrap();
+        assert_eq!(sub.logical_id(), "AlertsEmailOpsEmailSubscription");
     }
 }

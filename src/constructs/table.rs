@@ -469,16 +469,22 @@ impl<'a> TableRef<'a> {
     }
     /// Read the stream (what a stream event source needs).
     pub fn grant_stream_read(&self, grantee: &dyn Grantee) {
-        grantee.add_to_principal_policy(self.stream_read_statement());
+        self.stream_read_statements().into_iter().for_each(|s| grantee.add_to_principal_policy(s));
     }
 
-    pub(crate) fn stream_read_statement(&self) -> Statement {
+    /// What a stream reader needs: the stream actions and, for a table encrypted with a
+    /// customer-managed key, decrypting with that key.
+    pub(crate) fn stream_read_statements(&self) -> Vec<Statement> {
         // ListStreams is included because the Lambda stream poller calls it; it is scoped to the
         // table's streams rather than `*`.
-        Statement::allow(
+        let mut v = vec![Statement::allow(
             ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
             [self.stream_arn()],
-        )
+        )];
+        if let Some(key) = self.facts().kms_key_arn {
+            v.push(Statement::allow(["kms:Decrypt"], [key]));
+        }
+        v
     }
 }
 
