@@ -8,6 +8,7 @@ use ordersctl::constructs::{App, Stage, SynthError};
 mod durable_chain;
 mod event_consumer;
 mod fulfillment_saga;
+mod omnichannel;
 mod order_pipeline;
 
 /// A named blueprint: the function that adds its stacks to an app.
@@ -33,6 +34,11 @@ pub const ALL: &[Blueprint] = &[
         name: "fulfillment-saga",
         summary: "HTTP ingress, payments queue, notifications and a Step Functions saga with compensation",
         build: fulfillment_saga::fulfillment_saga,
+    },
+    Blueprint {
+        name: "omnichannel",
+        summary: "Three-stack order platform: data, services (pipe, routing, saga, alarms), HTTP API",
+        build: omnichannel::omnichannel,
     },
     Blueprint {
         name: "durable-chain",

@@ -152,3 +152,37 @@ fn stage_comes_from_the_flag_or_ordersctl_toml() {
     assert!(stderr(&o).contains("ordersctl.toml") && stderr(&o).contains("allowed: dev, prod"), "{}", stderr(&o));
     assert!(!tmp.path().join("d").exists());
 }
+
+#[test]
+fn every_blueprint_stack_is_listed_and_omnichannel_is_ordered_by_dependency() {
+    let o = ordersctl(&["list", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["stack"].as_str().unwrap()).collect();
+    for expected in ["OrderPipeline", "EventConsumer", "OrderSaga", "OmniData", "OmniServices", "OmniApi", "DurableChain"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    assert!(ordersctl(&["synth", "--quiet", "--out", out.to_str().unwrap()]).status.success());
+    let m: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let order: Vec<&String> = m["stacks"].as_object().unwrap().keys().collect();
+    let pos = |n: &str| order.iter().position(|s| *s == n).unwrap();
+    assert!(pos("OmniData") < pos("OmniServices") && pos("OmniServices") < pos("OmniApi"), "{order:?}");
+    assert_eq!(m["stacks"]["OmniServices"]["dependencies"], serde_json::json!(["OmniData"]));
+    assert_eq!(m["stacks"]["OmniApi"]["dependencies"], serde_json::json!(["OmniData", "OmniServices"]));
+    for stack in &order {
+        assert!(out.join(format!("{stack}.template.json")).exists(), "{stack}");
+    }
+}
+
+#[test]
+fn prod_stage_retains_tables_and_queues() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    assert!(ordersctl(&["synth", "--stage", "prod", "--quiet", "--out", out.to_str().unwrap()]).status.success());
+    let t: serde_json::Value = serde_json::from_slice(&fs::read(out.join("OrderSaga.template.json")).unwrap()).unwrap();
+    assert_eq!(t["Resources"]["Orders"]["DeletionPolicy"], "Retain");
+    assert_eq!(t["Resources"]["PaymentQueue"]["DeletionPolicy"], "Retain");
+    assert_eq!(t["Resources"]["Orders"]["UpdateReplacePolicy"], "Retain");
+}

@@ -1,0 +1,259 @@
+//! `OmniServices`: ingest queue and worker, a pipe publishing new orders to the bus, rules
+//! routing `OrderCreated` to per-consumer queues, a projector keeping the read model,
+//! customer notifications, the fulfillment saga, and alarms on all of it.
+
+use ordersctl::constructs::state_machine::{Definition, Fail, Retry, Succeed, Task};
+use ordersctl::constructs::{
+    App, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack, StartingPosition,
+    SynthError, Target,
+};
+use ordersctl::template::Parameter;
+
+use super::data::Data;
+
+/// Handles the API stack uses.
+pub struct Services<'a> {
+    pub ingest_queue: QueueRef<'a>,
+}
+
+/// Alarm when a work queue's oldest message is older than this.
+const MAX_MESSAGE_AGE_SECS: f64 = 300.0;
+
+/// Everything that needs an alarm, collected while building.
+#[derive(Default)]
+struct Watch<'a> {
+    dlqs: Vec<QueueRef<'a>>,
+    work_queues: Vec<QueueRef<'a>>,
+    functions: Vec<FunctionRef<'a>>,
+}
+
+pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, SynthError> {
+    let stack = app.stack("OmniServices");
+    stack.description("Omnichannel order platform: services (ordersctl blueprint omnichannel)");
+    let removal = app.stage().removal();
+    let mut watch = Watch::default();
+
+    // Ingest: queue -> OrderIngestWorker, a conditional write into Orders.
+    let (ingest_queue, ingest_dlq) = work_queue(stack, "Ingest", removal, Duration::secs(180))?;
+    let ingest = worker(stack, "OrderIngestWorker", "order-ingest-worker")?;
+    data.orders.grant_write(&ingest);
+    consume(&ingest, &ingest_queue)?;
+    watch.dlqs.push(ingest_dlq);
+    watch.work_queues.push(ingest_queue);
+    watch.functions.push(ingest);
+
+    // New orders on the table stream become OrderCreated events on the bus.
+    let pipe_dlq = dlq(stack, "OrderCreatedPipeDLQ", removal)?;
+    stack
+        .pipe("OrderCreatedPipe")
+        .description("INSERTs on Orders -> OrderCreated on lakeside-orders")
+        .source_stream(&data.orders, StartingPosition::TrimHorizon)
+        .filter(EventPattern::new().field("eventName", [Match::from("INSERT")]))
+        .target_event_bus(&data.bus, "lakeside.orders", "OrderCreated")
+        .max_retry_attempts(10)
+        .dead_letter_queue(&pipe_dlq)
+        .build()?;
+    watch.dlqs.push(pipe_dlq);
+
+    // Fan out OrderCreated to one queue and consumer per downstream system.
+    let order_created = || EventPattern::new().source(["lakeside.orders"]).detail_type(["OrderCreated"]);
+    for (name, krate) in [("Inventory", "inventory-consumer"), ("Loyalty", "loyalty-consumer"), ("MarketplaceSync", "marketplace-sync")] {
+        let (queue, queue_dlq) = work_queue(stack, name, removal, Duration::secs(180))?;
+        let rule_dlq = dlq(stack, &format!("{name}RuleDLQ"), removal)?;
+        stack
+            .rule(&format!("{name}Route"))
+            .bus(&data.bus)
+            .description(&format!("OrderCreated to the {name} queue"))
+            .pattern(order_created())
+            .target(Target::of(&queue).dead_letter_queue(&rule_dlq).retry_policy(Duration::hours(2), 20))
+            .build()?;
+        let consumer = worker(stack, &format!("{name}Consumer"), krate)?;
+        consume(&consumer, &queue)?;
+        watch.dlqs.extend([queue_dlq, rule_dlq]);
+        watch.work_queues.push(queue);
+        watch.functions.push(consumer);
+    }
+
+    // The projector keeps OrderStatusView in step with Orders.
+    let projector_dlq = dlq(stack, "ProjectorDLQ", removal)?;
+    let projector = stack
+        .function("StatusProjector")
+        .handler_crate("status-projector")
+        .memory_mb(256)
+        .timeout(Duration::secs(30))
+        .env("STATUS_VIEW_TABLE", data.status_view.name())
+        .build()?;
+    data.status_view.grant_write(&projector);
+    projector
+        .consume_stream(&data.orders, StartingPosition::TrimHorizon)
+        .batch_size(100)
+        .bisect_on_error()
+        .max_retry_attempts(5)
+        .report_batch_item_failures()
+        .on_failure(&projector_dlq)
+        .build()?;
+    watch.dlqs.push(projector_dlq);
+    watch.functions.push(projector);
+
+    notifications(stack)?;
+    saga(stack, data, removal, &order_created(), &mut watch)?;
+    alarms(stack, &watch)?;
+
+    stack.output("IngestQueueUrl", ingest_queue.url()).description("URL of the order ingest queue");
+    Ok(Services { ingest_queue })
+}
+
+fn dlq<'a>(stack: &'a Stack, id: &str, removal: Removal) -> Result<QueueRef<'a>, SynthError> {
+    stack.queue(id).retention(Duration::days(14)).removal(removal).build()
+}
+
+/// A work queue `<name>Queue` with its own dead-letter queue `<name>DLQ` (3 receives).
+fn work_queue<'a>(stack: &'a Stack, name: &str, removal: Removal, visibility: Duration) -> Result<(QueueRef<'a>, QueueRef<'a>), SynthError> {
+    let dead = dlq(stack, &format!("{name}DLQ"), removal)?;
+    let queue = stack
+        .queue(&format!("{name}Queue"))
+        .visibility_timeout(visibility)
+        .retention(Duration::days(4))
+        .dead_letter_queue(&dead, 3)
+        .removal(removal)
+        .build()?;
+    Ok((queue, dead))
+}
+
+fn worker<'a>(stack: &'a Stack, id: &str, krate: &str) -> Result<FunctionRef<'a>, SynthError> {
+    stack.function(id).handler_crate(krate).memory_mb(256).timeout(Duration::secs(30)).build()
+}
+
+/// The consumer settings every queue in this platform uses.
+fn consume<'a>(f: &FunctionRef<'a>, q: &QueueRef<'a>) -> Result<(), SynthError> {
+    f.consume(q)
+        .batch_size(10)
+        .max_batching_window(Duration::secs(5))
+        .report_batch_item_failures()
+        .max_concurrency(20)
+        .build()
+        .map(|_| ())
+}
+
+/// SNS `CustomerNotifications` with email and SMS subscribers, each filtered by channel.
+fn notifications(stack: &Stack) -> Result<(), SynthError> {
+    let mut email = Parameter::new("String");
+    email.description = Some("Address receiving order notifications by email".into());
+    let email = stack.parameter("NotificationEmail", email)?;
+    let mut phone = Parameter::new("String");
+    phone.description = Some("Phone number (E.164) receiving urgent order notifications by SMS".into());
+    let phone = stack.parameter("NotificationPhone", phone)?;
+    let topic = stack.topic("CustomerNotifications").build()?;
+    topic
+        .subscribe_email(email)
+        .filter_policy(EventPattern::new().field("channel", [Match::from("email")]))
+        .build()?;
+    topic
+        .subscribe_sms(phone)
+        .filter_policy(
+            EventPattern::new().field("channel", [Match::from("sms")]).field("priority", [Match::from("urgent")]),
+        )
+        .build()?;
+    Ok(())
+}
+
+/// Reserve -> Pay -> Allocate -> Ship, compensating with Refund and ReleaseStock.
+fn saga<'a>(stack: &'a Stack, data: &Data<'a>, removal: Removal, order_created: &EventPattern, watch: &mut Watch<'a>) -> Result<(), SynthError> {
+    let step = |id: &str, krate: &str, action: &str| {
+        stack
+            .function(id)
+            .handler_crate(krate)
+            .memory_mb(256)
+            .timeout(Duration::secs(15))
+            .env("ACTION", action)
+            .env("ORDERS_TABLE", data.orders.name())
+            .build()
+    };
+    let reserve = step("SagaReserve", "inventory", "reserve")?;
+    let release = step("SagaReleaseStock", "inventory", "release")?;
+    let pay = step("SagaPay", "charge-payment", "charge")?;
+    let refund = step("SagaRefund", "charge-payment", "refund")?;
+    let allocate = step("SagaAllocate", "fulfillment-steps", "allocate")?;
+    let ship = step("SagaShip", "fulfillment-steps", "ship")?;
+    for f in [&reserve, &release, &allocate, &ship] {
+        data.orders.grant_read_write(f);
+    }
+    for f in [&pay, &refund] {
+        data.orders.grant_read(f);
+    }
+    watch.functions.extend([reserve, release, pay, refund, allocate, ship]);
+
+    let retry = || Retry::on(["States.TaskFailed"]).interval(Duration::secs(2)).max_attempts(3).backoff_rate(2.0);
+    let task = |name: &str, f: &FunctionRef<'_>, on_error: &str, next: Option<&str>| {
+        let t = Task::invoke(name, f)
+            .result_path(&format!("$.{}", name.to_ascii_lowercase()))
+            .retry(Retry::lambda_transient())
+            .retry(retry())
+            .catch_all(on_error);
+        match next {
+            Some(n) => t.next(n),
+            None => t.end(),
+        }
+    };
+    let definition = Definition::new("Reserve")
+        .comment("Omnichannel fulfillment: Reserve -> Pay -> Allocate -> Ship with compensation")
+        .state(task("Reserve", &reserve, "Failed", Some("Pay")))
+        .state(task("Pay", &pay, "ReleaseStock", Some("Allocate")))
+        .state(task("Allocate", &allocate, "Refund", Some("Ship")))
+        .state(task("Ship", &ship, "Refund", Some("Fulfilled")))
+        .state(Succeed::new("Fulfilled"))
+        .state(task("Refund", &refund, "Failed", Some("ReleaseStock")))
+        .state(task("ReleaseStock", &release, "Failed", Some("Failed")))
+        .state(Fail::new("Failed").error("FulfillmentFailed").cause("The order could not be fulfilled"));
+    let saga = stack
+        .state_machine("FulfillmentSaga")
+        .definition(definition)
+        .timeout(Duration::hours(24))
+        .build()?;
+    let start_dlq = dlq(stack, "SagaStartDLQ", removal)?;
+    stack
+        .rule("StartSaga")
+        .bus(&data.bus)
+        .description("OrderCreated starts the fulfillment saga")
+        .pattern(order_created.clone())
+        .target(Target::of(&saga).dead_letter_queue(&start_dlq).retry_policy(Duration::hours(2), 20))
+        .build()?;
+    watch.dlqs.push(start_dlq);
+    stack
+        .alarm("FulfillmentSagaFailed")
+        .description("Fulfillment saga executions failed")
+        .metric(saga.metric_executions_failed())
+        .threshold(0.0, Comparison::GreaterThan)
+        .build()?;
+    Ok(())
+}
+
+/// Every DLQ not empty, every work queue falling behind, every function erroring.
+fn alarms(stack: &Stack, watch: &Watch<'_>) -> Result<(), SynthError> {
+    for q in &watch.dlqs {
+        stack
+            .alarm(&format!("{}NotEmpty", q.logical_id()))
+            .description("Messages are waiting in a dead-letter queue")
+            .metric(q.metric_visible_messages())
+            .threshold(0.0, Comparison::GreaterThan)
+            .build()?;
+    }
+    for q in &watch.work_queues {
+        stack
+            .alarm(&format!("{}Backlog", q.logical_id()))
+            .description("The oldest message has waited more than 5 minutes")
+            .metric(q.metric_age_of_oldest_message())
+            .threshold(MAX_MESSAGE_AGE_SECS, Comparison::GreaterThan)
+            .evaluation_periods(3)
+            .build()?;
+    }
+    for f in &watch.functions {
+        stack
+            .alarm(&format!("{}Errors", f.logical_id()))
+            .description("The function reported errors")
+            .metric(f.metric_errors())
+            .threshold(0.0, Comparison::GreaterThan)
+            .build()?;
+    }
+    Ok(())
+}
