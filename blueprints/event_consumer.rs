@@ -3,7 +3,7 @@
 
 use ordersctl::constructs::state_machine::{Definition, Fail, Retry, Task};
 use ordersctl::constructs::{
-    App, Attr, Comparison, Duration, EventPattern, QueueEncryption, StateMachineKind, SynthError, Target,
+    App, Attr, Duration, EventPattern, QueueEncryption, StateMachineKind, SynthError, Target,
 };
 
 /// Stack `EventConsumer`.
@@ -89,13 +89,8 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
         .retry_policy(Duration::hours(1), 3)
         .build()?;
 
-    for (id, q) in [("EventProcessorDLQNotEmpty", &dlq), ("MaintenanceDLQNotEmpty", &maintenance_dlq)] {
-        stack
-            .alarm(id)
-            .description("Messages are waiting in a dead-letter queue")
-            .metric(q.metric_visible_messages())
-            .threshold(0.0, Comparison::GreaterThan)
-            .build()?;
+    for q in [&dlq, &maintenance_dlq] {
+        q.alarm_not_empty()?;
     }
 
     stack.output("EventBusName", bus.name()).description("Name of the application event bus");

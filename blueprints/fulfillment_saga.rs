@@ -133,18 +133,8 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
 
     saga(stack, removal, &bus, &orders, &inventory, &order_placed())?;
 
-    for (id, q) in [
-        ("PaymentDLQNotEmpty", &payment_dlq),
-        ("PaymentRuleDLQNotEmpty", &payment_rule_dlq),
-        ("EmailDLQNotEmpty", &email_dlq),
-        ("OrderStreamDLQNotEmpty", &stream_dlq),
-    ] {
-        stack
-            .alarm(id)
-            .description("Messages are waiting in a dead-letter queue")
-            .metric(q.metric_visible_messages())
-            .threshold(0.0, Comparison::GreaterThan)
-            .build()?;
+    for q in [&payment_dlq, &payment_rule_dlq, &email_dlq, &stream_dlq] {
+        q.alarm_not_empty()?;
     }
 
     stack.output("ApiUrl", api.url()).description("Endpoint of the orders HTTP API");
@@ -252,11 +242,6 @@ fn saga<'a>(
         .metric(saga.metric_executions_failed())
         .threshold(0.0, Comparison::GreaterThan)
         .build()?;
-    stack
-        .alarm("SagaStartDLQNotEmpty")
-        .description("Messages are waiting in a dead-letter queue")
-        .metric(saga_dlq.metric_visible_messages())
-        .threshold(0.0, Comparison::GreaterThan)
-        .build()?;
+    saga_dlq.alarm_not_empty()?;
     Ok(())
 }

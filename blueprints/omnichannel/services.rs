@@ -231,12 +231,7 @@ fn saga<'a>(stack: &'a Stack, data: &Data<'a>, removal: Removal, order_created: 
 /// Every DLQ not empty, every work queue falling behind, every function erroring.
 fn alarms(stack: &Stack, watch: &Watch<'_>) -> Result<(), SynthError> {
     for q in &watch.dlqs {
-        stack
-            .alarm(&format!("{}NotEmpty", q.logical_id()))
-            .description("Messages are waiting in a dead-letter queue")
-            .metric(q.metric_visible_messages())
-            .threshold(0.0, Comparison::GreaterThan)
-            .build()?;
+        q.alarm_not_empty()?;
     }
     for q in &watch.work_queues {
         stack

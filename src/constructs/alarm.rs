@@ -84,6 +84,28 @@ impl QueueRef<'_> {
     }
 }
 
+impl<'a> QueueRef<'a> {
+    /// An alarm `<Queue>NotEmpty` when any message is visible: what every dead-letter queue
+    /// needs, since a message there is a failure nobody has handled yet.
+    ///
+    /// ```
+    /// use ordersctl::constructs::App;
+    /// let app = App::new();
+    /// let stack = app.stack("Demo");
+    /// let dlq = stack.queue("JobsDLQ").build()?;
+    /// assert_eq!(dlq.alarm_not_empty()?.logical_id(), "JobsDLQNotEmpty");
+    /// # Ok::<(), ordersctl::constructs::SynthError>(())
+    /// ```
+    pub fn alarm_not_empty(&self) -> Result<AlarmRef<'a>, SynthError> {
+        self.stack
+            .alarm(&format!("{}NotEmpty", self.logical_id()))
+            .description("Messages are waiting in a dead-letter queue")
+            .metric(self.metric_visible_messages())
+            .threshold(0.0, Comparison::GreaterThan)
+            .build()
+    }
+}
+
 impl FunctionRef<'_> {
     /// Invocation errors (Sum over 1 minute).
     pub fn metric_errors(&self) -> Metric {

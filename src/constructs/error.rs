@@ -56,3 +56,20 @@ pub(crate) fn check_range(path: &str, property: &str, value: i64, min: i64, max:
     }
     Ok(())
 }
+
+/// Check a queue or topic name: letters, digits, `-` and `_`, at most `max_len` characters,
+/// ending in `.fifo` exactly when `fifo`.
+pub(crate) fn check_fifo_capable_name(path: &str, property: &str, kind: &str, name: &str, fifo: bool, max_len: usize) -> Result<(), SynthError> {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    let chars_ok = !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !chars_ok || name.len() > max_len {
+        return Err(SynthError::invalid(
+            path,
+            format!("{property} `{name}` is not allowed; allowed: 1 to {max_len} characters, letters, digits, `-` and `_` (FIFO names end in `.fifo`)"),
+        ));
+    }
+    if fifo && !name.ends_with(".fifo") {
+        return Err(SynthError::invalid(path, format!("{property} `{name}` of a FIFO {kind} must end in `.fifo`")));
+    }
+    Ok(())
+}

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use super::error::check_range;
 use super::iam::{assume_role_policy, Grantee, Statement};
 use super::stack::PolicyHolder;
+use super::log_group::{add_log_group, retention_days};
 use super::queue::QueueRef;
 use super::stack::{check_construct_id, handle, Asset, Facts, Node};
 use super::{Duration, Stack, SynthError};
-use crate::template::{Expr, Policy, Resource};
+use crate::template::{Expr, Resource};
 
 /// CPU architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,10 +83,6 @@ impl DestinationSpec {
     }
 }
 
-/// CloudWatch Logs accepts only these retention periods (days).
-pub const LOG_RETENTION_DAYS: [u64; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
 
 /// Environment variable names Lambda reserves.
 const RESERVED_ENV: [&str; 18] = [
@@ -281,13 +278,7 @@ impl<'a> FunctionBuilder<'a> {
         if let Some(n) = self.reserved_concurrency {
             check_range(p, "reserved_concurrency", i64::from(n), 0, 1_000_000, "")?;
         }
-        let retention_days = self
-            .log_retention
-            .whole_days()
-            .filter(|d| LOG_RETENTION_DAYS.contains(d))
-            .ok_or_else(|| {
-                SynthError::out_of_range(p, "log_retention", self.log_retention.to_string(), format!("one of {LOG_RETENTION_DAYS:?} days"))
-            })?;
+        let retention_days = retention_days(p, self.log_retention)?;
         for key in self.env.keys() {
             let ok = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -316,11 +307,7 @@ impl<'a> FunctionBuilder<'a> {
         let role_id = format!("{logical_id}ServiceRole");
         let log_id = format!("{logical_id}LogGroup");
 
-        let mut log = Resource::new("AWS::Logs::LogGroup");
-        log.set("RetentionInDays", retention_days);
-        // Logs are evidence: keep them when the stack goes, as CDK does.
-        log.removal(Policy::Retain);
-        self.stack.add_resource(&log_id, p, log)?;
+        add_log_group(self.stack, &log_id, p, retention_days)?;
 
         let mut role = Resource::new("AWS::IAM::Role");
         role.set("AssumeRolePolicyDocument", assume_role_policy("lambda.amazonaws.com"));

@@ -8,8 +8,9 @@ use super::function::FunctionRef;
 use super::iam::{assume_role_policy, Statement};
 use super::queue::QueueRef;
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
-use super::{Duration, Stack, SynthError, LOG_RETENTION_DAYS};
-use crate::template::{Expr, Policy, Resource};
+use super::log_group::{add_log_group, retention_days};
+use super::{Duration, Stack, SynthError};
+use crate::template::{Expr, Resource};
 
 /// An HTTP method of a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,11 +130,7 @@ impl<'a> HttpApiBuilder<'a> {
         if let Some(t) = self.throttle {
             check_throttle(p, "throttle", t)?;
         }
-        let days = self
-            .log_retention
-            .whole_days()
-            .filter(|d| LOG_RETENTION_DAYS.contains(d))
-            .ok_or_else(|| SynthError::out_of_range(p, "log_retention", self.log_retention.to_string(), format!("one of {LOG_RETENTION_DAYS:?} days")))?;
+        let days = retention_days(p, self.log_retention)?;
         if let Some((_, aud)) = &self.jwt {
             check_range(p, "jwt audience entries", aud.len() as i64, 1, 50, "")?;
         }
@@ -145,10 +142,7 @@ impl<'a> HttpApiBuilder<'a> {
         self.stack.add_resource(id, p, api)?;
 
         let log_id = format!("{id}AccessLogs");
-        let mut log = Resource::new("AWS::Logs::LogGroup");
-        log.set("RetentionInDays", days);
-        log.removal(Policy::Retain);
-        self.stack.add_resource(&log_id, p, log)?;
+        add_log_group(self.stack, &log_id, p, days)?;
 
         let mut stage = Resource::new("AWS::ApiGatewayV2::Stage");
         let log_arn = Expr::join(

@@ -1,6 +1,6 @@
 //! SQS queues: standard and FIFO, with dead-letter queues and encryption on by default.
 
-use super::error::check_range;
+use super::error::{check_fifo_capable_name, check_range};
 use super::iam::{Grantee, Statement};
 use super::stack::PolicyHolder;
 use super::key::KeyRef;
@@ -236,18 +236,7 @@ impl<'a> QueueBuilder<'a> {
 }
 
 fn check_queue_name(path: &str, name: &str, fifo: bool) -> Result<(), SynthError> {
-    let base = name.strip_suffix(".fifo").unwrap_or(name);
-    let chars_ok = !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !chars_ok || name.len() > 80 {
-        return Err(SynthError::invalid(
-            path,
-            format!("queue_name `{name}` is not allowed; allowed: 1 to 80 characters, letters, digits, `-` and `_` (FIFO names end in `.fifo`)"),
-        ));
-    }
-    if fifo && !name.ends_with(".fifo") {
-        return Err(SynthError::invalid(path, format!("queue_name `{name}` of a FIFO queue must end in `.fifo`")));
-    }
-    Ok(())
+    check_fifo_capable_name(path, "queue_name", "queue", name, fifo, 80)
 }
 
 fn redrive_allow_expr(path: &str, policy: &RedriveAllow<'_>) -> Result<Expr, SynthError> {

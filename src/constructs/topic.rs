@@ -1,5 +1,6 @@
 //! SNS topics: standard and FIFO, encrypted at rest by default.
 
+use super::error::check_fifo_capable_name;
 use super::function::Destination;
 use super::iam::{Grantee, Statement};
 use super::key::KeyRef;
@@ -158,18 +159,7 @@ impl<'a> TopicBuilder<'a> {
 }
 
 fn check_topic_name(path: &str, name: &str, fifo: bool) -> Result<(), SynthError> {
-    let base = name.strip_suffix(".fifo").unwrap_or(name);
-    let chars_ok = !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !chars_ok || name.len() > 256 {
-        return Err(SynthError::invalid(
-            path,
-            format!("topic_name `{name}` is not allowed; allowed: 1 to 256 characters, letters, digits, `-` and `_` (FIFO names end in `.fifo`)"),
-        ));
-    }
-    if fifo && !name.ends_with(".fifo") {
-        return Err(SynthError::invalid(path, format!("topic_name `{name}` of a FIFO topic must end in `.fifo`")));
-    }
-    Ok(())
+    check_fifo_capable_name(path, "topic_name", "topic", name, fifo, 256)
 }
 
 impl<'a> TopicRef<'a> {

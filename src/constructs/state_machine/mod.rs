@@ -25,11 +25,11 @@ pub use states::{Choice, Fail, Map, Parallel, Pass, Succeed, Wait};
 pub use tasks::{DynamoValue, EventBusTarget, IntegrationPattern, Task, TaskInput, TASK_TOKEN};
 pub use validate::MAX_STATE_NAME;
 
-use super::function::LOG_RETENTION_DAYS;
+use super::log_group::{add_log_group, retention_days};
 use super::iam::{assume_role_policy, Grantee, Statement};
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
 use super::{Duration, Stack, SynthError};
-use crate::template::{Expr, Policy, Resource};
+use crate::template::{Expr, Resource};
 
 /// Standard (durable, up to a year, exactly-once) or Express (high-volume, up to 5 minutes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -207,9 +207,7 @@ impl<'a> StateMachineBuilder<'a> {
                 return Err(SynthError::out_of_range(p, "timeout", t.to_string(), format!("1 s to {max} s{kind}")));
             }
         }
-        let retention_days = self.log_retention.whole_days().filter(|d| LOG_RETENTION_DAYS.contains(d)).ok_or_else(|| {
-            SynthError::out_of_range(p, "log_retention", self.log_retention.to_string(), format!("one of {LOG_RETENTION_DAYS:?} days"))
-        })?;
+        let retention_days = retention_days(p, self.log_retention)?;
         validate::validate(p, def, express)?;
 
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
@@ -218,12 +216,7 @@ impl<'a> StateMachineBuilder<'a> {
         let logging = self.log_level != LogLevel::Off;
 
         if logging {
-            let mut log = Resource::new("AWS::Logs::LogGroup");
-            log.set("RetentionInDays", retention_days);
-            // Logs are evidence: keep them when the stack goes, as for functions. No physical
-            // name, so a retained group never blocks re-creating the stack.
-            log.removal(Policy::Retain);
-            self.stack.add_resource(&log_id, p, log)?;
+            add_log_group(self.stack, &log_id, p, retention_days)?;
         }
 
         let mut role = Resource::new("AWS::IAM::Role");
