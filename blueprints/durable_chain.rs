@@ -21,14 +21,16 @@ pub fn durable_chain(app: &App) -> Result<(), SynthError> {
     let payments = stack
         .function("AuthorizePayment")
         .function_name("AuthorizePayment")
-        .handler_crate("payment-authorizer")
+        .handler_crate("chain-worker")
+        .env("STEP", "authorize-payment")
         .memory_mb(256)
         .timeout(Duration::secs(15))
         .build()?;
     let inventory = stack
         .function("AllocateInventory")
         .function_name("AllocateInventory")
-        .handler_crate("inventory-allocator")
+        .handler_crate("chain-worker")
+        .env("STEP", "allocate-inventory")
         .memory_mb(256)
         .timeout(Duration::secs(15))
         .env("CATALOG_TABLE", catalog.name())
@@ -36,7 +38,8 @@ pub fn durable_chain(app: &App) -> Result<(), SynthError> {
     let fulfillment = stack
         .function("FulfillOrder")
         .function_name("FulfillOrder")
-        .handler_crate("order-fulfiller")
+        .handler_crate("chain-worker")
+        .env("STEP", "fulfill-order")
         .memory_mb(256)
         .timeout(Duration::secs(30))
         .build()?;

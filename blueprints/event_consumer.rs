@@ -50,12 +50,13 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
 
     // ETL: Validate -> Transform -> Load, each retrying transient Lambda errors and failing
     // the workflow cleanly on anything else.
-    let step = |id: &str, krate: &str, secs: u64| {
-        stack.function(id).handler_crate(krate).memory_mb(256).timeout(Duration::secs(secs)).build()
+    // One handler crate runs the three steps; STEP says which.
+    let step = |id: &str, name: &str, secs: u64| {
+        stack.function(id).handler_crate("etl-step").memory_mb(256).timeout(Duration::secs(secs)).env("STEP", name).build()
     };
-    let validate = step("EtlValidate", "etl-validate", 10)?;
-    let transform = step("EtlTransform", "etl-transform", 30)?;
-    let load = step("EtlLoad", "etl-load", 60)?;
+    let validate = step("EtlValidate", "validate", 10)?;
+    let transform = step("EtlTransform", "transform", 30)?;
+    let load = step("EtlLoad", "load", 60)?;
     let transient = || Retry::lambda_transient().interval(Duration::secs(2)).max_attempts(3).backoff_rate(2.0);
     let definition = Definition::new("Validate")
         .state(Task::invoke("Validate", &validate).timeout(Duration::secs(10)).retry(transient()).catch_all("Failed").next("Transform"))

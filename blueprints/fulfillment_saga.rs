@@ -168,9 +168,10 @@ fn saga<'a>(
     inventory.grant_read_write(&release);
     let charge = stack
         .function("ChargePayment")
-        .handler_crate("charge-payment")
+        .handler_crate("saga-step")
         .memory_mb(256)
         .timeout(Duration::secs(15))
+        .env("ACTION", "charge")
         .build()?;
     let approvals = stack.queue("ApprovalsQueue").retention(Duration::days(4)).removal(removal).build()?;
 

@@ -57,7 +57,7 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
 
     // Fan out OrderCreated to one queue and consumer per downstream system.
     let order_created = || EventPattern::new().source(["lakeside.orders"]).detail_type(["OrderCreated"]);
-    for (name, krate) in [("Inventory", "inventory-consumer"), ("Loyalty", "loyalty-consumer"), ("MarketplaceSync", "marketplace-sync")] {
+    for (name, consumer_kind) in [("Inventory", "inventory"), ("Loyalty", "loyalty"), ("MarketplaceSync", "marketplace-sync")] {
         let (queue, queue_dlq) = work_queue(stack, name, removal, Duration::secs(180))?;
         let rule_dlq = dlq(stack, &format!("{name}RuleDLQ"), removal)?;
         stack
@@ -67,7 +67,13 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
             .pattern(order_created())
             .target(Target::of(&queue).dead_letter_queue(&rule_dlq).retry_policy(Duration::hours(2), 20))
             .build()?;
-        let consumer = worker(stack, &format!("{name}Consumer"), krate)?;
+        let consumer = stack
+            .function(&format!("{name}Consumer"))
+            .handler_crate("order-created-consumer")
+            .memory_mb(256)
+            .timeout(Duration::secs(30))
+            .env("CONSUMER", consumer_kind)
+            .build()?;
         consume(&consumer, &queue)?;
         watch.dlqs.extend([queue_dlq, rule_dlq]);
         watch.work_queues.push(queue);
@@ -171,10 +177,10 @@ fn saga<'a>(stack: &'a Stack, data: &Data<'a>, removal: Removal, order_created: 
     };
     let reserve = step("SagaReserve", "inventory", "reserve")?;
     let release = step("SagaReleaseStock", "inventory", "release")?;
-    let pay = step("SagaPay", "charge-payment", "charge")?;
-    let refund = step("SagaRefund", "charge-payment", "refund")?;
-    let allocate = step("SagaAllocate", "fulfillment-steps", "allocate")?;
-    let ship = step("SagaShip", "fulfillment-steps", "ship")?;
+    let pay = step("SagaPay", "saga-step", "charge")?;
+    let refund = step("SagaRefund", "saga-step", "refund")?;
+    let allocate = step("SagaAllocate", "saga-step", "allocate")?;
+    let ship = step("SagaShip", "saga-step", "ship")?;
     for f in [&reserve, &release, &allocate, &ship] {
         data.orders.grant_read_write(f);
     }
