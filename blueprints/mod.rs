@@ -47,9 +47,14 @@ pub const ALL: &[Blueprint] = &[
     },
 ];
 
-/// An app holding every blueprint's stacks, for a stage.
+/// An app holding every blueprint's stacks, for a stage (placeholder asset keys).
+#[allow(dead_code)] // the tests and benches include this module and use it; the binary does not
 pub fn app(stage: Stage) -> Result<App, SynthError> {
-    let app = App::with_stage(stage);
+    app_with(App::with_stage(stage))
+}
+
+/// Every blueprint's stacks added to `app`.
+pub fn app_with(app: App) -> Result<App, SynthError> {
     for b in ALL {
         (b.build)(&app)?;
     }

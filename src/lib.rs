@@ -3,7 +3,9 @@
 //! Layers, imports pointing down only: [`template`] (the CloudFormation model) <-
 //! [`constructs`] (the typed DSL) <- [`synth`] (App -> cloud assembly).
 
+pub mod bundle;
 pub mod constructs;
+pub mod invoke;
 pub mod synth;
 pub mod template;
 

@@ -1,11 +1,10 @@
 //! `ordersctl list`: the stacks the blueprints declare.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use ordersctl::synth::synthesize;
 
 use crate::blueprints;
-use crate::cli::config::StageArgs;
+use crate::cli::app_args::AppArgs;
 
 /// List stacks with their blueprint and resource counts.
 ///
@@ -18,12 +17,11 @@ pub struct ListArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    stage: StageArgs,
+    app: AppArgs,
 }
 
 pub fn run(args: ListArgs) -> Result<()> {
-    let app = blueprints::app(args.stage.resolve()?).context("synth failed")?;
-    let assembly = synthesize(&app).context("synth failed")?;
+    let assembly = args.app.assembly()?;
     let rows: Vec<(String, String, usize)> = assembly
         .stacks
         .iter()

@@ -1,5 +1,7 @@
 //! Command-line verbs. Each file orchestrates one verb; the work lives in the library.
 
+mod app_args;
+mod bundle;
 mod config;
 mod list;
 mod synth;
@@ -20,6 +22,7 @@ struct Cli {
 enum Command {
     Synth(synth::SynthArgs),
     List(list::ListArgs),
+    Bundle(bundle::BundleArgs),
 }
 
 /// Run the CLI; returns the process exit code (0 success, 1 failure).
@@ -39,6 +42,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let result = match cli.command {
         Command::Synth(args) => synth::run(args),
         Command::List(args) => list::run(args),
+        Command::Bundle(args) => bundle::run(args),
     };
     match result {
         Ok(()) => 0,

@@ -3,13 +3,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::synth::{synthesize, writer::write_assembly};
+use ordersctl::synth::writer::write_assembly;
 use ordersctl::template::Format;
 
-use crate::blueprints;
-use crate::cli::config::StageArgs;
+use crate::cli::app_args::AppArgs;
 
 /// Template format on disk.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -48,13 +47,12 @@ pub struct SynthArgs {
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
-    stage: StageArgs,
+    app: AppArgs,
 }
 
 pub fn run(args: SynthArgs) -> Result<()> {
     let format: Format = args.format.into();
-    let app = blueprints::app(args.stage.resolve()?).context("synth failed; the assembly was not changed")?;
-    let mut assembly = synthesize(&app).context("synth failed; the assembly was not changed")?;
+    let mut assembly = args.app.assembly()?;
     if !args.stacks.is_empty() {
         let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
         for name in &args.stacks {

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use typed_arena::Arena;
 
 use super::stack::{Stack, StackState};
-use super::{Removal, SynthError};
+use super::{AssetSource, PlaceholderAssets, Removal, SynthError};
 use crate::template::StackId;
 
 /// An application: a set of stacks. Blueprints take `&App` and add stacks to it.
@@ -20,6 +20,7 @@ use crate::template::StackId;
 /// ```
 pub struct App {
     stage: Stage,
+    assets: Box<dyn AssetSource>,
     // Stacks live in an arena so that `&Stack` (and the handles that hold it) stay valid
     // while more stacks are added: cross-stack references need both alive at once.
     arena: Arena<Stack>,
@@ -95,7 +96,23 @@ impl App {
 
     /// An empty application for a deployment stage; blueprints read it with [`App::stage`].
     pub fn with_stage(stage: Stage) -> Self {
-        App { stage, arena: Arena::new(), states: RefCell::new(Vec::new()), errors: RefCell::new(Vec::new()) }
+        App {
+            stage,
+            assets: Box::new(PlaceholderAssets),
+            arena: Arena::new(),
+            states: RefCell::new(Vec::new()),
+            errors: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Use this source for function code asset keys (the CLI's fingerprinting bundler source).
+    pub fn with_asset_source(mut self, source: Box<dyn AssetSource>) -> Self {
+        self.assets = source;
+        self
+    }
+
+    pub(crate) fn asset_source(&self) -> &dyn AssetSource {
+        self.assets.as_ref()
     }
 
     /// The deployment stage this app is synthesized for.

@@ -321,8 +321,17 @@ impl<'a> FunctionBuilder<'a> {
             attach(Statement::allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"], [Expr::from("*")]));
         }
 
+        // A placeholder key; synth asks the app's asset source for the real one.
         let s3_key = format!("assets/{krate}.zip");
-        let code = self.stack.add_asset(Asset { function: logical_id.clone(), path: path.clone(), handler_crate: krate, s3_key })?;
+        let asset = Asset {
+            function: logical_id.clone(),
+            path: path.clone(),
+            handler_crate: krate,
+            architecture: self.architecture,
+            s3_key,
+            fingerprint: None,
+        };
+        let code = self.stack.add_asset(asset)?;
         let mut f = Resource::new("AWS::Lambda::Function");
         f.set("Code", code)
             .set("Handler", "bootstrap")

@@ -2,6 +2,7 @@
 //! handles. Handles, not strings, are how constructs point at each other.
 
 mod app;
+mod asset_source;
 pub(crate) mod bus;
 mod error;
 mod event_source;
@@ -18,6 +19,7 @@ mod topic;
 mod subscription;
 
 pub use app::{App, Stage};
+pub use asset_source::{AssetKey, AssetSource, PlaceholderAssets};
 pub use error::SynthError;
 pub use event_source::{EventSourceRef, SqsEventSourceBuilder, StartingPosition, StreamEventSourceBuilder};
 pub use function::{Architecture, Destination, FunctionBuilder, FunctionRef, Tracing};

@@ -94,8 +94,12 @@ pub struct Asset {
     pub path: String,
     /// The handler crate under `handlers/`.
     pub handler_crate: String,
+    /// CPU architecture the function runs on.
+    pub architecture: super::Architecture,
     /// Object key the template points at.
     pub s3_key: String,
+    /// Fingerprint of the asset's inputs, when the asset source computed one.
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone)]

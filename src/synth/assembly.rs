@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use crate::constructs::{App, Asset, Stage, SynthError};
+use crate::constructs::{App, Asset, AssetSource, Stage, SynthError};
 use crate::template::{Expr, Format, Output, StackId, Template};
 
 /// Version of the manifest schema.
@@ -57,6 +57,8 @@ impl Assembly {
                             "type": "lambda-zip",
                             "handlerCrate": a.handler_crate,
                             "s3Key": a.s3_key,
+                            "fingerprint": a.fingerprint,
+                            "architecture": a.architecture.as_str(),
                             "bucketParameter": crate::constructs::ASSET_BUCKET_PARAMETER,
                         })
                     })
@@ -100,9 +102,12 @@ pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
     let mut assets = Vec::with_capacity(states.len());
     for s in &states {
         let st = s.borrow();
-        templates.push(st.finalize()?);
+        let mut template = st.finalize()?;
+        let mut stack_assets = st.assets.clone();
+        resolve_assets(app.asset_source(), &mut template, &mut stack_assets)?;
+        templates.push(template);
         names.push(st.name.clone());
-        assets.push(st.assets.clone());
+        assets.push(stack_assets);
     }
     let deps = wire_cross_stack(&names, &mut templates);
     for (name, t) in names.iter().zip(&templates) {
@@ -123,6 +128,21 @@ pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
         })
         .collect();
     Ok(Assembly { stacks, stage: app.stage() })
+}
+
+/// Ask the asset source for each function's code key and point the template at it.
+fn resolve_assets(source: &dyn AssetSource, template: &mut Template, assets: &mut [Asset]) -> Result<(), SynthError> {
+    for asset in assets.iter_mut() {
+        let key = source
+            .asset_key(&asset.handler_crate, asset.architecture)
+            .map_err(|why| SynthError::invalid(asset.path.as_str(), why))?;
+        if let Some(f) = template.resources.get_mut(&asset.function) {
+            f.set_path(&["Code", "S3Key"], Expr::from(key.s3_key.as_str()));
+        }
+        asset.s3_key = key.s3_key;
+        asset.fingerprint = key.fingerprint;
+    }
+    Ok(())
 }
 
 /// Replace every `Ref`/`GetAtt` owned by another stack with `Fn::ImportValue` of an export

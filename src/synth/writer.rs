@@ -22,6 +22,9 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
     move |source| WriteError::Io { path: path.to_path_buf(), source }
 }
 
+/// Sub-directory of the assembly holding bundled zips (`<fingerprint>.zip`).
+pub const ASSETS_DIR: &str = "assets";
+
 /// Write `manifest.json` and one template per stack into `dir`, replacing what was there.
 pub fn write_assembly(assembly: &Assembly, dir: &Path, format: Format) -> Result<Vec<PathBuf>, WriteError> {
     if dir.exists() && !(dir.is_dir() && (dir.join("manifest.json").exists() || is_empty_dir(dir))) {
@@ -39,6 +42,11 @@ pub fn write_assembly(assembly: &Assembly, dir: &Path, format: Format) -> Result
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
+    }
+    // Bundled assets are keyed by fingerprint and outlive a synth: carry them over.
+    let assets = dir.join(ASSETS_DIR);
+    if assets.is_dir() {
+        fs::rename(&assets, staging.join(ASSETS_DIR)).map_err(io_err(&assets))?;
     }
     let old = parent.join(format!(".{base}.old-{}", std::process::id()));
     if dir.exists() {

@@ -1,0 +1,158 @@
+//! Bundling handler crates into Lambda zips: one `cargo build` for every crate that needs
+//! building, a glibc check, reproducible zips keyed by fingerprint, and work skipped when a
+//! zip for the fingerprint already exists.
+
+mod archive;
+mod fingerprint;
+mod glibc;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+pub use archive::{unzip_bootstrap, zip_bootstrap};
+pub use fingerprint::{hex, target_triple, HandlerWorkspace, PROFILE};
+pub use glibc::{max_glibc_version, LAMBDA_GLIBC};
+
+use crate::constructs::Architecture;
+
+/// Why bundling failed; each names the crate, file or target involved.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("handler crate `{name}` does not exist under handlers/; crates there: {}", available.join(", "))]
+    MissingCrate { name: String, available: Vec<String> },
+    #[error("{path}: {message}")]
+    Manifest { path: PathBuf, message: String },
+    #[error("the Rust target {triple} is not installed, so {arch} functions cannot be built here; install it with `rustup target add {triple}` or build for another architecture")]
+    TargetNotInstalled { triple: String, arch: String },
+    #[error("`cargo build` failed ({status}); its output is above")]
+    CargoFailed { status: String },
+    #[error("cannot run {program}: {source}")]
+    Spawn { program: String, source: std::io::Error },
+    #[error("{binary} needs glibc {}.{} but the Lambda runtime (provided.al2023) has {}.{}; build on an older glibc or with `cargo zigbuild`", found.0, found.1, LAMBDA_GLIBC.0, LAMBDA_GLIBC.1)]
+    Glibc { binary: PathBuf, found: (u32, u32) },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// One function's asset to bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleRequest {
+    /// Construct path of the function (for the report).
+    pub function: String,
+    pub handler_crate: String,
+    pub architecture: Architecture,
+    /// Fingerprint from synth; the zip is `<fingerprint>.zip`.
+    pub fingerprint: String,
+}
+
+/// Whether a zip was built now or found from an earlier run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleStatus {
+    Built,
+    Cached,
+}
+
+/// One bundled asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleOutcome {
+    pub function: String,
+    pub handler_crate: String,
+    pub zip: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+    pub status: BundleStatus,
+}
+
+/// Fail clearly when the standard library for `arch` is not installed.
+pub fn check_target_installed(arch: Architecture) -> Result<(), BundleError> {
+    let triple = target_triple(arch);
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|source| BundleError::Spawn { program: "rustc".into(), source })?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if sysroot.join("lib/rustlib").join(triple).join("lib").is_dir() {
+        Ok(())
+    } else {
+        Err(BundleError::TargetNotInstalled { triple: triple.to_string(), arch: arch.as_str().to_string() })
+    }
+}
+
+/// Build (in one `cargo build` per architecture) and zip what is not in `assets_dir` yet.
+pub fn bundle(ws: &HandlerWorkspace, requests: &[BundleRequest], assets_dir: &Path) -> Result<Vec<BundleOutcome>, BundleError> {
+    fs::create_dir_all(assets_dir).map_err(|source| BundleError::Io { path: assets_dir.to_path_buf(), source })?;
+    let zip_of = |r: &BundleRequest| assets_dir.join(format!("{}.zip", r.fingerprint));
+    // Crates to build, per architecture (several functions may share a crate).
+    let mut to_build: BTreeMap<&'static str, Vec<&BundleRequest>> = BTreeMap::new();
+    for r in requests {
+        if !zip_of(r).exists() {
+            let list = to_build.entry(target_triple(r.architecture)).or_default();
+            if !list.iter().any(|x| x.handler_crate == r.handler_crate) {
+                list.push(r);
+            }
+        }
+    }
+    let mut built_now = Vec::new();
+    for (triple, list) in &to_build {
+        check_target_installed(list[0].architecture)?;
+        let mut packages = Vec::new();
+        for r in list {
+            packages.push(ws.package_name(&r.handler_crate)?);
+        }
+        cargo_build(ws, triple, &packages)?;
+        for (r, package) in list.iter().zip(&packages) {
+            let binary = ws.target_dir().join(triple).join(PROFILE).join(package);
+            let bytes = fs::read(&binary).map_err(|source| BundleError::Io { path: binary.clone(), source })?;
+            if let Some(found) = max_glibc_version(&bytes) {
+                if found > LAMBDA_GLIBC {
+                    return Err(BundleError::Glibc { binary, found });
+                }
+            }
+            let zip = zip_bootstrap(&bytes).map_err(|source| BundleError::Io { path: binary.clone(), source })?;
+            write_atomically(&zip_of(r), &zip)?;
+            built_now.push(r.fingerprint.clone());
+        }
+    }
+    requests
+        .iter()
+        .map(|r| {
+            let path = zip_of(r);
+            let bytes = fs::read(&path).map_err(|source| BundleError::Io { path: path.clone(), source })?;
+            Ok(BundleOutcome {
+                function: r.function.clone(),
+                handler_crate: r.handler_crate.clone(),
+                size: bytes.len() as u64,
+                sha256: hex(&Sha256::digest(&bytes)),
+                zip: path,
+                status: if built_now.contains(&r.fingerprint) { BundleStatus::Built } else { BundleStatus::Cached },
+            })
+        })
+        .collect()
+}
+
+fn cargo_build(ws: &HandlerWorkspace, triple: &str, packages: &[String]) -> Result<(), BundleError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(ws.root())
+        .env("CARGO_TARGET_DIR", ws.target_dir())
+        .args(["build", "--profile", PROFILE, "--target", triple]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    let status = cmd.status().map_err(|source| BundleError::Spawn { program: cargo.to_string_lossy().into_owned(), source })?;
+    if !status.success() {
+        return Err(BundleError::CargoFailed { status: status.to_string() });
+    }
+    Ok(())
+}
+
+/// Write to a sibling temporary file, then rename: a zip is either whole or absent.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
+    let tmp = path.with_extension(format!("zip.tmp-{}", std::process::id()));
+    fs::write(&tmp, bytes).map_err(|source| BundleError::Io { path: tmp.clone(), source })?;
+    fs::rename(&tmp, path).map_err(|source| BundleError::Io { path: path.to_path_buf(), source })
+}

@@ -1,0 +1,225 @@
+//! Run a bundled handler locally, as Lambda would: the `bootstrap` binary talks to an emulated
+//! Lambda Runtime API on 127.0.0.1, receives one event and posts its response or error.
+//! Like `cargo lambda invoke` and `sam local invoke`, without containers.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// What the function answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The handler's response body.
+    Response(String),
+    /// The handler reported an error (`/invocation/<id>/error`): the error document.
+    Error(String),
+    /// The runtime failed to initialise (`/init/error`).
+    InitError(String),
+}
+
+/// Why the invocation could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("cannot start {binary}: {source}")]
+    Spawn { binary: String, source: std::io::Error },
+    #[error("cannot open the Runtime API on 127.0.0.1: {0}")]
+    Listen(std::io::Error),
+    #[error("the handler exited ({status}) before answering the event")]
+    ExitedEarly { status: String },
+    #[error("the handler did not answer within {0:?} (the function's timeout)")]
+    Timeout(Duration),
+}
+
+/// How to run the handler.
+#[derive(Debug, Clone)]
+pub struct Invocation<'a> {
+    pub function_name: &'a str,
+    pub memory_mb: u64,
+    pub timeout: Duration,
+    /// Extra environment on top of this process's (which carries AWS endpoint settings).
+    pub env: Vec<(String, String)>,
+    pub event: &'a [u8],
+}
+
+enum Msg {
+    Done(Outcome),
+}
+
+struct Shared {
+    event: Option<Vec<u8>>,
+    request_id: String,
+    deadline_ms: u128,
+    function_arn: String,
+}
+
+/// Run `binary` against one event; its logs go to this process's stderr.
+pub fn invoke(binary: &Path, inv: &Invocation<'_>) -> Result<Outcome, InvokeError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(InvokeError::Listen)?;
+    let addr = listener.local_addr().map_err(InvokeError::Listen)?;
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let shared = Arc::new(Mutex::new(Shared {
+        event: Some(inv.event.to_vec()),
+        request_id: format!("ordersctl-invoke-{}-{now_ms}", std::process::id()),
+        deadline_ms: now_ms + inv.timeout.as_millis(),
+        function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{}", inv.function_name),
+    }));
+    let (tx, rx) = mpsc::channel::<Msg>();
+    {
+        let shared = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (shared, tx) = (Arc::clone(&shared), tx.clone());
+                std::thread::spawn(move || serve(stream, &shared, &tx));
+            }
+        });
+    }
+    let mut child = Command::new(binary)
+        .envs(lambda_env(inv, &addr.to_string()))
+        .envs(inv.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::io::stderr()))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|source| InvokeError::Spawn { binary: binary.display().to_string(), source })?;
+    let deadline = Instant::now() + inv.timeout;
+    let result = loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(Msg::Done(outcome)) => break Ok(outcome),
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {}
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            // It may have posted just before exiting.
+            if let Ok(Msg::Done(outcome)) = rx.recv_timeout(Duration::from_millis(100)) {
+                break Ok(outcome);
+            }
+            break Err(InvokeError::ExitedEarly { status: status.to_string() });
+        }
+        if Instant::now() >= deadline {
+            break Err(InvokeError::Timeout(inv.timeout));
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+fn lambda_env(inv: &Invocation<'_>, api: &str) -> Vec<(String, String)> {
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_string());
+    vec![
+        ("AWS_LAMBDA_RUNTIME_API".into(), api.to_string()),
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), inv.function_name.to_string()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), inv.memory_mb.to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME".into(), format!("/aws/lambda/{}", inv.function_name)),
+        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), "local/ordersctl-invoke".into()),
+        ("AWS_REGION".into(), region.clone()),
+        ("AWS_DEFAULT_REGION".into(), region),
+        ("_HANDLER".into(), "bootstrap".into()),
+    ]
+}
+
+/// Serve requests on one connection (the runtime client may keep it alive).
+fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut out = stream;
+    while let Some((method, path, body)) = read_request(&mut reader) {
+        match (method.as_str(), path.as_str()) {
+            ("GET", "/2018-06-01/runtime/invocation/next") => {
+                let next = {
+                    let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    s.event.take().map(|e| (e, s.request_id.clone(), s.deadline_ms, s.function_arn.clone()))
+                };
+                // After the one event, leave the runtime waiting; the process is stopped.
+                let Some((event, id, deadline, arn)) = next else { return };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\nLambda-Runtime-Invoked-Function-Arn: {arn}\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0\r\nContent-Length: {}\r\n\r\n",
+                    event.len()
+                );
+                if out.write_all(head.as_bytes()).and_then(|_| out.write_all(&event)).is_err() {
+                    return;
+                }
+            }
+            ("POST", p) => {
+                let body = String::from_utf8_lossy(&body).into_owned();
+                let outcome = if p.ends_with("/response") {
+                    Outcome::Response(body)
+                } else if p.ends_with("/init/error") {
+                    Outcome::InitError(body)
+                } else if p.ends_with("/error") {
+                    Outcome::Error(body)
+                } else {
+                    let _ = out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    continue;
+                };
+                let _ = out.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n");
+                let _ = tx.send(Msg::Done(outcome));
+            }
+            _ => {
+                let _ = out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            }
+        }
+    }
+}
+
+/// One HTTP/1.1 request: method, path, body (by Content-Length). `None` at end of stream.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    if headers.get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        return Some((method, path, read_chunked(reader)?));
+    }
+    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some((method, path, body))
+}
+
+/// A chunked body: hex size lines, data, until a zero-size chunk and the trailer.
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size_line = String::new();
+        reader.read_line(&mut size_line).ok()?;
+        let size = usize::from_str_radix(size_line.trim().split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            // Trailer headers, then the empty line.
+            loop {
+                let mut t = String::new();
+                if reader.read_line(&mut t).ok()? == 0 || t.trim_end().is_empty() {
+                    return Some(body);
+                }
+            }
+        }
+        let mut chunk = vec![0u8; size + 2];
+        reader.read_exact(&mut chunk).ok()?;
+        chunk.truncate(size);
+        body.extend_from_slice(&chunk);
+    }
+}
