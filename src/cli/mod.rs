@@ -3,6 +3,7 @@
 mod app_args;
 mod bundle;
 mod config;
+mod invoke;
 mod list;
 mod synth;
 
@@ -23,6 +24,7 @@ enum Command {
     Synth(synth::SynthArgs),
     List(list::ListArgs),
     Bundle(bundle::BundleArgs),
+    Invoke(invoke::InvokeArgs),
 }
 
 /// Run the CLI; returns the process exit code (0 success, 1 failure).
@@ -43,6 +45,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Synth(args) => synth::run(args),
         Command::List(args) => list::run(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Invoke(args) => invoke::run(args),
     };
     match result {
         Ok(()) => 0,
