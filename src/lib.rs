@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod constructs;
+pub mod deploy;
 pub mod invoke;
 pub mod synth;
 pub mod template;
