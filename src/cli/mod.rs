@@ -1,8 +1,12 @@
 //! Command-line verbs. Each file orchestrates one verb; the work lives in the library.
 
 mod app_args;
+mod aws_args;
+mod bootstrap;
 mod bundle;
 mod config;
+mod deploy;
+mod destroy;
 mod invoke;
 mod list;
 mod synth;
@@ -25,6 +29,9 @@ enum Command {
     List(list::ListArgs),
     Bundle(bundle::BundleArgs),
     Invoke(invoke::InvokeArgs),
+    Bootstrap(bootstrap::BootstrapArgs),
+    Deploy(deploy::DeployArgs),
+    Destroy(destroy::DestroyArgs),
 }
 
 /// Run the CLI; returns the process exit code (0 success, 1 failure).
@@ -46,6 +53,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::List(args) => list::run(args),
         Command::Bundle(args) => bundle::run(args),
         Command::Invoke(args) => invoke::run(args),
+        Command::Bootstrap(args) => bootstrap::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Destroy(args) => destroy::run(args),
     };
     match result {
         Ok(()) => 0,

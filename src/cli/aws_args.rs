@@ -1,0 +1,104 @@
+//! Options of the verbs that talk to AWS, and the line-per-event progress they print.
+
+use std::io::IsTerminal;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use ordersctl::deploy::{Aws, Progress, ResourceChange, Target};
+
+/// Credentials and endpoint: the standard AWS chain, plus these overrides.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Named profile from the shared config files (else AWS_PROFILE, else default).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Region (else AWS_REGION or the profile's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Endpoint of a CloudFormation-compatible server, e.g. http://127.0.0.1:5000 (else AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    /// Connect and say as whom, before anything changes.
+    pub async fn connect(&self) -> Result<Aws> {
+        let target = Target { profile: self.profile.clone(), region: self.region.clone(), endpoint_url: self.endpoint_url.clone() };
+        let aws = Aws::connect(&target).await?;
+        let who = aws.identity().await?;
+        let at = aws.endpoint_url.as_deref().map(|u| format!(" via {u}")).unwrap_or_default();
+        eprintln!("account {} in {}{at} as {}", who.account, aws.region, who.arn);
+        Ok(aws)
+    }
+}
+
+/// `KEY=VALUE` for --parameters and --tags.
+pub fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+/// Plain timestamped lines on stderr (UTC time of day).
+pub struct Lines;
+
+fn clock() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) % 86_400;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+impl Progress for Lines {
+    fn resource(&self, stack: &str, logical_id: &str, status: &str) {
+        eprintln!("{} {stack} {logical_id} {status}", clock());
+    }
+    fn changes(&self, stack: &str, changes: &[ResourceChange]) {
+        if changes.is_empty() {
+            eprintln!("{} {stack}: the change set holds no resource changes", clock());
+        }
+        for c in changes {
+            let replace = match c.replacement.as_deref() {
+                Some("True") => "  REPLACES the resource",
+                Some("Conditional") => "  may replace the resource",
+                _ => "",
+            };
+            eprintln!("{} {stack}: {:<7} {} ({}){replace}", clock(), c.action, c.logical_id, c.resource_type);
+        }
+    }
+    fn note(&self, stack: &str, message: &str) {
+        eprintln!("{} {stack}: {message}", clock());
+    }
+}
+
+/// Resource types whose change can widen who may do what.
+const BROADENING_TYPES: [&str; 9] = [
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::KMS::Key",
+    "AWS::Events::EventBusPolicy",
+];
+
+/// Whether the changes add or modify IAM permissions or resource policies.
+pub fn broadens(changes: &[ResourceChange]) -> bool {
+    changes.iter().any(|c| c.action != "Remove" && BROADENING_TYPES.contains(&c.resource_type.as_str()))
+}
+
+/// Ask on a TTY; without one, only `yes` approves.
+pub fn confirm(question: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("{question} [y/N] ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the answer")?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}

@@ -1,0 +1,44 @@
+//! `ordersctl bootstrap`: create or update the OrdersctlToolkit stack (the asset bucket).
+
+use anyhow::Result;
+use clap::Args;
+use ordersctl::deploy::{deploy_stack, toolkit_bucket, toolkit_template, DeployResult, StackDeploy, TOOLKIT_STACK};
+
+use crate::cli::aws_args::{AwsArgs, Lines};
+
+/// Create or update the OrdersctlToolkit stack: a versioned, encrypted, private, TLS-only
+/// asset bucket whose old versions expire. Running it twice changes nothing.
+///
+/// Example:
+///   ordersctl bootstrap --region eu-west-1
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct BootstrapArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+pub fn run(args: BootstrapArgs) -> Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let aws = args.aws.connect().await?;
+        let body = toolkit_template().to_json_string();
+        let approve = |_: &[_]| true;
+        let d = StackDeploy {
+            name: TOOLKIT_STACK,
+            template_body: &body,
+            template_url: None,
+            parameters: vec![],
+            tags: vec![],
+            execute: true,
+            continue_rollback: false,
+            approve: &approve,
+        };
+        match deploy_stack(&aws, &d, &Lines).await? {
+            DeployResult::NoChanges => eprintln!("{TOOLKIT_STACK}: no changes"),
+            _ => eprintln!("{TOOLKIT_STACK}: deployed"),
+        }
+        println!("{}", toolkit_bucket(&aws).await?);
+        Ok(())
+    })
+}
