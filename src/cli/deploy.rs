@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use ordersctl::bundle::bundle;
 use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
 use ordersctl::deploy::{deploy_stack, toolkit_bucket, upload_if_missing, upload_template, DeployResult, ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE};
+use ordersctl::synth::reader::read_assembly;
 use ordersctl::synth::writer::{write_assembly, ASSETS_DIR};
 use ordersctl::synth::Assembly;
 use ordersctl::template::Format;
@@ -66,6 +67,9 @@ pub struct DeployArgs {
     /// Assembly directory.
     #[arg(long, short, default_value = "ordersctl.out")]
     out: PathBuf,
+    /// Deploy this existing assembly (written by synth) instead of synthesizing.
+    #[arg(long = "app", value_name = "DIR")]
+    app_dir: Option<PathBuf>,
     #[command(flatten)]
     app: AppArgs,
     #[command(flatten)]
@@ -95,9 +99,15 @@ pub fn select(assembly: &Assembly, names: &[String], all: bool) -> Result<Vec<St
 
 pub fn run(args: DeployArgs) -> Result<()> {
     let ws = args.app.workspace();
-    let assembly = args.app.assembly()?;
+    let assembly = match &args.app_dir {
+        Some(dir) => read_assembly(dir)?,
+        None => args.app.assembly()?,
+    };
     let selected = select(&assembly, &args.stacks, args.all)?;
-    write_assembly(&assembly, &args.out, Format::Json)?;
+    if args.app_dir.is_none() {
+        write_assembly(&assembly, &args.out, Format::Json)?;
+    }
+    let assets_dir = args.app_dir.as_ref().unwrap_or(&args.out).join(ASSETS_DIR);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let aws = args.aws.connect().await?;
@@ -109,7 +119,7 @@ pub fn run(args: DeployArgs) -> Result<()> {
         let functions: Vec<String> = stacks.iter().flat_map(|s| s.assets.iter().map(|a| a.path.clone())).collect();
         if let (Some(bucket), false) = (&bucket, functions.is_empty()) {
             let reqs = requests(&assembly, &functions, None, &ws)?;
-            let outcomes = bundle(&ws, &reqs, &args.out.join(ASSETS_DIR))?;
+            let outcomes = bundle(&ws, &reqs, &assets_dir)?;
             let mut done = Vec::new();
             for o in &outcomes {
                 let key = o.zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -2,6 +2,7 @@
 //! export/import pairs, order stacks by dependency. Pure; [`writer`] puts it on disk.
 
 mod assembly;
+pub mod reader;
 pub mod writer;
 
 pub use assembly::{synthesize, Assembly, StackArtifact, MANIFEST_VERSION};

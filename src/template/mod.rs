@@ -3,6 +3,7 @@
 
 mod expr;
 mod logical_id;
+mod parse;
 mod render;
 mod resource;
 #[allow(clippy::module_inception)]
@@ -10,6 +11,7 @@ mod template;
 mod yaml;
 
 pub use expr::{Expr, Pseudo, StackId, Target};
+pub use parse::ParseError;
 pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};
 pub use render::Format;
 pub use resource::{Policy, Resource};
