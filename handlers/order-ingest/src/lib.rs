@@ -146,7 +146,7 @@ pub async fn submit(ingest: &Ingest, request: &ApiGatewayV2httpRequest, correlat
     let order_id = order.order_id.clone().unwrap_or_else(|| format!("ord-{}", common::correlation::generate()));
     let idem = Idempotency::new(ingest.dynamodb.clone(), &ingest.idempotency_table, IDEMPOTENCY_TTL).expiry_attribute("expiration");
     let outcome = idem
-        .run_outcome(&format!("order-ingest#{key}"), || accept(ingest, &order, &order_id, correlation_id))
+        .run_outcome(&format!("order-ingest#{key}"), || accept(ingest, &order, &order_id, &key, correlation_id))
         .await
         .map_err(|e| match e {
             IdempotencyError::Effect(e) => e,
@@ -156,7 +156,7 @@ pub async fn submit(ingest: &Ingest, request: &ApiGatewayV2httpRequest, correlat
     Ok(outcome.into_inner())
 }
 
-async fn accept(ingest: &Ingest, order: &OrderRequest, order_id: &str, correlation_id: &str) -> Result<Accepted, IngestError> {
+async fn accept(ingest: &Ingest, order: &OrderRequest, order_id: &str, key: &str, correlation_id: &str) -> Result<Accepted, IngestError> {
     let now = common::dynamo::now_rfc3339();
     let items = serde_json::to_value(&order.items).unwrap_or_default();
     let put = ingest
@@ -172,7 +172,10 @@ async fn accept(ingest: &Ingest, order: &OrderRequest, order_id: &str, correlati
         .item("status", AttributeValue::S("ACCEPTED".into()))
         .item("createdAt", AttributeValue::S(now))
         .item("correlationId", AttributeValue::S(correlation_id.to_string()))
-        .condition_expression("attribute_not_exists(pk)")
+        .item("idempotencyKey", AttributeValue::S(key.to_string()))
+        // the same submission may rewrite its own order: a retry after PutEvents failed
+        .condition_expression("attribute_not_exists(pk) OR idempotencyKey = :key")
+        .expression_attribute_values(":key", AttributeValue::S(key.to_string()))
         .send()
         .await;
     match put {
