@@ -1,0 +1,89 @@
+//! JSON <-> DynamoDB attribute values, and time helpers the handlers share.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Map, Number, Value};
+
+/// A JSON value as an attribute value (numbers as `N`, null as `NULL`, arrays as `L`,
+/// objects as `M`).
+pub fn to_attr(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(a) => AttributeValue::L(a.iter().map(to_attr).collect()),
+        Value::Object(o) => AttributeValue::M(to_item(o)),
+    }
+}
+
+/// A JSON object as an item.
+pub fn to_item(object: &Map<String, Value>) -> HashMap<String, AttributeValue> {
+    object.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()
+}
+
+/// An attribute value as JSON (`N` parsed as integer or float; sets as arrays; binary as null).
+pub fn from_attr(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::N(n) => parse_number(n),
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::L(l) => Value::Array(l.iter().map(from_attr).collect()),
+        AttributeValue::M(m) => Value::Object(from_item(m)),
+        AttributeValue::Ss(s) => Value::Array(s.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ns(n) => Value::Array(n.iter().map(|n| parse_number(n)).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// An item as a JSON object.
+pub fn from_item(item: &HashMap<String, AttributeValue>) -> Map<String, Value> {
+    item.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect()
+}
+
+fn parse_number(n: &str) -> Value {
+    if let Ok(i) = n.parse::<i64>() {
+        return Value::Number(i.into());
+    }
+    n.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number).unwrap_or(Value::Null)
+}
+
+/// Seconds since the Unix epoch.
+pub fn epoch_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// `time` as RFC 3339 UTC (`2024-05-01T12:00:00.123Z`).
+pub fn rfc3339(time: SystemTime) -> String {
+    DateTime::from(time).fmt(DateTimeFormat::DateTime).unwrap_or_default()
+}
+
+/// Now as RFC 3339 UTC.
+pub fn now_rfc3339() -> String {
+    rfc3339(SystemTime::now())
+}
+
+/// Milliseconds since the epoch (e.g. SQS `SentTimestamp`) as RFC 3339 UTC.
+pub fn millis_rfc3339(millis: u64) -> String {
+    rfc3339(UNIX_EPOCH + Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let v = serde_json::json!({"a": "x", "n": 3, "f": 2.5, "l": [true, null], "m": {"k": "v"}});
+        assert_eq!(Value::Object(from_item(&to_item(v.as_object().unwrap()))), v);
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(millis_rfc3339(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert!(now_rfc3339().ends_with('Z'));
+    }
+}
