@@ -93,7 +93,7 @@ fn is_date(s: &str) -> bool {
 /// Checks the batch; returns it unchanged plus `validated: true` and the record count.
 pub fn validate(mut input: Value) -> Result<Value, EtlError> {
     let mut problems = Vec::new();
-    if !input.get("batchId").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+    if input.get("batchId").and_then(Value::as_str).is_none_or(|s| s.is_empty()) {
         problems.push("batchId must be a non-empty string".to_owned());
     }
     let count = match input.get("records").and_then(Value::as_array) {
@@ -107,7 +107,7 @@ pub fn validate(mut input: Value) -> Result<Value, EtlError> {
         }
         Some(records) => {
             for (i, r) in records.iter().enumerate() {
-                if !r.get("orderId").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+                if r.get("orderId").and_then(Value::as_str).is_none_or(|s| s.is_empty()) {
                     problems.push(format!("records[{i}].orderId is missing"));
                 }
                 match r.get("amount").and_then(Value::as_f64) {
