@@ -3,9 +3,10 @@
 //!
 //! The write is a PutItem conditional on `attribute_not_exists(orderId) OR updatedAt <
 //! :updatedAt`: a redelivered or out-of-order (older) record never overwrites a newer view,
-//! so retries and bisected batches are harmless. `updatedAt` comes from the item
-//! (`updatedAt`, else `createdAt`), else the stream record's approximate creation time; all
-//! are RFC 3339 UTC strings, which order correctly as strings when they share a format.
+//! so retries and bisected batches are harmless. `updatedAt` comes from the item's
+//! `updatedAt`, else the stream record's approximate creation time; both are RFC 3339 UTC
+//! strings, which order correctly as strings when they share a format (writers should set
+//! `updatedAt` whole-second or always with the same fractional digits).
 //! Failed records are reported by sequence number (partial batch response).
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
@@ -57,7 +58,9 @@ pub fn view_of(record: &EventRecord) -> Result<Option<StatusView>, ProjectError>
         return Ok(None);
     }
     let Some(status) = s("status") else { return Ok(None) };
-    let updated_at = s("updatedAt").or_else(|| s("createdAt")).unwrap_or_else(|| {
+    // Without `updatedAt` the stream record's time orders the changes (`createdAt` would not:
+    // it stays the same while the status moves on).
+    let updated_at = s("updatedAt").unwrap_or_else(|| {
         let t = record.change.approximate_creation_date_time;
         common::dynamo::millis_rfc3339(u64::try_from(t.timestamp_millis()).unwrap_or(0))
     });
