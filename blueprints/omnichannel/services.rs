@@ -35,7 +35,13 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
 
     // Ingest: queue -> OrderIngestWorker, a conditional write into Orders.
     let (ingest_queue, ingest_dlq) = work_queue(stack, "Ingest", removal, Duration::secs(180))?;
-    let ingest = worker(stack, "OrderIngestWorker", "order-ingest-worker")?;
+    let ingest = stack
+        .function("OrderIngestWorker")
+        .handler_crate("order-ingest-worker")
+        .memory_mb(256)
+        .timeout(Duration::secs(30))
+        .env("ORDERS_TABLE", data.orders.name())
+        .build()?;
     data.orders.grant_write(&ingest);
     consume(&ingest, &ingest_queue)?;
     watch.dlqs.push(ingest_dlq);
@@ -124,10 +130,6 @@ fn work_queue<'a>(stack: &'a Stack, name: &str, removal: Removal, visibility: Du
         .removal(removal)
         .build()?;
     Ok((queue, dead))
-}
-
-fn worker<'a>(stack: &'a Stack, id: &str, krate: &str) -> Result<FunctionRef<'a>, SynthError> {
-    stack.function(id).handler_crate(krate).memory_mb(256).timeout(Duration::secs(30)).build()
 }
 
 /// The consumer settings every queue in this platform uses.
