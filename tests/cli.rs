@@ -186,3 +186,54 @@ fn prod_stage_retains_tables_and_queues() {
     assert_eq!(t["Resources"]["PaymentQueue"]["DeletionPolicy"], "Retain");
     assert_eq!(t["Resources"]["Orders"]["UpdateReplacePolicy"], "Retain");
 }
+
+#[test]
+fn a_missing_handler_crate_is_a_synth_error_naming_crate_and_function() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("handlers/other")).unwrap();
+    fs::write(tmp.path().join("handlers/other/Cargo.toml"), "[package]\nname = \"other\"\n").unwrap();
+    let out = tmp.path().join("asm");
+    let o = ordersctl(&["synth", "--workspace", tmp.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("OrderPipeline/OrderProcessor") && err.contains("`order-processor`") && err.contains("crates there: other"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn asset_keys_are_fingerprints_recorded_in_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    assert!(ordersctl(&["synth", "--quiet", "--out", out.to_str().unwrap()]).status.success());
+    let m: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let asset = &m["stacks"]["OrderPipeline"]["assets"][0];
+    let fp = asset["fingerprint"].as_str().unwrap();
+    assert_eq!(fp.len(), 64);
+    assert_eq!(asset["s3Key"], format!("{fp}.zip"));
+    let t: serde_json::Value = serde_json::from_slice(&fs::read(out.join("OrderPipeline.template.json")).unwrap()).unwrap();
+    assert_eq!(t["Resources"]["OrderProcessor"]["Properties"]["Code"]["S3Key"], format!("{fp}.zip"));
+}
+
+#[test]
+fn bundling_for_a_target_that_is_not_installed_fails_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("asm");
+    let o = ordersctl(&["bundle", "OrderProcessor", "--arch", "arm64", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("aarch64-unknown-linux-gnu is not installed") && err.contains("rustup target add"), "{err}");
+}
+
+#[test]
+fn invoke_refuses_an_event_that_is_not_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("event.json");
+    fs::write(&ev, "{not json").unwrap();
+    let o = ordersctl(&["invoke", "OrderProcessor", "--event", ev.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is not JSON"), "{}", stderr(&o));
+    fs::write(&ev, "{}").unwrap();
+    let o = ordersctl(&["invoke", "NoSuchFunction", "--event", ev.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no function `NoSuchFunction`") && stderr(&o).contains("OrderPipeline/OrderProcessor"), "{}", stderr(&o));
+}

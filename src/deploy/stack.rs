@@ -177,9 +177,14 @@ pub async fn deploy_stack(aws: &Aws, d: &StackDeploy<'_>, progress: &dyn Progres
     for (k, v) in &d.tags {
         req = req.tags(Tag::builder().key(k).value(v).build());
     }
-    req.send()
-        .await
-        .map_err(|e| DeployError::Api { stack: d.name.into(), action: "CreateChangeSet".into(), message: sdk_message(&e) })?;
+    if let Err(e) = req.send().await {
+        let message = sdk_message(&e);
+        // Some endpoints refuse an empty change set up front instead of failing it.
+        if message.contains("No updates are to be performed") {
+            return Ok(DeployResult::NoChanges);
+        }
+        return Err(DeployError::Api { stack: d.name.into(), action: "CreateChangeSet".into(), message });
+    }
 
     // Wait for the change set to be computed.
     let started = Instant::now();

@@ -30,17 +30,16 @@ pub use idempotency::{Idempotency, IdempotencyError, Outcome};
 /// line with the fields of the current span (e.g. `correlation_id`) flattened into `span`.
 /// Level from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`. Safe to call twice.
 pub fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| {
-            std::env::var("AWS_LAMBDA_LOG_LEVEL")
-                .map_err(|e| e.to_string())
-                .and_then(|l| EnvFilter::try_new(l.to_lowercase()).map_err(|e| e.to_string()))
-        })
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    // A plain level (RUST_LOG, else AWS_LAMBDA_LOG_LEVEL, else info) rather than EnvFilter
+    // directives: the directive parser pulls in a regex engine, half a megabyte of every zip.
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .or_else(|| std::env::var("AWS_LAMBDA_LOG_LEVEL").ok())
+        .and_then(|l| l.trim().parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
