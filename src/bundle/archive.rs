@@ -17,6 +17,7 @@ pub fn zip_bootstrap(binary: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut w = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(9))
         .unix_permissions(0o755)
         .last_modified_time(DateTime::default());
     w.start_file("bootstrap", options).map_err(std::io::Error::other)?;
