@@ -1,6 +1,6 @@
 //! allocate-inventory against a real DynamoDB API (moto).
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chain_worker::{Step, Worker};
 use serde_json::{json, Value};
 
@@ -8,15 +8,7 @@ const TABLE: &str = "ProductCatalog";
 
 async fn setup(moto: &moto_harness::MotoServer) -> aws_sdk_dynamodb::Client {
     let client = aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("productId").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("productId").key_type(KeyType::Hash).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    common::dynamo::create_table(&client, TABLE, "productId", None).await.unwrap();
     for (id, stock) in [("P-KETTLE", 5), ("P-MUG", 10)] {
         client
             .put_item()

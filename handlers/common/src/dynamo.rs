@@ -87,3 +87,35 @@ mod tests {
         assert!(now_rfc3339().ends_with('Z'));
     }
 }
+
+/// Create an on-demand table with string keys, on a local endpoint (moto) or for a tool:
+/// the deployed tables come from the blueprints, never from handlers.
+///
+/// ```no_run
+/// # async fn f(client: aws_sdk_dynamodb::Client) {
+/// common::dynamo::create_table(&client, "Orders", "pk", Some("sk")).await.unwrap();
+/// # }
+/// ```
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition_key: &str,
+    sort_key: Option<&str>,
+) -> Result<(), aws_sdk_dynamodb::Error> {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let mut req = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr(partition_key).expect("name and type are set"))
+        .key_schema(key(partition_key, KeyType::Hash).expect("name and type are set"));
+    if let Some(sk) = sort_key {
+        req = req
+            .attribute_definitions(attr(sk).expect("name and type are set"))
+            .key_schema(key(sk, KeyType::Range).expect("name and type are set"));
+    }
+    req.send().await?;
+    Ok(())
+}

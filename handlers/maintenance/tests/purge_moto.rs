@@ -1,6 +1,6 @@
 //! Purging against a real DynamoDB API (moto).
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 const TABLE: &str = "IdempotencyTable";
 
@@ -8,15 +8,7 @@ const TABLE: &str = "IdempotencyTable";
 async fn deletes_only_expired_records() {
     let moto = moto_harness::MotoServer::start();
     let client = aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    common::dynamo::create_table(&client, TABLE, "id", None).await.unwrap();
     let now = 1_740_900_000_u64;
     let records: [(&str, Option<u64>); 5] =
         [("old-1", Some(now - 86_400 * 3)), ("old-2", Some(now - 1)), ("fresh", Some(now + 3_600)), ("exactly-now", Some(now)), ("no-ttl", None)];

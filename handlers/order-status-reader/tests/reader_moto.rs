@@ -2,7 +2,7 @@
 
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 const TABLE: &str = "OrderStatusView";
@@ -24,15 +24,7 @@ fn body(r: &ApiGatewayV2httpResponse) -> Value {
 async fn ok_not_found_and_bad_request() {
     let moto = moto_harness::MotoServer::start();
     let client = aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("orderId").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("orderId").key_type(KeyType::Hash).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    common::dynamo::create_table(&client, TABLE, "orderId", None).await.unwrap();
     client
         .put_item()
         .table_name(TABLE)

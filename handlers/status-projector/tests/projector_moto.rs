@@ -1,7 +1,7 @@
 //! The projection against a real DynamoDB API (moto).
 
 use aws_lambda_events::event::dynamodb::Event;
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 const TABLE: &str = "OrderStatusView";
@@ -23,15 +23,7 @@ async fn view(client: &aws_sdk_dynamodb::Client) -> (String, String) {
 async fn newer_records_win_and_older_ones_are_ignored() {
     let moto = moto_harness::MotoServer::start();
     let client = aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("orderId").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("orderId").key_type(KeyType::Hash).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    common::dynamo::create_table(&client, TABLE, "orderId", None).await.unwrap();
 
     let r = status_projector::handle(&client, TABLE, &event_with("SHIPPED", "2025-03-01T14:30:00Z", "2")).await;
     assert!(r.batch_item_failures.is_empty());
