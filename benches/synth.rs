@@ -25,7 +25,10 @@ fn generated(app: &App, constructs: usize) -> Result<(), SynthError> {
     for s in 0..units.div_ceil(UNITS_PER_STACK) {
         let stack = app.stack(&format!("Generated{s}"));
         for u in 0..UNITS_PER_STACK.min(units - s * UNITS_PER_STACK) {
-            let dlq = stack.queue(&format!("Dlq{u}")).retention(Duration::days(14)).build()?;
+            let dlq = stack
+                .queue(&format!("Dlq{u}"))
+                .retention(Duration::days(14))
+                .build()?;
             let q = stack
                 .queue(&format!("Queue{u}"))
                 .visibility_timeout(Duration::secs(180))
@@ -44,7 +47,10 @@ fn generated(app: &App, constructs: usize) -> Result<(), SynthError> {
                 .build()?;
             t.grant_read_write(&f);
             dlq.grant_send(&f);
-            f.consume(&q).batch_size(10).report_batch_item_failures().build()?;
+            f.consume(&q)
+                .batch_size(10)
+                .report_batch_item_failures()
+                .build()?;
         }
     }
     Ok(())
@@ -55,7 +61,10 @@ fn run(build: &dyn Fn(&App) -> Result<(), SynthError>) -> usize {
     let app = App::new();
     build(&app).expect("app builds");
     let asm = synthesize(&app).expect("app synthesizes");
-    asm.stacks.iter().map(|s| black_box(s.template.to_json_string()).len().min(1) * s.template.resources.len()).sum()
+    asm.stacks
+        .iter()
+        .map(|s| black_box(s.template.to_json_string()).len().min(1) * s.template.resources.len())
+        .sum()
 }
 
 fn measure(name: &str, runs: usize, build: &dyn Fn(&App) -> Result<(), SynthError>) {
@@ -85,6 +94,10 @@ fn main() {
         measure(&format!("blueprint {}", b.name), 200, &|app| (b.build)(app));
     }
     for n in [1_000usize, 10_000] {
-        measure(&format!("generated {n} constructs"), if n > 1_000 { 10 } else { 50 }, &move |app| generated(app, n));
+        measure(
+            &format!("generated {n} constructs"),
+            if n > 1_000 { 10 } else { 50 },
+            &move |app| generated(app, n),
+        );
     }
 }

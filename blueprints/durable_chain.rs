@@ -65,7 +65,11 @@ pub fn durable_chain(app: &App) -> Result<(), SynthError> {
         worker.grant_invoke(&orchestrator);
     }
 
-    stack.output("OrchestratorName", orchestrator.name()).description("Name of the durable orchestrator function");
-    stack.output("CatalogTableName", catalog.name()).description("Name of the ProductCatalog table");
+    stack
+        .output("OrchestratorName", orchestrator.name())
+        .description("Name of the durable orchestrator function");
+    stack
+        .output("CatalogTableName", catalog.name())
+        .description("Name of the ProductCatalog table");
     Ok(())
 }

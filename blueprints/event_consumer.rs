@@ -12,8 +12,14 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
     stack.description("Idempotent EventBridge consumer, ETL workflow and daily maintenance (ordersctl blueprint event-consumer)");
     let removal = app.stage().removal();
 
-    let bus = stack.event_bus("ApplicationBus").bus_name("ApplicationBus").build()?;
-    let dlq_key = stack.key("EventProcessorDLQKey").description("Encrypts the EventProcessor dead-letter queue").build()?;
+    let bus = stack
+        .event_bus("ApplicationBus")
+        .bus_name("ApplicationBus")
+        .build()?;
+    let dlq_key = stack
+        .key("EventProcessorDLQKey")
+        .description("Encrypts the EventProcessor dead-letter queue")
+        .build()?;
     let dlq = stack
         .queue("EventProcessorDLQ")
         .queue_name("EventProcessorDLQ")
@@ -44,25 +50,66 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
         .rule("EventProcessorRule")
         .bus(&bus)
         .description("OrderCreated and PaymentProcessed events to the idempotent processor")
-        .pattern(EventPattern::new().source(["com.app.events"]).detail_type(["OrderCreated", "PaymentProcessed"]))
-        .target(Target::of(&processor).dead_letter_queue(&dlq).retry_policy(Duration::hours(1), 10))
+        .pattern(
+            EventPattern::new()
+                .source(["com.app.events"])
+                .detail_type(["OrderCreated", "PaymentProcessed"]),
+        )
+        .target(
+            Target::of(&processor)
+                .dead_letter_queue(&dlq)
+                .retry_policy(Duration::hours(1), 10),
+        )
         .build()?;
 
     // ETL: Validate -> Transform -> Load, each retrying transient Lambda errors and failing
     // the workflow cleanly on anything else.
     // One handler crate runs the three steps; STEP says which.
     let step = |id: &str, name: &str, secs: u64| {
-        stack.function(id).handler_crate("etl-step").memory_mb(256).timeout(Duration::secs(secs)).env("STEP", name).build()
+        stack
+            .function(id)
+            .handler_crate("etl-step")
+            .memory_mb(256)
+            .timeout(Duration::secs(secs))
+            .env("STEP", name)
+            .build()
     };
     let validate = step("EtlValidate", "validate", 10)?;
     let transform = step("EtlTransform", "transform", 30)?;
     let load = step("EtlLoad", "load", 60)?;
-    let transient = || Retry::lambda_transient().interval(Duration::secs(2)).max_attempts(3).backoff_rate(2.0);
+    let transient = || {
+        Retry::lambda_transient()
+            .interval(Duration::secs(2))
+            .max_attempts(3)
+            .backoff_rate(2.0)
+    };
     let definition = Definition::new("Validate")
-        .state(Task::invoke("Validate", &validate).timeout(Duration::secs(10)).retry(transient()).catch_all("Failed").next("Transform"))
-        .state(Task::invoke("Transform", &transform).timeout(Duration::secs(30)).retry(transient()).catch_all("Failed").next("Load"))
-        .state(Task::invoke("Load", &load).timeout(Duration::secs(60)).retry(transient()).catch_all("Failed").end())
-        .state(Fail::new("Failed").error("EtlFailed").cause("A step of the ETL workflow failed"));
+        .state(
+            Task::invoke("Validate", &validate)
+                .timeout(Duration::secs(10))
+                .retry(transient())
+                .catch_all("Failed")
+                .next("Transform"),
+        )
+        .state(
+            Task::invoke("Transform", &transform)
+                .timeout(Duration::secs(30))
+                .retry(transient())
+                .catch_all("Failed")
+                .next("Load"),
+        )
+        .state(
+            Task::invoke("Load", &load)
+                .timeout(Duration::secs(60))
+                .retry(transient())
+                .catch_all("Failed")
+                .end(),
+        )
+        .state(
+            Fail::new("Failed")
+                .error("EtlFailed")
+                .cause("A step of the ETL workflow failed"),
+        );
     stack
         .state_machine("EtlWorkflow")
         .state_machine_name("EtlWorkflow")
@@ -80,7 +127,11 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
         .env("IDEMPOTENCY_TABLE", idempotency.name())
         .build()?;
     idempotency.grant_read_write(&maintenance);
-    let maintenance_dlq = stack.queue("MaintenanceDLQ").retention(Duration::days(14)).removal(removal).build()?;
+    let maintenance_dlq = stack
+        .queue("MaintenanceDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
     stack
         .schedule("DailyMaintenance")
         .description("Runs the Maintenance function once a day")
@@ -94,7 +145,11 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
         q.alarm_not_empty()?;
     }
 
-    stack.output("EventBusName", bus.name()).description("Name of the application event bus");
-    stack.output("DLQUrl", dlq.url()).description("URL of the EventProcessor dead-letter queue");
+    stack
+        .output("EventBusName", bus.name())
+        .description("Name of the application event bus");
+    stack
+        .output("DLQUrl", dlq.url())
+        .description("URL of the EventProcessor dead-letter queue");
     Ok(())
 }

@@ -2,10 +2,12 @@
 //! over SNS -> SQS, and a Step Functions saga that reserves inventory, waits for approval of
 //! large orders, charges payment and compensates (release, cancel) on failure.
 
-use ordersctl::constructs::state_machine::{Catch, Choice, Condition, Definition, DynamoValue, Fail, Retry, Task, TaskInput, TASK_TOKEN};
+use ordersctl::constructs::state_machine::{
+    Catch, Choice, Condition, Definition, DynamoValue, Fail, Retry, Task, TaskInput, TASK_TOKEN,
+};
 use ordersctl::constructs::{
-    App, Attr, Comparison, Duration, EventPattern, HttpMethod, Match, Removal, StartingPosition, Stack, StreamView,
-    SynthError, Target, Throttle,
+    App, Attr, Comparison, Duration, EventPattern, HttpMethod, Match, Removal, Stack,
+    StartingPosition, StreamView, SynthError, Target, Throttle,
 };
 use ordersctl::template::{Expr, Parameter};
 
@@ -25,7 +27,10 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
     audience.description = Some("JWT audience (client ID) the API accepts".into());
     let audience = stack.parameter("JwtAudience", audience)?;
 
-    let bus = stack.event_bus("OrdersBus").bus_name("orders-bus").build()?;
+    let bus = stack
+        .event_bus("OrdersBus")
+        .bus_name("orders-bus")
+        .build()?;
     let orders = stack
         .table("Orders")
         .partition_key("pk", Attr::String)
@@ -33,7 +38,11 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
         .stream(StreamView::NewAndOldImages)
         .removal(removal)
         .build()?;
-    let inventory = stack.table("Inventory").partition_key("pk", Attr::String).removal(removal).build()?;
+    let inventory = stack
+        .table("Inventory")
+        .partition_key("pk", Attr::String)
+        .removal(removal)
+        .build()?;
     let idempotency = stack
         .table("IdempotencyTable")
         .partition_key("id", Attr::String)
@@ -58,26 +67,51 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
         .http_api("OrdersApi")
         .api_name("orders-api")
         .jwt_authorizer(issuer, [audience])
-        .throttle(Throttle { burst: 200, rate: 100.0 })
+        .throttle(Throttle {
+            burst: 200,
+            rate: 100.0,
+        })
         .build()?;
-    api.route(HttpMethod::Post, "/orders").function(&ingest).throttle(Throttle { burst: 100, rate: 50.0 }).build()?;
+    api.route(HttpMethod::Post, "/orders")
+        .function(&ingest)
+        .throttle(Throttle {
+            burst: 100,
+            rate: 50.0,
+        })
+        .build()?;
 
     // Payments: OrderPlaced -> PaymentQueue -> PaymentWorker.
-    let payment_dlq = stack.queue("PaymentDLQ").retention(Duration::days(14)).removal(removal).build()?;
+    let payment_dlq = stack
+        .queue("PaymentDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
     let payment_queue = stack
         .queue("PaymentQueue")
         .visibility_timeout(Duration::secs(90))
         .dead_letter_queue(&payment_dlq, 5)
         .removal(removal)
         .build()?;
-    let payment_rule_dlq = stack.queue("PaymentRuleDLQ").retention(Duration::days(14)).removal(removal).build()?;
-    let order_placed = || EventPattern::new().source(["orders.api"]).detail_type(["OrderPlaced"]);
+    let payment_rule_dlq = stack
+        .queue("PaymentRuleDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
+    let order_placed = || {
+        EventPattern::new()
+            .source(["orders.api"])
+            .detail_type(["OrderPlaced"])
+    };
     stack
         .rule("OrderPlacedToPayment")
         .bus(&bus)
         .description("OrderPlaced events to the payment queue")
         .pattern(order_placed())
-        .target(Target::of(&payment_queue).dead_letter_queue(&payment_rule_dlq).retry_policy(Duration::hours(1), 10))
+        .target(
+            Target::of(&payment_queue)
+                .dead_letter_queue(&payment_rule_dlq)
+                .retry_policy(Duration::hours(1), 10),
+        )
         .build()?;
     let payment_worker = stack
         .function("PaymentWorker")
@@ -89,11 +123,20 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
         .build()?;
     orders.grant_read_write(&payment_worker);
     idempotency.grant_read_write(&payment_worker);
-    payment_worker.consume(&payment_queue).batch_size(10).report_batch_item_failures().max_concurrency(20).build()?;
+    payment_worker
+        .consume(&payment_queue)
+        .batch_size(10)
+        .report_batch_item_failures()
+        .max_concurrency(20)
+        .build()?;
 
     // Notifications: NotificationsTopic -> EmailQueue (gold and platinum email only) -> Notifier.
     let topic = stack.topic("NotificationsTopic").build()?;
-    let email_dlq = stack.queue("EmailDLQ").retention(Duration::days(14)).removal(removal).build()?;
+    let email_dlq = stack
+        .queue("EmailDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
     let email_queue = stack
         .queue("EmailQueue")
         .visibility_timeout(Duration::secs(60))
@@ -109,11 +152,24 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
                 .field("tier", [Match::from("gold"), Match::from("platinum")]),
         )
         .build()?;
-    let notifier = stack.function("Notifier").handler_crate("notifier").memory_mb(256).timeout(Duration::secs(10)).build()?;
-    notifier.consume(&email_queue).batch_size(10).report_batch_item_failures().build()?;
+    let notifier = stack
+        .function("Notifier")
+        .handler_crate("notifier")
+        .memory_mb(256)
+        .timeout(Duration::secs(10))
+        .build()?;
+    notifier
+        .consume(&email_queue)
+        .batch_size(10)
+        .report_batch_item_failures()
+        .build()?;
 
     // Order changes on the table stream become OrderStatusChanged events.
-    let stream_dlq = stack.queue("OrderStreamDLQ").retention(Duration::days(14)).removal(removal).build()?;
+    let stream_dlq = stack
+        .queue("OrderStreamDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
     let publisher = stack
         .function("OrderStreamPublisher")
         .handler_crate("stream-publisher")
@@ -137,9 +193,15 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
         q.alarm_not_empty()?;
     }
 
-    stack.output("ApiUrl", api.url()).description("Endpoint of the orders HTTP API");
-    stack.output("EventBusName", bus.name()).description("Name of the orders event bus");
-    stack.output("NotificationsTopicArn", topic.arn()).description("Topic for customer notifications");
+    stack
+        .output("ApiUrl", api.url())
+        .description("Endpoint of the orders HTTP API");
+    stack
+        .output("EventBusName", bus.name())
+        .description("Name of the orders event bus");
+    stack
+        .output("NotificationsTopicArn", topic.arn())
+        .description("Topic for customer notifications");
     Ok(())
 }
 
@@ -173,19 +235,37 @@ fn saga<'a>(
         .timeout(Duration::secs(15))
         .env("ACTION", "charge")
         .build()?;
-    let approvals = stack.queue("ApprovalsQueue").retention(Duration::days(4)).removal(removal).build()?;
+    let approvals = stack
+        .queue("ApprovalsQueue")
+        .retention(Duration::days(4))
+        .removal(removal)
+        .build()?;
 
-    let task_failed = || Retry::on(["States.TaskFailed"]).interval(Duration::secs(2)).max_attempts(3).backoff_rate(2.0);
+    let task_failed = || {
+        Retry::on(["States.TaskFailed"])
+            .interval(Duration::secs(2))
+            .max_attempts(3)
+            .backoff_rate(2.0)
+    };
     let order_key = || {
         [
-            ("pk", DynamoValue::string_format("ORDER#{}", ["$.detail.orderId"])),
+            (
+                "pk",
+                DynamoValue::string_format("ORDER#{}", ["$.detail.orderId"]),
+            ),
             ("sk", DynamoValue::string("META")),
         ]
     };
     let set_status = |name: &str, status: &str| {
-        Task::update_item(name, orders, order_key(), "SET #status = :status", [(":status", DynamoValue::string(status))])
-            .expression_names([("#status", "status")])
-            .result_path("$.statusUpdate")
+        Task::update_item(
+            name,
+            orders,
+            order_key(),
+            "SET #status = :status",
+            [(":status", DynamoValue::string(status))],
+        )
+        .expression_names([("#status", "status")])
+        .result_path("$.statusUpdate")
     };
     let approval_request = TaskInput::object(Expr::map([
         ("orderId.$", Expr::from("$.detail.orderId")),
@@ -202,14 +282,20 @@ fn saga<'a>(
         )
         .state(
             Choice::new("NeedsApproval")
-                .when(Condition::numeric_greater_than("$.detail.total", APPROVAL_THRESHOLD), "AwaitApproval")
+                .when(
+                    Condition::numeric_greater_than("$.detail.total", APPROVAL_THRESHOLD),
+                    "AwaitApproval",
+                )
                 .otherwise("ChargePayment"),
         )
         .state(
             Task::send_message_and_wait("AwaitApproval", &approvals, approval_request)
                 .timeout(Duration::secs(86_400))
                 .result_path("$.approval")
-                .catch(Catch::on(["States.Timeout", "ApprovalRejected"], "ReleaseInventory").result_path("$.error"))
+                .catch(
+                    Catch::on(["States.Timeout", "ApprovalRejected"], "ReleaseInventory")
+                        .result_path("$.error"),
+                )
                 .next("ChargePayment"),
         )
         .state(
@@ -220,22 +306,39 @@ fn saga<'a>(
                 .next("MarkFulfilled"),
         )
         .state(set_status("MarkFulfilled", "FULFILLED").end())
-        .state(Task::invoke("ReleaseInventory", &release).result_path("$.release").retry(task_failed()).next("CancelOrder"))
+        .state(
+            Task::invoke("ReleaseInventory", &release)
+                .result_path("$.release")
+                .retry(task_failed())
+                .next("CancelOrder"),
+        )
         .state(set_status("CancelOrder", "CANCELLED").next("OrderFailed"))
-        .state(Fail::new("OrderFailed").error("OrderCancelled").cause("The order could not be fulfilled and was cancelled"));
+        .state(
+            Fail::new("OrderFailed")
+                .error("OrderCancelled")
+                .cause("The order could not be fulfilled and was cancelled"),
+        );
     let saga = stack
         .state_machine("FulfillmentSaga")
         .state_machine_name("FulfillmentSaga")
         .definition(definition)
         .timeout(Duration::days(2))
         .build()?;
-    let saga_dlq = stack.queue("SagaStartDLQ").retention(Duration::days(14)).removal(removal).build()?;
+    let saga_dlq = stack
+        .queue("SagaStartDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
     stack
         .rule("StartFulfillmentSaga")
         .bus(bus)
         .description("OrderPlaced events start the fulfillment saga")
         .pattern(order_placed.clone())
-        .target(Target::of(&saga).dead_letter_queue(&saga_dlq).retry_policy(Duration::hours(1), 10))
+        .target(
+            Target::of(&saga)
+                .dead_letter_queue(&saga_dlq)
+                .retry_policy(Duration::hours(1), 10),
+        )
         .build()?;
     stack
         .alarm("FulfillmentSagaFailed")

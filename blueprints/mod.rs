@@ -67,6 +67,9 @@ pub fn blueprint_of(stack: &str) -> Option<&'static str> {
     ALL.iter().find_map(|b| {
         let app = App::new();
         (b.build)(&app).ok()?;
-        app.stack_names().iter().any(|n| n == stack).then_some(b.name)
+        app.stack_names()
+            .iter()
+            .any(|n| n == stack)
+            .then_some(b.name)
     })
 }

@@ -8,7 +8,11 @@ pub fn order_pipeline(app: &App) -> Result<(), SynthError> {
     let stack = app.stack("OrderPipeline");
     stack.description("Order pipeline: SQS -> Lambda -> DynamoDB with a dead-letter queue (ordersctl blueprint order-pipeline)");
 
-    let dlq = stack.queue("OrderCreatedDLQ").queue_name("OrderCreatedDLQ").retention(Duration::days(14)).build()?;
+    let dlq = stack
+        .queue("OrderCreatedDLQ")
+        .queue_name("OrderCreatedDLQ")
+        .retention(Duration::days(14))
+        .build()?;
     let queue = stack
         .queue("OrderCreatedQueue")
         .queue_name("OrderCreatedQueue")
@@ -21,7 +25,11 @@ pub fn order_pipeline(app: &App) -> Result<(), SynthError> {
         .table_name("Orders")
         .partition_key("orderId", Attr::String)
         .sort_key("createdAt", Attr::String)
-        .global_index("CustomerIndex", ("customerId", Attr::String), Some(("createdAt", Attr::String)))
+        .global_index(
+            "CustomerIndex",
+            ("customerId", Attr::String),
+            Some(("createdAt", Attr::String)),
+        )
         .removal(Removal::Destroy)
         .build()?;
     let processor = stack
@@ -42,8 +50,14 @@ pub fn order_pipeline(app: &App) -> Result<(), SynthError> {
         .report_batch_item_failures()
         .build()?;
 
-    stack.output("QueueUrl", queue.url()).description("URL of the OrderCreated SQS queue");
-    stack.output("TableName", orders.name()).description("Name of the Orders DynamoDB table");
-    stack.output("DLQUrl", dlq.url()).description("URL of the OrderCreated dead-letter queue");
+    stack
+        .output("QueueUrl", queue.url())
+        .description("URL of the OrderCreated SQS queue");
+    stack
+        .output("TableName", orders.name())
+        .description("Name of the Orders DynamoDB table");
+    stack
+        .output("DLQUrl", dlq.url())
+        .description("URL of the OrderCreated dead-letter queue");
     Ok(())
 }

@@ -37,7 +37,9 @@ fn bundles_are_reproducible_cached_and_run_behind_the_runtime_api() {
     let assets = tmp.path().join("assets-a");
     let first = bundle(&ws, &[request(&ws)], &assets).unwrap();
     assert_eq!(first[0].status, BundleStatus::Built);
-    assert!(first[0].zip.ends_with(format!("{}.zip", request(&ws).fingerprint)));
+    assert!(first[0]
+        .zip
+        .ends_with(format!("{}.zip", request(&ws).fingerprint)));
     let again = bundle(&ws, &[request(&ws)], &assets).unwrap();
     assert_eq!(again[0].status, BundleStatus::Cached);
     assert_eq!(again[0].sha256, first[0].sha256);
@@ -46,7 +48,10 @@ fn bundles_are_reproducible_cached_and_run_behind_the_runtime_api() {
     let ws_b = HandlerWorkspace::new(fixture()).with_target_dir(tmp.path().join("target-b"));
     let other = bundle(&ws_b, &[request(&ws_b)], &tmp.path().join("assets-b")).unwrap();
     assert_eq!(other[0].status, BundleStatus::Built);
-    assert_eq!(other[0].sha256, first[0].sha256, "two builds of the same sources differ");
+    assert_eq!(
+        other[0].sha256, first[0].sha256,
+        "two builds of the same sources differ"
+    );
 
     let bin = extract(&first[0].zip, tmp.path());
     let ok = invoke(
@@ -60,13 +65,25 @@ fn bundles_are_reproducible_cached_and_run_behind_the_runtime_api() {
         },
     )
     .unwrap();
-    assert_eq!(ok, Outcome::Response(r#"{"echo":{"orderId":"o-1"},"greeting":"hello"}"#.into()));
+    assert_eq!(
+        ok,
+        Outcome::Response(r#"{"echo":{"orderId":"o-1"},"greeting":"hello"}"#.into())
+    );
     let failed = invoke(
         &bin,
-        &Invocation { function_name: "Echo", memory_mb: 128, timeout: Duration::from_secs(10), env: vec![], event: br#"{"fail": true}"# },
+        &Invocation {
+            function_name: "Echo",
+            memory_mb: 128,
+            timeout: Duration::from_secs(10),
+            env: vec![],
+            event: br#"{"fail": true}"#,
+        },
     )
     .unwrap();
-    assert!(matches!(failed, Outcome::Error(ref e) if e.contains("EchoFailure")), "{failed:?}");
+    assert!(
+        matches!(failed, Outcome::Error(ref e) if e.contains("EchoFailure")),
+        "{failed:?}"
+    );
 }
 
 #[test]
@@ -78,7 +95,13 @@ fn a_handler_that_exits_without_answering_is_reported() {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let e = invoke(
         &script,
-        &Invocation { function_name: "X", memory_mb: 128, timeout: Duration::from_secs(5), env: vec![], event: b"{}" },
+        &Invocation {
+            function_name: "X",
+            memory_mb: 128,
+            timeout: Duration::from_secs(5),
+            env: vec![],
+            event: b"{}",
+        },
     )
     .unwrap_err()
     .to_string();

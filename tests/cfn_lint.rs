@@ -31,7 +31,11 @@ fn cfn_lint_reports_nothing_on_any_template() {
     for format in [Format::Json, Format::Yaml] {
         let dir = tmp.path().join(format.extension());
         let written = write_assembly(&assembly, &dir, format).unwrap();
-        files.extend(written.into_iter().filter(|p| !p.ends_with("manifest.json")));
+        files.extend(
+            written
+                .into_iter()
+                .filter(|p| !p.ends_with("manifest.json")),
+        );
     }
     assert_eq!(files.len(), 2 * assembly.stacks.len());
     let out = Command::new(&lint)
@@ -39,8 +43,15 @@ fn cfn_lint_reports_nothing_on_any_template() {
         .args(&files)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", lint.display()));
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && report.trim().is_empty(), "cfn-lint found problems:\n{report}");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "cfn-lint found problems:\n{report}"
+    );
 }
 
 #[test]
@@ -56,5 +67,8 @@ fn cfn_lint_is_really_checking() {
     )
     .unwrap();
     let out = Command::new(&lint).arg(&bad).output().unwrap();
-    assert!(!out.status.success(), "cfn-lint accepted an invalid template");
+    assert!(
+        !out.status.success(),
+        "cfn-lint accepted an invalid template"
+    );
 }

@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn ordersctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ordersctl")).args(args).output().expect("run ordersctl")
+    Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(args)
+        .output()
+        .expect("run ordersctl")
 }
 
 fn stderr(o: &Output) -> String {
@@ -17,7 +20,10 @@ fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
         })
         .collect();
     files.sort();
@@ -30,14 +36,19 @@ fn synth_writes_manifest_and_templates() {
     let out = tmp.path().join("asm");
     let o = ordersctl(&["synth", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["version"], "1");
     let stack = &manifest["stacks"]["OrderPipeline"];
     assert_eq!(stack["template"], "OrderPipeline.template.json");
     assert_eq!(stack["assets"][0]["handlerCrate"], "order-processor");
     let template: serde_json::Value =
-        serde_json::from_slice(&fs::read(out.join("OrderPipeline.template.json")).unwrap()).unwrap();
-    assert_eq!(template["Resources"]["OrderCreatedQueue"]["Properties"]["VisibilityTimeout"], 60);
+        serde_json::from_slice(&fs::read(out.join("OrderPipeline.template.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        template["Resources"]["OrderCreatedQueue"]["Properties"]["VisibilityTimeout"],
+        60
+    );
     assert_eq!(
         template["Outputs"]["QueueUrl"]["Description"],
         "URL of the OrderCreated SQS queue"
@@ -64,14 +75,24 @@ fn one_named_stack_is_also_printed() {
     let out = tmp.path().join("asm");
     let o = ordersctl(&["synth", "OrderPipeline", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(o.stdout, fs::read(out.join("OrderPipeline.template.json")).unwrap());
+    assert_eq!(
+        o.stdout,
+        fs::read(out.join("OrderPipeline.template.json")).unwrap()
+    );
 }
 
 #[test]
 fn yaml_format_writes_yaml_templates() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("asm");
-    let o = ordersctl(&["synth", "--format", "yaml", "--quiet", "--out", out.to_str().unwrap()]);
+    let o = ordersctl(&[
+        "synth",
+        "--format",
+        "yaml",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = fs::read_to_string(out.join("OrderPipeline.template.yaml")).unwrap();
     let v: serde_json::Value = serde_yaml::from_str(&text).unwrap();
@@ -82,12 +103,17 @@ fn yaml_format_writes_yaml_templates() {
 fn unknown_stack_fails_and_keeps_the_previous_assembly() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("asm");
-    assert!(ordersctl(&["synth", "--out", out.to_str().unwrap()]).status.success());
+    assert!(ordersctl(&["synth", "--out", out.to_str().unwrap()])
+        .status
+        .success());
     let before = read_dir_sorted(&out);
     let o = ordersctl(&["synth", "NoSuchStack", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("no stack named `NoSuchStack`") && err.contains("OrderPipeline"), "{err}");
+    assert!(
+        err.contains("no stack named `NoSuchStack`") && err.contains("OrderPipeline"),
+        "{err}"
+    );
     assert_eq!(read_dir_sorted(&out), before);
 }
 
@@ -98,7 +124,11 @@ fn out_pointing_at_a_file_is_refused() {
     fs::write(&file, "keep me").unwrap();
     let o = ordersctl(&["synth", "--out", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("not an assembly directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not an assembly directory"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(fs::read_to_string(&file).unwrap(), "keep me");
 }
 
@@ -107,7 +137,10 @@ fn bad_arguments_exit_1_with_the_allowed_values() {
     let o = ordersctl(&["synth", "--format", "xml"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("--format") && err.contains("json") && err.contains("yaml"), "{err}");
+    assert!(
+        err.contains("--format") && err.contains("json") && err.contains("yaml"),
+        "{err}"
+    );
     let o = ordersctl(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(ordersctl(&["--help"]).status.success());
@@ -118,22 +151,37 @@ fn list_shows_stacks_with_resource_counts() {
     let o = ordersctl(&["list", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let row = rows.as_array().unwrap().iter().find(|r| r["stack"] == "OrderPipeline").unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["stack"] == "OrderPipeline")
+        .unwrap();
     assert_eq!(row["blueprint"], "order-pipeline");
     assert_eq!(row["resources"], 7);
     let o = ordersctl(&["list"]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.lines().any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with('7')), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with('7')),
+        "{text}"
+    );
 }
 
 #[test]
 fn stage_comes_from_the_flag_or_ordersctl_toml() {
     let tmp = tempfile::tempdir().unwrap();
     let run_in = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_ordersctl")).args(args).current_dir(tmp.path()).output().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap()
     };
     let stage_of = |dir: &str| -> String {
-        let m: serde_json::Value = serde_json::from_slice(&fs::read(tmp.path().join(dir).join("manifest.json")).unwrap()).unwrap();
+        let m: serde_json::Value =
+            serde_json::from_slice(&fs::read(tmp.path().join(dir).join("manifest.json")).unwrap())
+                .unwrap();
         m["stage"].as_str().unwrap().to_string()
     };
     assert!(run_in(&["synth", "--out", "a"]).status.success());
@@ -141,15 +189,25 @@ fn stage_comes_from_the_flag_or_ordersctl_toml() {
     fs::write(tmp.path().join("ordersctl.toml"), "stage = \"prod\"\n").unwrap();
     assert!(run_in(&["synth", "--out", "b"]).status.success());
     assert_eq!(stage_of("b"), "prod");
-    assert!(run_in(&["synth", "--stage", "dev", "--out", "c"]).status.success());
+    assert!(run_in(&["synth", "--stage", "dev", "--out", "c"])
+        .status
+        .success());
     assert_eq!(stage_of("c"), "dev");
     let o = run_in(&["synth", "--stage", "qa"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("dev") && stderr(&o).contains("prod"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("dev") && stderr(&o).contains("prod"),
+        "{}",
+        stderr(&o)
+    );
     fs::write(tmp.path().join("ordersctl.toml"), "stage = \"qa\"\n").unwrap();
     let o = run_in(&["synth", "--out", "d"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("ordersctl.toml") && stderr(&o).contains("allowed: dev, prod"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ordersctl.toml") && stderr(&o).contains("allowed: dev, prod"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!tmp.path().join("d").exists());
 }
 
@@ -158,21 +216,54 @@ fn every_blueprint_stack_is_listed_and_omnichannel_is_ordered_by_dependency() {
     let o = ordersctl(&["list", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let names: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["stack"].as_str().unwrap()).collect();
-    for expected in ["OrderPipeline", "EventConsumer", "OrderSaga", "OmniData", "OmniServices", "OmniApi", "DurableChain"] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    let names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["stack"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "OrderPipeline",
+        "EventConsumer",
+        "OrderSaga",
+        "OmniData",
+        "OmniServices",
+        "OmniApi",
+        "DurableChain",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("asm");
-    assert!(ordersctl(&["synth", "--quiet", "--out", out.to_str().unwrap()]).status.success());
-    let m: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        ordersctl(&["synth", "--quiet", "--out", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let order: Vec<&String> = m["stacks"].as_object().unwrap().keys().collect();
     let pos = |n: &str| order.iter().position(|s| *s == n).unwrap();
-    assert!(pos("OmniData") < pos("OmniServices") && pos("OmniServices") < pos("OmniApi"), "{order:?}");
-    assert_eq!(m["stacks"]["OmniServices"]["dependencies"], serde_json::json!(["OmniData"]));
-    assert_eq!(m["stacks"]["OmniApi"]["dependencies"], serde_json::json!(["OmniData", "OmniServices"]));
+    assert!(
+        pos("OmniData") < pos("OmniServices") && pos("OmniServices") < pos("OmniApi"),
+        "{order:?}"
+    );
+    assert_eq!(
+        m["stacks"]["OmniServices"]["dependencies"],
+        serde_json::json!(["OmniData"])
+    );
+    assert_eq!(
+        m["stacks"]["OmniApi"]["dependencies"],
+        serde_json::json!(["OmniData", "OmniServices"])
+    );
     for stack in &order {
-        assert!(out.join(format!("{stack}.template.json")).exists(), "{stack}");
+        assert!(
+            out.join(format!("{stack}.template.json")).exists(),
+            "{stack}"
+        );
     }
 }
 
@@ -180,8 +271,18 @@ fn every_blueprint_stack_is_listed_and_omnichannel_is_ordered_by_dependency() {
 fn prod_stage_retains_tables_and_queues() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("asm");
-    assert!(ordersctl(&["synth", "--stage", "prod", "--quiet", "--out", out.to_str().unwrap()]).status.success());
-    let t: serde_json::Value = serde_json::from_slice(&fs::read(out.join("OrderSaga.template.json")).unwrap()).unwrap();
+    assert!(ordersctl(&[
+        "synth",
+        "--stage",
+        "prod",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let t: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("OrderSaga.template.json")).unwrap()).unwrap();
     assert_eq!(t["Resources"]["Orders"]["DeletionPolicy"], "Retain");
     assert_eq!(t["Resources"]["PaymentQueue"]["DeletionPolicy"], "Retain");
     assert_eq!(t["Resources"]["Orders"]["UpdateReplacePolicy"], "Retain");
@@ -191,12 +292,27 @@ fn prod_stage_retains_tables_and_queues() {
 fn a_missing_handler_crate_is_a_synth_error_naming_crate_and_function() {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir_all(tmp.path().join("handlers/other")).unwrap();
-    fs::write(tmp.path().join("handlers/other/Cargo.toml"), "[package]\nname = \"other\"\n").unwrap();
+    fs::write(
+        tmp.path().join("handlers/other/Cargo.toml"),
+        "[package]\nname = \"other\"\n",
+    )
+    .unwrap();
     let out = tmp.path().join("asm");
-    let o = ordersctl(&["synth", "--workspace", tmp.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = ordersctl(&[
+        "synth",
+        "--workspace",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("OrderPipeline/OrderProcessor") && err.contains("`order-processor`") && err.contains("crates there: other"), "{err}");
+    assert!(
+        err.contains("OrderPipeline/OrderProcessor")
+            && err.contains("`order-processor`")
+            && err.contains("crates there: other"),
+        "{err}"
+    );
     assert!(!out.exists());
 }
 
@@ -204,24 +320,45 @@ fn a_missing_handler_crate_is_a_synth_error_naming_crate_and_function() {
 fn asset_keys_are_fingerprints_recorded_in_the_manifest() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("asm");
-    assert!(ordersctl(&["synth", "--quiet", "--out", out.to_str().unwrap()]).status.success());
-    let m: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        ordersctl(&["synth", "--quiet", "--out", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let asset = &m["stacks"]["OrderPipeline"]["assets"][0];
     let fp = asset["fingerprint"].as_str().unwrap();
     assert_eq!(fp.len(), 64);
     assert_eq!(asset["s3Key"], format!("{fp}.zip"));
-    let t: serde_json::Value = serde_json::from_slice(&fs::read(out.join("OrderPipeline.template.json")).unwrap()).unwrap();
-    assert_eq!(t["Resources"]["OrderProcessor"]["Properties"]["Code"]["S3Key"], format!("{fp}.zip"));
+    let t: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("OrderPipeline.template.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        t["Resources"]["OrderProcessor"]["Properties"]["Code"]["S3Key"],
+        format!("{fp}.zip")
+    );
 }
 
 #[test]
 fn bundling_for_a_target_that_is_not_installed_fails_clearly() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("asm");
-    let o = ordersctl(&["bundle", "OrderProcessor", "--arch", "arm64", "--out", out.to_str().unwrap()]);
+    let o = ordersctl(&[
+        "bundle",
+        "OrderProcessor",
+        "--arch",
+        "arm64",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("aarch64-unknown-linux-gnu is not installed") && err.contains("rustup target add"), "{err}");
+    assert!(
+        err.contains("aarch64-unknown-linux-gnu is not installed")
+            && err.contains("rustup target add"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -235,5 +372,10 @@ fn invoke_refuses_an_event_that_is_not_json() {
     fs::write(&ev, "{}").unwrap();
     let o = ordersctl(&["invoke", "NoSuchFunction", "--event", ev.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no function `NoSuchFunction`") && stderr(&o).contains("OrderPipeline/OrderProcessor"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no function `NoSuchFunction`")
+            && stderr(&o).contains("OrderPipeline/OrderProcessor"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -9,13 +9,25 @@ use std::process::{Command, Output};
 use moto_harness::MotoServer;
 
 fn ordersctl(moto: &MotoServer, args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl")).args(args).envs(moto.env()).output().expect("run ordersctl");
-    eprintln!("$ ordersctl {}\n{}", args.join(" "), String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(args)
+        .envs(moto.env())
+        .output()
+        .expect("run ordersctl");
+    eprintln!(
+        "$ ordersctl {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
     o
 }
 
 fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -23,14 +35,18 @@ async fn sdk(moto: &MotoServer) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(moto.endpoint())
         .region(aws_config::Region::new(moto_harness::REGION))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new("testing", "testing", None, None, "test"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
         .load()
         .await
 }
 
 fn set_visibility(template: &Path, secs: u64) {
-    let mut t: serde_json::Value = serde_json::from_slice(&std::fs::read(template).unwrap()).unwrap();
-    t["Resources"]["OrderCreatedQueue"]["Properties"]["VisibilityTimeout"] = serde_json::json!(secs);
+    let mut t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(template).unwrap()).unwrap();
+    t["Resources"]["OrderCreatedQueue"]["Properties"]["VisibilityTimeout"] =
+        serde_json::json!(secs);
     std::fs::write(template, serde_json::to_string_pretty(&t).unwrap()).unwrap();
 }
 
@@ -45,12 +61,22 @@ async fn bootstrap_deploy_invoke_update_destroy() {
     ok(&boot);
     assert!(ok(&ordersctl(&moto, &["bootstrap"])).contains("OrdersctlToolkit: no changes"));
 
-    let first = ok(&ordersctl(&moto, &["deploy", "OrderPipeline", "--yes", "--out", asm_s]));
+    let first = ok(&ordersctl(
+        &moto,
+        &["deploy", "OrderPipeline", "--yes", "--out", asm_s],
+    ));
     assert!(first.contains("OrderPipeline: deployed"), "{first}");
 
     let config = sdk(&moto).await;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let url = sqs.get_queue_url().queue_name("OrderCreatedQueue").send().await.unwrap().queue_url.unwrap();
+    let url = sqs
+        .get_queue_url()
+        .queue_name("OrderCreatedQueue")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
     let attrs = sqs
         .get_queue_attributes()
         .queue_url(&url)
@@ -63,49 +89,118 @@ async fn bootstrap_deploy_invoke_update_destroy() {
     use aws_sdk_sqs::types::QueueAttributeName as A;
     assert_eq!(attrs[&A::VisibilityTimeout], "60");
     assert_eq!(attrs[&A::MessageRetentionPeriod], "604800");
-    assert!(attrs[&A::RedrivePolicy].contains("OrderCreatedDLQ") && attrs[&A::RedrivePolicy].contains('3'), "{attrs:?}");
+    assert!(
+        attrs[&A::RedrivePolicy].contains("OrderCreatedDLQ")
+            && attrs[&A::RedrivePolicy].contains('3'),
+        "{attrs:?}"
+    );
 
     let ddb = aws_sdk_dynamodb::Client::new(&config);
-    let table = ddb.describe_table().table_name("Orders").send().await.unwrap().table.unwrap();
+    let table = ddb
+        .describe_table()
+        .table_name("Orders")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
     let keys: Vec<(String, String)> = table
         .key_schema()
         .iter()
-        .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
+        .map(|k| {
+            (
+                k.attribute_name().to_string(),
+                k.key_type().as_str().to_string(),
+            )
+        })
         .collect();
-    assert_eq!(keys, [("orderId".to_string(), "HASH".to_string()), ("createdAt".to_string(), "RANGE".to_string())]);
-    assert_eq!(table.global_secondary_indexes()[0].index_name(), Some("CustomerIndex"));
+    assert_eq!(
+        keys,
+        [
+            ("orderId".to_string(), "HASH".to_string()),
+            ("createdAt".to_string(), "RANGE".to_string())
+        ]
+    );
+    assert_eq!(
+        table.global_secondary_indexes()[0].index_name(),
+        Some("CustomerIndex")
+    );
 
     let lambda = aws_sdk_lambda::Client::new(&config);
-    let f = lambda.get_function().function_name("OrderProcessor").send().await.unwrap().configuration.unwrap();
+    let f = lambda
+        .get_function()
+        .function_name("OrderProcessor")
+        .send()
+        .await
+        .unwrap()
+        .configuration
+        .unwrap();
     assert_eq!(f.runtime().map(|r| r.as_str()), Some("provided.al2023"));
-    assert_eq!((f.memory_size(), f.timeout(), f.handler()), (Some(256), Some(30), Some("bootstrap")));
+    assert_eq!(
+        (f.memory_size(), f.timeout(), f.handler()),
+        (Some(256), Some(30), Some("bootstrap"))
+    );
 
     // The bundled handler, run locally three times on the same event against the deployed
     // table: the order is stored once.
-    let event = Path::new(env!("CARGO_MANIFEST_DIR")).join("handlers/order-processor/events/sqs-orders.json");
+    let event = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("handlers/order-processor/events/sqs-orders.json");
     for _ in 0..3 {
-        let o = ordersctl(&moto, &["invoke", "OrderProcessor", "--event", event.to_str().unwrap(), "--env", "TABLE_NAME=Orders", "--out", asm_s]);
+        let o = ordersctl(
+            &moto,
+            &[
+                "invoke",
+                "OrderProcessor",
+                "--event",
+                event.to_str().unwrap(),
+                "--env",
+                "TABLE_NAME=Orders",
+                "--out",
+                asm_s,
+            ],
+        );
         let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
         ok(&o);
         let response: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-        assert_eq!(response["batchItemFailures"], serde_json::json!([]), "{stdout}");
+        assert_eq!(
+            response["batchItemFailures"],
+            serde_json::json!([]),
+            "{stdout}"
+        );
     }
     let items = ddb.scan().table_name("Orders").send().await.unwrap();
-    let ids: Vec<_> = items.items().iter().filter_map(|i| i.get("orderId")?.as_s().ok().cloned()).collect();
+    let ids: Vec<_> = items
+        .items()
+        .iter()
+        .filter_map(|i| i.get("orderId")?.as_s().ok().cloned())
+        .collect();
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(ids.len(), unique.len(), "an order was stored twice: {ids:?}");
+    assert_eq!(
+        ids.len(),
+        unique.len(),
+        "an order was stored twice: {ids:?}"
+    );
     assert!(!ids.is_empty());
 
     // Unchanged: no change set executed.
-    let again = ok(&ordersctl(&moto, &["deploy", "OrderPipeline", "--yes", "--out", asm_s]));
+    let again = ok(&ordersctl(
+        &moto,
+        &["deploy", "OrderPipeline", "--yes", "--out", asm_s],
+    ));
     assert!(again.contains("OrderPipeline: no changes"), "{again}");
 
     // One property changed in the assembly: exactly that update.
     set_visibility(&asm.join("OrderPipeline.template.json"), 120);
-    let update = ok(&ordersctl(&moto, &["deploy", "OrderPipeline", "--yes", "--app", asm_s]));
-    assert!(update.contains("Modify  OrderCreatedQueue (AWS::SQS::Queue)"), "{update}");
+    let update = ok(&ordersctl(
+        &moto,
+        &["deploy", "OrderPipeline", "--yes", "--app", asm_s],
+    ));
+    assert!(
+        update.contains("Modify  OrderCreatedQueue (AWS::SQS::Queue)"),
+        "{update}"
+    );
     let attrs = sqs
         .get_queue_attributes()
         .queue_url(&url)
@@ -119,6 +214,14 @@ async fn bootstrap_deploy_invoke_update_destroy() {
 
     let gone = ok(&ordersctl(&moto, &["destroy", "OrderPipeline", "--force"]));
     assert!(gone.contains("OrderPipeline: deleted"), "{gone}");
-    assert!(gone.contains("retained") && gone.contains("OrderProcessorLogGroup"), "{gone}");
-    assert!(sqs.get_queue_url().queue_name("OrderCreatedQueue").send().await.is_err());
+    assert!(
+        gone.contains("retained") && gone.contains("OrderProcessorLogGroup"),
+        "{gone}"
+    );
+    assert!(sqs
+        .get_queue_url()
+        .queue_name("OrderCreatedQueue")
+        .send()
+        .await
+        .is_err());
 }

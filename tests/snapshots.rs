@@ -12,7 +12,10 @@ fn every_blueprint_stack_template_is_pinned() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for stack in &assembly.stacks {
-            insta::assert_snapshot!(format!("{}.template.json", stack.name), stack.template.to_json_string());
+            insta::assert_snapshot!(
+                format!("{}.template.json", stack.name),
+                stack.template.to_json_string()
+            );
         }
     });
 }
@@ -21,5 +24,8 @@ fn every_blueprint_stack_template_is_pinned() {
 fn every_blueprint_appears_with_its_stacks() {
     let names: Vec<&str> = common::blueprints::ALL.iter().map(|b| b.name).collect();
     assert!(names.contains(&"order-pipeline"));
-    assert_eq!(common::blueprints::blueprint_of("OrderPipeline"), Some("order-pipeline"));
+    assert_eq!(
+        common::blueprints::blueprint_of("OrderPipeline"),
+        Some("order-pipeline")
+    );
 }

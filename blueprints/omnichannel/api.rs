@@ -22,9 +22,15 @@ pub fn api<'a>(app: &'a App, data: &Data<'a>, services: &Services<'a>) -> Result
         .http_api("OrdersApi")
         .api_name("omnichannel-orders")
         .jwt_authorizer(issuer, [audience])
-        .throttle(Throttle { burst: 500, rate: 200.0 })
+        .throttle(Throttle {
+            burst: 500,
+            rate: 200.0,
+        })
         .build()?;
-    api.route(HttpMethod::Post, "/orders").sqs_send_message(&services.ingest_queue).status_code(202).build()?;
+    api.route(HttpMethod::Post, "/orders")
+        .sqs_send_message(&services.ingest_queue)
+        .status_code(202)
+        .build()?;
 
     let reader = stack
         .function("OrderStatusReader")
@@ -34,8 +40,12 @@ pub fn api<'a>(app: &'a App, data: &Data<'a>, services: &Services<'a>) -> Result
         .env("STATUS_VIEW_TABLE", data.status_view.name())
         .build()?;
     data.status_view.grant_read(&reader);
-    api.route(HttpMethod::Get, "/orders/{id}").function(&reader).build()?;
+    api.route(HttpMethod::Get, "/orders/{id}")
+        .function(&reader)
+        .build()?;
 
-    stack.output("ApiUrl", api.url()).description("Endpoint of the omnichannel orders API");
+    stack
+        .output("ApiUrl", api.url())
+        .description("Endpoint of the omnichannel orders API");
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! `OmniData`: the stateful core — a customer-managed key, the single-table `Orders` with its
 //! stream, the `OrderStatusView` read model, and the `lakeside-orders` bus with an archive.
 
-use ordersctl::constructs::{App, Attr, Duration, EventBusRef, StreamView, SynthError, TableEncryption, TableRef};
+use ordersctl::constructs::{
+    App, Attr, Duration, EventBusRef, StreamView, SynthError, TableEncryption, TableRef,
+};
 
 /// Handles the other omnichannel stacks use.
 pub struct Data<'a> {
@@ -15,13 +17,25 @@ pub fn data(app: &App) -> Result<Data<'_>, SynthError> {
     stack.description("Omnichannel order platform: data (ordersctl blueprint omnichannel)");
     let removal = app.stage().removal();
 
-    let key = stack.key("OmniDataKey").description("Encrypts the omnichannel order data").alias("omnichannel-data").build()?;
+    let key = stack
+        .key("OmniDataKey")
+        .description("Encrypts the omnichannel order data")
+        .alias("omnichannel-data")
+        .build()?;
     let orders = stack
         .table("Orders")
         .partition_key("pk", Attr::String)
         .sort_key("sk", Attr::String)
-        .global_index("ByCustomer", ("customerId", Attr::String), Some(("createdAt", Attr::String)))
-        .global_index("ByStore", ("storeId", Attr::String), Some(("createdAt", Attr::String)))
+        .global_index(
+            "ByCustomer",
+            ("customerId", Attr::String),
+            Some(("createdAt", Attr::String)),
+        )
+        .global_index(
+            "ByStore",
+            ("storeId", Attr::String),
+            Some(("createdAt", Attr::String)),
+        )
         .stream(StreamView::NewAndOldImages)
         .encryption(TableEncryption::Kms(key))
         .removal(removal)
@@ -32,7 +46,10 @@ pub fn data(app: &App) -> Result<Data<'_>, SynthError> {
         .encryption(TableEncryption::Kms(key))
         .removal(removal)
         .build()?;
-    let bus = stack.event_bus("LakesideOrdersBus").bus_name("lakeside-orders").build()?;
+    let bus = stack
+        .event_bus("LakesideOrdersBus")
+        .bus_name("lakeside-orders")
+        .build()?;
     stack
         .archive("LakesideOrdersArchive")
         .source(&bus)
@@ -40,7 +57,15 @@ pub fn data(app: &App) -> Result<Data<'_>, SynthError> {
         .retention(Duration::days(30))
         .build()?;
 
-    stack.output("OrdersTableName", orders.name()).description("Name of the single-table Orders table");
-    stack.output("EventBusName", bus.name()).description("Name of the lakeside-orders bus");
-    Ok(Data { orders, status_view, bus })
+    stack
+        .output("OrdersTableName", orders.name())
+        .description("Name of the single-table Orders table");
+    stack
+        .output("EventBusName", bus.name())
+        .description("Name of the lakeside-orders bus");
+    Ok(Data {
+        orders,
+        status_view,
+        bus,
+    })
 }

@@ -4,8 +4,8 @@
 
 use ordersctl::constructs::state_machine::{Definition, Fail, Retry, Succeed, Task};
 use ordersctl::constructs::{
-    App, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack, StartingPosition,
-    SynthError, Target,
+    App, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack,
+    StartingPosition, SynthError, Target,
 };
 use ordersctl::template::Parameter;
 
@@ -62,8 +62,16 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
     watch.dlqs.push(pipe_dlq);
 
     // Fan out OrderCreated to one queue and consumer per downstream system.
-    let order_created = || EventPattern::new().source(["lakeside.orders"]).detail_type(["OrderCreated"]);
-    for (name, consumer_kind) in [("Inventory", "inventory"), ("Loyalty", "loyalty"), ("MarketplaceSync", "marketplace-sync")] {
+    let order_created = || {
+        EventPattern::new()
+            .source(["lakeside.orders"])
+            .detail_type(["OrderCreated"])
+    };
+    for (name, consumer_kind) in [
+        ("Inventory", "inventory"),
+        ("Loyalty", "loyalty"),
+        ("MarketplaceSync", "marketplace-sync"),
+    ] {
         let (queue, queue_dlq) = work_queue(stack, name, removal, Duration::secs(180))?;
         let rule_dlq = dlq(stack, &format!("{name}RuleDLQ"), removal)?;
         stack
@@ -71,7 +79,11 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
             .bus(&data.bus)
             .description(&format!("OrderCreated to the {name} queue"))
             .pattern(order_created())
-            .target(Target::of(&queue).dead_letter_queue(&rule_dlq).retry_policy(Duration::hours(2), 20))
+            .target(
+                Target::of(&queue)
+                    .dead_letter_queue(&rule_dlq)
+                    .retry_policy(Duration::hours(2), 20),
+            )
             .build()?;
         let consumer = stack
             .function(&format!("{name}Consumer"))
@@ -111,16 +123,27 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
     saga(stack, data, removal, &order_created(), &mut watch)?;
     alarms(stack, &watch)?;
 
-    stack.output("IngestQueueUrl", ingest_queue.url()).description("URL of the order ingest queue");
+    stack
+        .output("IngestQueueUrl", ingest_queue.url())
+        .description("URL of the order ingest queue");
     Ok(Services { ingest_queue })
 }
 
 fn dlq<'a>(stack: &'a Stack, id: &str, removal: Removal) -> Result<QueueRef<'a>, SynthError> {
-    stack.queue(id).retention(Duration::days(14)).removal(removal).build()
+    stack
+        .queue(id)
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()
 }
 
 /// A work queue `<name>Queue` with its own dead-letter queue `<name>DLQ` (3 receives).
-fn work_queue<'a>(stack: &'a Stack, name: &str, removal: Removal, visibility: Duration) -> Result<(QueueRef<'a>, QueueRef<'a>), SynthError> {
+fn work_queue<'a>(
+    stack: &'a Stack,
+    name: &str,
+    removal: Removal,
+    visibility: Duration,
+) -> Result<(QueueRef<'a>, QueueRef<'a>), SynthError> {
     let dead = dlq(stack, &format!("{name}DLQ"), removal)?;
     let queue = stack
         .queue(&format!("{name}Queue"))
@@ -149,7 +172,8 @@ fn notifications(stack: &Stack) -> Result<(), SynthError> {
     email.description = Some("Address receiving order notifications by email".into());
     let email = stack.parameter("NotificationEmail", email)?;
     let mut phone = Parameter::new("String");
-    phone.description = Some("Phone number (E.164) receiving urgent order notifications by SMS".into());
+    phone.description =
+        Some("Phone number (E.164) receiving urgent order notifications by SMS".into());
     let phone = stack.parameter("NotificationPhone", phone)?;
     let topic = stack.topic("CustomerNotifications").build()?;
     topic
@@ -159,14 +183,22 @@ fn notifications(stack: &Stack) -> Result<(), SynthError> {
     topic
         .subscribe_sms(phone)
         .filter_policy(
-            EventPattern::new().field("channel", [Match::from("sms")]).field("priority", [Match::from("urgent")]),
+            EventPattern::new()
+                .field("channel", [Match::from("sms")])
+                .field("priority", [Match::from("urgent")]),
         )
         .build()?;
     Ok(())
 }
 
 /// Reserve -> Pay -> Allocate -> Ship, compensating with Refund and ReleaseStock.
-fn saga<'a>(stack: &'a Stack, data: &Data<'a>, removal: Removal, order_created: &EventPattern, watch: &mut Watch<'a>) -> Result<(), SynthError> {
+fn saga<'a>(
+    stack: &'a Stack,
+    data: &Data<'a>,
+    removal: Removal,
+    order_created: &EventPattern,
+    watch: &mut Watch<'a>,
+) -> Result<(), SynthError> {
     let step = |id: &str, krate: &str, action: &str| {
         stack
             .function(id)
@@ -189,9 +221,16 @@ fn saga<'a>(stack: &'a Stack, data: &Data<'a>, removal: Removal, order_created: 
     for f in [&pay, &refund] {
         data.orders.grant_read(f);
     }
-    watch.functions.extend([reserve, release, pay, refund, allocate, ship]);
+    watch
+        .functions
+        .extend([reserve, release, pay, refund, allocate, ship]);
 
-    let retry = || Retry::on(["States.TaskFailed"]).interval(Duration::secs(2)).max_attempts(3).backoff_rate(2.0);
+    let retry = || {
+        Retry::on(["States.TaskFailed"])
+            .interval(Duration::secs(2))
+            .max_attempts(3)
+            .backoff_rate(2.0)
+    };
     let task = |name: &str, f: &FunctionRef<'_>, on_error: &str, next: Option<&str>| {
         let t = Task::invoke(name, f)
             .result_path(&format!("$.{}", name.to_ascii_lowercase()))
@@ -212,7 +251,11 @@ fn saga<'a>(stack: &'a Stack, data: &Data<'a>, removal: Removal, order_created: 
         .state(Succeed::new("Fulfilled"))
         .state(task("Refund", &refund, "Failed", Some("ReleaseStock")))
         .state(task("ReleaseStock", &release, "Failed", Some("Failed")))
-        .state(Fail::new("Failed").error("FulfillmentFailed").cause("The order could not be fulfilled"));
+        .state(
+            Fail::new("Failed")
+                .error("FulfillmentFailed")
+                .cause("The order could not be fulfilled"),
+        );
     let saga = stack
         .state_machine("FulfillmentSaga")
         .definition(definition)
@@ -224,7 +267,11 @@ fn saga<'a>(stack: &'a Stack, data: &Data<'a>, removal: Removal, order_created: 
         .bus(&data.bus)
         .description("OrderCreated starts the fulfillment saga")
         .pattern(order_created.clone())
-        .target(Target::of(&saga).dead_letter_queue(&start_dlq).retry_policy(Duration::hours(2), 20))
+        .target(
+            Target::of(&saga)
+                .dead_letter_queue(&start_dlq)
+                .retry_policy(Duration::hours(2), 20),
+        )
         .build()?;
     watch.dlqs.push(start_dlq);
     stack

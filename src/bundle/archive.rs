@@ -20,7 +20,8 @@ pub fn zip_bootstrap(binary: &[u8]) -> std::io::Result<Vec<u8>> {
         .compression_level(Some(9))
         .unix_permissions(0o755)
         .last_modified_time(DateTime::default());
-    w.start_file("bootstrap", options).map_err(std::io::Error::other)?;
+    w.start_file("bootstrap", options)
+        .map_err(std::io::Error::other)?;
     w.write_all(binary)?;
     let cursor = w.finish().map_err(std::io::Error::other)?;
     Ok(cursor.into_inner())

@@ -41,7 +41,10 @@ pub struct HandlerWorkspace {
 impl HandlerWorkspace {
     /// The workspace at `root` (its `Cargo.toml` declares `handlers/*` as members).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        HandlerWorkspace { root: root.into(), target_dir: None }
+        HandlerWorkspace {
+            root: root.into(),
+            target_dir: None,
+        }
     }
 
     /// Build into this directory instead of `CARGO_TARGET_DIR` or `<root>/target`.
@@ -71,7 +74,9 @@ impl HandlerWorkspace {
 
     /// Names of the crates under `handlers/` (directories with a `Cargo.toml`).
     pub fn crates(&self) -> Vec<String> {
-        let Ok(entries) = fs::read_dir(self.root.join("handlers")) else { return Vec::new() };
+        let Ok(entries) = fs::read_dir(self.root.join("handlers")) else {
+            return Vec::new();
+        };
         let mut names: Vec<String> = entries
             .filter_map(Result::ok)
             .filter(|e| e.path().join("Cargo.toml").is_file())
@@ -85,21 +90,29 @@ impl HandlerWorkspace {
     pub fn package_name(&self, name: &str) -> Result<String, BundleError> {
         let manifest = self.crate_dir(name).join("Cargo.toml");
         let text = read_to_string(&manifest)?;
-        let value: toml::Table = toml::from_str(&text)
-            .map_err(|e| BundleError::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
+        let value: toml::Table = toml::from_str(&text).map_err(|e| BundleError::Manifest {
+            path: manifest.clone(),
+            message: e.message().to_string(),
+        })?;
         value
             .get("package")
             .and_then(|p| p.get("name"))
             .and_then(|n| n.as_str())
             .map(str::to_string)
-            .ok_or(BundleError::Manifest { path: manifest, message: "no [package] name".into() })
+            .ok_or(BundleError::Manifest {
+                path: manifest,
+                message: "no [package] name".into(),
+            })
     }
 
     /// The fingerprint (64 hex digits) of a handler crate built for `arch`.
     pub fn fingerprint(&self, name: &str, arch: Architecture) -> Result<String, BundleError> {
         let dir = self.crate_dir(name);
         if !dir.join("Cargo.toml").is_file() {
-            return Err(BundleError::MissingCrate { name: name.to_string(), available: self.crates() });
+            return Err(BundleError::MissingCrate {
+                name: name.to_string(),
+                available: self.crates(),
+            });
         }
         let mut h = Sha256::new();
         h.update(b"ordersctl-asset-v1\0");
@@ -114,7 +127,11 @@ impl HandlerWorkspace {
             }
         }
         for crate_dir in self.path_dependency_closure(&dir)? {
-            let rel = crate_dir.strip_prefix(&self.root).unwrap_or(&crate_dir).to_string_lossy().replace('\\', "/");
+            let rel = crate_dir
+                .strip_prefix(&self.root)
+                .unwrap_or(&crate_dir)
+                .to_string_lossy()
+                .replace('\\', "/");
             for (file_rel, path) in source_files(&crate_dir)? {
                 hash_file(&mut h, &format!("{rel}/{file_rel}"), &path)?;
             }
@@ -132,10 +149,14 @@ impl HandlerWorkspace {
             }
             let manifest = d.join("Cargo.toml");
             let text = read_to_string(&manifest)?;
-            let value: toml::Table = toml::from_str(&text)
-                .map_err(|e| BundleError::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
+            let value: toml::Table = toml::from_str(&text).map_err(|e| BundleError::Manifest {
+                path: manifest.clone(),
+                message: e.message().to_string(),
+            })?;
             for section in ["dependencies", "build-dependencies"] {
-                let Some(deps) = value.get(section).and_then(|d| d.as_table()) else { continue };
+                let Some(deps) = value.get(section).and_then(|d| d.as_table()) else {
+                    continue;
+                };
                 for dep in deps.values() {
                     if let Some(p) = dep.get("path").and_then(|p| p.as_str()) {
                         queue.push_back(normalize(&d.join(p)));
@@ -149,8 +170,13 @@ impl HandlerWorkspace {
 
 impl AssetSource for HandlerWorkspace {
     fn asset_key(&self, handler_crate: &str, arch: Architecture) -> Result<AssetKey, String> {
-        let fp = self.fingerprint(handler_crate, arch).map_err(|e| e.to_string())?;
-        Ok(AssetKey { s3_key: format!("{fp}.zip"), fingerprint: Some(fp) })
+        let fp = self
+            .fingerprint(handler_crate, arch)
+            .map_err(|e| e.to_string())?;
+        Ok(AssetKey {
+            s3_key: format!("{fp}.zip"),
+            fingerprint: Some(fp),
+        })
     }
 }
 
@@ -176,9 +202,15 @@ fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = fs::read_dir(&d).map_err(|source| BundleError::Io { path: d.clone(), source })?;
+        let entries = fs::read_dir(&d).map_err(|source| BundleError::Io {
+            path: d.clone(),
+            source,
+        })?;
         for e in entries {
-            let e = e.map_err(|source| BundleError::Io { path: d.clone(), source })?;
+            let e = e.map_err(|source| BundleError::Io {
+                path: d.clone(),
+                source,
+            })?;
             let name = e.file_name().to_string_lossy().into_owned();
             let path = e.path();
             if name.starts_with('.') || (d == dir && SKIP.contains(&name.as_str())) {
@@ -187,7 +219,11 @@ fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((rel, path));
             }
         }
@@ -197,11 +233,17 @@ fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
 }
 
 fn read_to_string(p: &Path) -> Result<String, BundleError> {
-    fs::read_to_string(p).map_err(|source| BundleError::Io { path: p.to_path_buf(), source })
+    fs::read_to_string(p).map_err(|source| BundleError::Io {
+        path: p.to_path_buf(),
+        source,
+    })
 }
 
 fn hash_file(h: &mut Sha256, rel: &str, path: &Path) -> Result<(), BundleError> {
-    let bytes = fs::read(path).map_err(|source| BundleError::Io { path: path.to_path_buf(), source })?;
+    let bytes = fs::read(path).map_err(|source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     h.update(rel.as_bytes());
     h.update(b"\0");
     h.update((bytes.len() as u64).to_le_bytes());
@@ -221,12 +263,23 @@ mod tests {
     fn workspace() -> (tempfile::TempDir, HandlerWorkspace) {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        fs::write(root.join("Cargo.toml"), "[workspace]\nmembers = [\"handlers/*\"]\n").unwrap();
-        for (name, deps) in [("common", ""), ("worker", "common = { path = \"../common\" }\n")] {
+        fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"handlers/*\"]\n",
+        )
+        .unwrap();
+        for (name, deps) in [
+            ("common", ""),
+            ("worker", "common = { path = \"../common\" }\n"),
+        ] {
             let d = root.join("handlers").join(name);
             fs::create_dir_all(d.join("src")).unwrap();
             fs::create_dir_all(d.join("events")).unwrap();
-            fs::write(d.join("Cargo.toml"), format!("[package]\nname = \"{name}\"\n\n[dependencies]\n{deps}")).unwrap();
+            fs::write(
+                d.join("Cargo.toml"),
+                format!("[package]\nname = \"{name}\"\n\n[dependencies]\n{deps}"),
+            )
+            .unwrap();
             fs::write(d.join("src/main.rs"), "fn main() {}\n").unwrap();
             fs::write(d.join("events/sample.json"), "{}").unwrap();
         }
@@ -240,20 +293,42 @@ mod tests {
         let a = ws.fingerprint("worker", Architecture::X86_64).unwrap();
         assert_eq!(a, ws.fingerprint("worker", Architecture::X86_64).unwrap());
         assert_ne!(a, ws.fingerprint("worker", Architecture::Arm64).unwrap());
-        fs::write(tmp.path().join("handlers/worker/events/sample.json"), "{\"x\":1}").unwrap();
-        assert_eq!(a, ws.fingerprint("worker", Architecture::X86_64).unwrap(), "sample events are not inputs");
-        fs::write(tmp.path().join("handlers/common/src/main.rs"), "fn main() { }\n").unwrap();
+        fs::write(
+            tmp.path().join("handlers/worker/events/sample.json"),
+            "{\"x\":1}",
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            ws.fingerprint("worker", Architecture::X86_64).unwrap(),
+            "sample events are not inputs"
+        );
+        fs::write(
+            tmp.path().join("handlers/common/src/main.rs"),
+            "fn main() { }\n",
+        )
+        .unwrap();
         let b = ws.fingerprint("worker", Architecture::X86_64).unwrap();
         assert_ne!(a, b, "a path dependency's source is an input");
         fs::write(tmp.path().join("Cargo.lock"), "# lock\n").unwrap();
-        assert_ne!(b, ws.fingerprint("worker", Architecture::X86_64).unwrap(), "the lockfile is an input");
+        assert_ne!(
+            b,
+            ws.fingerprint("worker", Architecture::X86_64).unwrap(),
+            "the lockfile is an input"
+        );
     }
 
     #[test]
     fn a_missing_crate_names_the_crates_there_are() {
         let (_tmp, ws) = workspace();
-        let e = ws.fingerprint("wroker", Architecture::X86_64).unwrap_err().to_string();
-        assert!(e.contains("`wroker`") && e.contains("common, worker"), "{e}");
+        let e = ws
+            .fingerprint("wroker", Architecture::X86_64)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`wroker`") && e.contains("common, worker"),
+            "{e}"
+        );
         assert_eq!(ws.package_name("worker").unwrap(), "worker");
     }
 }

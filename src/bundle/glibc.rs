@@ -16,7 +16,10 @@ pub fn max_glibc_version(binary: &[u8]) -> Option<(u32, u32)> {
     let mut i = 0;
     while let Some(pos) = find(&binary[i..], TAG) {
         let start = i + pos + TAG.len();
-        let end = binary[start..].iter().position(|b| !(b.is_ascii_digit() || *b == b'.')).map_or(binary.len(), |e| start + e);
+        let end = binary[start..]
+            .iter()
+            .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+            .map_or(binary.len(), |e| start + e);
         let text = std::str::from_utf8(&binary[start..end]).unwrap_or("");
         let mut parts = text.split('.').filter_map(|p| p.parse::<u32>().ok());
         if let (Some(major), Some(minor)) = (parts.next(), parts.next()) {

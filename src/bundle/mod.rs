@@ -23,7 +23,10 @@ use crate::constructs::Architecture;
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("handler crate `{name}` does not exist under handlers/; crates there: {}", available.join(", "))]
-    MissingCrate { name: String, available: Vec<String> },
+    MissingCrate {
+        name: String,
+        available: Vec<String>,
+    },
     #[error("{path}: {message}")]
     Manifest { path: PathBuf, message: String },
     #[error("the Rust target {triple} is not installed, so {arch} functions cannot be built here; install it with `rustup target add {triple}` or build for another architecture")]
@@ -31,11 +34,17 @@ pub enum BundleError {
     #[error("`cargo build` failed ({status}); its output is above")]
     CargoFailed { status: String },
     #[error("cannot run {program}: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     #[error("{binary} needs glibc {}.{} but the Lambda runtime (provided.al2023) has {}.{}; build on an older glibc or with `cargo zigbuild`", found.0, found.1, LAMBDA_GLIBC.0, LAMBDA_GLIBC.1)]
     Glibc { binary: PathBuf, found: (u32, u32) },
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// One function's asset to bundle.
@@ -73,18 +82,36 @@ pub fn check_target_installed(arch: Architecture) -> Result<(), BundleError> {
     let out = Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
-        .map_err(|source| BundleError::Spawn { program: "rustc".into(), source })?;
+        .map_err(|source| BundleError::Spawn {
+            program: "rustc".into(),
+            source,
+        })?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    if sysroot.join("lib/rustlib").join(triple).join("lib").is_dir() {
+    if sysroot
+        .join("lib/rustlib")
+        .join(triple)
+        .join("lib")
+        .is_dir()
+    {
         Ok(())
     } else {
-        Err(BundleError::TargetNotInstalled { triple: triple.to_string(), arch: arch.as_str().to_string() })
+        Err(BundleError::TargetNotInstalled {
+            triple: triple.to_string(),
+            arch: arch.as_str().to_string(),
+        })
     }
 }
 
 /// Build (in one `cargo build` per architecture) and zip what is not in `assets_dir` yet.
-pub fn bundle(ws: &HandlerWorkspace, requests: &[BundleRequest], assets_dir: &Path) -> Result<Vec<BundleOutcome>, BundleError> {
-    fs::create_dir_all(assets_dir).map_err(|source| BundleError::Io { path: assets_dir.to_path_buf(), source })?;
+pub fn bundle(
+    ws: &HandlerWorkspace,
+    requests: &[BundleRequest],
+    assets_dir: &Path,
+) -> Result<Vec<BundleOutcome>, BundleError> {
+    fs::create_dir_all(assets_dir).map_err(|source| BundleError::Io {
+        path: assets_dir.to_path_buf(),
+        source,
+    })?;
     let zip_of = |r: &BundleRequest| assets_dir.join(format!("{}.zip", r.fingerprint));
     // Crates to build, per architecture (several functions may share a crate).
     let mut to_build: BTreeMap<&'static str, Vec<&BundleRequest>> = BTreeMap::new();
@@ -106,13 +133,19 @@ pub fn bundle(ws: &HandlerWorkspace, requests: &[BundleRequest], assets_dir: &Pa
         cargo_build(ws, triple, &packages)?;
         for (r, package) in list.iter().zip(&packages) {
             let binary = ws.target_dir().join(triple).join(PROFILE).join(package);
-            let bytes = fs::read(&binary).map_err(|source| BundleError::Io { path: binary.clone(), source })?;
+            let bytes = fs::read(&binary).map_err(|source| BundleError::Io {
+                path: binary.clone(),
+                source,
+            })?;
             if let Some(found) = max_glibc_version(&bytes) {
                 if found > LAMBDA_GLIBC {
                     return Err(BundleError::Glibc { binary, found });
                 }
             }
-            let zip = zip_bootstrap(&bytes).map_err(|source| BundleError::Io { path: binary.clone(), source })?;
+            let zip = zip_bootstrap(&bytes).map_err(|source| BundleError::Io {
+                path: binary.clone(),
+                source,
+            })?;
             write_atomically(&zip_of(r), &zip)?;
             built_now.push(r.fingerprint.clone());
         }
@@ -121,20 +154,31 @@ pub fn bundle(ws: &HandlerWorkspace, requests: &[BundleRequest], assets_dir: &Pa
         .iter()
         .map(|r| {
             let path = zip_of(r);
-            let bytes = fs::read(&path).map_err(|source| BundleError::Io { path: path.clone(), source })?;
+            let bytes = fs::read(&path).map_err(|source| BundleError::Io {
+                path: path.clone(),
+                source,
+            })?;
             Ok(BundleOutcome {
                 function: r.function.clone(),
                 handler_crate: r.handler_crate.clone(),
                 size: bytes.len() as u64,
                 sha256: hex(&Sha256::digest(&bytes)),
                 zip: path,
-                status: if built_now.contains(&r.fingerprint) { BundleStatus::Built } else { BundleStatus::Cached },
+                status: if built_now.contains(&r.fingerprint) {
+                    BundleStatus::Built
+                } else {
+                    BundleStatus::Cached
+                },
             })
         })
         .collect()
 }
 
-fn cargo_build(ws: &HandlerWorkspace, triple: &str, packages: &[String]) -> Result<(), BundleError> {
+fn cargo_build(
+    ws: &HandlerWorkspace,
+    triple: &str,
+    packages: &[String],
+) -> Result<(), BundleError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(ws.root())
@@ -143,9 +187,14 @@ fn cargo_build(ws: &HandlerWorkspace, triple: &str, packages: &[String]) -> Resu
     for p in packages {
         cmd.args(["-p", p]);
     }
-    let status = cmd.status().map_err(|source| BundleError::Spawn { program: cargo.to_string_lossy().into_owned(), source })?;
+    let status = cmd.status().map_err(|source| BundleError::Spawn {
+        program: cargo.to_string_lossy().into_owned(),
+        source,
+    })?;
     if !status.success() {
-        return Err(BundleError::CargoFailed { status: status.to_string() });
+        return Err(BundleError::CargoFailed {
+            status: status.to_string(),
+        });
     }
     Ok(())
 }
@@ -153,6 +202,12 @@ fn cargo_build(ws: &HandlerWorkspace, triple: &str, packages: &[String]) -> Resu
 /// Write to a sibling temporary file, then rename: a zip is either whole or absent.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
     let tmp = path.with_extension(format!("zip.tmp-{}", std::process::id()));
-    fs::write(&tmp, bytes).map_err(|source| BundleError::Io { path: tmp.clone(), source })?;
-    fs::rename(&tmp, path).map_err(|source| BundleError::Io { path: path.to_path_buf(), source })
+    fs::write(&tmp, bytes).map_err(|source| BundleError::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    fs::rename(&tmp, path).map_err(|source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }

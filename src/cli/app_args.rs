@@ -25,7 +25,11 @@ pub struct AppArgs {
 impl AppArgs {
     /// The handlers workspace.
     pub fn workspace(&self) -> HandlerWorkspace {
-        HandlerWorkspace::new(self.workspace.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR"))))
+        HandlerWorkspace::new(
+            self.workspace
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+        )
     }
 
     /// Every blueprint, with asset keys fingerprinted from the handler sources.

@@ -24,11 +24,22 @@ pub struct AwsArgs {
 impl AwsArgs {
     /// Connect and say as whom, before anything changes.
     pub async fn connect(&self) -> Result<Aws> {
-        let target = Target { profile: self.profile.clone(), region: self.region.clone(), endpoint_url: self.endpoint_url.clone() };
+        let target = Target {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        };
         let aws = Aws::connect(&target).await?;
         let who = aws.identity().await?;
-        let at = aws.endpoint_url.as_deref().map(|u| format!(" via {u}")).unwrap_or_default();
-        eprintln!("account {} in {}{at} as {}", who.account, aws.region, who.arn);
+        let at = aws
+            .endpoint_url
+            .as_deref()
+            .map(|u| format!(" via {u}"))
+            .unwrap_or_default();
+        eprintln!(
+            "account {} in {}{at} as {}",
+            who.account, aws.region, who.arn
+        );
         Ok(aws)
     }
 }
@@ -45,7 +56,11 @@ pub fn parse_pair(s: &str) -> Result<(String, String), String> {
 pub struct Lines;
 
 fn clock() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) % 86_400;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        % 86_400;
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
@@ -55,7 +70,10 @@ impl Progress for Lines {
     }
     fn changes(&self, stack: &str, changes: &[ResourceChange]) {
         if changes.is_empty() {
-            eprintln!("{} {stack}: the change set holds no resource changes", clock());
+            eprintln!(
+                "{} {stack}: the change set holds no resource changes",
+                clock()
+            );
         }
         for c in changes {
             let replace = match c.replacement.as_deref() {
@@ -63,7 +81,13 @@ impl Progress for Lines {
                 Some("Conditional") => "  may replace the resource",
                 _ => "",
             };
-            eprintln!("{} {stack}: {:<7} {} ({}){replace}", clock(), c.action, c.logical_id, c.resource_type);
+            eprintln!(
+                "{} {stack}: {:<7} {} ({}){replace}",
+                clock(),
+                c.action,
+                c.logical_id,
+                c.resource_type
+            );
         }
     }
     fn note(&self, stack: &str, message: &str) {
@@ -86,7 +110,9 @@ const BROADENING_TYPES: [&str; 9] = [
 
 /// Whether the changes add or modify IAM permissions or resource policies.
 pub fn broadens(changes: &[ResourceChange]) -> bool {
-    changes.iter().any(|c| c.action != "Remove" && BROADENING_TYPES.contains(&c.resource_type.as_str()))
+    changes
+        .iter()
+        .any(|c| c.action != "Remove" && BROADENING_TYPES.contains(&c.resource_type.as_str()))
 }
 
 /// Ask on a TTY; without one, only `yes` approves.
@@ -99,6 +125,8 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
     }
     eprint!("{question} [y/N] ");
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).context("cannot read the answer")?;
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the answer")?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }

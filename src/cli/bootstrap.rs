@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 use clap::Args;
-use ordersctl::deploy::{deploy_stack, toolkit_bucket, toolkit_template, DeployResult, StackDeploy, TOOLKIT_STACK};
+use ordersctl::deploy::{
+    deploy_stack, toolkit_bucket, toolkit_template, DeployResult, StackDeploy, TOOLKIT_STACK,
+};
 
 use crate::cli::aws_args::{AwsArgs, Lines};
 

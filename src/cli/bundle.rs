@@ -43,8 +43,17 @@ pub struct BundleArgs {
 }
 
 /// The bundle requests for the named functions (all when none are named).
-pub fn requests(assembly: &Assembly, functions: &[String], arch: Option<Architecture>, ws: &ordersctl::bundle::HandlerWorkspace) -> Result<Vec<BundleRequest>> {
-    let all: Vec<_> = assembly.stacks.iter().flat_map(|s| s.assets.iter()).collect();
+pub fn requests(
+    assembly: &Assembly,
+    functions: &[String],
+    arch: Option<Architecture>,
+    ws: &ordersctl::bundle::HandlerWorkspace,
+) -> Result<Vec<BundleRequest>> {
+    let all: Vec<_> = assembly
+        .stacks
+        .iter()
+        .flat_map(|s| s.assets.iter())
+        .collect();
     for name in functions {
         if !all.iter().any(|a| &a.function == name || &a.path == name) {
             let known: Vec<&str> = all.iter().map(|a| a.path.as_str()).collect();
@@ -52,14 +61,21 @@ pub fn requests(assembly: &Assembly, functions: &[String], arch: Option<Architec
         }
     }
     all.into_iter()
-        .filter(|a| functions.is_empty() || functions.iter().any(|n| n == &a.function || n == &a.path))
+        .filter(|a| {
+            functions.is_empty() || functions.iter().any(|n| n == &a.function || n == &a.path)
+        })
         .map(|a| {
             let architecture = arch.unwrap_or(a.architecture);
             let fingerprint = match (&a.fingerprint, arch) {
                 (Some(fp), None) => fp.clone(),
                 _ => ws.fingerprint(&a.handler_crate, architecture)?,
             };
-            Ok(BundleRequest { function: a.path.clone(), handler_crate: a.handler_crate.clone(), architecture, fingerprint })
+            Ok(BundleRequest {
+                function: a.path.clone(),
+                handler_crate: a.handler_crate.clone(),
+                architecture,
+                fingerprint,
+            })
         })
         .collect()
 }
@@ -74,15 +90,31 @@ pub fn run(args: BundleArgs) -> Result<()> {
     let reqs = requests(&assembly, &args.functions, arch, &ws)?;
     write_assembly(&assembly, &args.out, Format::Json)?;
     let outcomes = bundle(&ws, &reqs, &args.out.join(ASSETS_DIR))?;
-    let wf = outcomes.iter().map(|o| o.function.len()).max().unwrap_or(8).max(8);
-    let wc = outcomes.iter().map(|o| o.handler_crate.len()).max().unwrap_or(5).max(5);
-    println!("{:<wf$}  {:<wc$}  {:>10}  {:<64}  STATUS", "FUNCTION", "CRATE", "ZIP BYTES", "SHA256");
+    let wf = outcomes
+        .iter()
+        .map(|o| o.function.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let wc = outcomes
+        .iter()
+        .map(|o| o.handler_crate.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!(
+        "{:<wf$}  {:<wc$}  {:>10}  {:<64}  STATUS",
+        "FUNCTION", "CRATE", "ZIP BYTES", "SHA256"
+    );
     for o in &outcomes {
         let status = match o.status {
             BundleStatus::Built => "built",
             BundleStatus::Cached => "cached",
         };
-        println!("{:<wf$}  {:<wc$}  {:>10}  {:<64}  {status}", o.function, o.handler_crate, o.size, o.sha256);
+        println!(
+            "{:<wf$}  {:<wc$}  {:>10}  {:<64}  {status}",
+            o.function, o.handler_crate, o.size, o.sha256
+        );
     }
     Ok(())
 }

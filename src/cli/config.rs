@@ -39,8 +39,10 @@ fn resolve_from_file(path: &Path) -> Result<Stage> {
     if !path.exists() {
         return Ok(Stage::Dev);
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let cfg: ConfigFile = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let cfg: ConfigFile = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
     match cfg.stage {
         None => Ok(Stage::Dev),
         Some(s) => match s.parse() {
@@ -63,9 +65,15 @@ mod tests {
         assert_eq!(resolve_from_file(&f).unwrap(), Stage::Prod);
         std::fs::write(&f, "stage = \"qa\"\n").unwrap();
         let e = resolve_from_file(&f).unwrap_err().to_string();
-        assert!(e.contains("ordersctl.toml") && e.contains("allowed: dev, prod"), "{e}");
+        assert!(
+            e.contains("ordersctl.toml") && e.contains("allowed: dev, prod"),
+            "{e}"
+        );
         std::fs::write(&f, "stag = \"dev\"\n").unwrap();
         let e = resolve_from_file(&f).unwrap_err().to_string();
-        assert!(e.contains("ordersctl.toml") && e.contains("unknown field"), "{e}");
+        assert!(
+            e.contains("ordersctl.toml") && e.contains("unknown field"),
+            "{e}"
+        );
     }
 }

@@ -8,7 +8,10 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use ordersctl::bundle::bundle;
 use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
-use ordersctl::deploy::{deploy_stack, toolkit_bucket, upload_if_missing, upload_template, DeployResult, ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE};
+use ordersctl::deploy::{
+    deploy_stack, toolkit_bucket, upload_if_missing, upload_template, DeployResult, ResourceChange,
+    StackDeploy, MAX_INLINE_TEMPLATE,
+};
 use ordersctl::synth::reader::read_assembly;
 use ordersctl::synth::writer::{write_assembly, ASSETS_DIR};
 use ordersctl::synth::Assembly;
@@ -83,18 +86,27 @@ pub fn select(assembly: &Assembly, names: &[String], all: bool) -> Result<Vec<St
         return Ok(known.iter().map(|s| s.to_string()).collect());
     }
     if names.is_empty() {
-        bail!("name the stacks to deploy, or pass --all; stacks: {}", known.join(", "));
+        bail!(
+            "name the stacks to deploy, or pass --all; stacks: {}",
+            known.join(", ")
+        );
     }
     let mut wanted: Vec<String> = Vec::new();
     let mut queue: Vec<String> = names.to_vec();
     while let Some(n) = queue.pop() {
-        let Some(s) = assembly.stack(&n) else { bail!("no stack named `{n}`; stacks: {}", known.join(", ")) };
+        let Some(s) = assembly.stack(&n) else {
+            bail!("no stack named `{n}`; stacks: {}", known.join(", "))
+        };
         if !wanted.contains(&n) {
             wanted.push(n);
             queue.extend(s.dependencies.iter().cloned());
         }
     }
-    Ok(known.iter().filter(|k| wanted.iter().any(|w| w == *k)).map(|s| s.to_string()).collect())
+    Ok(known
+        .iter()
+        .filter(|k| wanted.iter().any(|w| w == *k))
+        .map(|s| s.to_string())
+        .collect())
 }
 
 pub fn run(args: DeployArgs) -> Result<()> {

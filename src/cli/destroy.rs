@@ -34,11 +34,22 @@ pub struct DestroyArgs {
 pub fn run(args: DestroyArgs) -> Result<()> {
     let assembly = args.app.assembly()?;
     let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
-    let named = if args.all { known.clone() } else { select(&assembly, &args.stacks, false)?.into_iter().filter(|s| args.stacks.contains(s)).collect() };
+    let named = if args.all {
+        known.clone()
+    } else {
+        select(&assembly, &args.stacks, false)?
+            .into_iter()
+            .filter(|s| args.stacks.contains(s))
+            .collect()
+    };
     // Anything that imports from a stack being deleted must go first.
     let mut order: Vec<String> = Vec::new();
     for s in assembly.stacks.iter().rev() {
-        let dependent_of_named = named.iter().any(|n| assembly.stack(n).is_some_and(|_| s.dependencies.contains(n)));
+        let dependent_of_named = named.iter().any(|n| {
+            assembly
+                .stack(n)
+                .is_some_and(|_| s.dependencies.contains(n))
+        });
         if named.contains(&s.name) || (dependent_of_named && !args.all) {
             order.push(s.name.clone());
         }

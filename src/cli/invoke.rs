@@ -50,22 +50,38 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 }
 
 pub fn run(args: InvokeArgs) -> Result<()> {
-    let event = std::fs::read(&args.event).with_context(|| format!("cannot read the event file {}", args.event.display()))?;
+    let event = std::fs::read(&args.event)
+        .with_context(|| format!("cannot read the event file {}", args.event.display()))?;
     serde_json::from_slice::<serde_json::Value>(&event)
         .with_context(|| format!("{} is not JSON", args.event.display()))?;
     let ws = args.app.workspace();
     let assembly = args.app.assembly()?;
     let reqs = requests(&assembly, std::slice::from_ref(&args.function), None, &ws)?;
-    let [req] = reqs.as_slice() else { bail!("`{}` names more than one function; use its construct path", args.function) };
+    let [req] = reqs.as_slice() else {
+        bail!(
+            "`{}` names more than one function; use its construct path",
+            args.function
+        )
+    };
     let (stack, asset) = assembly
         .stacks
         .iter()
-        .find_map(|s| s.assets.iter().find(|a| a.path == req.function).map(|a| (s, a)))
+        .find_map(|s| {
+            s.assets
+                .iter()
+                .find(|a| a.path == req.function)
+                .map(|a| (s, a))
+        })
         .context("function not found in the assembly")?;
-    let function = stack.template.resources.get(&asset.function).context("function resource missing")?;
+    let function = stack
+        .template
+        .resources
+        .get(&asset.function)
+        .context("function resource missing")?;
 
     let outcome = bundle(&ws, std::slice::from_ref(req), &args.out.join(ASSETS_DIR))?;
-    let zip = std::fs::read(&outcome[0].zip).with_context(|| format!("cannot read {}", outcome[0].zip.display()))?;
+    let zip = std::fs::read(&outcome[0].zip)
+        .with_context(|| format!("cannot read {}", outcome[0].zip.display()))?;
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let bin = dir.path().join("bootstrap");
     std::fs::write(&bin, unzip_bootstrap(&zip)?)?;
@@ -76,10 +92,14 @@ pub fn run(args: InvokeArgs) -> Result<()> {
 
     let mut env = Vec::new();
     let mut unresolved = Vec::new();
-    if let Some(Expr::Map(vars)) = function.properties.get("Environment").and_then(|e| match e {
-        Expr::Map(m) => m.get("Variables"),
-        _ => None,
-    }) {
+    if let Some(Expr::Map(vars)) = function
+        .properties
+        .get("Environment")
+        .and_then(|e| match e {
+            Expr::Map(m) => m.get("Variables"),
+            _ => None,
+        })
+    {
         for (k, v) in vars {
             match v {
                 Expr::Str(s) => env.push((k.clone(), s.clone())),

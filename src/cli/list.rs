@@ -31,7 +31,12 @@ pub fn run(args: ListArgs) -> Result<()> {
         })
         .collect();
     if args.json {
-        let summary = |name: &str| blueprints::ALL.iter().find(|b| b.name == name).map_or("", |b| b.summary);
+        let summary = |name: &str| {
+            blueprints::ALL
+                .iter()
+                .find(|b| b.name == name)
+                .map_or("", |b| b.summary)
+        };
         let v: Vec<_> = rows
             .iter()
             .map(|(s, b, n)| serde_json::json!({"stack": s, "blueprint": b, "summary": summary(b), "resources": n}))

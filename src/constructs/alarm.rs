@@ -74,13 +74,21 @@ impl Metric {
 impl QueueRef<'_> {
     /// Messages waiting (Maximum over 1 minute).
     pub fn metric_visible_messages(&self) -> Metric {
-        Metric::new("AWS/SQS", "ApproximateNumberOfMessagesVisible", vec![("QueueName".into(), self.name())])
-            .statistic(Statistic::Maximum)
+        Metric::new(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            vec![("QueueName".into(), self.name())],
+        )
+        .statistic(Statistic::Maximum)
     }
     /// Age of the oldest message, seconds (Maximum over 1 minute).
     pub fn metric_age_of_oldest_message(&self) -> Metric {
-        Metric::new("AWS/SQS", "ApproximateAgeOfOldestMessage", vec![("QueueName".into(), self.name())])
-            .statistic(Statistic::Maximum)
+        Metric::new(
+            "AWS/SQS",
+            "ApproximateAgeOfOldestMessage",
+            vec![("QueueName".into(), self.name())],
+        )
+        .statistic(Statistic::Maximum)
     }
 }
 
@@ -109,11 +117,19 @@ impl<'a> QueueRef<'a> {
 impl FunctionRef<'_> {
     /// Invocation errors (Sum over 1 minute).
     pub fn metric_errors(&self) -> Metric {
-        Metric::new("AWS/Lambda", "Errors", vec![("FunctionName".into(), self.name())])
+        Metric::new(
+            "AWS/Lambda",
+            "Errors",
+            vec![("FunctionName".into(), self.name())],
+        )
     }
     /// Throttled invocations (Sum over 1 minute).
     pub fn metric_throttles(&self) -> Metric {
-        Metric::new("AWS/Lambda", "Throttles", vec![("FunctionName".into(), self.name())])
+        Metric::new(
+            "AWS/Lambda",
+            "Throttles",
+            vec![("FunctionName".into(), self.name())],
+        )
     }
 }
 
@@ -214,14 +230,32 @@ impl<'a> AlarmBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let m = self.metric.clone().ok_or_else(|| SynthError::invalid(p, "metric is required"))?;
+        let m = self
+            .metric
+            .clone()
+            .ok_or_else(|| SynthError::invalid(p, "metric is required"))?;
         let period = m.period.as_secs();
         if !(period == 10 || period == 30 || (period >= 60 && period % 60 == 0)) {
-            return Err(SynthError::out_of_range(p, "metric period", m.period.to_string(), "10 s, 30 s or a multiple of 60 s"));
+            return Err(SynthError::out_of_range(
+                p,
+                "metric period",
+                m.period.to_string(),
+                "10 s, 30 s or a multiple of 60 s",
+            ));
         }
-        check_range(p, "evaluation_periods", i64::from(self.evaluation_periods), 1, 100, "")?;
+        check_range(
+            p,
+            "evaluation_periods",
+            i64::from(self.evaluation_periods),
+            1,
+            100,
+            "",
+        )?;
         if self.evaluation_periods as u64 * period > 86_400 {
-            return Err(SynthError::invalid(p, "evaluation_periods x period must be at most 1 day"));
+            return Err(SynthError::invalid(
+                p,
+                "evaluation_periods x period must be at most 1 day",
+            ));
         }
         check_range(p, "actions", self.actions.len() as i64, 0, 5, "")?;
         let dims: Vec<Expr> = m
@@ -244,8 +278,15 @@ impl<'a> AlarmBuilder<'a> {
             r.set("AlarmActions", Expr::List(self.actions.clone()));
         }
         self.stack.add_resource(&self.id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id: self.id, facts: Facts::default() });
-        Ok(AlarmRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id: self.id,
+            facts: Facts::default(),
+        });
+        Ok(AlarmRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -261,9 +302,26 @@ mod tests {
         let q = s.queue("Q").build().unwrap();
         let cases = [
             ("metric is required", s.alarm("A").build()),
-            ("metric period", s.alarm("B").metric(q.metric_visible_messages().period(Duration::secs(45))).build()),
-            ("evaluation_periods", s.alarm("C").metric(q.metric_visible_messages()).evaluation_periods(0).build()),
-            ("at most 1 day", s.alarm("D").metric(q.metric_visible_messages().period(Duration::hours(1))).evaluation_periods(25).build()),
+            (
+                "metric period",
+                s.alarm("B")
+                    .metric(q.metric_visible_messages().period(Duration::secs(45)))
+                    .build(),
+            ),
+            (
+                "evaluation_periods",
+                s.alarm("C")
+                    .metric(q.metric_visible_messages())
+                    .evaluation_periods(0)
+                    .build(),
+            ),
+            (
+                "at most 1 day",
+                s.alarm("D")
+                    .metric(q.metric_visible_messages().period(Duration::hours(1)))
+                    .evaluation_periods(25)
+                    .build(),
+            ),
         ];
         for (needle, r) in cases {
             let e = r.unwrap_err().to_string();

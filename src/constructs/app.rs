@@ -36,7 +36,12 @@ impl Default for App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<String> = self.states.borrow().iter().map(|s| s.borrow().name.clone()).collect();
+        let names: Vec<String> = self
+            .states
+            .borrow()
+            .iter()
+            .map(|s| s.borrow().name.clone())
+            .collect();
         f.debug_struct("App").field("stacks", &names).finish()
     }
 }
@@ -124,10 +129,15 @@ impl App {
     /// synth (the stack is still returned so that the blueprint reads straight through).
     pub fn stack(&self, name: &str) -> &Stack {
         if let Some(message) = stack_name_problem(name) {
-            self.errors.borrow_mut().push(SynthError::invalid(name, message));
+            self.errors
+                .borrow_mut()
+                .push(SynthError::invalid(name, message));
         }
         if self.states.borrow().iter().any(|s| s.borrow().name == name) {
-            self.errors.borrow_mut().push(SynthError::invalid(name, "a stack with this name already exists in the app"));
+            self.errors.borrow_mut().push(SynthError::invalid(
+                name,
+                "a stack with this name already exists in the app",
+            ));
         }
         let id = StackId(u32::try_from(self.states.borrow().len()).unwrap_or(u32::MAX));
         let state = Rc::new(RefCell::new(StackState::new(name)));
@@ -137,7 +147,11 @@ impl App {
 
     /// Names of the stacks, in the order they were added.
     pub fn stack_names(&self) -> Vec<String> {
-        self.states.borrow().iter().map(|s| s.borrow().name.clone()).collect()
+        self.states
+            .borrow()
+            .iter()
+            .map(|s| s.borrow().name.clone())
+            .collect()
     }
 
     pub(crate) fn states(&self) -> Vec<Rc<RefCell<StackState>>> {
@@ -150,7 +164,8 @@ impl App {
 }
 
 fn stack_name_problem(name: &str) -> Option<String> {
-    let allowed = "allowed: 1 to 128 characters, letters, digits and hyphens, starting with a letter";
+    let allowed =
+        "allowed: 1 to 128 characters, letters, digits and hyphens, starting with a letter";
     let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     let starts = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     if name.is_empty() || name.len() > MAX_STACK_NAME || !ok_chars || !starts {
@@ -169,9 +184,17 @@ mod tests {
         app.stack("Good-1");
         assert!(app.first_error().is_none());
         app.stack("Good-1");
-        assert!(app.first_error().unwrap().to_string().contains("already exists"));
+        assert!(app
+            .first_error()
+            .unwrap()
+            .to_string()
+            .contains("already exists"));
         let app = App::new();
         app.stack("1bad");
-        assert!(app.first_error().unwrap().to_string().contains("allowed: 1 to 128 characters"));
+        assert!(app
+            .first_error()
+            .unwrap()
+            .to_string()
+            .contains("allowed: 1 to 128 characters"));
     }
 }

@@ -32,6 +32,9 @@ pub struct PlaceholderAssets;
 
 impl AssetSource for PlaceholderAssets {
     fn asset_key(&self, handler_crate: &str, _arch: Architecture) -> Result<AssetKey, String> {
-        Ok(AssetKey { s3_key: format!("assets/{handler_crate}.zip"), fingerprint: None })
+        Ok(AssetKey {
+            s3_key: format!("assets/{handler_crate}.zip"),
+            fingerprint: None,
+        })
     }
 }

@@ -14,13 +14,22 @@
 pub enum SynthError {
     /// A value outside the range AWS accepts.
     #[error("{path}: {property} is {value}; allowed: {allowed}")]
-    OutOfRange { path: String, property: String, value: String, allowed: String },
+    OutOfRange {
+        path: String,
+        property: String,
+        value: String,
+        allowed: String,
+    },
     /// Any other invalid construct configuration.
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
     /// Two constructs would get the same logical ID.
     #[error("{path}: logical ID `{logical_id}` is already used by {other}; give one of them another ID or override its logical ID")]
-    DuplicateLogicalId { path: String, logical_id: String, other: String },
+    DuplicateLogicalId {
+        path: String,
+        logical_id: String,
+        other: String,
+    },
     /// Stacks that import from each other in a circle.
     #[error("stacks depend on each other in a cycle: {0}")]
     StackCycle(String),
@@ -44,24 +53,53 @@ impl SynthError {
 
     /// An invalid configuration with a message that says what is allowed.
     pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        SynthError::Invalid { path: path.into(), message: message.into() }
+        SynthError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
 /// Check `min <= value <= max`, naming the construct path and property on failure.
-pub(crate) fn check_range(path: &str, property: &str, value: i64, min: i64, max: i64, unit: &str) -> Result<(), SynthError> {
+pub(crate) fn check_range(
+    path: &str,
+    property: &str,
+    value: i64,
+    min: i64,
+    max: i64,
+    unit: &str,
+) -> Result<(), SynthError> {
     if value < min || value > max {
-        let u = if unit.is_empty() { String::new() } else { format!(" {unit}") };
-        return Err(SynthError::out_of_range(path, property, format!("{value}{u}"), format!("{min}{u} to {max}{u}")));
+        let u = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        };
+        return Err(SynthError::out_of_range(
+            path,
+            property,
+            format!("{value}{u}"),
+            format!("{min}{u} to {max}{u}"),
+        ));
     }
     Ok(())
 }
 
 /// Check a queue or topic name: letters, digits, `-` and `_`, at most `max_len` characters,
 /// ending in `.fifo` exactly when `fifo`.
-pub(crate) fn check_fifo_capable_name(path: &str, property: &str, kind: &str, name: &str, fifo: bool, max_len: usize) -> Result<(), SynthError> {
+pub(crate) fn check_fifo_capable_name(
+    path: &str,
+    property: &str,
+    kind: &str,
+    name: &str,
+    fifo: bool,
+    max_len: usize,
+) -> Result<(), SynthError> {
     let base = name.strip_suffix(".fifo").unwrap_or(name);
-    let chars_ok = !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let chars_ok = !base.is_empty()
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !chars_ok || name.len() > max_len {
         return Err(SynthError::invalid(
             path,
@@ -69,7 +107,10 @@ pub(crate) fn check_fifo_capable_name(path: &str, property: &str, kind: &str, na
         ));
     }
     if fifo && !name.ends_with(".fifo") {
-        return Err(SynthError::invalid(path, format!("{property} `{name}` of a FIFO {kind} must end in `.fifo`")));
+        return Err(SynthError::invalid(
+            path,
+            format!("{property} `{name}` of a FIFO {kind} must end in `.fifo`"),
+        ));
     }
     Ok(())
 }

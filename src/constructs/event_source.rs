@@ -90,7 +90,11 @@ impl<'a> FunctionRef<'a> {
     }
 
     /// Consume a DynamoDB table's stream.
-    pub fn consume_stream(&self, table: &TableRef<'a>, starting_position: StartingPosition) -> StreamEventSourceBuilder<'a> {
+    pub fn consume_stream(
+        &self,
+        table: &TableRef<'a>,
+        starting_position: StartingPosition,
+    ) -> StreamEventSourceBuilder<'a> {
         StreamEventSourceBuilder {
             function: *self,
             table: *table,
@@ -111,16 +115,29 @@ impl<'a> FunctionRef<'a> {
 fn filter_criteria(filters: &[EventPattern]) -> Expr {
     Expr::map([(
         "Filters",
-        Expr::List(filters.iter().map(|f| Expr::map([("Pattern", Expr::from(f.to_json_string()))])).collect()),
+        Expr::List(
+            filters
+                .iter()
+                .map(|f| Expr::map([("Pattern", Expr::from(f.to_json_string()))]))
+                .collect(),
+        ),
     )])
 }
 
-fn add_mapping<'a>(function: FunctionRef<'a>, source_id: &str, r: Resource) -> Result<EventSourceRef<'a>, SynthError> {
+fn add_mapping<'a>(
+    function: FunctionRef<'a>,
+    source_id: &str,
+    r: Resource,
+) -> Result<EventSourceRef<'a>, SynthError> {
     let stack = function.stack;
     let logical_id = format!("{}{}EventSource", function.logical_id(), source_id);
     let path = format!("{}/{}EventSource", function.path(), source_id);
     stack.add_resource(&logical_id, &path, r)?;
-    let node = stack.add_node(Node { path, logical_id, facts: Facts::default() });
+    let node = stack.add_node(Node {
+        path,
+        logical_id,
+        facts: Facts::default(),
+    });
     Ok(EventSourceRef { stack, node })
 }
 
@@ -159,7 +176,11 @@ impl<'a> SqsEventSourceBuilder<'a> {
 
     /// Validate and add the mapping; the function's role gets receive/delete on the queue.
     pub fn build(self) -> Result<EventSourceRef<'a>, SynthError> {
-        let path = format!("{}/{}EventSource", self.function.path(), self.queue.logical_id());
+        let path = format!(
+            "{}/{}EventSource",
+            self.function.path(),
+            self.queue.logical_id()
+        );
         let p = path.as_str();
         let fifo = self.queue.is_fifo();
         if let Some(n) = self.batch_size {
@@ -174,7 +195,10 @@ impl<'a> SqsEventSourceBuilder<'a> {
         }
         if let Some(w) = self.max_batching_window {
             if fifo {
-                return Err(SynthError::invalid(p, "max_batching_window is not supported for FIFO queues"));
+                return Err(SynthError::invalid(
+                    p,
+                    "max_batching_window is not supported for FIFO queues",
+                ));
             }
             check_range(p, "max_batching_window", w.secs_i64(), 0, 300, "s")?;
         }
@@ -187,24 +211,39 @@ impl<'a> SqsEventSourceBuilder<'a> {
         r.set("EventSourceArn", self.queue.arn())
             .set("FunctionName", self.function.name())
             .set_opt("BatchSize", self.batch_size)
-            .set_opt("MaximumBatchingWindowInSeconds", self.max_batching_window.map(Duration::as_secs));
+            .set_opt(
+                "MaximumBatchingWindowInSeconds",
+                self.max_batching_window.map(Duration::as_secs),
+            );
         if !self.enabled {
             r.set("Enabled", false);
         }
         if self.report_batch_item_failures {
-            r.set("FunctionResponseTypes", Expr::strings(["ReportBatchItemFailures"]));
+            r.set(
+                "FunctionResponseTypes",
+                Expr::strings(["ReportBatchItemFailures"]),
+            );
         }
         if let Some(n) = self.max_concurrency {
-            r.set("ScalingConfig", Expr::map([("MaximumConcurrency", Expr::from(n))]));
+            r.set(
+                "ScalingConfig",
+                Expr::map([("MaximumConcurrency", Expr::from(n))]),
+            );
         }
         if !self.filters.is_empty() {
             r.set("FilterCriteria", filter_criteria(&self.filters));
         }
         // Exactly what the poller needs: receive, delete, attributes (no ChangeMessageVisibility).
-        let actions = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
-        self.function.add_to_principal_policy(Statement::allow(actions, [self.queue.arn()]));
+        let actions = [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+        ];
+        self.function
+            .add_to_principal_policy(Statement::allow(actions, [self.queue.arn()]));
         if let Some(key) = self.queue.facts().kms_key_arn {
-            self.function.add_to_principal_policy(Statement::allow(["kms:Decrypt"], [key]));
+            self.function
+                .add_to_principal_policy(Statement::allow(["kms:Decrypt"], [key]));
         }
         add_mapping(self.function, &self.queue.logical_id(), r)
     }
@@ -263,7 +302,13 @@ impl<'a> StreamEventSourceBuilder<'a> {
         let path = format!("{}/{}EventSource", self.function.path(), source_id);
         let p = path.as_str();
         if !self.table.has_stream() {
-            return Err(SynthError::invalid(p, format!("table {} has no stream; call .stream(StreamView::...) on it", self.table.path())));
+            return Err(SynthError::invalid(
+                p,
+                format!(
+                    "table {} has no stream; call .stream(StreamView::...) on it",
+                    self.table.path()
+                ),
+            ));
         }
         if let Some(n) = self.batch_size {
             check_range(p, "batch_size", i64::from(n), 1, 10_000, "records")?;
@@ -291,24 +336,42 @@ impl<'a> StreamEventSourceBuilder<'a> {
             .set("FunctionName", self.function.name())
             .set("StartingPosition", position)
             .set_opt("BatchSize", self.batch_size)
-            .set_opt("MaximumBatchingWindowInSeconds", self.max_batching_window.map(Duration::as_secs))
-            .set_opt("MaximumRetryAttempts", self.max_retry_attempts.map(i64::from))
+            .set_opt(
+                "MaximumBatchingWindowInSeconds",
+                self.max_batching_window.map(Duration::as_secs),
+            )
+            .set_opt(
+                "MaximumRetryAttempts",
+                self.max_retry_attempts.map(i64::from),
+            )
             .set_opt("ParallelizationFactor", self.parallelization_factor);
         if self.bisect_on_error {
             r.set("BisectBatchOnFunctionError", true);
         }
         if let Some(age) = self.max_record_age {
-            r.set("MaximumRecordAgeInSeconds", age.map_or(-1, |d| d.secs_i64()));
+            r.set(
+                "MaximumRecordAgeInSeconds",
+                age.map_or(-1, |d| d.secs_i64()),
+            );
         }
         if self.report_batch_item_failures {
-            r.set("FunctionResponseTypes", Expr::strings(["ReportBatchItemFailures"]));
+            r.set(
+                "FunctionResponseTypes",
+                Expr::strings(["ReportBatchItemFailures"]),
+            );
         }
         if !self.filters.is_empty() {
             r.set("FilterCriteria", filter_criteria(&self.filters));
         }
         if let Some(spec) = &self.on_failure {
-            r.set("DestinationConfig", Expr::map([("OnFailure", Expr::map([("Destination", spec.arn.clone())]))]));
-            spec.statements.iter().cloned().for_each(|s| self.function.add_to_principal_policy(s));
+            r.set(
+                "DestinationConfig",
+                Expr::map([("OnFailure", Expr::map([("Destination", spec.arn.clone())]))]),
+            );
+            spec.statements
+                .iter()
+                .cloned()
+                .for_each(|s| self.function.add_to_principal_policy(s));
         }
         self.table.grant_stream_read(&self.function);
         add_mapping(self.function, &source_id, r)
@@ -320,7 +383,10 @@ mod tests {
     use super::*;
     use crate::constructs::{App, Attr, Stack, StreamView};
 
-    fn sqs_err(f: impl for<'x> FnOnce(SqsEventSourceBuilder<'x>) -> SqsEventSourceBuilder<'x>, fifo: bool) -> String {
+    fn sqs_err(
+        f: impl for<'x> FnOnce(SqsEventSourceBuilder<'x>) -> SqsEventSourceBuilder<'x>,
+        fifo: bool,
+    ) -> String {
         let app = App::new();
         let s: &Stack = app.stack("S");
         let mut qb = s.queue("Q");
@@ -329,19 +395,34 @@ mod tests {
         }
         let q = qb.build().unwrap();
         let func = s.function("F").handler_crate("w").build().unwrap();
-        f(func.consume(&q)).build().expect_err("must fail").to_string()
+        f(func.consume(&q))
+            .build()
+            .expect_err("must fail")
+            .to_string()
     }
 
     #[test]
     fn sqs_limits_name_the_mapping_path() {
         let cases = [
             ("batch_size", sqs_err(|b| b.batch_size(0), false)),
-            ("batch_size", sqs_err(|b| b.batch_size(10_001).max_batching_window(Duration::secs(1)), false)),
+            (
+                "batch_size",
+                sqs_err(
+                    |b| b.batch_size(10_001).max_batching_window(Duration::secs(1)),
+                    false,
+                ),
+            ),
             ("max_batching_window", sqs_err(|b| b.batch_size(11), false)),
             ("batch_size", sqs_err(|b| b.batch_size(11), true)),
-            ("max_batching_window", sqs_err(|b| b.max_batching_window(Duration::secs(301)), false)),
+            (
+                "max_batching_window",
+                sqs_err(|b| b.max_batching_window(Duration::secs(301)), false),
+            ),
             ("max_concurrency", sqs_err(|b| b.max_concurrency(1), false)),
-            ("max_concurrency", sqs_err(|b| b.max_concurrency(1001), false)),
+            (
+                "max_concurrency",
+                sqs_err(|b| b.max_concurrency(1001), false),
+            ),
         ];
         for (needle, msg) in cases {
             assert!(msg.starts_with("S/F/QEventSource"), "{msg}");
@@ -353,19 +434,50 @@ mod tests {
     fn stream_limits_and_missing_stream() {
         let app = App::new();
         let s = app.stack("S");
-        let plain = s.table("Plain").partition_key("pk", Attr::String).build().unwrap();
-        let t = s.table("T").partition_key("pk", Attr::String).stream(StreamView::KeysOnly).build().unwrap();
+        let plain = s
+            .table("Plain")
+            .partition_key("pk", Attr::String)
+            .build()
+            .unwrap();
+        let t = s
+            .table("T")
+            .partition_key("pk", Attr::String)
+            .stream(StreamView::KeysOnly)
+            .build()
+            .unwrap();
         let f = s.function("F").handler_crate("w").build().unwrap();
-        let e = f.consume_stream(&plain, StartingPosition::Latest).build().unwrap_err().to_string();
+        let e = f
+            .consume_stream(&plain, StartingPosition::Latest)
+            .build()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("has no stream"), "{e}");
         for (needle, b) in [
-            ("max_retry_attempts", f.consume_stream(&t, StartingPosition::Latest).max_retry_attempts(10_001)),
-            ("max_record_age", f.consume_stream(&t, StartingPosition::Latest).max_record_age(Some(Duration::secs(59)))),
-            ("parallelization_factor", f.consume_stream(&t, StartingPosition::Latest).parallelization_factor(11)),
-            ("batch_size", f.consume_stream(&t, StartingPosition::Latest).batch_size(0)),
+            (
+                "max_retry_attempts",
+                f.consume_stream(&t, StartingPosition::Latest)
+                    .max_retry_attempts(10_001),
+            ),
+            (
+                "max_record_age",
+                f.consume_stream(&t, StartingPosition::Latest)
+                    .max_record_age(Some(Duration::secs(59))),
+            ),
+            (
+                "parallelization_factor",
+                f.consume_stream(&t, StartingPosition::Latest)
+                    .parallelization_factor(11),
+            ),
+            (
+                "batch_size",
+                f.consume_stream(&t, StartingPosition::Latest).batch_size(0),
+            ),
         ] {
             let e = b.build().unwrap_err().to_string();
-            assert!(e.starts_with("S/F/TStreamEventSource") && e.contains(needle), "{e}");
+            assert!(
+                e.starts_with("S/F/TStreamEventSource") && e.contains(needle),
+                "{e}"
+            );
         }
     }
 }

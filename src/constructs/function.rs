@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use super::error::check_range;
 use super::iam::{assume_role_policy, Grantee, Statement};
-use super::stack::PolicyHolder;
 use super::log_group::{add_log_group, retention_days};
 use super::queue::QueueRef;
+use super::stack::PolicyHolder;
 use super::stack::{check_construct_id, handle, Asset, Facts, Node};
 use super::{Duration, Stack, SynthError};
 use crate::template::{Expr, Resource};
@@ -55,7 +55,10 @@ impl Destination for QueueRef<'_> {
     fn destination_statements(&self) -> Vec<Statement> {
         let mut v = vec![self.send_statement()];
         if let Some(key) = self.facts().kms_key_arn {
-            v.push(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
+            v.push(Statement::allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [key],
+            ));
         }
         v
     }
@@ -79,10 +82,12 @@ pub(crate) struct DestinationSpec {
 
 impl DestinationSpec {
     pub(crate) fn of(d: &dyn Destination) -> Self {
-        DestinationSpec { arn: d.destination_arn(), statements: d.destination_statements() }
+        DestinationSpec {
+            arn: d.destination_arn(),
+            statements: d.destination_statements(),
+        }
     }
 }
-
 
 /// Environment variable names Lambda reserves.
 const RESERVED_ENV: [&str; 18] = [
@@ -260,15 +265,25 @@ impl<'a> FunctionBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let krate = self
-            .handler_crate
-            .clone()
-            .ok_or_else(|| SynthError::invalid(p, "handler_crate is required: the crate under handlers/ to run"))?;
-        if krate.is_empty() || !krate.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        let krate = self.handler_crate.clone().ok_or_else(|| {
+            SynthError::invalid(
+                p,
+                "handler_crate is required: the crate under handlers/ to run",
+            )
+        })?;
+        if krate.is_empty()
+            || !krate
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(SynthError::invalid(p, format!("handler_crate `{krate}` is not a crate name; allowed: letters, digits, `-` and `_`")));
         }
         if let Some(name) = &self.function_name {
-            let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !ok {
                 return Err(SynthError::invalid(p, format!("function_name `{name}` is not allowed; allowed: 1 to 64 letters, digits, `-` and `_`")));
             }
@@ -296,9 +311,23 @@ impl<'a> FunctionBuilder<'a> {
             check_range(p, "max_event_age", d.secs_i64(), 60, 21_600, "s")?;
         }
         if let Some((timeout, retention)) = self.durable {
-            check_range(p, "durable execution_timeout", timeout.secs_i64(), 1, 31_622_400, "s")?;
+            check_range(
+                p,
+                "durable execution_timeout",
+                timeout.secs_i64(),
+                1,
+                31_622_400,
+                "s",
+            )?;
             if let Some(r) = retention {
-                let days = r.whole_days().ok_or_else(|| SynthError::out_of_range(p, "durable retention", r.to_string(), "whole days, 1 to 90"))?;
+                let days = r.whole_days().ok_or_else(|| {
+                    SynthError::out_of_range(
+                        p,
+                        "durable retention",
+                        r.to_string(),
+                        "whole days, 1 to 90",
+                    )
+                })?;
                 check_range(p, "durable retention", days as i64, 1, 90, "days")?;
             }
         }
@@ -310,15 +339,26 @@ impl<'a> FunctionBuilder<'a> {
         add_log_group(self.stack, &log_id, p, retention_days)?;
 
         let mut role = Resource::new("AWS::IAM::Role");
-        role.set("AssumeRolePolicyDocument", assume_role_policy("lambda.amazonaws.com"));
+        role.set(
+            "AssumeRolePolicyDocument",
+            assume_role_policy("lambda.amazonaws.com"),
+        );
         self.stack.add_resource(&role_id, p, role)?;
-        let holder = PolicyHolder::Role { policy_name: format!("{logical_id}Policy") };
+        let holder = PolicyHolder::Role {
+            policy_name: format!("{logical_id}Policy"),
+        };
         let attach = |s: Statement| self.stack.attach_policy(&role_id, holder.clone(), p, s);
         // Writing logs, only to its own log group (the Arn attribute ends in `:*`).
-        attach(Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"], [self.stack.get_att(&log_id, "Arn")]));
+        attach(Statement::allow(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [self.stack.get_att(&log_id, "Arn")],
+        ));
         if self.tracing == Tracing::Active {
             // X-Ray has no resource-level permissions for these actions: `*` is the only resource.
-            attach(Statement::allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"], [Expr::from("*")]));
+            attach(Statement::allow(
+                ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                [Expr::from("*")],
+            ));
         }
 
         // A placeholder key; synth asks the app's asset source for the real one.
@@ -340,16 +380,28 @@ impl<'a> FunctionBuilder<'a> {
             .set("MemorySize", self.memory_mb)
             .set("Timeout", self.timeout.as_secs())
             .set("Role", self.stack.get_att(&role_id, "Arn"))
-            .set("LoggingConfig", Expr::map([("LogFormat", Expr::from("JSON")), ("LogGroup", self.stack.ref_(&log_id))]))
+            .set(
+                "LoggingConfig",
+                Expr::map([
+                    ("LogFormat", Expr::from("JSON")),
+                    ("LogGroup", self.stack.ref_(&log_id)),
+                ]),
+            )
             .set_opt("FunctionName", self.function_name.clone())
             .set_opt("Description", self.description.clone())
             .set_opt("ReservedConcurrentExecutions", self.reserved_concurrency);
         if !self.env.is_empty() {
-            f.set("Environment", Expr::map([("Variables", Expr::Map(self.env.clone()))]));
+            f.set(
+                "Environment",
+                Expr::map([("Variables", Expr::Map(self.env.clone()))]),
+            );
         }
         match self.tracing {
             Tracing::Active => f.set("TracingConfig", Expr::map([("Mode", Expr::from("Active"))])),
-            Tracing::PassThrough => f.set("TracingConfig", Expr::map([("Mode", Expr::from("PassThrough"))])),
+            Tracing::PassThrough => f.set(
+                "TracingConfig",
+                Expr::map([("Mode", Expr::from("PassThrough"))]),
+            ),
             Tracing::Disabled => &mut f,
         };
         if let Some((timeout, retention)) = self.durable {
@@ -366,16 +418,23 @@ impl<'a> FunctionBuilder<'a> {
             // whose ARNs are `<function arn>:<qualifier>/durable-execution/...`. The statement
             // names the function, so it lives in a separate policy: inline in the role it would
             // make role -> function -> role a cycle.
-            let own_executions = Expr::join("", [self.stack.get_att(&logical_id, "Arn"), Expr::from(":*")]);
+            let own_executions = Expr::join(
+                "",
+                [self.stack.get_att(&logical_id, "Arn"), Expr::from(":*")],
+            );
             let doc = crate::constructs::iam::PolicyDocument::from_statements([Statement::allow(
-                ["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"],
+                [
+                    "lambda:CheckpointDurableExecution",
+                    "lambda:GetDurableExecutionState",
+                ],
                 [own_executions],
             )]);
             let mut pol = Resource::new("AWS::IAM::Policy");
             pol.set("PolicyName", format!("{logical_id}DurableExecution"))
                 .set("Roles", Expr::list([self.stack.ref_(&role_id)]))
                 .set("PolicyDocument", doc.to_expr());
-            self.stack.add_resource(&format!("{logical_id}DurablePolicy"), p, pol)?;
+            self.stack
+                .add_resource(&format!("{logical_id}DurablePolicy"), p, pol)?;
         }
 
         let async_configured = self.retry_attempts.is_some()
@@ -387,23 +446,44 @@ impl<'a> FunctionBuilder<'a> {
             c.set("FunctionName", self.stack.ref_(&logical_id))
                 .set("Qualifier", "$LATEST")
                 .set_opt("MaximumRetryAttempts", self.retry_attempts)
-                .set_opt("MaximumEventAgeInSeconds", self.max_event_age.map(Duration::as_secs));
+                .set_opt(
+                    "MaximumEventAgeInSeconds",
+                    self.max_event_age.map(Duration::as_secs),
+                );
             let mut dest = BTreeMap::new();
-            for (key, spec) in [("OnFailure", &self.on_failure), ("OnSuccess", &self.on_success)] {
+            for (key, spec) in [
+                ("OnFailure", &self.on_failure),
+                ("OnSuccess", &self.on_success),
+            ] {
                 if let Some(spec) = spec {
-                    dest.insert(key.to_string(), Expr::map([("Destination", spec.arn.clone())]));
+                    dest.insert(
+                        key.to_string(),
+                        Expr::map([("Destination", spec.arn.clone())]),
+                    );
                     spec.statements.iter().cloned().for_each(&attach);
                 }
             }
             if !dest.is_empty() {
                 c.set("DestinationConfig", Expr::Map(dest));
             }
-            self.stack.add_resource(&format!("{logical_id}EventInvokeConfig"), p, c)?;
+            self.stack
+                .add_resource(&format!("{logical_id}EventInvokeConfig"), p, c)?;
         }
 
-        let facts = Facts { role: Some(role_id), timeout: Some(self.timeout), ..Facts::default() };
-        let node = self.stack.add_node(Node { path, logical_id, facts });
-        Ok(FunctionRef { stack: self.stack, node })
+        let facts = Facts {
+            role: Some(role_id),
+            timeout: Some(self.timeout),
+            ..Facts::default()
+        };
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts,
+        });
+        Ok(FunctionRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -432,21 +512,33 @@ impl<'a> FunctionRef<'a> {
 
     /// Let an AWS service invoke this function on behalf of `source_arn` (an
     /// `AWS::Lambda::Permission` named `<Function><suffix>Permission`).
-    pub(crate) fn allow_service_invoke(&self, suffix: &str, service: &str, source_arn: Expr) -> Result<(), SynthError> {
+    pub(crate) fn allow_service_invoke(
+        &self,
+        suffix: &str,
+        service: &str,
+        source_arn: Expr,
+    ) -> Result<(), SynthError> {
         let mut r = Resource::new("AWS::Lambda::Permission");
         r.set("Action", "lambda:InvokeFunction")
             .set("FunctionName", self.arn())
             .set("Principal", service)
             .set("SourceArn", source_arn);
-        self.stack.add_resource(&format!("{}{suffix}Permission", self.logical_id()), &self.path(), r)
+        self.stack.add_resource(
+            &format!("{}{suffix}Permission", self.logical_id()),
+            &self.path(),
+            r,
+        )
     }
 }
 
 impl Grantee for FunctionRef<'_> {
     fn add_to_principal_policy(&self, statement: Statement) {
         let role = self.facts().role.unwrap_or_default();
-        let holder = PolicyHolder::Role { policy_name: format!("{}Policy", self.logical_id()) };
-        self.stack.attach_policy(&role, holder, &self.path(), statement);
+        let holder = PolicyHolder::Role {
+            policy_name: format!("{}Policy", self.logical_id()),
+        };
+        self.stack
+            .attach_policy(&role, holder, &self.path(), statement);
     }
 }
 
@@ -458,7 +550,10 @@ mod tests {
     fn err(f: impl FnOnce(FunctionBuilder<'_>) -> FunctionBuilder<'_>) -> String {
         let app = App::new();
         let s = app.stack("S");
-        f(s.function("F").handler_crate("worker")).build().expect_err("must fail").to_string()
+        f(s.function("F").handler_crate("worker"))
+            .build()
+            .expect_err("must fail")
+            .to_string()
     }
 
     #[test]
@@ -470,11 +565,20 @@ mod tests {
             ("timeout", err(|b| b.timeout(Duration::secs(901)))),
             ("log_retention", err(|b| b.log_retention(Duration::days(2)))),
             ("retry_attempts", err(|b| b.retry_attempts(3))),
-            ("max_event_age", err(|b| b.max_event_age(Duration::secs(59)))),
+            (
+                "max_event_age",
+                err(|b| b.max_event_age(Duration::secs(59))),
+            ),
             ("environment variable", err(|b| b.env("AWS_REGION", "x"))),
             ("function_name", err(|b| b.function_name("has space"))),
-            ("durable execution_timeout", err(|b| b.durable(Duration::days(367), None))),
-            ("durable retention", err(|b| b.durable(Duration::days(1), Some(Duration::days(91))))),
+            (
+                "durable execution_timeout",
+                err(|b| b.durable(Duration::days(367), None)),
+            ),
+            (
+                "durable retention",
+                err(|b| b.durable(Duration::days(1), Some(Duration::days(91)))),
+            ),
             ("handler_crate", err(|b| b.handler_crate("bad/crate"))),
         ];
         for (needle, msg) in cases {
@@ -487,13 +591,20 @@ mod tests {
     fn role_may_log_only_to_its_own_group() {
         let app = App::new();
         let s = app.stack("S");
-        s.function("F").handler_crate("worker").tracing(Tracing::Disabled).build().unwrap();
+        s.function("F")
+            .handler_crate("worker")
+            .tracing(Tracing::Disabled)
+            .build()
+            .unwrap();
         let t = s.state_for_tests().finalize().unwrap();
         let policies = t.resources["FServiceRole"].properties["Policies"].to_json();
         assert_eq!(
             policies[0]["PolicyDocument"]["Statement"],
             serde_json::json!([{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": {"Fn::GetAtt": ["FLogGroup", "Arn"]}}])
         );
-        assert_eq!(t.resources["FLogGroup"].properties["RetentionInDays"], Expr::Int(30));
+        assert_eq!(
+            t.resources["FLogGroup"].properties["RetentionInDays"],
+            Expr::Int(30)
+        );
     }
 }

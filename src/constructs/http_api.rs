@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use super::error::check_range;
 use super::function::FunctionRef;
 use super::iam::{assume_role_policy, Statement};
+use super::log_group::{add_log_group, retention_days};
 use super::queue::QueueRef;
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
-use super::log_group::{add_log_group, retention_days};
 use super::{Duration, Stack, SynthError};
 use crate::template::{Expr, Resource};
 
@@ -107,7 +107,11 @@ impl<'a> HttpApiBuilder<'a> {
     }
     /// A JWT authorizer (`<Id>Authorizer`) reading the `Authorization` header; routes use it
     /// unless they opt out with `.no_authorizer()`.
-    pub fn jwt_authorizer(mut self, issuer: impl Into<Expr>, audience: impl IntoIterator<Item = Expr>) -> Self {
+    pub fn jwt_authorizer(
+        mut self,
+        issuer: impl Into<Expr>,
+        audience: impl IntoIterator<Item = Expr>,
+    ) -> Self {
         self.jwt = Some((issuer.into(), audience.into_iter().collect()));
         self
     }
@@ -136,9 +140,12 @@ impl<'a> HttpApiBuilder<'a> {
         }
         let id = self.id.as_str();
         let mut api = Resource::new("AWS::ApiGatewayV2::Api");
-        api.set("Name", self.api_name.clone().unwrap_or_else(|| id.to_string()))
-            .set("ProtocolType", "HTTP")
-            .set_opt("Description", self.description.clone());
+        api.set(
+            "Name",
+            self.api_name.clone().unwrap_or_else(|| id.to_string()),
+        )
+        .set("ProtocolType", "HTTP")
+        .set_opt("Description", self.description.clone());
         self.stack.add_resource(id, p, api)?;
 
         let log_id = format!("{id}AccessLogs");
@@ -157,11 +164,15 @@ impl<'a> HttpApiBuilder<'a> {
             .set("ApiId", self.stack.ref_(id))
             .set("StageName", "$default")
             .set("AutoDeploy", true)
-            .set("AccessLogSettings", Expr::map([("DestinationArn", log_arn), ("Format", Expr::from(format))]));
+            .set(
+                "AccessLogSettings",
+                Expr::map([("DestinationArn", log_arn), ("Format", Expr::from(format))]),
+            );
         if let Some(t) = self.throttle {
             stage.set("DefaultRouteSettings", throttle_expr(t));
         }
-        self.stack.add_resource(&format!("{id}DefaultStage"), p, stage)?;
+        self.stack
+            .add_resource(&format!("{id}DefaultStage"), p, stage)?;
 
         let mut facts = Facts::default();
         if let Some((issuer, audience)) = &self.jwt {
@@ -170,29 +181,57 @@ impl<'a> HttpApiBuilder<'a> {
             a.set("ApiId", self.stack.ref_(id))
                 .set("AuthorizerType", "JWT")
                 .set("Name", format!("{id}Jwt"))
-                .set("IdentitySource", Expr::strings(["$request.header.Authorization"]))
+                .set(
+                    "IdentitySource",
+                    Expr::strings(["$request.header.Authorization"]),
+                )
                 .set(
                     "JwtConfiguration",
-                    Expr::map([("Issuer", issuer.clone()), ("Audience", Expr::List(audience.clone()))]),
+                    Expr::map([
+                        ("Issuer", issuer.clone()),
+                        ("Audience", Expr::List(audience.clone())),
+                    ]),
                 );
             self.stack.add_resource(&auth_id, p, a)?;
             facts.authorizer = Some(auth_id);
         }
-        let node = self.stack.add_node(Node { path, logical_id: id.to_string(), facts });
-        Ok(HttpApiRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id: id.to_string(),
+            facts,
+        });
+        Ok(HttpApiRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
 fn check_throttle(path: &str, what: &str, t: Throttle) -> Result<(), SynthError> {
-    check_range(path, &format!("{what} burst"), i64::from(t.burst), 0, 5000, "requests")?;
+    check_range(
+        path,
+        &format!("{what} burst"),
+        i64::from(t.burst),
+        0,
+        5000,
+        "requests",
+    )?;
     if !(t.rate >= 0.0 && t.rate <= 10_000.0) {
-        return Err(SynthError::out_of_range(path, format!("{what} rate"), format!("{} requests/s", t.rate), "0 to 10000 requests/s"));
+        return Err(SynthError::out_of_range(
+            path,
+            format!("{what} rate"),
+            format!("{} requests/s", t.rate),
+            "0 to 10000 requests/s",
+        ));
     }
     Ok(())
 }
 
 fn throttle_expr(t: Throttle) -> Expr {
-    Expr::map([("ThrottlingBurstLimit", Expr::from(t.burst)), ("ThrottlingRateLimit", Expr::from(t.rate))])
+    Expr::map([
+        ("ThrottlingBurstLimit", Expr::from(t.burst)),
+        ("ThrottlingRateLimit", Expr::from(t.rate)),
+    ])
 }
 
 /// What a route invokes.
@@ -247,7 +286,10 @@ fn route_id(method: HttpMethod, path: &str) -> String {
     let m = method.as_str();
     id.push_str(&m[..1]);
     id.push_str(&m[1..].to_ascii_lowercase());
-    for word in path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
             id.push(first.to_ascii_uppercase());
@@ -295,7 +337,10 @@ impl<'a> RouteBuilder<'a> {
         let rid = route_id(self.method, &self.route_path);
         let path = format!("{}/{rid}", self.api.path());
         let p = path.as_str();
-        if !self.route_path.starts_with('/') || self.route_path.contains("//") || self.route_path.contains(' ') {
+        if !self.route_path.starts_with('/')
+            || self.route_path.contains("//")
+            || self.route_path.contains(' ')
+        {
             return Err(SynthError::invalid(p, format!("route path `{}` is not allowed; allowed: `/` then segments like `orders` or `{{id}}`", self.route_path)));
         }
         if let Some(t) = self.throttle {
@@ -304,20 +349,35 @@ impl<'a> RouteBuilder<'a> {
         if let Some(code) = self.status_override {
             check_range(p, "status_code", i64::from(code), 200, 599, "")?;
         }
-        let target = self.target.ok_or_else(|| SynthError::invalid(p, "a route needs a target: .function(&f) or .sqs_send_message(&queue)"))?;
+        let target = self.target.ok_or_else(|| {
+            SynthError::invalid(
+                p,
+                "a route needs a target: .function(&f) or .sqs_send_message(&queue)",
+            )
+        })?;
         let route_key = format!("{} {}", self.method.as_str(), self.route_path);
         let integ_id = format!("{api_id}{rid}Integration");
         let mut integ = Resource::new("AWS::ApiGatewayV2::Integration");
-        integ.set("ApiId", stack.ref_(&api_id)).set("IntegrationType", "AWS_PROXY");
+        integ
+            .set("ApiId", stack.ref_(&api_id))
+            .set("IntegrationType", "AWS_PROXY");
         match target {
             RouteTarget::Function(f) => {
-                integ.set("IntegrationUri", f.arn()).set("PayloadFormatVersion", "2.0");
+                integ
+                    .set("IntegrationUri", f.arn())
+                    .set("PayloadFormatVersion", "2.0");
                 let source = Expr::join(
                     "",
                     [
-                        Expr::sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"),
+                        Expr::sub(
+                            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:",
+                        ),
                         stack.ref_(&api_id),
-                        Expr::from(format!("/*/{}{}", self.method.as_str().replace("ANY", "*"), strip_params(&self.route_path))),
+                        Expr::from(format!(
+                            "/*/{}{}",
+                            self.method.as_str().replace("ANY", "*"),
+                            strip_params(&self.route_path)
+                        )),
                     ],
                 );
                 let mut perm = Resource::new("AWS::Lambda::Permission");
@@ -330,23 +390,53 @@ impl<'a> RouteBuilder<'a> {
             RouteTarget::SqsSendMessage(q) => {
                 let role_id = format!("{api_id}{rid}Role");
                 let mut role = Resource::new("AWS::IAM::Role");
-                role.set("AssumeRolePolicyDocument", assume_role_policy("apigateway.amazonaws.com"));
+                role.set(
+                    "AssumeRolePolicyDocument",
+                    assume_role_policy("apigateway.amazonaws.com"),
+                );
                 stack.add_resource(&role_id, p, role)?;
-                let holder = PolicyHolder::Role { policy_name: format!("{api_id}{rid}Policy") };
-                stack.attach_policy(&role_id, holder.clone(), p, Statement::allow(["sqs:SendMessage"], [q.arn()]));
+                let holder = PolicyHolder::Role {
+                    policy_name: format!("{api_id}{rid}Policy"),
+                };
+                stack.attach_policy(
+                    &role_id,
+                    holder.clone(),
+                    p,
+                    Statement::allow(["sqs:SendMessage"], [q.arn()]),
+                );
                 if let Some(key) = q.facts().kms_key_arn {
-                    stack.attach_policy(&role_id, holder, p, Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
+                    stack.attach_policy(
+                        &role_id,
+                        holder,
+                        p,
+                        Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]),
+                    );
                 }
                 integ
                     .set("IntegrationSubtype", "SQS-SendMessage")
                     .set("CredentialsArn", stack.get_att(&role_id, "Arn"))
                     .set("PayloadFormatVersion", "1.0")
-                    .set("RequestParameters", Expr::map([("QueueUrl", q.url()), ("MessageBody", Expr::from("$request.body"))]));
+                    .set(
+                        "RequestParameters",
+                        Expr::map([
+                            ("QueueUrl", q.url()),
+                            ("MessageBody", Expr::from("$request.body")),
+                        ]),
+                    );
             }
         }
         if let Some(code) = self.status_override {
-            let param = Expr::map([("Destination", Expr::from("overwrite:statuscode")), ("Source", Expr::from(code.to_string()))]);
-            integ.set("ResponseParameters", Expr::map([("200", Expr::map([("ResponseParameters", Expr::list([param]))]))]));
+            let param = Expr::map([
+                ("Destination", Expr::from("overwrite:statuscode")),
+                ("Source", Expr::from(code.to_string())),
+            ]);
+            integ.set(
+                "ResponseParameters",
+                Expr::map([(
+                    "200",
+                    Expr::map([("ResponseParameters", Expr::list([param]))]),
+                )]),
+            );
         }
         stack.add_resource(&integ_id, p, integ)?;
 
@@ -354,11 +444,16 @@ impl<'a> RouteBuilder<'a> {
         route
             .set("ApiId", stack.ref_(&api_id))
             .set("RouteKey", route_key.as_str())
-            .set("Target", Expr::join("", [Expr::from("integrations/"), stack.ref_(&integ_id)]));
+            .set(
+                "Target",
+                Expr::join("", [Expr::from("integrations/"), stack.ref_(&integ_id)]),
+            );
         let authorizer = self.api.facts().authorizer;
         match (self.authorize, authorizer) {
             (true, Some(auth)) => {
-                route.set("AuthorizationType", "JWT").set("AuthorizerId", stack.ref_(&auth));
+                route
+                    .set("AuthorizationType", "JWT")
+                    .set("AuthorizerId", stack.ref_(&auth));
             }
             _ => {
                 route.set("AuthorizationType", "NONE");
@@ -380,14 +475,21 @@ impl<'a> RouteBuilder<'a> {
                 stage.depends_on.insert(route_logical.clone());
             });
         }
-        let node = stack.add_node(Node { path, logical_id: format!("{api_id}{rid}Route"), facts: Facts::default() });
+        let node = stack.add_node(Node {
+            path,
+            logical_id: format!("{api_id}{rid}Route"),
+            facts: Facts::default(),
+        });
         Ok(RouteRef { stack, node })
     }
 }
 
 /// `/orders/{id}` -> `/orders/*`: the execute-api ARN matches path parameters with `*`.
 fn strip_params(path: &str) -> String {
-    path.split('/').map(|seg| if seg.starts_with('{') { "*" } else { seg }).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { "*" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
@@ -400,15 +502,44 @@ mod tests {
     fn limits_and_missing_targets_name_the_path() {
         let app = App::new();
         let s = app.stack("S");
-        let e = s.http_api("Api").throttle(Throttle { burst: 6000, rate: 1.0 }).build().unwrap_err().to_string();
-        assert!(e.starts_with("S/Api") && e.contains("throttle burst"), "{e}");
+        let e = s
+            .http_api("Api")
+            .throttle(Throttle {
+                burst: 6000,
+                rate: 1.0,
+            })
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("S/Api") && e.contains("throttle burst"),
+            "{e}"
+        );
         let api = s.http_api("Api").build().unwrap();
-        let e = api.route(HttpMethod::Post, "/orders").build().unwrap_err().to_string();
-        assert!(e.starts_with("S/Api/PostOrders") && e.contains("needs a target"), "{e}");
+        let e = api
+            .route(HttpMethod::Post, "/orders")
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("S/Api/PostOrders") && e.contains("needs a target"),
+            "{e}"
+        );
         let f = s.function("F").handler_crate("f").build().unwrap();
-        let e = api.route(HttpMethod::Get, "orders").function(&f).build().unwrap_err().to_string();
+        let e = api
+            .route(HttpMethod::Get, "orders")
+            .function(&f)
+            .build()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("route path"), "{e}");
-        let e = api.route(HttpMethod::Get, "/x").function(&f).status_code(99).build().unwrap_err().to_string();
+        let e = api
+            .route(HttpMethod::Get, "/x")
+            .function(&f)
+            .status_code(99)
+            .build()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("status_code"), "{e}");
     }
 
@@ -417,23 +548,58 @@ mod tests {
         let app = App::new();
         let s = app.stack("S");
         let q = s.queue("Ingest").build().unwrap();
-        let api = s.http_api("Api").jwt_authorizer("https://i", [Expr::from("a")]).build().unwrap();
-        api.route(HttpMethod::Post, "/orders").sqs_send_message(&q).status_code(202).throttle(Throttle { burst: 10, rate: 5.0 }).build().unwrap();
-        let t = synthesize(&app).unwrap().stacks.remove(0).template.to_json_value();
+        let api = s
+            .http_api("Api")
+            .jwt_authorizer("https://i", [Expr::from("a")])
+            .build()
+            .unwrap();
+        api.route(HttpMethod::Post, "/orders")
+            .sqs_send_message(&q)
+            .status_code(202)
+            .throttle(Throttle {
+                burst: 10,
+                rate: 5.0,
+            })
+            .build()
+            .unwrap();
+        let t = synthesize(&app)
+            .unwrap()
+            .stacks
+            .remove(0)
+            .template
+            .to_json_value();
         let r = &t["Resources"];
-        assert_eq!(r["ApiPostOrdersRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"], "sqs:SendMessage");
-        assert_eq!(r["ApiPostOrdersIntegration"]["Properties"]["IntegrationSubtype"], "SQS-SendMessage");
-        assert_eq!(r["ApiPostOrdersRoute"]["Properties"]["AuthorizationType"], "JWT");
-        assert_eq!(r["ApiDefaultStage"]["Properties"]["RouteSettings"]["POST /orders"]["ThrottlingBurstLimit"], 10);
         assert_eq!(
-            r["ApiPostOrdersIntegration"]["Properties"]["ResponseParameters"]["200"]["ResponseParameters"][0]["Source"],
+            r["ApiPostOrdersRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+                ["Action"],
+            "sqs:SendMessage"
+        );
+        assert_eq!(
+            r["ApiPostOrdersIntegration"]["Properties"]["IntegrationSubtype"],
+            "SQS-SendMessage"
+        );
+        assert_eq!(
+            r["ApiPostOrdersRoute"]["Properties"]["AuthorizationType"],
+            "JWT"
+        );
+        assert_eq!(
+            r["ApiDefaultStage"]["Properties"]["RouteSettings"]["POST /orders"]
+                ["ThrottlingBurstLimit"],
+            10
+        );
+        assert_eq!(
+            r["ApiPostOrdersIntegration"]["Properties"]["ResponseParameters"]["200"]
+                ["ResponseParameters"][0]["Source"],
             "202"
         );
     }
 
     #[test]
     fn route_ids_are_readable() {
-        assert_eq!(route_id(HttpMethod::Get, "/orders/{id}"), "GetOrdersIdParam");
+        assert_eq!(
+            route_id(HttpMethod::Get, "/orders/{id}"),
+            "GetOrdersIdParam"
+        );
         assert_eq!(strip_params("/orders/{id}"), "/orders/*");
     }
 }

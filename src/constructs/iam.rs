@@ -36,7 +36,10 @@ pub struct Statement {
 
 impl Statement {
     /// An Allow statement for these actions on these resources.
-    pub fn allow<A: Into<String>>(actions: impl IntoIterator<Item = A>, resources: impl IntoIterator<Item = Expr>) -> Self {
+    pub fn allow<A: Into<String>>(
+        actions: impl IntoIterator<Item = A>,
+        resources: impl IntoIterator<Item = Expr>,
+    ) -> Self {
         Statement {
             sid: None,
             effect: Effect::Allow,
@@ -53,7 +56,10 @@ impl Statement {
         actions: impl IntoIterator<Item = A>,
         resources: impl IntoIterator<Item = Expr>,
     ) -> Self {
-        Statement { principal: Some(Expr::map([("Service", Expr::from(service))])), ..Statement::allow(actions, resources) }
+        Statement {
+            principal: Some(Expr::map([("Service", Expr::from(service))])),
+            ..Statement::allow(actions, resources)
+        }
     }
 
     /// Add a condition (`{"ArnEquals": {"aws:SourceArn": ...}}` ...).
@@ -64,7 +70,10 @@ impl Statement {
 
     /// Restrict a resource policy to requests made on behalf of `source_arn`.
     pub fn for_source_arn(self, source_arn: Expr) -> Self {
-        self.with_condition(Expr::map([("ArnEquals", Expr::map([("aws:SourceArn", source_arn)]))]))
+        self.with_condition(Expr::map([(
+            "ArnEquals",
+            Expr::map([("aws:SourceArn", source_arn)]),
+        )]))
     }
 
     fn same_scope(&self, other: &Statement) -> bool {
@@ -134,9 +143,17 @@ impl PolicyDocument {
     /// Add a statement: its actions merge into a statement with the same resources, or its
     /// resources into a statement with the same actions; otherwise it is appended.
     pub fn add(&mut self, statement: Statement) {
-        if let Some(existing) = self.statements.iter_mut().find(|s| s.same_scope(&statement)) {
+        if let Some(existing) = self
+            .statements
+            .iter_mut()
+            .find(|s| s.same_scope(&statement))
+        {
             existing.actions.extend(statement.actions);
-        } else if let Some(existing) = self.statements.iter_mut().find(|s| s.same_actions(&statement)) {
+        } else if let Some(existing) = self
+            .statements
+            .iter_mut()
+            .find(|s| s.same_actions(&statement))
+        {
             for r in statement.resources {
                 if !existing.resources.contains(&r) {
                     existing.resources.push(r);
@@ -168,7 +185,10 @@ impl PolicyDocument {
     pub fn to_expr(&self) -> Expr {
         Expr::map([
             ("Version", Expr::from("2012-10-17")),
-            ("Statement", Expr::List(self.statements.iter().map(Statement::to_expr).collect())),
+            (
+                "Statement",
+                Expr::List(self.statements.iter().map(Statement::to_expr).collect()),
+            ),
         ])
     }
 }

@@ -30,7 +30,12 @@ handle!(
 impl Stack {
     /// Start a KMS key.
     pub fn key(&self, id: &str) -> KeyBuilder<'_> {
-        KeyBuilder { stack: self, id: id.to_string(), description: None, alias: None }
+        KeyBuilder {
+            stack: self,
+            id: id.to_string(),
+            description: None,
+            alias: None,
+        }
     }
 }
 
@@ -52,24 +57,42 @@ impl<'a> KeyBuilder<'a> {
         super::stack::check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let mut r = Resource::new("AWS::KMS::Key");
-        r.set("EnableKeyRotation", true).set_opt("Description", self.description.clone());
+        r.set("EnableKeyRotation", true)
+            .set_opt("Description", self.description.clone());
         // Keys outlive stacks by default, as in CDK: data encrypted with a deleted key is lost.
         r.removal(Policy::Retain);
         self.stack.add_resource(&self.id, &path, r)?;
         // The account root may administer the key; IAM policies then grant use of it.
         let root = Statement {
-            principal: Some(Expr::map([("AWS", Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"))])),
+            principal: Some(Expr::map([(
+                "AWS",
+                Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
+            )])),
             ..Statement::allow(["kms:*"], [Expr::from("*")])
         };
-        self.stack.attach_policy(&self.id, PolicyHolder::Key, &path, root);
+        self.stack
+            .attach_policy(&self.id, PolicyHolder::Key, &path, root);
         if let Some(alias) = &self.alias {
-            let name = if alias.starts_with("alias/") { alias.clone() } else { format!("alias/{alias}") };
+            let name = if alias.starts_with("alias/") {
+                alias.clone()
+            } else {
+                format!("alias/{alias}")
+            };
             let mut a = Resource::new("AWS::KMS::Alias");
-            a.set("AliasName", name).set("TargetKeyId", Expr::ref_(self.id.as_str()));
-            self.stack.add_resource(&format!("{}Alias", self.id), &path, a)?;
+            a.set("AliasName", name)
+                .set("TargetKeyId", Expr::ref_(self.id.as_str()));
+            self.stack
+                .add_resource(&format!("{}Alias", self.id), &path, a)?;
         }
-        let node = self.stack.add_node(Node { path, logical_id: self.id, facts: Facts::default() });
-        Ok(KeyRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id: self.id,
+            facts: Facts::default(),
+        });
+        Ok(KeyRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -82,7 +105,12 @@ impl<'a> KeyRef<'a> {
     /// Let a service principal use the key to encrypt and decrypt (for example
     /// `events.amazonaws.com` sending to an encrypted queue).
     pub fn grant_service_encrypt_decrypt(&self, service: &str) {
-        let s = Statement::allow_service(service, ["kms:Decrypt", "kms:GenerateDataKey"], [Expr::from("*")]);
-        self.stack.attach_policy(&self.logical_id(), PolicyHolder::Key, &self.path(), s);
+        let s = Statement::allow_service(
+            service,
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [Expr::from("*")],
+        );
+        self.stack
+            .attach_policy(&self.logical_id(), PolicyHolder::Key, &self.path(), s);
     }
 }

@@ -13,22 +13,26 @@ mod log_group;
 mod pattern;
 mod queue;
 pub(crate) mod stack;
-mod table;
-mod units;
-mod topic;
 mod subscription;
+mod table;
+mod topic;
+mod units;
 
 pub use app::{App, Stage};
 pub use asset_source::{AssetKey, AssetSource, PlaceholderAssets};
 pub use error::SynthError;
-pub use event_source::{EventSourceRef, SqsEventSourceBuilder, StartingPosition, StreamEventSourceBuilder};
+pub use event_source::{
+    EventSourceRef, SqsEventSourceBuilder, StartingPosition, StreamEventSourceBuilder,
+};
 pub use function::{Architecture, Destination, FunctionBuilder, FunctionRef, Tracing};
-pub use log_group::LOG_RETENTION_DAYS;
 pub use key::{KeyBuilder, KeyRef};
+pub use log_group::LOG_RETENTION_DAYS;
 pub use pattern::{EventPattern, Match, NumericOp};
 pub use queue::{QueueBuilder, QueueEncryption, QueueRef, RedriveAllow};
 pub use stack::{Asset, OutputBuilder, Stack, ASSET_BUCKET_PARAMETER};
-pub use table::{Attr, Billing, Key, Projection, Removal, StreamView, TableBuilder, TableEncryption, TableRef};
+pub use table::{
+    Attr, Billing, Key, Projection, Removal, StreamView, TableBuilder, TableEncryption, TableRef,
+};
 pub use units::{Duration, Size};
 mod http_api;
 pub use http_api::{HttpApiBuilder, HttpApiRef, HttpMethod, RouteBuilder, RouteRef, Throttle};
@@ -37,9 +41,12 @@ pub use schedule::{ScheduleBuilder, ScheduleRef};
 pub(crate) mod alarm;
 pub use alarm::{AlarmBuilder, AlarmRef, Comparison, Metric, Statistic};
 pub mod state_machine;
+pub use bus::{
+    ArchiveBuilder, ArchiveRef, EventBusBuilder, EventBusRef, RuleBuilder, RuleContext, RuleRef,
+    RuleTarget, Target, TargetBinding,
+};
 pub use state_machine::{LogLevel, StateMachineBuilder, StateMachineKind, StateMachineRef};
-pub use topic::{TopicBuilder, TopicEncryption, TopicRef};
 pub use subscription::{FilterPolicyScope, SubscriptionBuilder, SubscriptionRef};
-pub use bus::{ArchiveBuilder, ArchiveRef, EventBusBuilder, EventBusRef, RuleBuilder, RuleContext, RuleRef, RuleTarget, Target, TargetBinding};
+pub use topic::{TopicBuilder, TopicEncryption, TopicRef};
 mod pipe;
 pub use pipe::{PipeBuilder, PipeRef};

@@ -112,7 +112,10 @@ impl EventPattern {
 
     /// Match the `source` field.
     pub fn source<S: AsRef<str>>(self, sources: impl IntoIterator<Item = S>) -> Self {
-        let m: Vec<Match> = sources.into_iter().map(|s| Match::from(s.as_ref())).collect();
+        let m: Vec<Match> = sources
+            .into_iter()
+            .map(|s| Match::from(s.as_ref()))
+            .collect();
         self.field("source", m)
     }
 
@@ -128,7 +131,9 @@ impl EventPattern {
         let values: Vec<Value> = matches.into_iter().map(|m| m.to_json()).collect();
         let mut map = &mut self.root;
         for part in &parts[..parts.len() - 1] {
-            let entry = map.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = map
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
                 *entry = Value::Object(Map::new());
             }

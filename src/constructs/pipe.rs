@@ -26,7 +26,11 @@ enum Source<'a> {
 
 #[derive(Debug, Clone)]
 enum PipeTarget {
-    Bus { spec: DestinationSpec, source: String, detail_type: String },
+    Bus {
+        spec: DestinationSpec,
+        source: String,
+        detail_type: String,
+    },
     Other(DestinationSpec),
 }
 
@@ -106,7 +110,12 @@ impl<'a> PipeBuilder<'a> {
         self
     }
     /// Put each record on an event bus with this source and detail-type.
-    pub fn target_event_bus(mut self, bus: &EventBusRef<'a>, source: &str, detail_type: &str) -> Self {
+    pub fn target_event_bus(
+        mut self,
+        bus: &EventBusRef<'a>,
+        source: &str,
+        detail_type: &str,
+    ) -> Self {
         self.target = Some(PipeTarget::Bus {
             spec: DestinationSpec::of(bus),
             source: source.to_string(),
@@ -145,10 +154,24 @@ impl<'a> PipeBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let source = self.source.ok_or_else(|| SynthError::invalid(p, "a source is required: .source_stream(&table, ..) or .source_queue(&queue)"))?;
-        let target = self.target.clone().ok_or_else(|| SynthError::invalid(p, "a target is required: .target_event_bus(..) or .target(..)"))?;
+        let source = self.source.ok_or_else(|| {
+            SynthError::invalid(
+                p,
+                "a source is required: .source_stream(&table, ..) or .source_queue(&queue)",
+            )
+        })?;
+        let target = self.target.clone().ok_or_else(|| {
+            SynthError::invalid(
+                p,
+                "a target is required: .target_event_bus(..) or .target(..)",
+            )
+        })?;
         if let Some(name) = &self.pipe_name {
-            let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+            let ok = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
             if !ok {
                 return Err(SynthError::invalid(p, format!("pipe_name `{name}` is not allowed; allowed: 1 to 64 letters, digits, `.`, `_` and `-`")));
             }
@@ -156,9 +179,14 @@ impl<'a> PipeBuilder<'a> {
         check_range(p, "filters", self.filters.len() as i64, 0, 5, "")?;
         let role_id = format!("{}Role", self.id);
         let mut role = Resource::new("AWS::IAM::Role");
-        role.set("AssumeRolePolicyDocument", assume_role_policy("pipes.amazonaws.com"));
+        role.set(
+            "AssumeRolePolicyDocument",
+            assume_role_policy("pipes.amazonaws.com"),
+        );
         self.stack.add_resource(&role_id, p, role)?;
-        let holder = PolicyHolder::Role { policy_name: format!("{}Policy", self.id) };
+        let holder = PolicyHolder::Role {
+            policy_name: format!("{}Policy", self.id),
+        };
         let grant = |s: Statement| self.stack.attach_policy(&role_id, holder.clone(), p, s);
 
         let mut r = Resource::new("AWS::Pipes::Pipe");
@@ -166,7 +194,13 @@ impl<'a> PipeBuilder<'a> {
         match source {
             Source::Stream(table, position) => {
                 if !table.has_stream() {
-                    return Err(SynthError::invalid(p, format!("table {} has no stream; call .stream(StreamView::...) on it", table.path())));
+                    return Err(SynthError::invalid(
+                        p,
+                        format!(
+                            "table {} has no stream; call .stream(StreamView::...) on it",
+                            table.path()
+                        ),
+                    ));
                 }
                 if let Some(n) = self.batch_size {
                     check_range(p, "batch_size", i64::from(n), 1, 10_000, "records")?;
@@ -190,7 +224,10 @@ impl<'a> PipeBuilder<'a> {
                     m.push(("MaximumRetryAttempts", Expr::from(i64::from(n))));
                 }
                 if let Some(dlq) = self.dead_letter {
-                    DestinationSpec::of(&dlq).statements.into_iter().for_each(&grant);
+                    DestinationSpec::of(&dlq)
+                        .statements
+                        .into_iter()
+                        .for_each(&grant);
                     m.push(("DeadLetterConfig", Expr::map([("Arn", dlq.arn())])));
                 }
                 source_params.push(("DynamoDBStreamParameters", Expr::map(m)));
@@ -202,28 +239,51 @@ impl<'a> PipeBuilder<'a> {
                 let max = if queue.is_fifo() { 10 } else { 10_000 };
                 if let Some(n) = self.batch_size {
                     check_range(p, "batch_size", i64::from(n), 1, max, "records")?;
-                    source_params.push(("SqsQueueParameters", Expr::map([("BatchSize", Expr::from(n))])));
+                    source_params.push((
+                        "SqsQueueParameters",
+                        Expr::map([("BatchSize", Expr::from(n))]),
+                    ));
                 }
                 r.set("Source", queue.arn());
-                grant(Statement::allow(["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [queue.arn()]));
+                grant(Statement::allow(
+                    [
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                        "sqs:ReceiveMessage",
+                    ],
+                    [queue.arn()],
+                ));
                 if let Some(key) = queue.facts().kms_key_arn {
                     grant(Statement::allow(["kms:Decrypt"], [key]));
                 }
             }
         }
         if !self.filters.is_empty() {
-            let filters = self.filters.iter().map(|f| Expr::map([("Pattern", Expr::from(f.to_json_string()))]));
-            source_params.push(("FilterCriteria", Expr::map([("Filters", Expr::List(filters.collect()))])));
+            let filters = self
+                .filters
+                .iter()
+                .map(|f| Expr::map([("Pattern", Expr::from(f.to_json_string()))]));
+            source_params.push((
+                "FilterCriteria",
+                Expr::map([("Filters", Expr::List(filters.collect()))]),
+            ));
         }
         if !source_params.is_empty() {
             r.set("SourceParameters", Expr::map(source_params));
         }
         let mut target_params = Vec::new();
         let spec = match &target {
-            PipeTarget::Bus { spec, source, detail_type } => {
+            PipeTarget::Bus {
+                spec,
+                source,
+                detail_type,
+            } => {
                 target_params.push((
                     "EventBridgeEventBusParameters",
-                    Expr::map([("Source", Expr::from(source.as_str())), ("DetailType", Expr::from(detail_type.as_str()))]),
+                    Expr::map([
+                        ("Source", Expr::from(source.as_str())),
+                        ("DetailType", Expr::from(detail_type.as_str())),
+                    ]),
                 ));
                 spec
             }
@@ -241,8 +301,15 @@ impl<'a> PipeBuilder<'a> {
             r.set("TargetParameters", Expr::map(target_params));
         }
         self.stack.add_resource(&self.id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id: self.id, facts: Facts::default() });
-        Ok(PipeRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id: self.id,
+            facts: Facts::default(),
+        });
+        Ok(PipeRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -255,7 +322,12 @@ mod tests {
     fn stream_to_bus_gets_read_and_put_permissions() {
         let app = App::new();
         let s = app.stack("S");
-        let t = s.table("T").partition_key("pk", Attr::String).stream(StreamView::NewImage).build().unwrap();
+        let t = s
+            .table("T")
+            .partition_key("pk", Attr::String)
+            .stream(StreamView::NewImage)
+            .build()
+            .unwrap();
         let bus = s.event_bus("Bus").build().unwrap();
         let dlq = s.queue("Dlq").build().unwrap();
         s.pipe("P")
@@ -265,34 +337,82 @@ mod tests {
             .dead_letter_queue(&dlq)
             .build()
             .unwrap();
-        let v = crate::synth::synthesize(&app).unwrap().stacks.remove(0).template.to_json_value();
+        let v = crate::synth::synthesize(&app)
+            .unwrap()
+            .stacks
+            .remove(0)
+            .template
+            .to_json_value();
         let props = &v["Resources"]["P"]["Properties"];
-        assert_eq!(props["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"], r#"{"eventName":["INSERT"]}"#);
-        assert_eq!(props["TargetParameters"]["EventBridgeEventBusParameters"]["DetailType"], "OrderCreated");
-        let actions: Vec<String> = v["Resources"]["PRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        assert_eq!(
+            props["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"],
+            r#"{"eventName":["INSERT"]}"#
+        );
+        assert_eq!(
+            props["TargetParameters"]["EventBridgeEventBusParameters"]["DetailType"],
+            "OrderCreated"
+        );
+        let actions: Vec<String> = v["Resources"]["PRole"]["Properties"]["Policies"][0]
+            ["PolicyDocument"]["Statement"]
             .as_array()
             .unwrap()
             .iter()
             .map(|s| s["Action"].to_string())
             .collect();
-        assert!(actions.iter().any(|a| a.contains("dynamodb:GetRecords")), "{actions:?}");
-        assert!(actions.iter().any(|a| a.contains("events:PutEvents")), "{actions:?}");
-        assert!(actions.iter().any(|a| a.contains("sqs:SendMessage")), "{actions:?}");
+        assert!(
+            actions.iter().any(|a| a.contains("dynamodb:GetRecords")),
+            "{actions:?}"
+        );
+        assert!(
+            actions.iter().any(|a| a.contains("events:PutEvents")),
+            "{actions:?}"
+        );
+        assert!(
+            actions.iter().any(|a| a.contains("sqs:SendMessage")),
+            "{actions:?}"
+        );
     }
 
     #[test]
     fn limits_name_the_path() {
         let app = App::new();
         let s = app.stack("S");
-        let plain = s.table("Plain").partition_key("pk", Attr::String).build().unwrap();
+        let plain = s
+            .table("Plain")
+            .partition_key("pk", Attr::String)
+            .build()
+            .unwrap();
         let q = s.queue("Q").build().unwrap();
         let bus = s.event_bus("Bus").build().unwrap();
         let cases = [
-            ("source is required", s.pipe("A").target_event_bus(&bus, "s", "d").build()),
+            (
+                "source is required",
+                s.pipe("A").target_event_bus(&bus, "s", "d").build(),
+            ),
             ("target is required", s.pipe("B").source_queue(&q).build()),
-            ("has no stream", s.pipe("C").source_stream(&plain, StartingPosition::Latest).target(&q).build()),
-            ("batch_size", s.pipe("D").source_queue(&q).batch_size(0).target_event_bus(&bus, "s", "d").build()),
-            ("redrive", s.pipe("E").source_queue(&q).dead_letter_queue(&q).target_event_bus(&bus, "s", "d").build()),
+            (
+                "has no stream",
+                s.pipe("C")
+                    .source_stream(&plain, StartingPosition::Latest)
+                    .target(&q)
+                    .build(),
+            ),
+            (
+                "batch_size",
+                s.pipe("D")
+                    .source_queue(&q)
+                    .batch_size(0)
+                    .target_event_bus(&bus, "s", "d")
+                    .build(),
+            ),
+            (
+                "redrive",
+                s.pipe("E")
+                    .source_queue(&q)
+                    .dead_letter_queue(&q)
+                    .target_event_bus(&bus, "s", "d")
+                    .build(),
+            ),
         ];
         for (needle, r) in cases {
             let e = r.unwrap_err().to_string();

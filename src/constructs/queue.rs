@@ -2,8 +2,8 @@
 
 use super::error::{check_fifo_capable_name, check_range};
 use super::iam::{Grantee, Statement};
-use super::stack::PolicyHolder;
 use super::key::KeyRef;
+use super::stack::PolicyHolder;
 use super::stack::{check_construct_id, handle, Facts, Node};
 use super::{Duration, Removal, Size, Stack, SynthError};
 use crate::template::{Expr, Resource};
@@ -158,7 +158,11 @@ impl<'a> QueueBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let fifo = self.fifo || self.queue_name.as_deref().is_some_and(|n| n.ends_with(".fifo"));
+        let fifo = self.fifo
+            || self
+                .queue_name
+                .as_deref()
+                .is_some_and(|n| n.ends_with(".fifo"));
         if let Some(name) = &self.queue_name {
             check_queue_name(p, name, fifo)?;
         }
@@ -190,10 +194,20 @@ impl<'a> QueueBuilder<'a> {
             r.set("ReceiveMessageWaitTimeSeconds", d.as_secs());
         }
         if let Some(s) = self.max_message_size {
-            check_range(p, "max_message_size", s.bytes_i64(), 1024, 1_048_576, "bytes")?;
+            check_range(
+                p,
+                "max_message_size",
+                s.bytes_i64(),
+                1024,
+                1_048_576,
+                "bytes",
+            )?;
             r.set("MaximumMessageSize", s.as_bytes());
         }
-        let mut facts = Facts { fifo, ..Facts::default() };
+        let mut facts = Facts {
+            fifo,
+            ..Facts::default()
+        };
         match self.encryption {
             QueueEncryption::SqsManaged => {
                 r.set("SqsManagedSseEnabled", true);
@@ -207,16 +221,30 @@ impl<'a> QueueBuilder<'a> {
             }
         }
         if let Some((dlq, count)) = self.dead_letter {
-            check_range(p, "dead_letter_queue max_receive_count", i64::from(count), 1, 1000, "")?;
+            check_range(
+                p,
+                "dead_letter_queue max_receive_count",
+                i64::from(count),
+                1,
+                1000,
+                "",
+            )?;
             if dlq.facts().fifo != fifo {
                 return Err(SynthError::invalid(
                     p,
-                    format!("dead-letter queue {} must be {} like this queue", dlq.path(), if fifo { "FIFO" } else { "standard" }),
+                    format!(
+                        "dead-letter queue {} must be {} like this queue",
+                        dlq.path(),
+                        if fifo { "FIFO" } else { "standard" }
+                    ),
                 ));
             }
             r.set(
                 "RedrivePolicy",
-                Expr::map([("deadLetterTargetArn", dlq.arn()), ("maxReceiveCount", Expr::from(count))]),
+                Expr::map([
+                    ("deadLetterTargetArn", dlq.arn()),
+                    ("maxReceiveCount", Expr::from(count)),
+                ]),
             );
         }
         if let Some(policy) = &self.redrive_allow {
@@ -224,14 +252,24 @@ impl<'a> QueueBuilder<'a> {
         }
         if let Some(removal) = self.removal {
             if removal == Removal::Snapshot {
-                return Err(SynthError::invalid(p, "removal Snapshot is not supported for queues; allowed: Retain, Destroy"));
+                return Err(SynthError::invalid(
+                    p,
+                    "removal Snapshot is not supported for queues; allowed: Retain, Destroy",
+                ));
             }
             r.removal(removal.policy());
         }
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id, facts });
-        Ok(QueueRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts,
+        });
+        Ok(QueueRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -244,10 +282,20 @@ fn redrive_allow_expr(path: &str, policy: &RedriveAllow<'_>) -> Result<Expr, Syn
         RedriveAllow::AllowAll => Expr::map([("redrivePermission", Expr::from("allowAll"))]),
         RedriveAllow::DenyAll => Expr::map([("redrivePermission", Expr::from("denyAll"))]),
         RedriveAllow::ByQueue(queues) => {
-            check_range(path, "redrive_allow source queues", queues.len() as i64, 1, 10, "queues")?;
+            check_range(
+                path,
+                "redrive_allow source queues",
+                queues.len() as i64,
+                1,
+                10,
+                "queues",
+            )?;
             Expr::map([
                 ("redrivePermission", Expr::from("byQueue")),
-                ("sourceQueueArns", Expr::List(queues.iter().map(QueueRef::arn).collect())),
+                (
+                    "sourceQueueArns",
+                    Expr::List(queues.iter().map(QueueRef::arn).collect()),
+                ),
             ])
         }
     })
@@ -274,7 +322,10 @@ impl<'a> QueueRef<'a> {
     fn with_key(&self, grantee: &dyn Grantee, statement: Statement) {
         grantee.add_to_principal_policy(statement);
         if let Some(key) = self.facts().kms_key_arn {
-            grantee.add_to_principal_policy(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
+            grantee.add_to_principal_policy(Statement::allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [key],
+            ));
         }
     }
 
@@ -294,7 +345,12 @@ impl<'a> QueueRef<'a> {
 
     pub(crate) fn consume_statement(&self) -> Statement {
         Statement::allow(
-            ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage",
+            ],
             [self.arn()],
         )
     }
@@ -304,8 +360,16 @@ impl<'a> QueueRef<'a> {
     /// a KMS-encrypted queue, lets the service use the key.
     pub(crate) fn allow_service_send(&self, service: &str, source_arn: Expr) {
         let holder = format!("{}Policy", self.logical_id());
-        let stmt = Statement::allow_service(service, ["sqs:SendMessage"], [self.arn()]).for_source_arn(source_arn);
-        self.stack.attach_policy(&holder, PolicyHolder::Queue { queue: self.logical_id() }, &self.path(), stmt);
+        let stmt = Statement::allow_service(service, ["sqs:SendMessage"], [self.arn()])
+            .for_source_arn(source_arn);
+        self.stack.attach_policy(
+            &holder,
+            PolicyHolder::Queue {
+                queue: self.logical_id(),
+            },
+            &self.path(),
+            stmt,
+        );
         if self.facts().kms_key_arn.is_some() {
             self.stack.defer_key_service_grant(self.node, service);
         }
@@ -321,8 +385,14 @@ impl Stack {
             let n = self.node(node);
             (n.path.clone(), n.facts.kms_key_arn.clone())
         };
-        let Some(Expr::GetAtt(target, _)) = key_arn else { return };
-        let stmt = Statement::allow_service(service, ["kms:Decrypt", "kms:GenerateDataKey"], [Expr::from("*")]);
+        let Some(Expr::GetAtt(target, _)) = key_arn else {
+            return;
+        };
+        let stmt = Statement::allow_service(
+            service,
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            [Expr::from("*")],
+        );
         // The key may live in another stack; its policy can only be changed where it is declared.
         if target.owner == Some(self.id()) {
             self.attach_policy(&target.logical_id, PolicyHolder::Key, &path, stmt);
@@ -339,7 +409,9 @@ impl Stack {
 mod tests {
     use crate::constructs::{App, Duration, Size};
 
-    fn err(f: impl FnOnce(&crate::constructs::Stack) -> Result<(), crate::constructs::SynthError>) -> String {
+    fn err(
+        f: impl FnOnce(&crate::constructs::Stack) -> Result<(), crate::constructs::SynthError>,
+    ) -> String {
         let app = App::new();
         let s = app.stack("S");
         f(s).expect_err("must fail").to_string()
@@ -348,23 +420,95 @@ mod tests {
     #[test]
     fn every_limit_names_the_construct_path() {
         let cases: Vec<(&str, String)> = vec![
-            ("visibility_timeout", err(|s| s.queue("Q").visibility_timeout(Duration::secs(43_201)).build().map(|_| ()))),
-            ("retention", err(|s| s.queue("Q").retention(Duration::secs(59)).build().map(|_| ()))),
-            ("retention", err(|s| s.queue("Q").retention(Duration::days(15)).build().map(|_| ()))),
-            ("delivery_delay", err(|s| s.queue("Q").delivery_delay(Duration::secs(901)).build().map(|_| ()))),
-            ("receive_wait_time", err(|s| s.queue("Q").receive_wait_time(Duration::secs(21)).build().map(|_| ()))),
-            ("max_message_size", err(|s| s.queue("Q").max_message_size(Size::bytes(1023)).build().map(|_| ()))),
-            ("max_receive_count", err(|s| {
-                let d = s.queue("D").build()?;
-                s.queue("Q").dead_letter_queue(&d, 0).build().map(|_| ())
-            })),
-            ("queue_name", err(|s| s.queue("Q").queue_name("bad name").build().map(|_| ()))),
-            ("FIFO", err(|s| s.queue("Q").fifo().queue_name("jobs").build().map(|_| ()))),
-            ("content_based_deduplication", err(|s| s.queue("Q").content_based_deduplication().build().map(|_| ()))),
-            ("FIFO", err(|s| {
-                let d = s.queue("D").build()?;
-                s.queue("Q").fifo().dead_letter_queue(&d, 3).build().map(|_| ())
-            })),
+            (
+                "visibility_timeout",
+                err(|s| {
+                    s.queue("Q")
+                        .visibility_timeout(Duration::secs(43_201))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "retention",
+                err(|s| {
+                    s.queue("Q")
+                        .retention(Duration::secs(59))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "retention",
+                err(|s| {
+                    s.queue("Q")
+                        .retention(Duration::days(15))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "delivery_delay",
+                err(|s| {
+                    s.queue("Q")
+                        .delivery_delay(Duration::secs(901))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "receive_wait_time",
+                err(|s| {
+                    s.queue("Q")
+                        .receive_wait_time(Duration::secs(21))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "max_message_size",
+                err(|s| {
+                    s.queue("Q")
+                        .max_message_size(Size::bytes(1023))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "max_receive_count",
+                err(|s| {
+                    let d = s.queue("D").build()?;
+                    s.queue("Q").dead_letter_queue(&d, 0).build().map(|_| ())
+                }),
+            ),
+            (
+                "queue_name",
+                err(|s| s.queue("Q").queue_name("bad name").build().map(|_| ())),
+            ),
+            (
+                "FIFO",
+                err(|s| s.queue("Q").fifo().queue_name("jobs").build().map(|_| ())),
+            ),
+            (
+                "content_based_deduplication",
+                err(|s| {
+                    s.queue("Q")
+                        .content_based_deduplication()
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "FIFO",
+                err(|s| {
+                    let d = s.queue("D").build()?;
+                    s.queue("Q")
+                        .fifo()
+                        .dead_letter_queue(&d, 3)
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
         ];
         for (needle, msg) in cases {
             assert!(msg.starts_with("S/Q"), "{msg}");
@@ -376,7 +520,12 @@ mod tests {
     fn fifo_from_name_and_sse_by_default() {
         let app = App::new();
         let s = app.stack("S");
-        let q = s.queue("Q").queue_name("jobs.fifo").content_based_deduplication().build().unwrap();
+        let q = s
+            .queue("Q")
+            .queue_name("jobs.fifo")
+            .content_based_deduplication()
+            .build()
+            .unwrap();
         assert!(q.is_fifo());
         let t = s.state_for_tests().finalize().unwrap();
         let props = &t.resources["Q"].properties;
@@ -391,17 +540,32 @@ mod tests {
         let app = App::new();
         let s = app.stack("S");
         let key = s.key("DlqKey").build().unwrap();
-        let q = s.queue("Dlq").encryption(QueueEncryption::Kms(key)).build().unwrap();
+        let q = s
+            .queue("Dlq")
+            .encryption(QueueEncryption::Kms(key))
+            .build()
+            .unwrap();
         q.allow_service_send("events.amazonaws.com", Expr::get_att("Rule", "Arn"));
         let t = s.state_for_tests().finalize().unwrap();
         let policy = t.resources["DlqPolicy"].to_owned();
         assert_eq!(policy.resource_type, "AWS::SQS::QueuePolicy");
         let stmt = &policy.properties["PolicyDocument"].to_json()["Statement"][0];
         assert_eq!(stmt["Principal"]["Service"], "events.amazonaws.com");
-        assert_eq!(stmt["Condition"]["ArnEquals"]["aws:SourceArn"], serde_json::json!({"Fn::GetAtt": ["Rule", "Arn"]}));
+        assert_eq!(
+            stmt["Condition"]["ArnEquals"]["aws:SourceArn"],
+            serde_json::json!({"Fn::GetAtt": ["Rule", "Arn"]})
+        );
         let key_policy = t.resources["DlqKey"].properties["KeyPolicy"].to_json();
-        let services: Vec<_> = key_policy["Statement"].as_array().unwrap().iter().map(|s| s["Principal"].clone()).collect();
-        assert!(services.contains(&serde_json::json!({"Service": "events.amazonaws.com"})), "{key_policy}");
+        let services: Vec<_> = key_policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Principal"].clone())
+            .collect();
+        assert!(
+            services.contains(&serde_json::json!({"Service": "events.amazonaws.com"})),
+            "{key_policy}"
+        );
     }
 
     #[test]
@@ -411,7 +575,11 @@ mod tests {
         let app = App::new();
         let k = app.stack("Keys").key("K").build().unwrap();
         let s = app.stack("S");
-        let q = s.queue("Dlq").encryption(QueueEncryption::Kms(k)).build().unwrap();
+        let q = s
+            .queue("Dlq")
+            .encryption(QueueEncryption::Kms(k))
+            .build()
+            .unwrap();
         q.allow_service_send("sns.amazonaws.com", Expr::ref_("Topic"));
         let e = crate::synth::synthesize(&app).unwrap_err().to_string();
         assert!(e.starts_with("S/Dlq") && e.contains("another stack"), "{e}");

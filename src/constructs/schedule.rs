@@ -111,32 +111,56 @@ impl<'a> ScheduleBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let expr = self.expression.clone().ok_or_else(|| SynthError::invalid(p, "expression is required: rate(...), cron(...) or at(...)"))?;
-        let well_formed = ["rate(", "cron(", "at("].iter().any(|k| expr.starts_with(k)) && expr.ends_with(')');
+        let expr = self.expression.clone().ok_or_else(|| {
+            SynthError::invalid(p, "expression is required: rate(...), cron(...) or at(...)")
+        })?;
+        let well_formed = ["rate(", "cron(", "at("]
+            .iter()
+            .any(|k| expr.starts_with(k))
+            && expr.ends_with(')');
         if !well_formed {
             return Err(SynthError::invalid(p, format!("expression `{expr}` is not allowed; allowed: rate(value unit), cron(fields) or at(yyyy-mm-ddThh:mm:ss)")));
         }
-        let target = self.target.clone().ok_or_else(|| SynthError::invalid(p, "target is required: a function, queue, topic or bus"))?;
+        let target = self.target.clone().ok_or_else(|| {
+            SynthError::invalid(p, "target is required: a function, queue, topic or bus")
+        })?;
         let window = match self.flexible_window {
             None => Expr::map([("Mode", Expr::from("OFF"))]),
             Some(d) => {
                 let minutes = d.as_secs() / 60;
                 if d.as_secs() % 60 != 0 {
-                    return Err(SynthError::out_of_range(p, "flexible_window", d.to_string(), "whole minutes, 1 to 1440"));
+                    return Err(SynthError::out_of_range(
+                        p,
+                        "flexible_window",
+                        d.to_string(),
+                        "whole minutes, 1 to 1440",
+                    ));
                 }
                 check_range(p, "flexible_window", minutes as i64, 1, 1440, "min")?;
-                Expr::map([("Mode", Expr::from("FLEXIBLE")), ("MaximumWindowInMinutes", Expr::from(minutes))])
+                Expr::map([
+                    ("Mode", Expr::from("FLEXIBLE")),
+                    ("MaximumWindowInMinutes", Expr::from(minutes)),
+                ])
             }
         };
         let role_id = format!("{}Role", self.id);
         let mut role = Resource::new("AWS::IAM::Role");
-        role.set("AssumeRolePolicyDocument", assume_role_policy("scheduler.amazonaws.com"));
+        role.set(
+            "AssumeRolePolicyDocument",
+            assume_role_policy("scheduler.amazonaws.com"),
+        );
         self.stack.add_resource(&role_id, p, role)?;
-        let holder = PolicyHolder::Role { policy_name: format!("{}Policy", self.id) };
+        let holder = PolicyHolder::Role {
+            policy_name: format!("{}Policy", self.id),
+        };
         for s in &target.statements {
-            self.stack.attach_policy(&role_id, holder.clone(), p, s.clone());
+            self.stack
+                .attach_policy(&role_id, holder.clone(), p, s.clone());
         }
-        let mut t = vec![("Arn", target.arn.clone()), ("RoleArn", self.stack.get_att(&role_id, "Arn"))];
+        let mut t = vec![
+            ("Arn", target.arn.clone()),
+            ("RoleArn", self.stack.get_att(&role_id, "Arn")),
+        ];
         if let Some(input) = &self.input {
             serde_json::from_str::<serde_json::Value>(input)
                 .map_err(|e| SynthError::invalid(p, format!("input is not JSON: {e}")))?;
@@ -154,7 +178,10 @@ impl<'a> ScheduleBuilder<'a> {
             check_range(p, "retry attempts", i64::from(attempts), 0, 185, "")?;
             t.push((
                 "RetryPolicy",
-                Expr::map([("MaximumEventAgeInSeconds", Expr::from(age.as_secs())), ("MaximumRetryAttempts", Expr::from(attempts))]),
+                Expr::map([
+                    ("MaximumEventAgeInSeconds", Expr::from(age.as_secs())),
+                    ("MaximumRetryAttempts", Expr::from(attempts)),
+                ]),
             ));
         }
         let mut r = Resource::new("AWS::Scheduler::Schedule");
@@ -165,8 +192,15 @@ impl<'a> ScheduleBuilder<'a> {
             .set_opt("ScheduleExpressionTimezone", self.timezone.clone())
             .set_opt("Description", self.description.clone());
         self.stack.add_resource(&self.id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id: self.id, facts: Facts::default() });
-        Ok(ScheduleRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id: self.id,
+            facts: Facts::default(),
+        });
+        Ok(ScheduleRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -182,11 +216,38 @@ mod tests {
         let f = s.function("F").handler_crate("f").build().unwrap();
         let cases = [
             ("expression is required", s.schedule("A").target(&f).build()),
-            ("expression `every day`", s.schedule("B").expression("every day").target(&f).build()),
-            ("target is required", s.schedule("C").expression("rate(1 day)").build()),
-            ("flexible_window", s.schedule("D").expression("rate(1 day)").target(&f).flexible_window(Duration::hours(25)).build()),
-            ("retry attempts", s.schedule("E").expression("rate(1 day)").target(&f).retry_policy(Duration::hours(1), 186).build()),
-            ("input is not JSON", s.schedule("G").expression("rate(1 day)").target(&f).input("{").build()),
+            (
+                "expression `every day`",
+                s.schedule("B").expression("every day").target(&f).build(),
+            ),
+            (
+                "target is required",
+                s.schedule("C").expression("rate(1 day)").build(),
+            ),
+            (
+                "flexible_window",
+                s.schedule("D")
+                    .expression("rate(1 day)")
+                    .target(&f)
+                    .flexible_window(Duration::hours(25))
+                    .build(),
+            ),
+            (
+                "retry attempts",
+                s.schedule("E")
+                    .expression("rate(1 day)")
+                    .target(&f)
+                    .retry_policy(Duration::hours(1), 186)
+                    .build(),
+            ),
+            (
+                "input is not JSON",
+                s.schedule("G")
+                    .expression("rate(1 day)")
+                    .target(&f)
+                    .input("{")
+                    .build(),
+            ),
         ];
         for (needle, r) in cases {
             let e = r.unwrap_err().to_string();
@@ -200,11 +261,25 @@ mod tests {
         let s = app.stack("S");
         let f = s.function("F").handler_crate("f").build().unwrap();
         let dlq = s.queue("Dlq").build().unwrap();
-        s.schedule("Daily").expression("rate(1 day)").target(&f).dead_letter_queue(&dlq).build().unwrap();
-        let t = crate::synth::synthesize(&app).unwrap().stacks.remove(0).template.to_json_value();
-        let stmts = &t["Resources"]["DailyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+        s.schedule("Daily")
+            .expression("rate(1 day)")
+            .target(&f)
+            .dead_letter_queue(&dlq)
+            .build()
+            .unwrap();
+        let t = crate::synth::synthesize(&app)
+            .unwrap()
+            .stacks
+            .remove(0)
+            .template
+            .to_json_value();
+        let stmts = &t["Resources"]["DailyRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"];
         assert_eq!(stmts[0]["Action"], "lambda:InvokeFunction");
         assert_eq!(stmts[1]["Action"], "sqs:SendMessage");
-        assert_eq!(t["Resources"]["Daily"]["Properties"]["FlexibleTimeWindow"]["Mode"], "OFF");
+        assert_eq!(
+            t["Resources"]["Daily"]["Properties"]["FlexibleTimeWindow"]["Mode"],
+            "OFF"
+        );
     }
 }

@@ -150,23 +150,36 @@ impl StackState {
             let doc = pending.document.to_expr();
             match &pending.holder {
                 PolicyHolder::Role { policy_name } => {
-                    let role = t.resources.get_mut(holder_id).ok_or_else(|| missing(&pending.path, holder_id))?;
-                    let policy = Expr::map([("PolicyName", Expr::from(policy_name.as_str())), ("PolicyDocument", doc)]);
+                    let role = t
+                        .resources
+                        .get_mut(holder_id)
+                        .ok_or_else(|| missing(&pending.path, holder_id))?;
+                    let policy = Expr::map([
+                        ("PolicyName", Expr::from(policy_name.as_str())),
+                        ("PolicyDocument", doc),
+                    ]);
                     role.set("Policies", Expr::list([policy]));
                 }
                 PolicyHolder::Key => {
-                    let key = t.resources.get_mut(holder_id).ok_or_else(|| missing(&pending.path, holder_id))?;
+                    let key = t
+                        .resources
+                        .get_mut(holder_id)
+                        .ok_or_else(|| missing(&pending.path, holder_id))?;
                     key.set("KeyPolicy", doc);
                 }
                 PolicyHolder::Queue { queue } => {
                     let mut r = Resource::new("AWS::SQS::QueuePolicy");
-                    r.set("Queues", Expr::list([Expr::ref_(queue.as_str())])).set("PolicyDocument", doc);
-                    t.add_resource(holder_id.clone(), r).map_err(|_| dup(&pending.path, holder_id))?;
+                    r.set("Queues", Expr::list([Expr::ref_(queue.as_str())]))
+                        .set("PolicyDocument", doc);
+                    t.add_resource(holder_id.clone(), r)
+                        .map_err(|_| dup(&pending.path, holder_id))?;
                 }
                 PolicyHolder::Topic { topic } => {
                     let mut r = Resource::new("AWS::SNS::TopicPolicy");
-                    r.set("Topics", Expr::list([Expr::ref_(topic.as_str())])).set("PolicyDocument", doc);
-                    t.add_resource(holder_id.clone(), r).map_err(|_| dup(&pending.path, holder_id))?;
+                    r.set("Topics", Expr::list([Expr::ref_(topic.as_str())]))
+                        .set("PolicyDocument", doc);
+                    t.add_resource(holder_id.clone(), r)
+                        .map_err(|_| dup(&pending.path, holder_id))?;
                 }
             }
         }
@@ -189,12 +202,17 @@ fn missing(path: &str, id: &str) -> SynthError {
 }
 
 fn dup(path: &str, id: &str) -> SynthError {
-    SynthError::DuplicateLogicalId { path: path.to_string(), logical_id: id.to_string(), other: "another construct".into() }
+    SynthError::DuplicateLogicalId {
+        path: path.to_string(),
+        logical_id: id.to_string(),
+        other: "another construct".into(),
+    }
 }
 
 /// Construct IDs are CamelCase words: letters and digits, starting with a letter.
 pub(crate) fn check_construct_id(stack: &str, id: &str) -> Result<(), SynthError> {
-    let ok = id.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && id.chars().all(|c| c.is_ascii_alphanumeric());
+    let ok = id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric());
     if !ok {
         return Err(SynthError::invalid(
             format!("{stack}/{id}"),
@@ -206,7 +224,11 @@ pub(crate) fn check_construct_id(stack: &str, id: &str) -> Result<(), SynthError
 
 impl Stack {
     pub(crate) fn new(id: StackId, name: &str, state: Rc<RefCell<StackState>>) -> Self {
-        Stack { id, name: name.to_string(), state }
+        Stack {
+            id,
+            name: name.to_string(),
+            state,
+        }
     }
 
     /// The stack name.
@@ -230,7 +252,11 @@ impl Stack {
         check_construct_id(&self.name, id)?;
         let path = self.child_path(id);
         self.claim(id, &path)?;
-        self.state.borrow_mut().template.parameters.insert(id.to_string(), parameter);
+        self.state
+            .borrow_mut()
+            .template
+            .parameters
+            .insert(id.to_string(), parameter);
         Ok(self.ref_(id))
     }
 
@@ -238,8 +264,16 @@ impl Stack {
     pub fn condition(&self, id: &str, condition: Expr) -> Result<String, SynthError> {
         check_construct_id(&self.name, id)?;
         let mut st = self.state.borrow_mut();
-        if st.template.conditions.insert(id.to_string(), condition).is_some() {
-            return Err(SynthError::invalid(self.child_path(id), "a condition with this name already exists"));
+        if st
+            .template
+            .conditions
+            .insert(id.to_string(), condition)
+            .is_some()
+        {
+            return Err(SynthError::invalid(
+                self.child_path(id),
+                "a condition with this name already exists",
+            ));
         }
         Ok(id.to_string())
     }
@@ -249,11 +283,18 @@ impl Stack {
         let mut st = self.state.borrow_mut();
         let path = self.child_path(id);
         if let Err(e) = LogicalId::new(id) {
-            st.errors.push(SynthError::invalid(path, format!("output ID: {e}")));
+            st.errors
+                .push(SynthError::invalid(path, format!("output ID: {e}")));
         } else if st.template.add_output(id, Output::new(value)).is_err() {
-            st.errors.push(SynthError::invalid(path, "an output with this ID already exists in the stack"));
+            st.errors.push(SynthError::invalid(
+                path,
+                "an output with this ID already exists in the stack",
+            ));
         }
-        OutputBuilder { stack: self, id: id.to_string() }
+        OutputBuilder {
+            stack: self,
+            id: id.to_string(),
+        }
     }
 
     /// Escape hatch: add a resource the DSL does not model, under an exact logical ID.
@@ -312,15 +353,30 @@ impl Stack {
     }
 
     /// Add a resource, owned by the construct at `path`.
-    pub(crate) fn add_resource(&self, logical_id: &str, path: &str, resource: Resource) -> Result<(), SynthError> {
+    pub(crate) fn add_resource(
+        &self,
+        logical_id: &str,
+        path: &str,
+        resource: Resource,
+    ) -> Result<(), SynthError> {
         self.claim(logical_id, path)?;
-        self.state.borrow_mut().template.resources.insert(logical_id.to_string(), resource);
+        self.state
+            .borrow_mut()
+            .template
+            .resources
+            .insert(logical_id.to_string(), resource);
         Ok(())
     }
 
     /// Change a resource already added (used by constructs that grow after build, like roles).
     pub(crate) fn modify_resource(&self, logical_id: &str, f: impl FnOnce(&mut Resource)) {
-        if let Some(r) = self.state.borrow_mut().template.resources.get_mut(logical_id) {
+        if let Some(r) = self
+            .state
+            .borrow_mut()
+            .template
+            .resources
+            .get_mut(logical_id)
+        {
             f(r);
         }
     }
@@ -336,11 +392,21 @@ impl Stack {
     }
 
     /// Add a statement to the policy held by `holder_id` (made on first use).
-    pub(crate) fn attach_policy(&self, holder_id: &str, holder: PolicyHolder, path: &str, statement: Statement) {
+    pub(crate) fn attach_policy(
+        &self,
+        holder_id: &str,
+        holder: PolicyHolder,
+        path: &str,
+        statement: Statement,
+    ) {
         let mut st = self.state.borrow_mut();
         st.policies
             .entry(holder_id.to_string())
-            .or_insert_with(|| PendingPolicy { holder, document: PolicyDocument::default(), path: path.to_string() })
+            .or_insert_with(|| PendingPolicy {
+                holder,
+                document: PolicyDocument::default(),
+                path: path.to_string(),
+            })
             .document
             .add(statement);
     }
@@ -352,12 +418,25 @@ impl Stack {
 
     /// Register a Lambda asset and return the `Code` property pointing at it.
     pub(crate) fn add_asset(&self, asset: Asset) -> Result<Expr, SynthError> {
-        let needs_param = !self.state.borrow().template.parameters.contains_key(ASSET_BUCKET_PARAMETER);
+        let needs_param = !self
+            .state
+            .borrow()
+            .template
+            .parameters
+            .contains_key(ASSET_BUCKET_PARAMETER);
         if needs_param {
             let mut p = Parameter::new("String");
-            p.description = Some("S3 bucket holding the Lambda code assets; set by `ordersctl deploy`".into());
-            self.claim(ASSET_BUCKET_PARAMETER, &self.child_path(ASSET_BUCKET_PARAMETER))?;
-            self.state.borrow_mut().template.parameters.insert(ASSET_BUCKET_PARAMETER.to_string(), p);
+            p.description =
+                Some("S3 bucket holding the Lambda code assets; set by `ordersctl deploy`".into());
+            self.claim(
+                ASSET_BUCKET_PARAMETER,
+                &self.child_path(ASSET_BUCKET_PARAMETER),
+            )?;
+            self.state
+                .borrow_mut()
+                .template
+                .parameters
+                .insert(ASSET_BUCKET_PARAMETER.to_string(), p);
         }
         let code = Expr::map([
             ("S3Bucket", Expr::ref_(ASSET_BUCKET_PARAMETER)),
@@ -376,7 +455,14 @@ pub struct OutputBuilder<'a> {
 
 impl OutputBuilder<'_> {
     fn with(self, f: impl FnOnce(&mut Output)) -> Self {
-        if let Some(o) = self.stack.state.borrow_mut().template.outputs.get_mut(&self.id) {
+        if let Some(o) = self
+            .stack
+            .state
+            .borrow_mut()
+            .template
+            .outputs
+            .get_mut(&self.id)
+        {
             f(o);
         }
         self
@@ -462,14 +548,27 @@ mod tests {
         let mut r = Resource::new("AWS::SSM::Parameter");
         r.set("Type", "String").set("Value", "x");
         let p = s.raw_resource("Flag", r).unwrap();
-        s.override_property("Jobs", "Tags", Expr::list([Expr::map([("Key", Expr::from("team")), ("Value", Expr::from("orders"))])]));
+        s.override_property(
+            "Jobs",
+            "Tags",
+            Expr::list([Expr::map([
+                ("Key", Expr::from("team")),
+                ("Value", Expr::from("orders")),
+            ])]),
+        );
         s.override_property("Jobs", "SqsManagedSseEnabled", Expr::Null);
         s.output("FlagName", p);
         let t = &synthesize(&app).unwrap().stacks[0].template;
         assert_eq!(t.resources["Flag"].resource_type, "AWS::SSM::Parameter");
         assert!(t.resources["Jobs"].properties.contains_key("Tags"));
-        assert!(!t.resources["Jobs"].properties.contains_key("SqsManagedSseEnabled"));
-        assert!(s.raw_resource("Bad-Id", Resource::new("AWS::SNS::Topic")).unwrap_err().to_string().contains("contains `-`"));
+        assert!(!t.resources["Jobs"]
+            .properties
+            .contains_key("SqsManagedSseEnabled"));
+        assert!(s
+            .raw_resource("Bad-Id", Resource::new("AWS::SNS::Topic"))
+            .unwrap_err()
+            .to_string()
+            .contains("contains `-`"));
     }
 
     #[test]
@@ -478,7 +577,10 @@ mod tests {
         let s = app.stack("S");
         s.override_property("Nope", "A.B", Expr::from(1u32));
         let e = synthesize(&app).unwrap_err().to_string();
-        assert!(e.starts_with("S/Nope") && e.contains("not in the stack"), "{e}");
+        assert!(
+            e.starts_with("S/Nope") && e.contains("not in the stack"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -486,13 +588,27 @@ mod tests {
         let app = App::new();
         let s = app.stack("S");
         let env = s.parameter("Env", Parameter::new("String")).unwrap();
-        let prod = s.condition("IsProd", Expr::equals(env.clone(), "prod")).unwrap();
-        s.output("Env", env).description("the env").export(Expr::sub("${AWS::StackName}-Env"));
+        let prod = s
+            .condition("IsProd", Expr::equals(env.clone(), "prod"))
+            .unwrap();
+        s.output("Env", env)
+            .description("the env")
+            .export(Expr::sub("${AWS::StackName}-Env"));
         let t = &synthesize(&app).unwrap().stacks[0].template;
         let v = t.to_json_value();
-        assert_eq!(v["Conditions"][&prod], serde_json::json!({"Fn::Equals": [{"Ref": "Env"}, "prod"]}));
-        assert_eq!(v["Outputs"]["Env"]["Export"]["Name"], serde_json::json!({"Fn::Sub": "${AWS::StackName}-Env"}));
-        assert!(s.parameter("Env", Parameter::new("String")).unwrap_err().to_string().contains("already used"));
+        assert_eq!(
+            v["Conditions"][&prod],
+            serde_json::json!({"Fn::Equals": [{"Ref": "Env"}, "prod"]})
+        );
+        assert_eq!(
+            v["Outputs"]["Env"]["Export"]["Name"],
+            serde_json::json!({"Fn::Sub": "${AWS::StackName}-Env"})
+        );
+        assert!(s
+            .parameter("Env", Parameter::new("String"))
+            .unwrap_err()
+            .to_string()
+            .contains("already used"));
     }
 
     #[test]
@@ -501,9 +617,15 @@ mod tests {
         let s = app.stack("S");
         s.output("Url", Expr::from("a"));
         s.output("Url", Expr::from("b"));
-        assert!(synthesize(&app).unwrap_err().to_string().contains("S/Url: an output with this ID already exists"));
+        assert!(synthesize(&app)
+            .unwrap_err()
+            .to_string()
+            .contains("S/Url: an output with this ID already exists"));
         let app = App::new();
         app.stack("S").output("Bad_Id", Expr::from("a"));
-        assert!(synthesize(&app).unwrap_err().to_string().contains("contains `_`"));
+        assert!(synthesize(&app)
+            .unwrap_err()
+            .to_string()
+            .contains("contains `_`"));
     }
 }

@@ -125,12 +125,15 @@ impl<'a> SubscriptionBuilder<'a> {
     /// Validate and add the subscription with the grants it needs.
     pub fn build(self) -> Result<SubscriptionRef<'a>, SynthError> {
         let topic = self.topic;
-        let (stack, target_name, protocol, endpoint): (&'a Stack, String, &str, Expr) = match self.endpoint {
-            Endpoint::Queue(q) => (q.stack(), q.logical_id(), "sqs", q.arn()),
-            Endpoint::Function(f) => (f.stack(), f.logical_id(), "lambda", f.arn()),
-            Endpoint::Email(ref a) => (topic.stack(), address_label("Email", a), "email", a.clone()),
-            Endpoint::Sms(ref a) => (topic.stack(), address_label("Sms", a), "sms", a.clone()),
-        };
+        let (stack, target_name, protocol, endpoint): (&'a Stack, String, &str, Expr) =
+            match self.endpoint {
+                Endpoint::Queue(q) => (q.stack(), q.logical_id(), "sqs", q.arn()),
+                Endpoint::Function(f) => (f.stack(), f.logical_id(), "lambda", f.arn()),
+                Endpoint::Email(ref a) => {
+                    (topic.stack(), address_label("Email", a), "email", a.clone())
+                }
+                Endpoint::Sms(ref a) => (topic.stack(), address_label("Sms", a), "sms", a.clone()),
+            };
         let logical_id = format!("{}{}Subscription", topic.logical_id(), target_name);
         let path = stack.child_path(&logical_id);
         let p = path.as_str();
@@ -156,10 +159,16 @@ impl<'a> SubscriptionBuilder<'a> {
             _ => {}
         }
         if self.raw_message_delivery && !matches!(self.endpoint, Endpoint::Queue(_)) {
-            return Err(SynthError::invalid(p, format!("raw_message_delivery is only for SQS subscriptions, not {protocol}")));
+            return Err(SynthError::invalid(
+                p,
+                format!("raw_message_delivery is only for SQS subscriptions, not {protocol}"),
+            ));
         }
         if self.filter_policy_scope.is_some() && self.filter_policy.is_none() {
-            return Err(SynthError::invalid(p, "filter_policy_scope needs a filter_policy"));
+            return Err(SynthError::invalid(
+                p,
+                "filter_policy_scope needs a filter_policy",
+            ));
         }
         let scope = self.filter_policy_scope.unwrap_or_default();
         if let Some(policy) = &self.filter_policy {
@@ -169,13 +178,20 @@ impl<'a> SubscriptionBuilder<'a> {
             if dlq.is_fifo() != fifo {
                 return Err(SynthError::invalid(
                     p,
-                    format!("dead_letter_queue {} must be {} like topic {}", dlq.path(), kind(fifo), topic.path()),
+                    format!(
+                        "dead_letter_queue {} must be {} like topic {}",
+                        dlq.path(),
+                        kind(fifo),
+                        topic.path()
+                    ),
                 ));
             }
         }
 
         let mut r = Resource::new("AWS::SNS::Subscription");
-        r.set("TopicArn", topic.arn()).set("Protocol", protocol).set("Endpoint", endpoint);
+        r.set("TopicArn", topic.arn())
+            .set("Protocol", protocol)
+            .set("Endpoint", endpoint);
         if self.raw_message_delivery {
             r.set("RawMessageDelivery", true);
         }
@@ -186,18 +202,27 @@ impl<'a> SubscriptionBuilder<'a> {
             }
         }
         if let Some(dlq) = self.dead_letter {
-            r.set("RedrivePolicy", Expr::map([("deadLetterTargetArn", dlq.arn())]));
+            r.set(
+                "RedrivePolicy",
+                Expr::map([("deadLetterTargetArn", dlq.arn())]),
+            );
         }
         stack.add_resource(&logical_id, p, r)?;
         match self.endpoint {
             Endpoint::Queue(q) => q.allow_service_send("sns.amazonaws.com", topic.arn()),
-            Endpoint::Function(f) => f.allow_service_invoke(&topic.logical_id(), "sns.amazonaws.com", topic.arn())?,
+            Endpoint::Function(f) => {
+                f.allow_service_invoke(&topic.logical_id(), "sns.amazonaws.com", topic.arn())?
+            }
             Endpoint::Email(_) | Endpoint::Sms(_) => {}
         }
         if let Some(dlq) = self.dead_letter {
             dlq.allow_service_send("sns.amazonaws.com", topic.arn());
         }
-        let node = stack.add_node(Node { path, logical_id, facts: Facts::default() });
+        let node = stack.add_node(Node {
+            path,
+            logical_id,
+            facts: Facts::default(),
+        });
         Ok(SubscriptionRef { stack, node })
     }
 }
@@ -226,7 +251,10 @@ fn address_label(prefix: &str, address: &Expr) -> String {
         _ => "Address".to_string(),
     };
     let mut out = String::from(prefix);
-    for word in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
             out.push(first.to_ascii_uppercase());
@@ -239,7 +267,12 @@ fn address_label(prefix: &str, address: &Expr) -> String {
 fn check_phone(path: &str, phone: &str) -> Result<(), SynthError> {
     let digits = phone.strip_prefix('+').unwrap_or("");
     if !(digits.len() >= 7 && digits.len() <= 15 && digits.chars().all(|c| c.is_ascii_digit())) {
-        return Err(SynthError::invalid(path, format!("phone number `{phone}` is not allowed; allowed: E.164, `+` then 7 to 15 digits")));
+        return Err(SynthError::invalid(
+            path,
+            format!(
+                "phone number `{phone}` is not allowed; allowed: E.164, `+` then 7 to 15 digits"
+            ),
+        ));
     }
     Ok(())
 }
@@ -262,9 +295,16 @@ fn check_email(path: &str, address: &str) -> Result<(), SynthError> {
     Ok(())
 }
 
-fn check_filter_policy(path: &str, policy: &EventPattern, scope: FilterPolicyScope) -> Result<(), SynthError> {
+fn check_filter_policy(
+    path: &str,
+    policy: &EventPattern,
+    scope: FilterPolicyScope,
+) -> Result<(), SynthError> {
     if policy.is_empty() {
-        return Err(SynthError::invalid(path, "filter_policy is empty; give at least one field to match"));
+        return Err(SynthError::invalid(
+            path,
+            "filter_policy is empty; give at least one field to match",
+        ));
     }
     if scope == FilterPolicyScope::MessageAttributes {
         if let Value::Object(m) = policy.to_json() {
@@ -295,41 +335,81 @@ mod tests {
     #[test]
     fn every_check_names_the_subscription_path() {
         let cases: Vec<(&str, &str, String)> = vec![
-            ("S/TQSubscription", "FIFO", err(|s| {
-                let t = s.topic("T").fifo().build()?;
-                let q = s.queue("Q").build()?;
-                t.subscribe_queue(&q).build().map(|_| ())
-            })),
-            ("S/TQSubscription", "standard", err(|s| {
-                let t = s.topic("T").build()?;
-                let q = s.queue("Q").fifo().build()?;
-                t.subscribe_queue(&q).build().map(|_| ())
-            })),
-            ("S/TFSubscription", "raw_message_delivery", err(|s| {
-                let t = s.topic("T").build()?;
-                let f = s.function("F").handler_crate("f").build()?;
-                t.subscribe_function(&f).raw_message_delivery().build().map(|_| ())
-            })),
-            ("S/TEmailOpsSubscription", "email address", err(|s| {
-                let t = s.topic("T").build()?;
-                t.subscribe_email("ops").build().map(|_| ())
-            })),
-            ("S/TQSubscription", "filter_policy", err(|s| {
-                let t = s.topic("T").build()?;
-                let q = s.queue("Q").build()?;
-                t.subscribe_queue(&q).filter_policy(EventPattern::new().field("a.b", [Match::from("x")])).build().map(|_| ())
-            })),
-            ("S/TQSubscription", "filter_policy", err(|s| {
-                let t = s.topic("T").build()?;
-                let q = s.queue("Q").build()?;
-                t.subscribe_queue(&q).filter_policy(EventPattern::new()).build().map(|_| ())
-            })),
-            ("S/TQSubscription", "dead_letter_queue", err(|s| {
-                let t = s.topic("T").build()?;
-                let q = s.queue("Q").build()?;
-                let d = s.queue("D").fifo().build()?;
-                t.subscribe_queue(&q).dead_letter_queue(&d).build().map(|_| ())
-            })),
+            (
+                "S/TQSubscription",
+                "FIFO",
+                err(|s| {
+                    let t = s.topic("T").fifo().build()?;
+                    let q = s.queue("Q").build()?;
+                    t.subscribe_queue(&q).build().map(|_| ())
+                }),
+            ),
+            (
+                "S/TQSubscription",
+                "standard",
+                err(|s| {
+                    let t = s.topic("T").build()?;
+                    let q = s.queue("Q").fifo().build()?;
+                    t.subscribe_queue(&q).build().map(|_| ())
+                }),
+            ),
+            (
+                "S/TFSubscription",
+                "raw_message_delivery",
+                err(|s| {
+                    let t = s.topic("T").build()?;
+                    let f = s.function("F").handler_crate("f").build()?;
+                    t.subscribe_function(&f)
+                        .raw_message_delivery()
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "S/TEmailOpsSubscription",
+                "email address",
+                err(|s| {
+                    let t = s.topic("T").build()?;
+                    t.subscribe_email("ops").build().map(|_| ())
+                }),
+            ),
+            (
+                "S/TQSubscription",
+                "filter_policy",
+                err(|s| {
+                    let t = s.topic("T").build()?;
+                    let q = s.queue("Q").build()?;
+                    t.subscribe_queue(&q)
+                        .filter_policy(EventPattern::new().field("a.b", [Match::from("x")]))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "S/TQSubscription",
+                "filter_policy",
+                err(|s| {
+                    let t = s.topic("T").build()?;
+                    let q = s.queue("Q").build()?;
+                    t.subscribe_queue(&q)
+                        .filter_policy(EventPattern::new())
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "S/TQSubscription",
+                "dead_letter_queue",
+                err(|s| {
+                    let t = s.topic("T").build()?;
+                    let q = s.queue("Q").build()?;
+                    let d = s.queue("D").fifo().build()?;
+                    t.subscribe_queue(&q)
+                        .dead_letter_queue(&d)
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
         ];
         for (path, needle, msg) in cases {
             assert!(msg.starts_with(path), "{msg}");
@@ -354,9 +434,15 @@ mod tests {
         let tpl = s.state_for_tests().finalize().unwrap();
         let sub = tpl.resources["TQSubscription"].properties.clone();
         assert_eq!(sub["Protocol"].to_json(), json!("sqs"));
-        assert_eq!(sub["FilterPolicy"].to_json(), json!({"order": {"kind": [{"prefix": "ship"}]}}));
+        assert_eq!(
+            sub["FilterPolicy"].to_json(),
+            json!({"order": {"kind": [{"prefix": "ship"}]}})
+        );
         assert_eq!(sub["FilterPolicyScope"].to_json(), json!("MessageBody"));
-        assert_eq!(sub["RedrivePolicy"].to_json(), json!({"deadLetterTargetArn": {"Fn::GetAtt": ["D", "Arn"]}}));
+        assert_eq!(
+            sub["RedrivePolicy"].to_json(),
+            json!({"deadLetterTargetArn": {"Fn::GetAtt": ["D", "Arn"]}})
+        );
         for queue in ["Q", "D"] {
             let policy = &tpl.resources[&format!("{queue}Policy")];
             assert_eq!(policy.resource_type, "AWS::SQS::QueuePolicy");
@@ -380,9 +466,15 @@ mod tests {
         t.subscribe_email("ops@example.com").build().unwrap();
         let tpl = s.state_for_tests().finalize().unwrap();
         let perm = &tpl.resources["FTPermission"];
-        assert_eq!(perm.properties["Principal"].to_json(), json!("sns.amazonaws.com"));
+        assert_eq!(
+            perm.properties["Principal"].to_json(),
+            json!("sns.amazonaws.com")
+        );
         assert_eq!(perm.properties["SourceArn"].to_json(), json!({"Ref": "T"}));
-        assert_eq!(tpl.resources["TEmailOpsExampleComSubscription"].properties["Endpoint"].to_json(), json!("ops@example.com"));
+        assert_eq!(
+            tpl.resources["TEmailOpsExampleComSubscription"].properties["Endpoint"].to_json(),
+            json!("ops@example.com")
+        );
     }
 
     #[test]
@@ -392,7 +484,10 @@ mod tests {
         let s = app.stack("S");
         let t = s.topic("Alerts").build().unwrap();
         let e = t.subscribe_sms("555-0100").build().unwrap_err().to_string();
-        assert!(e.starts_with("S/AlertsSms5550100Subscription") && e.contains("E.164"), "{e}");
+        assert!(
+            e.starts_with("S/AlertsSms5550100Subscription") && e.contains("E.164"),
+            "{e}"
+        );
         t.subscribe_sms("+15555550100").build().unwrap();
         let email = s.parameter("OpsEmail", Parameter::new("String")).unwrap();
         let sub = t.subscribe_email(email).build().unwrap();

@@ -197,7 +197,13 @@ impl<'a> TableBuilder<'a> {
         self.global_index_with(name, partition, sort, Projection::All)
     }
     /// A global secondary index with a chosen projection.
-    pub fn global_index_with(mut self, name: &str, partition: Key<'_>, sort: Option<Key<'_>>, projection: Projection) -> Self {
+    pub fn global_index_with(
+        mut self,
+        name: &str,
+        partition: Key<'_>,
+        sort: Option<Key<'_>>,
+        projection: Projection,
+    ) -> Self {
         self.indexes.push(Index {
             name: name.to_string(),
             partition: (partition.0.to_string(), partition.1),
@@ -254,9 +260,14 @@ impl<'a> TableBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let partition = self.partition.clone().ok_or_else(|| SynthError::invalid(p, "partition_key is required"))?;
+        let partition = self
+            .partition
+            .clone()
+            .ok_or_else(|| SynthError::invalid(p, "partition_key is required"))?;
         if let Some(name) = &self.table_name {
-            let ok = name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            let ok = name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
             if !ok || name.len() < 3 || name.len() > 255 {
                 return Err(SynthError::invalid(
                     p,
@@ -269,7 +280,10 @@ impl<'a> TableBuilder<'a> {
         check_range(p, "global indexes", globals as i64, 0, 20, "")?;
         check_range(p, "local indexes", locals as i64, 0, 5, "")?;
         if locals > 0 && self.sort.is_none() {
-            return Err(SynthError::invalid(p, "a local index needs the table to have a sort key"));
+            return Err(SynthError::invalid(
+                p,
+                "a local index needs the table to have a sort key",
+            ));
         }
         if let Billing::Provisioned { read, write } = self.billing {
             check_range(p, "read capacity", i64::from(read), 1, 40_000, "units")?;
@@ -279,9 +293,10 @@ impl<'a> TableBuilder<'a> {
         let mut attrs: BTreeMap<String, Attr> = BTreeMap::new();
         let mut define = |name: &str, attr: Attr| -> Result<(), SynthError> {
             match attrs.insert(name.to_string(), attr) {
-                Some(prev) if prev != attr => {
-                    Err(SynthError::invalid(p, format!("key attribute `{name}` is declared with two types")))
-                }
+                Some(prev) if prev != attr => Err(SynthError::invalid(
+                    p,
+                    format!("key attribute `{name}` is declared with two types"),
+                )),
                 _ => Ok(()),
             }
         };
@@ -294,21 +309,37 @@ impl<'a> TableBuilder<'a> {
         let mut seen = std::collections::BTreeSet::new();
         for ix in &self.indexes {
             if !seen.insert(ix.name.clone()) {
-                return Err(SynthError::invalid(p, format!("index `{}` is declared twice", ix.name)));
+                return Err(SynthError::invalid(
+                    p,
+                    format!("index `{}` is declared twice", ix.name),
+                ));
             }
-            let ok = ix.name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            let ok = ix
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
             if !ok || ix.name.len() < 3 || ix.name.len() > 255 {
                 return Err(SynthError::invalid(p, format!("index name `{}` is not allowed; allowed: 3 to 255 characters, letters, digits, `_`, `-` and `.`", ix.name)));
             }
-            let part = if ix.local { partition.clone() } else { ix.partition.clone() };
+            let part = if ix.local {
+                partition.clone()
+            } else {
+                ix.partition.clone()
+            };
             define(&part.0, part.1)?;
             if let Some((n, a)) = &ix.sort {
                 define(n, *a)?;
             }
             let mut m = BTreeMap::new();
             m.insert("IndexName".to_string(), Expr::from(ix.name.as_str()));
-            m.insert("KeySchema".to_string(), key_schema(&part.0, ix.sort.as_ref().map(|s| s.0.as_str())));
-            m.insert("Projection".to_string(), projection_expr(p, &ix.projection)?);
+            m.insert(
+                "KeySchema".to_string(),
+                key_schema(&part.0, ix.sort.as_ref().map(|s| s.0.as_str())),
+            );
+            m.insert(
+                "Projection".to_string(),
+                projection_expr(p, &ix.projection)?,
+            );
             if let (Billing::Provisioned { read, write }, false) = (self.billing, ix.local) {
                 m.insert("ProvisionedThroughput".to_string(), throughput(read, write));
             }
@@ -321,21 +352,29 @@ impl<'a> TableBuilder<'a> {
 
         let mut r = Resource::new("AWS::DynamoDB::Table");
         r.set_opt("TableName", self.table_name.clone());
-        r.set("KeySchema", key_schema(&partition.0, self.sort.as_ref().map(|s| s.0.as_str())));
+        r.set(
+            "KeySchema",
+            key_schema(&partition.0, self.sort.as_ref().map(|s| s.0.as_str())),
+        );
         r.set(
             "AttributeDefinitions",
             Expr::List(
                 attrs
                     .iter()
-                    .map(|(n, a)| Expr::map([("AttributeName", Expr::from(n.as_str())), ("AttributeType", Expr::from(a.code()))]))
+                    .map(|(n, a)| {
+                        Expr::map([
+                            ("AttributeName", Expr::from(n.as_str())),
+                            ("AttributeType", Expr::from(a.code())),
+                        ])
+                    })
                     .collect(),
             ),
         );
         match self.billing {
             Billing::OnDemand => r.set("BillingMode", "PAY_PER_REQUEST"),
-            Billing::Provisioned { read, write } => {
-                r.set("BillingMode", "PROVISIONED").set("ProvisionedThroughput", throughput(read, write))
-            }
+            Billing::Provisioned { read, write } => r
+                .set("BillingMode", "PROVISIONED")
+                .set("ProvisionedThroughput", throughput(read, write)),
         };
         if !gsis.is_empty() {
             r.set("GlobalSecondaryIndexes", Expr::List(gsis));
@@ -344,14 +383,26 @@ impl<'a> TableBuilder<'a> {
             r.set("LocalSecondaryIndexes", Expr::List(lsis));
         }
         if let Some(ttl) = &self.ttl {
-            r.set("TimeToLiveSpecification", Expr::map([("AttributeName", Expr::from(ttl.as_str())), ("Enabled", Expr::from(true))]));
+            r.set(
+                "TimeToLiveSpecification",
+                Expr::map([
+                    ("AttributeName", Expr::from(ttl.as_str())),
+                    ("Enabled", Expr::from(true)),
+                ]),
+            );
         }
         if let Some(view) = self.stream {
-            r.set("StreamSpecification", Expr::map([("StreamViewType", Expr::from(view.as_str()))]));
+            r.set(
+                "StreamSpecification",
+                Expr::map([("StreamViewType", Expr::from(view.as_str()))]),
+            );
         }
         r.set(
             "PointInTimeRecoverySpecification",
-            Expr::map([("PointInTimeRecoveryEnabled", Expr::from(self.point_in_time_recovery))]),
+            Expr::map([(
+                "PointInTimeRecoveryEnabled",
+                Expr::from(self.point_in_time_recovery),
+            )]),
         );
         let mut facts = Facts {
             has_indexes: !self.indexes.is_empty(),
@@ -361,12 +412,22 @@ impl<'a> TableBuilder<'a> {
         match self.encryption {
             TableEncryption::AwsOwned => {}
             TableEncryption::AwsManaged => {
-                r.set("SSESpecification", Expr::map([("SSEEnabled", Expr::from(true)), ("SSEType", Expr::from("KMS"))]));
+                r.set(
+                    "SSESpecification",
+                    Expr::map([
+                        ("SSEEnabled", Expr::from(true)),
+                        ("SSEType", Expr::from("KMS")),
+                    ]),
+                );
             }
             TableEncryption::Kms(key) => {
                 r.set(
                     "SSESpecification",
-                    Expr::map([("SSEEnabled", Expr::from(true)), ("SSEType", Expr::from("KMS")), ("KMSMasterKeyId", key.arn())]),
+                    Expr::map([
+                        ("SSEEnabled", Expr::from(true)),
+                        ("SSEType", Expr::from("KMS")),
+                        ("KMSMasterKeyId", key.arn()),
+                    ]),
                 );
                 facts.kms_key_arn = Some(key.arn());
             }
@@ -377,21 +438,37 @@ impl<'a> TableBuilder<'a> {
         r.removal(self.removal.policy());
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id, facts });
-        Ok(TableRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts,
+        });
+        Ok(TableRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
 fn key_schema(partition: &str, sort: Option<&str>) -> Expr {
-    let mut keys = vec![Expr::map([("AttributeName", Expr::from(partition)), ("KeyType", Expr::from("HASH"))])];
+    let mut keys = vec![Expr::map([
+        ("AttributeName", Expr::from(partition)),
+        ("KeyType", Expr::from("HASH")),
+    ])];
     if let Some(s) = sort {
-        keys.push(Expr::map([("AttributeName", Expr::from(s)), ("KeyType", Expr::from("RANGE"))]));
+        keys.push(Expr::map([
+            ("AttributeName", Expr::from(s)),
+            ("KeyType", Expr::from("RANGE")),
+        ]));
     }
     Expr::List(keys)
 }
 
 fn throughput(read: u32, write: u32) -> Expr {
-    Expr::map([("ReadCapacityUnits", Expr::from(read)), ("WriteCapacityUnits", Expr::from(write))])
+    Expr::map([
+        ("ReadCapacityUnits", Expr::from(read)),
+        ("WriteCapacityUnits", Expr::from(write)),
+    ])
 }
 
 fn projection_expr(path: &str, p: &Projection) -> Result<Expr, SynthError> {
@@ -399,8 +476,18 @@ fn projection_expr(path: &str, p: &Projection) -> Result<Expr, SynthError> {
         Projection::All => Expr::map([("ProjectionType", Expr::from("ALL"))]),
         Projection::KeysOnly => Expr::map([("ProjectionType", Expr::from("KEYS_ONLY"))]),
         Projection::Include(attrs) => {
-            check_range(path, "projected non-key attributes", attrs.len() as i64, 1, 100, "")?;
-            Expr::map([("ProjectionType", Expr::from("INCLUDE")), ("NonKeyAttributes", Expr::strings(attrs.iter().cloned()))])
+            check_range(
+                path,
+                "projected non-key attributes",
+                attrs.len() as i64,
+                1,
+                100,
+                "",
+            )?;
+            Expr::map([
+                ("ProjectionType", Expr::from("INCLUDE")),
+                ("NonKeyAttributes", Expr::strings(attrs.iter().cloned())),
+            ])
         }
     })
 }
@@ -448,9 +535,15 @@ impl<'a> TableRef<'a> {
     }
 
     fn grant(&self, grantee: &dyn Grantee, actions: &[&str]) {
-        grantee.add_to_principal_policy(Statement::allow(actions.iter().copied(), self.data_resources()));
+        grantee.add_to_principal_policy(Statement::allow(
+            actions.iter().copied(),
+            self.data_resources(),
+        ));
         if let Some(key) = self.facts().kms_key_arn {
-            grantee.add_to_principal_policy(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
+            grantee.add_to_principal_policy(Statement::allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [key],
+            ));
         }
     }
 
@@ -464,12 +557,18 @@ impl<'a> TableRef<'a> {
     }
     /// Read and write items.
     pub fn grant_read_write(&self, grantee: &dyn Grantee) {
-        let all: Vec<&str> = READ_ACTIONS.iter().chain(WRITE_ACTIONS.iter()).copied().collect();
+        let all: Vec<&str> = READ_ACTIONS
+            .iter()
+            .chain(WRITE_ACTIONS.iter())
+            .copied()
+            .collect();
         self.grant(grantee, &all);
     }
     /// Read the stream (what a stream event source needs).
     pub fn grant_stream_read(&self, grantee: &dyn Grantee) {
-        self.stream_read_statements().into_iter().for_each(|s| grantee.add_to_principal_policy(s));
+        self.stream_read_statements()
+            .into_iter()
+            .for_each(|s| grantee.add_to_principal_policy(s));
     }
 
     /// What a stream reader needs: the stream actions and, for a table encrypted with a
@@ -478,7 +577,12 @@ impl<'a> TableRef<'a> {
         // ListStreams is included because the Lambda stream poller calls it; it is scoped to the
         // table's streams rather than `*`.
         let mut v = vec![Statement::allow(
-            ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+            [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
             [self.stream_arn()],
         )];
         if let Some(key) = self.facts().kms_key_arn {
@@ -503,18 +607,67 @@ mod tests {
         let k = ("pk", Attr::String);
         let cases = [
             ("partition_key", err(|s| s.table("T").build().map(|_| ()))),
-            ("table_name", err(|s| s.table("T").partition_key("pk", Attr::String).table_name("ab").build().map(|_| ()))),
-            ("read capacity", err(|s| s.table("T").partition_key("pk", Attr::String).billing(Billing::Provisioned { read: 0, write: 1 }).build().map(|_| ()))),
-            ("global indexes", err(|s| {
-                let mut b = s.table("T").partition_key("pk", Attr::String);
-                for i in 0..21 {
-                    b = b.global_index(&format!("Index{i}"), k, None);
-                }
-                b.build().map(|_| ())
-            })),
-            ("sort key", err(|s| s.table("T").partition_key("pk", Attr::String).local_index("ByDate", ("d", Attr::String), Projection::All).build().map(|_| ()))),
-            ("two types", err(|s| s.table("T").partition_key("pk", Attr::String).global_index("ByPk", ("pk", Attr::Number), None).build().map(|_| ()))),
-            ("twice", err(|s| s.table("T").partition_key("pk", Attr::String).global_index("Idx", k, None).global_index("Idx", k, None).build().map(|_| ()))),
+            (
+                "table_name",
+                err(|s| {
+                    s.table("T")
+                        .partition_key("pk", Attr::String)
+                        .table_name("ab")
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "read capacity",
+                err(|s| {
+                    s.table("T")
+                        .partition_key("pk", Attr::String)
+                        .billing(Billing::Provisioned { read: 0, write: 1 })
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "global indexes",
+                err(|s| {
+                    let mut b = s.table("T").partition_key("pk", Attr::String);
+                    for i in 0..21 {
+                        b = b.global_index(&format!("Index{i}"), k, None);
+                    }
+                    b.build().map(|_| ())
+                }),
+            ),
+            (
+                "sort key",
+                err(|s| {
+                    s.table("T")
+                        .partition_key("pk", Attr::String)
+                        .local_index("ByDate", ("d", Attr::String), Projection::All)
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "two types",
+                err(|s| {
+                    s.table("T")
+                        .partition_key("pk", Attr::String)
+                        .global_index("ByPk", ("pk", Attr::Number), None)
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "twice",
+                err(|s| {
+                    s.table("T")
+                        .partition_key("pk", Attr::String)
+                        .global_index("Idx", k, None)
+                        .global_index("Idx", k, None)
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
         ];
         for (needle, msg) in cases {
             assert!(msg.starts_with("S/T"), "{msg}");
@@ -526,7 +679,10 @@ mod tests {
     fn safe_defaults_pitr_on_demand_retain() {
         let app = App::new();
         let s = app.stack("S");
-        s.table("T").partition_key("pk", Attr::String).build().unwrap();
+        s.table("T")
+            .partition_key("pk", Attr::String)
+            .build()
+            .unwrap();
         let t = s.state_for_tests().finalize().unwrap();
         let r = &t.resources["T"];
         assert_eq!(r.properties["BillingMode"], "PAY_PER_REQUEST".into());

@@ -115,7 +115,11 @@ impl<'a> TopicBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let fifo = self.fifo || self.topic_name.as_deref().is_some_and(|n| n.ends_with(".fifo"));
+        let fifo = self.fifo
+            || self
+                .topic_name
+                .as_deref()
+                .is_some_and(|n| n.ends_with(".fifo"));
         if let Some(name) = &self.topic_name {
             check_topic_name(p, name, fifo)?;
         }
@@ -128,18 +132,27 @@ impl<'a> TopicBuilder<'a> {
         if let Some(d) = &self.display_name {
             let n = d.chars().count();
             if n == 0 || n > 100 {
-                return Err(SynthError::out_of_range(p, "display_name", format!("{n} characters"), "1 to 100 characters"));
+                return Err(SynthError::out_of_range(
+                    p,
+                    "display_name",
+                    format!("{n} characters"),
+                    "1 to 100 characters",
+                ));
             }
         }
         let mut r = Resource::new("AWS::SNS::Topic");
-        r.set_opt("TopicName", self.topic_name.clone()).set_opt("DisplayName", self.display_name.clone());
+        r.set_opt("TopicName", self.topic_name.clone())
+            .set_opt("DisplayName", self.display_name.clone());
         if fifo {
             r.set("FifoTopic", true);
         }
         if self.content_based_deduplication {
             r.set("ContentBasedDeduplication", true);
         }
-        let mut facts = Facts { fifo, ..Facts::default() };
+        let mut facts = Facts {
+            fifo,
+            ..Facts::default()
+        };
         match self.encryption {
             TopicEncryption::AwsManaged => {
                 r.set("KmsMasterKeyId", AWS_MANAGED_SNS_KEY);
@@ -153,8 +166,15 @@ impl<'a> TopicBuilder<'a> {
         }
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id, facts });
-        Ok(TopicRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts,
+        });
+        Ok(TopicRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -179,7 +199,10 @@ impl<'a> TopicRef<'a> {
     fn publish_statements(&self) -> Vec<Statement> {
         let mut v = vec![Statement::allow(["sns:Publish"], [self.arn()])];
         if let Some(key) = self.facts().kms_key_arn {
-            v.push(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
+            v.push(Statement::allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [key],
+            ));
         }
         v
     }
@@ -196,7 +219,9 @@ impl<'a> TopicRef<'a> {
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```
     pub fn grant_publish(&self, grantee: &dyn Grantee) {
-        self.publish_statements().into_iter().for_each(|s| grantee.add_to_principal_policy(s));
+        self.publish_statements()
+            .into_iter()
+            .for_each(|s| grantee.add_to_principal_policy(s));
     }
 
     /// Let an AWS service (EventBridge ...) publish on behalf of `source_arn`: adds the
@@ -217,8 +242,16 @@ impl<'a> TopicRef<'a> {
             return;
         }
         let holder = format!("{}Policy", self.logical_id());
-        let stmt = Statement::allow_service(service, ["sns:Publish"], [self.arn()]).for_source_arn(source_arn);
-        self.stack.attach_policy(&holder, PolicyHolder::Topic { topic: self.logical_id() }, &self.path(), stmt);
+        let stmt = Statement::allow_service(service, ["sns:Publish"], [self.arn()])
+            .for_source_arn(source_arn);
+        self.stack.attach_policy(
+            &holder,
+            PolicyHolder::Topic {
+                topic: self.logical_id(),
+            },
+            &self.path(),
+            stmt,
+        );
         match &facts.kms_key_arn {
             // The key policy can only be changed in the stack that declares the key.
             Some(Expr::GetAtt(key, _)) if key.owner != Some(self.stack.id()) => {
@@ -257,11 +290,36 @@ mod tests {
     fn every_limit_names_the_construct_path() {
         let long = "x".repeat(257);
         let cases: Vec<(&str, String)> = vec![
-            ("topic_name", err(|s| s.topic("T").topic_name("bad name").build().map(|_| ()))),
-            ("topic_name", err(|s| s.topic("T").topic_name(&long).build().map(|_| ()))),
-            ("topic_name", err(|s| s.topic("T").fifo().topic_name("orders").build().map(|_| ()))),
-            ("content_based_deduplication", err(|s| s.topic("T").content_based_deduplication().build().map(|_| ()))),
-            ("display_name", err(|s| s.topic("T").display_name(&"d".repeat(101)).build().map(|_| ()))),
+            (
+                "topic_name",
+                err(|s| s.topic("T").topic_name("bad name").build().map(|_| ())),
+            ),
+            (
+                "topic_name",
+                err(|s| s.topic("T").topic_name(&long).build().map(|_| ())),
+            ),
+            (
+                "topic_name",
+                err(|s| s.topic("T").fifo().topic_name("orders").build().map(|_| ())),
+            ),
+            (
+                "content_based_deduplication",
+                err(|s| {
+                    s.topic("T")
+                        .content_based_deduplication()
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "display_name",
+                err(|s| {
+                    s.topic("T")
+                        .display_name(&"d".repeat(101))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
         ];
         for (needle, msg) in cases {
             assert!(msg.starts_with("S/T"), "{msg}");
@@ -275,10 +333,20 @@ mod tests {
         let s = app.stack("S");
         s.topic("A").build().unwrap();
         let key = s.key("K").build().unwrap();
-        s.topic("B").topic_name("b.fifo").encryption(TopicEncryption::Kms(key)).build().unwrap();
+        s.topic("B")
+            .topic_name("b.fifo")
+            .encryption(TopicEncryption::Kms(key))
+            .build()
+            .unwrap();
         let t = s.state_for_tests().finalize().unwrap();
-        assert_eq!(t.resources["A"].properties["KmsMasterKeyId"], Expr::from("alias/aws/sns"));
-        assert_eq!(t.resources["B"].properties["KmsMasterKeyId"].to_json(), serde_json::json!({"Fn::GetAtt": ["K", "Arn"]}));
+        assert_eq!(
+            t.resources["A"].properties["KmsMasterKeyId"],
+            Expr::from("alias/aws/sns")
+        );
+        assert_eq!(
+            t.resources["B"].properties["KmsMasterKeyId"].to_json(),
+            serde_json::json!({"Fn::GetAtt": ["K", "Arn"]})
+        );
         assert_eq!(t.resources["B"].properties["FifoTopic"], true.into());
     }
 
@@ -287,7 +355,11 @@ mod tests {
         let app = App::new();
         let s = app.stack("S");
         let key = s.key("K").build().unwrap();
-        let topic = s.topic("T").encryption(TopicEncryption::Kms(key)).build().unwrap();
+        let topic = s
+            .topic("T")
+            .encryption(TopicEncryption::Kms(key))
+            .build()
+            .unwrap();
         topic.allow_service_publish("events.amazonaws.com", Expr::get_att("R", "Arn"));
         let t = s.state_for_tests().finalize().unwrap();
         let policy = t.resources["TPolicy"].to_owned();
@@ -300,7 +372,10 @@ mod tests {
             }])
         );
         let key_policy = t.resources["K"].properties["KeyPolicy"].to_json();
-        assert_eq!(key_policy["Statement"][1]["Principal"]["Service"], "events.amazonaws.com");
+        assert_eq!(
+            key_policy["Statement"][1]["Principal"]["Service"],
+            "events.amazonaws.com"
+        );
     }
 
     #[test]
@@ -310,6 +385,9 @@ mod tests {
         let topic = s.topic("T").build().unwrap();
         topic.allow_service_publish("events.amazonaws.com", Expr::get_att("R", "Arn"));
         let e = s.state_for_tests().finalize().unwrap_err().to_string();
-        assert!(e.starts_with("S/T") && e.contains("customer-managed key"), "{e}");
+        assert!(
+            e.starts_with("S/T") && e.contains("customer-managed key"),
+            "{e}"
+        );
     }
 }

@@ -44,10 +44,18 @@ impl Aws {
             loader = loader.endpoint_url(u);
         }
         let config = loader.load().await;
-        let region = config.region().map(|r| r.to_string()).ok_or(DeployError::NoRegion)?;
-        let endpoint_url = target.endpoint_url.clone().or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(DeployError::NoRegion)?;
+        let endpoint_url = target
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
         // Local S3-compatible servers want path-style addressing.
-        let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint_url.is_some()).build();
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(endpoint_url.is_some())
+            .build();
         Ok(Aws {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
@@ -59,7 +67,15 @@ impl Aws {
 
     /// GetCallerIdentity: fails clearly when credentials are missing or expired.
     pub async fn identity(&self) -> Result<Identity, DeployError> {
-        let out = self.sts.get_caller_identity().send().await.map_err(|e| DeployError::Credentials(super::sdk_message(&e)))?;
-        Ok(Identity { account: out.account().unwrap_or_default().to_string(), arn: out.arn().unwrap_or_default().to_string() })
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| DeployError::Credentials(super::sdk_message(&e)))?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
     }
 }

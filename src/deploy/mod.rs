@@ -9,7 +9,10 @@ mod toolkit;
 use std::path::Path;
 
 pub use client::{Aws, Identity, Target};
-pub use stack::{delete_and_wait, deploy_stack, stack_outputs, stack_status, wait_stable, DeployResult, ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE};
+pub use stack::{
+    delete_and_wait, deploy_stack, stack_outputs, stack_status, wait_stable, DeployResult,
+    ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE,
+};
 pub use state::{decide, poll_delay, root_causes, Plan, RootCause, StackEvent, StackStatus};
 pub use toolkit::{toolkit_template, BUCKET_OUTPUT, TOOLKIT_STACK};
 
@@ -23,13 +26,21 @@ pub enum DeployError {
     #[error("cannot get the caller identity (credentials missing or expired?): {0}")]
     Credentials(String),
     #[error("{stack}: {action} failed: {message}")]
-    Api { stack: String, action: String, message: String },
+    Api {
+        stack: String,
+        action: String,
+        message: String,
+    },
     #[error("{0}")]
     Refused(String),
     #[error("{stack}: the change set failed: {reason}")]
     ChangeSetFailed { stack: String, reason: String },
     #[error("{stack}: ended in {status}{}", causes.iter().map(|c| format!("\n  {} ({}) {}: {}", c.logical_id, c.resource_type, c.status, c.reason)).collect::<String>())]
-    Failed { stack: String, status: String, causes: Vec<RootCause> },
+    Failed {
+        stack: String,
+        status: String,
+        causes: Vec<RootCause>,
+    },
     #[error("the toolkit stack {TOOLKIT_STACK} is not deployed; run `ordersctl bootstrap` first")]
     NotBootstrapped,
     #[error("{path}: {message}")]
@@ -71,7 +82,11 @@ pub async fn toolkit_bucket(aws: &Aws) -> Result<String, DeployError> {
         .logical_resource_id("AssetBucket")
         .send()
         .await
-        .map_err(|e| DeployError::Api { stack: TOOLKIT_STACK.into(), action: "DescribeStackResource".into(), message: sdk_message(&e) })?;
+        .map_err(|e| DeployError::Api {
+            stack: TOOLKIT_STACK.into(),
+            action: "DescribeStackResource".into(),
+            message: sdk_message(&e),
+        })?;
     out.stack_resource_detail()
         .and_then(|d| d.physical_resource_id())
         .map(str::to_string)
@@ -80,11 +95,27 @@ pub async fn toolkit_bucket(aws: &Aws) -> Result<String, DeployError> {
 
 /// Upload a file under `key` unless the bucket already holds that key. Returns whether it
 /// uploaded.
-pub async fn upload_if_missing(aws: &Aws, bucket: &str, key: &str, file: &Path) -> Result<bool, DeployError> {
-    if aws.s3.head_object().bucket(bucket).key(key).send().await.is_ok() {
+pub async fn upload_if_missing(
+    aws: &Aws,
+    bucket: &str,
+    key: &str,
+    file: &Path,
+) -> Result<bool, DeployError> {
+    if aws
+        .s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(false);
     }
-    let bytes = std::fs::read(file).map_err(|e| DeployError::Asset { path: file.display().to_string(), message: e.to_string() })?;
+    let bytes = std::fs::read(file).map_err(|e| DeployError::Asset {
+        path: file.display().to_string(),
+        message: e.to_string(),
+    })?;
     aws.s3
         .put_object()
         .bucket(bucket)
@@ -92,14 +123,25 @@ pub async fn upload_if_missing(aws: &Aws, bucket: &str, key: &str, file: &Path) 
         .body(ByteStream::from(bytes))
         .send()
         .await
-        .map_err(|e| DeployError::Asset { path: file.display().to_string(), message: sdk_message(&e) })?;
+        .map_err(|e| DeployError::Asset {
+            path: file.display().to_string(),
+            message: sdk_message(&e),
+        })?;
     Ok(true)
 }
 
 /// Upload a large template and return the URL CloudFormation reads it from.
-pub async fn upload_template(aws: &Aws, bucket: &str, stack: &str, body: &str) -> Result<String, DeployError> {
+pub async fn upload_template(
+    aws: &Aws,
+    bucket: &str,
+    stack: &str,
+    body: &str,
+) -> Result<String, DeployError> {
     use sha2::{Digest, Sha256};
-    let key = format!("templates/{stack}-{}.json", crate::bundle::hex(&Sha256::digest(body.as_bytes())));
+    let key = format!(
+        "templates/{stack}-{}.json",
+        crate::bundle::hex(&Sha256::digest(body.as_bytes()))
+    );
     aws.s3
         .put_object()
         .bucket(bucket)
@@ -107,7 +149,10 @@ pub async fn upload_template(aws: &Aws, bucket: &str, stack: &str, body: &str) -
         .body(ByteStream::from(body.as_bytes().to_vec()))
         .send()
         .await
-        .map_err(|e| DeployError::Asset { path: key.clone(), message: sdk_message(&e) })?;
+        .map_err(|e| DeployError::Asset {
+            path: key.clone(),
+            message: sdk_message(&e),
+        })?;
     Ok(match &aws.endpoint_url {
         Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
         None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", aws.region),

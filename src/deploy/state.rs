@@ -23,7 +23,10 @@ impl StackStatus {
     }
     /// The last operation succeeded as asked (a rollback is not success).
     pub fn succeeded(&self) -> bool {
-        matches!(self.0.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE")
+        matches!(
+            self.0.as_str(),
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE"
+        )
     }
 }
 
@@ -59,7 +62,9 @@ pub enum Plan {
 /// assert_eq!(decide("Orders", Some(&StackStatus::new("ROLLBACK_COMPLETE")), false), Plan::DeleteThenCreate);
 /// ```
 pub fn decide(stack: &str, status: Option<&StackStatus>, continue_rollback: bool) -> Plan {
-    let Some(status) = status else { return Plan::Create };
+    let Some(status) = status else {
+        return Plan::Create;
+    };
     match status.0.as_str() {
         "DELETE_COMPLETE" | "REVIEW_IN_PROGRESS" => Plan::Create,
         "ROLLBACK_COMPLETE" => Plan::DeleteThenCreate,
@@ -163,10 +168,19 @@ mod tests {
         for (status, plan) in cases {
             assert_eq!(decide("S", Some(&s(status)), false), plan, "{status}");
         }
-        assert!(matches!(decide("S", Some(&s("UPDATE_ROLLBACK_FAILED")), false), Plan::Refuse(m) if m.contains("--continue-rollback")));
-        assert_eq!(decide("S", Some(&s("UPDATE_ROLLBACK_FAILED")), true), Plan::ContinueRollback);
-        assert!(matches!(decide("S", Some(&s("DELETE_FAILED")), false), Plan::Refuse(m) if m.contains("DELETE_FAILED")));
-        assert!(matches!(decide("S", Some(&s("SOMETHING_NEW")), false), Plan::Refuse(m) if m.contains("unknown")));
+        assert!(
+            matches!(decide("S", Some(&s("UPDATE_ROLLBACK_FAILED")), false), Plan::Refuse(m) if m.contains("--continue-rollback"))
+        );
+        assert_eq!(
+            decide("S", Some(&s("UPDATE_ROLLBACK_FAILED")), true),
+            Plan::ContinueRollback
+        );
+        assert!(
+            matches!(decide("S", Some(&s("DELETE_FAILED")), false), Plan::Refuse(m) if m.contains("DELETE_FAILED"))
+        );
+        assert!(
+            matches!(decide("S", Some(&s("SOMETHING_NEW")), false), Plan::Refuse(m) if m.contains("unknown"))
+        );
     }
 
     /// A failed first create, as CloudFormation reports it: the real failure, the
@@ -181,14 +195,44 @@ mod tests {
             reason: r.map(Into::into),
         };
         let events = vec![
-            ev("OrderPipeline", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", Some("User Initiated")),
-            ev("OrderCreatedDLQ", "AWS::SQS::Queue", "CREATE_IN_PROGRESS", None),
+            ev(
+                "OrderPipeline",
+                "AWS::CloudFormation::Stack",
+                "CREATE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
+            ev(
+                "OrderCreatedDLQ",
+                "AWS::SQS::Queue",
+                "CREATE_IN_PROGRESS",
+                None,
+            ),
             ev("Orders", "AWS::DynamoDB::Table", "CREATE_IN_PROGRESS", None),
-            ev("OrderCreatedDLQ", "AWS::SQS::Queue", "CREATE_FAILED", Some("Resource handler returned message: \"Queue already exists\"")),
-            ev("Orders", "AWS::DynamoDB::Table", "CREATE_FAILED", Some("Resource creation cancelled")),
-            ev("OrderPipeline", "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", Some("The following resource(s) failed to create: [OrderCreatedDLQ, Orders].")),
+            ev(
+                "OrderCreatedDLQ",
+                "AWS::SQS::Queue",
+                "CREATE_FAILED",
+                Some("Resource handler returned message: \"Queue already exists\""),
+            ),
+            ev(
+                "Orders",
+                "AWS::DynamoDB::Table",
+                "CREATE_FAILED",
+                Some("Resource creation cancelled"),
+            ),
+            ev(
+                "OrderPipeline",
+                "AWS::CloudFormation::Stack",
+                "ROLLBACK_IN_PROGRESS",
+                Some("The following resource(s) failed to create: [OrderCreatedDLQ, Orders]."),
+            ),
             ev("Orders", "AWS::DynamoDB::Table", "DELETE_COMPLETE", None),
-            ev("OrderPipeline", "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE", None),
+            ev(
+                "OrderPipeline",
+                "AWS::CloudFormation::Stack",
+                "ROLLBACK_COMPLETE",
+                None,
+            ),
         ];
         let causes = root_causes("OrderPipeline", &events, 3);
         assert_eq!(causes.len(), 1);
@@ -196,7 +240,10 @@ mod tests {
         assert!(causes[0].reason.contains("already exists"));
         let last = s(&events.last().unwrap().status);
         assert!(last.terminal() && !last.succeeded());
-        assert_eq!(decide("OrderPipeline", Some(&last), false), Plan::DeleteThenCreate);
+        assert_eq!(
+            decide("OrderPipeline", Some(&last), false),
+            Plan::DeleteThenCreate
+        );
     }
 
     #[test]

@@ -16,10 +16,16 @@ pub const BUCKET_OUTPUT: &str = "AssetBucketName";
 /// assert!(t.resources.contains_key("AssetBucket"));
 /// ```
 pub fn toolkit_template() -> Template {
-    let mut t = Template { description: Some("ordersctl toolkit: the asset bucket deploys upload to".into()), ..Default::default() };
+    let mut t = Template {
+        description: Some("ordersctl toolkit: the asset bucket deploys upload to".into()),
+        ..Default::default()
+    };
     let mut bucket = Resource::new("AWS::S3::Bucket");
     bucket
-        .set("VersioningConfiguration", Expr::map([("Status", Expr::from("Enabled"))]))
+        .set(
+            "VersioningConfiguration",
+            Expr::map([("Status", Expr::from("Enabled"))]),
+        )
         .set(
             "BucketEncryption",
             Expr::map([(
@@ -46,8 +52,14 @@ pub fn toolkit_template() -> Template {
                 Expr::list([Expr::map([
                     ("Id", Expr::from("ExpireOldVersions")),
                     ("Status", Expr::from("Enabled")),
-                    ("NoncurrentVersionExpiration", Expr::map([("NoncurrentDays", Expr::from(30u32))])),
-                    ("AbortIncompleteMultipartUpload", Expr::map([("DaysAfterInitiation", Expr::from(1u32))])),
+                    (
+                        "NoncurrentVersionExpiration",
+                        Expr::map([("NoncurrentDays", Expr::from(30u32))]),
+                    ),
+                    (
+                        "AbortIncompleteMultipartUpload",
+                        Expr::map([("DaysAfterInitiation", Expr::from(1u32))]),
+                    ),
                 ])]),
             )]),
         );
@@ -67,8 +79,20 @@ pub fn toolkit_template() -> Template {
                     ("Effect", Expr::from("Deny")),
                     ("Principal", Expr::from("*")),
                     ("Action", Expr::from("s3:*")),
-                    ("Resource", Expr::list([bucket_arn.clone(), Expr::join("", [bucket_arn, Expr::from("/*")])])),
-                    ("Condition", Expr::map([("Bool", Expr::map([("aws:SecureTransport", Expr::from("false"))]))])),
+                    (
+                        "Resource",
+                        Expr::list([
+                            bucket_arn.clone(),
+                            Expr::join("", [bucket_arn, Expr::from("/*")]),
+                        ]),
+                    ),
+                    (
+                        "Condition",
+                        Expr::map([(
+                            "Bool",
+                            Expr::map([("aws:SecureTransport", Expr::from("false"))]),
+                        )]),
+                    ),
                 ])]),
             ),
         ]),

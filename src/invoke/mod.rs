@@ -26,7 +26,10 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     #[error("cannot start {binary}: {source}")]
-    Spawn { binary: String, source: std::io::Error },
+    Spawn {
+        binary: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the Runtime API on 127.0.0.1: {0}")]
     Listen(std::io::Error),
     #[error("the handler exited ({status}) before answering the event")]
@@ -61,12 +64,18 @@ struct Shared {
 pub fn invoke(binary: &Path, inv: &Invocation<'_>) -> Result<Outcome, InvokeError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(InvokeError::Listen)?;
     let addr = listener.local_addr().map_err(InvokeError::Listen)?;
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
     let shared = Arc::new(Mutex::new(Shared {
         event: Some(inv.event.to_vec()),
         request_id: format!("ordersctl-invoke-{}-{now_ms}", std::process::id()),
         deadline_ms: now_ms + inv.timeout.as_millis(),
-        function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{}", inv.function_name),
+        function_arn: format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            inv.function_name
+        ),
     }));
     let (tx, rx) = mpsc::channel::<Msg>();
     {
@@ -85,7 +94,10 @@ pub fn invoke(binary: &Path, inv: &Invocation<'_>) -> Result<Outcome, InvokeErro
         .stdout(Stdio::from(std::io::stderr()))
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|source| InvokeError::Spawn { binary: binary.display().to_string(), source })?;
+        .map_err(|source| InvokeError::Spawn {
+            binary: binary.display().to_string(),
+            source,
+        })?;
     let deadline = Instant::now() + inv.timeout;
     let result = loop {
         match rx.recv_timeout(Duration::from_millis(20)) {
@@ -97,7 +109,9 @@ pub fn invoke(binary: &Path, inv: &Invocation<'_>) -> Result<Outcome, InvokeErro
             if let Ok(Msg::Done(outcome)) = rx.recv_timeout(Duration::from_millis(100)) {
                 break Ok(outcome);
             }
-            break Err(InvokeError::ExitedEarly { status: status.to_string() });
+            break Err(InvokeError::ExitedEarly {
+                status: status.to_string(),
+            });
         }
         if Instant::now() >= deadline {
             break Err(InvokeError::Timeout(inv.timeout));
@@ -112,11 +126,23 @@ fn lambda_env(inv: &Invocation<'_>, api: &str) -> Vec<(String, String)> {
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".to_string());
     vec![
         ("AWS_LAMBDA_RUNTIME_API".into(), api.to_string()),
-        ("AWS_LAMBDA_FUNCTION_NAME".into(), inv.function_name.to_string()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), inv.memory_mb.to_string()),
+        (
+            "AWS_LAMBDA_FUNCTION_NAME".into(),
+            inv.function_name.to_string(),
+        ),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+            inv.memory_mb.to_string(),
+        ),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME".into(), format!("/aws/lambda/{}", inv.function_name)),
-        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), "local/ordersctl-invoke".into()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME".into(),
+            format!("/aws/lambda/{}", inv.function_name),
+        ),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME".into(),
+            "local/ordersctl-invoke".into(),
+        ),
         ("AWS_REGION".into(), region.clone()),
         ("AWS_DEFAULT_REGION".into(), region),
         ("_HANDLER".into(), "bootstrap".into()),
@@ -135,15 +161,28 @@ fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
             ("GET", "/2018-06-01/runtime/invocation/next") => {
                 let next = {
                     let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
-                    s.event.take().map(|e| (e, s.request_id.clone(), s.deadline_ms, s.function_arn.clone()))
+                    s.event.take().map(|e| {
+                        (
+                            e,
+                            s.request_id.clone(),
+                            s.deadline_ms,
+                            s.function_arn.clone(),
+                        )
+                    })
                 };
                 // After the one event, leave the runtime waiting; the process is stopped.
-                let Some((event, id, deadline, arn)) = next else { return };
+                let Some((event, id, deadline, arn)) = next else {
+                    return;
+                };
                 let head = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\nLambda-Runtime-Invoked-Function-Arn: {arn}\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0\r\nContent-Length: {}\r\n\r\n",
                     event.len()
                 );
-                if out.write_all(head.as_bytes()).and_then(|_| out.write_all(&event)).is_err() {
+                if out
+                    .write_all(head.as_bytes())
+                    .and_then(|_| out.write_all(&event))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -192,10 +231,16 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Ve
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    if headers.get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         return Some((method, path, read_chunked(reader)?));
     }
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body).ok()?;
     Some((method, path, body))

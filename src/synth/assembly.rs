@@ -111,10 +111,12 @@ pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
     }
     let deps = wire_cross_stack(&names, &mut templates);
     for (name, t) in names.iter().zip(&templates) {
-        t.validate_ids().map_err(|e| SynthError::invalid(name.as_str(), e.to_string()))?;
+        t.validate_ids()
+            .map_err(|e| SynthError::invalid(name.as_str(), e.to_string()))?;
     }
     let order = topo_order(&names, &deps)?;
-    let mut slots: Vec<Option<(Template, Vec<Asset>)>> = templates.into_iter().zip(assets).map(Some).collect();
+    let mut slots: Vec<Option<(Template, Vec<Asset>)>> =
+        templates.into_iter().zip(assets).map(Some).collect();
     let stacks = order
         .into_iter()
         .map(|i| {
@@ -127,11 +129,18 @@ pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
             }
         })
         .collect();
-    Ok(Assembly { stacks, stage: app.stage() })
+    Ok(Assembly {
+        stacks,
+        stage: app.stage(),
+    })
 }
 
 /// Ask the asset source for each function's code key and point the template at it.
-fn resolve_assets(source: &dyn AssetSource, template: &mut Template, assets: &mut [Asset]) -> Result<(), SynthError> {
+fn resolve_assets(
+    source: &dyn AssetSource,
+    template: &mut Template,
+    assets: &mut [Asset],
+) -> Result<(), SynthError> {
     for asset in assets.iter_mut() {
         let key = source
             .asset_key(&asset.handler_crate, asset.architecture)
@@ -159,9 +168,16 @@ fn wire_cross_stack(names: &[String], templates: &mut [Template]) -> Vec<BTreeSe
                 Expr::GetAtt(t, a) => (t.clone(), Some(a.clone())),
                 _ => return,
             };
-            let Some(owner) = target.owner.filter(|o| *o != me) else { return };
+            let Some(owner) = target.owner.filter(|o| *o != me) else {
+                return;
+            };
             let owner_ix = owner.0 as usize;
-            let attr_part: String = attr.as_deref().unwrap_or("Ref").chars().filter(char::is_ascii_alphanumeric).collect();
+            let attr_part: String = attr
+                .as_deref()
+                .unwrap_or("Ref")
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
             let output_id = format!("Export{}{}", target.logical_id, attr_part);
             let export_name = format!("{}:{}{}", names[owner_ix], target.logical_id, attr_part);
             let local = match &attr {
@@ -193,7 +209,10 @@ fn topo_order(names: &[String], deps: &[BTreeSet<usize>]) -> Result<Vec<usize>, 
                 order.push(i);
             }
             None => {
-                let stuck: Vec<&str> = (0..names.len()).filter(|&i| !done[i]).map(|i| names[i].as_str()).collect();
+                let stuck: Vec<&str> = (0..names.len())
+                    .filter(|&i| !done[i])
+                    .map(|i| names[i].as_str())
+                    .collect();
                 return Err(SynthError::StackCycle(stuck.join(", ")));
             }
         }
@@ -218,7 +237,10 @@ mod tests {
         assert_eq!(out.value, Expr::get_att("Jobs", "Arn"));
         assert_eq!(out.export_name, Some(Expr::from("A:JobsArn")));
         let b_t = &asm.stack("B").unwrap().template;
-        assert_eq!(b_t.outputs["JobsArn"].value, Expr::import_value("A:JobsArn"));
+        assert_eq!(
+            b_t.outputs["JobsArn"].value,
+            Expr::import_value("A:JobsArn")
+        );
     }
 
     #[test]
@@ -228,7 +250,12 @@ mod tests {
         let a = app.stack("A");
         let qa = a.queue("Qa").build().unwrap();
         b.output("X", qa.url());
-        let names: Vec<String> = synthesize(&app).unwrap().stacks.into_iter().map(|s| s.name).collect();
+        let names: Vec<String> = synthesize(&app)
+            .unwrap()
+            .stacks
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         assert_eq!(names, ["A", "B"]);
         let qb = b.queue("Qb").build().unwrap();
         a.output("Y", qb.url());

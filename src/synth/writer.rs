@@ -14,25 +14,41 @@ use crate::template::Format;
 pub enum WriteError {
     #[error("cannot write the assembly to {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("{0} exists and is not an assembly directory (no manifest.json); refusing to replace it")]
+    #[error(
+        "{0} exists and is not an assembly directory (no manifest.json); refusing to replace it"
+    )]
     NotAnAssembly(PathBuf),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io { path: path.to_path_buf(), source }
+    move |source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Sub-directory of the assembly holding bundled zips (`<fingerprint>.zip`).
 pub const ASSETS_DIR: &str = "assets";
 
 /// Write `manifest.json` and one template per stack into `dir`, replacing what was there.
-pub fn write_assembly(assembly: &Assembly, dir: &Path, format: Format) -> Result<Vec<PathBuf>, WriteError> {
-    if dir.exists() && !(dir.is_dir() && (dir.join("manifest.json").exists() || is_empty_dir(dir))) {
+pub fn write_assembly(
+    assembly: &Assembly,
+    dir: &Path,
+    format: Format,
+) -> Result<Vec<PathBuf>, WriteError> {
+    if dir.exists() && !(dir.is_dir() && (dir.join("manifest.json").exists() || is_empty_dir(dir)))
+    {
         return Err(WriteError::NotAnAssembly(dir.to_path_buf()));
     }
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "ordersctl.out".into());
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ordersctl.out".into());
     let staging = parent.join(format!(".{base}.staging-{}", std::process::id()));
     if staging.exists() {
         fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
@@ -58,18 +74,28 @@ pub fn write_assembly(assembly: &Assembly, dir: &Path, format: Format) -> Result
             let _ = fs::rename(&old, dir);
         }
         let _ = fs::remove_dir_all(&staging);
-        return Err(WriteError::Io { path: dir.to_path_buf(), source });
+        return Err(WriteError::Io {
+            path: dir.to_path_buf(),
+            source,
+        });
     }
     if old.exists() {
         fs::remove_dir_all(&old).map_err(io_err(&old))?;
     }
     let mut written = vec![dir.join("manifest.json")];
-    written.extend(assembly.stacks.iter().map(|s| dir.join(s.template_file(format))));
+    written.extend(
+        assembly
+            .stacks
+            .iter()
+            .map(|s| dir.join(s.template_file(format))),
+    );
     Ok(written)
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
-    fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false)
+    fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false)
 }
 
 fn fill(assembly: &Assembly, dir: &Path, format: Format) -> Result<(), WriteError> {
@@ -78,7 +104,8 @@ fn fill(assembly: &Assembly, dir: &Path, format: Format) -> Result<(), WriteErro
         fs::write(&path, s.template.render(format)).map_err(io_err(&path))?;
     }
     let manifest = dir.join("manifest.json");
-    let mut text = serde_json::to_string_pretty(&assembly.manifest(format)).expect("manifest is JSON");
+    let mut text =
+        serde_json::to_string_pretty(&assembly.manifest(format)).expect("manifest is JSON");
     text.push('\n');
     fs::write(&manifest, text).map_err(io_err(&manifest))
 }

@@ -89,22 +89,44 @@ impl Pseudo {
 impl Expr {
     /// `{"Ref": id}` to a logical ID of the same template.
     pub fn ref_(logical_id: impl Into<String>) -> Expr {
-        Expr::Ref(Target { logical_id: logical_id.into(), owner: None })
+        Expr::Ref(Target {
+            logical_id: logical_id.into(),
+            owner: None,
+        })
     }
 
     /// `{"Ref": id}` to a logical ID declared in `owner`.
     pub fn ref_in(owner: StackId, logical_id: impl Into<String>) -> Expr {
-        Expr::Ref(Target { logical_id: logical_id.into(), owner: Some(owner) })
+        Expr::Ref(Target {
+            logical_id: logical_id.into(),
+            owner: Some(owner),
+        })
     }
 
     /// `{"Fn::GetAtt": [id, attribute]}` in the same template.
     pub fn get_att(logical_id: impl Into<String>, attribute: impl Into<String>) -> Expr {
-        Expr::GetAtt(Target { logical_id: logical_id.into(), owner: None }, attribute.into())
+        Expr::GetAtt(
+            Target {
+                logical_id: logical_id.into(),
+                owner: None,
+            },
+            attribute.into(),
+        )
     }
 
     /// `{"Fn::GetAtt": [id, attribute]}` to a logical ID declared in `owner`.
-    pub fn get_att_in(owner: StackId, logical_id: impl Into<String>, attribute: impl Into<String>) -> Expr {
-        Expr::GetAtt(Target { logical_id: logical_id.into(), owner: Some(owner) }, attribute.into())
+    pub fn get_att_in(
+        owner: StackId,
+        logical_id: impl Into<String>,
+        attribute: impl Into<String>,
+    ) -> Expr {
+        Expr::GetAtt(
+            Target {
+                logical_id: logical_id.into(),
+                owner: Some(owner),
+            },
+            attribute.into(),
+        )
     }
 
     /// A pseudo parameter such as `AWS::Region`.
@@ -174,7 +196,9 @@ impl Expr {
 
     /// `arn:${AWS::Partition}:<service>:${AWS::Region}:${AWS::AccountId}:<resource>`.
     pub fn arn(service: &str, resource: &str) -> Expr {
-        Expr::sub(format!("arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"))
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
     }
 
     /// The literal string, if this is one.
@@ -193,9 +217,11 @@ impl Expr {
                 items.iter_mut().for_each(|e| e.walk_mut(f))
             }
             Expr::Map(m) | Expr::Sub(_, m) => m.values_mut().for_each(|e| e.walk_mut(f)),
-            Expr::ImportValue(e) | Expr::Select(_, e) | Expr::Split(_, e) | Expr::GetAZs(e) | Expr::Not(e) => {
-                e.walk_mut(f)
-            }
+            Expr::ImportValue(e)
+            | Expr::Select(_, e)
+            | Expr::Split(_, e)
+            | Expr::GetAZs(e)
+            | Expr::Not(e) => e.walk_mut(f),
             Expr::If(_, a, b) | Expr::Equals(a, b) => {
                 a.walk_mut(f);
                 b.walk_mut(f);
@@ -219,9 +245,11 @@ impl Expr {
                 items.iter().for_each(|e| e.walk(f))
             }
             Expr::Map(m) | Expr::Sub(_, m) => m.values().for_each(|e| e.walk(f)),
-            Expr::ImportValue(e) | Expr::Select(_, e) | Expr::Split(_, e) | Expr::GetAZs(e) | Expr::Not(e) => {
-                e.walk(f)
-            }
+            Expr::ImportValue(e)
+            | Expr::Select(_, e)
+            | Expr::Split(_, e)
+            | Expr::GetAZs(e)
+            | Expr::Not(e) => e.walk(f),
             Expr::If(_, a, b) | Expr::Equals(a, b) => {
                 a.walk(f);
                 b.walk(f);
@@ -234,7 +262,9 @@ impl Expr {
     pub fn references(&self) -> Vec<String> {
         let mut out = Vec::new();
         self.walk(&mut |e| match e {
-            Expr::Ref(t) | Expr::GetAtt(t, _) if !t.logical_id.starts_with("AWS::") => out.push(t.logical_id.clone()),
+            Expr::Ref(t) | Expr::GetAtt(t, _) if !t.logical_id.starts_with("AWS::") => {
+                out.push(t.logical_id.clone())
+            }
             _ => {}
         });
         out
@@ -249,7 +279,11 @@ impl Expr {
             Expr::Float(f) => json!(f),
             Expr::Str(s) => json!(s),
             Expr::List(items) => Value::Array(items.iter().map(Expr::to_json).collect()),
-            Expr::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect::<Map<_, _>>()),
+            Expr::Map(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect::<Map<_, _>>(),
+            ),
             Expr::Ref(t) => json!({ "Ref": t.logical_id }),
             Expr::GetAtt(t, attr) => json!({ "Fn::GetAtt": [t.logical_id, attr] }),
             Expr::Sub(s, vars) if vars.is_empty() => json!({ "Fn::Sub": s }),
@@ -257,15 +291,21 @@ impl Expr {
                 let vars: Map<_, _> = vars.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
                 json!({ "Fn::Sub": [s, vars] })
             }
-            Expr::Join(sep, parts) => json!({ "Fn::Join": [sep, parts.iter().map(Expr::to_json).collect::<Vec<_>>()] }),
+            Expr::Join(sep, parts) => {
+                json!({ "Fn::Join": [sep, parts.iter().map(Expr::to_json).collect::<Vec<_>>()] })
+            }
             Expr::ImportValue(e) => json!({ "Fn::ImportValue": e.to_json() }),
             Expr::Select(i, e) => json!({ "Fn::Select": [i.to_string(), e.to_json()] }),
             Expr::Split(sep, e) => json!({ "Fn::Split": [sep, e.to_json()] }),
             Expr::GetAZs(e) => json!({ "Fn::GetAZs": e.to_json() }),
             Expr::If(c, a, b) => json!({ "Fn::If": [c, a.to_json(), b.to_json()] }),
             Expr::Equals(a, b) => json!({ "Fn::Equals": [a.to_json(), b.to_json()] }),
-            Expr::And(items) => json!({ "Fn::And": items.iter().map(Expr::to_json).collect::<Vec<_>>() }),
-            Expr::Or(items) => json!({ "Fn::Or": items.iter().map(Expr::to_json).collect::<Vec<_>>() }),
+            Expr::And(items) => {
+                json!({ "Fn::And": items.iter().map(Expr::to_json).collect::<Vec<_>>() })
+            }
+            Expr::Or(items) => {
+                json!({ "Fn::Or": items.iter().map(Expr::to_json).collect::<Vec<_>>() })
+            }
             Expr::Not(e) => json!({ "Fn::Not": [e.to_json()] }),
             Expr::Condition(c) => json!({ "Condition": c }),
         }
@@ -276,7 +316,10 @@ impl Expr {
         match v {
             Value::Null => Expr::Null,
             Value::Bool(b) => Expr::Bool(*b),
-            Value::Number(n) => n.as_i64().map(Expr::Int).unwrap_or_else(|| Expr::Float(n.as_f64().unwrap_or(0.0))),
+            Value::Number(n) => n
+                .as_i64()
+                .map(Expr::Int)
+                .unwrap_or_else(|| Expr::Float(n.as_f64().unwrap_or(0.0))),
             Value::String(s) => Expr::Str(s.clone()),
             Value::Array(items) => Expr::List(items.iter().map(Expr::from_json).collect()),
             Value::Object(m) => {
@@ -286,14 +329,21 @@ impl Expr {
                         return e;
                     }
                 }
-                Expr::Map(m.iter().map(|(k, v)| (k.clone(), Expr::from_json(v))).collect())
+                Expr::Map(
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+                        .collect(),
+                )
             }
         }
     }
 }
 
 fn intrinsic_from_json(key: &str, arg: &Value) -> Option<Expr> {
-    let list = |v: &Value| v.as_array().map(|a| a.iter().map(Expr::from_json).collect::<Vec<_>>());
+    let list = |v: &Value| {
+        v.as_array()
+            .map(|a| a.iter().map(Expr::from_json).collect::<Vec<_>>())
+    };
     Some(match (key, arg) {
         ("Ref", Value::String(s)) => Expr::ref_(s.clone()),
         ("Fn::GetAtt", Value::Array(a)) if a.len() == 2 => {
@@ -305,10 +355,16 @@ fn intrinsic_from_json(key: &str, arg: &Value) -> Option<Expr> {
         }
         ("Fn::Sub", Value::String(s)) => Expr::sub(s.clone()),
         ("Fn::Sub", Value::Array(a)) if a.len() == 2 => {
-            let vars = a[1].as_object()?.iter().map(|(k, v)| (k.clone(), Expr::from_json(v))).collect();
+            let vars = a[1]
+                .as_object()?
+                .iter()
+                .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+                .collect();
             Expr::Sub(a[0].as_str()?.to_string(), vars)
         }
-        ("Fn::Join", Value::Array(a)) if a.len() == 2 => Expr::Join(a[0].as_str()?.to_string(), list(&a[1])?),
+        ("Fn::Join", Value::Array(a)) if a.len() == 2 => {
+            Expr::Join(a[0].as_str()?.to_string(), list(&a[1])?)
+        }
         ("Fn::ImportValue", v) => Expr::import_value(Expr::from_json(v)),
         ("Fn::Select", Value::Array(a)) if a.len() == 2 => {
             let index = match &a[0] {
@@ -318,12 +374,18 @@ fn intrinsic_from_json(key: &str, arg: &Value) -> Option<Expr> {
             };
             Expr::select(index, Expr::from_json(&a[1]))
         }
-        ("Fn::Split", Value::Array(a)) if a.len() == 2 => Expr::split(a[0].as_str()?, Expr::from_json(&a[1])),
-        ("Fn::GetAZs", v) => Expr::get_azs(Expr::from_json(v)),
-        ("Fn::If", Value::Array(a)) if a.len() == 3 => {
-            Expr::if_(a[0].as_str()?, Expr::from_json(&a[1]), Expr::from_json(&a[2]))
+        ("Fn::Split", Value::Array(a)) if a.len() == 2 => {
+            Expr::split(a[0].as_str()?, Expr::from_json(&a[1]))
         }
-        ("Fn::Equals", Value::Array(a)) if a.len() == 2 => Expr::equals(Expr::from_json(&a[0]), Expr::from_json(&a[1])),
+        ("Fn::GetAZs", v) => Expr::get_azs(Expr::from_json(v)),
+        ("Fn::If", Value::Array(a)) if a.len() == 3 => Expr::if_(
+            a[0].as_str()?,
+            Expr::from_json(&a[1]),
+            Expr::from_json(&a[2]),
+        ),
+        ("Fn::Equals", Value::Array(a)) if a.len() == 2 => {
+            Expr::equals(Expr::from_json(&a[0]), Expr::from_json(&a[1]))
+        }
         ("Fn::And", v) => Expr::And(list(v)?),
         ("Fn::Or", v) => Expr::Or(list(v)?),
         ("Fn::Not", Value::Array(a)) if a.len() == 1 => Expr::not(Expr::from_json(&a[0])),
@@ -390,8 +452,14 @@ mod tests {
     #[test]
     fn intrinsics_render_in_cloudformation_form() {
         assert_eq!(Expr::ref_("Q").to_json(), json!({"Ref": "Q"}));
-        assert_eq!(Expr::pseudo(Pseudo::UrlSuffix).to_json(), json!({"Ref": "AWS::URLSuffix"}));
-        assert_eq!(Expr::select(1, Expr::get_azs("")).to_json(), json!({"Fn::Select": ["1", {"Fn::GetAZs": ""}]}));
+        assert_eq!(
+            Expr::pseudo(Pseudo::UrlSuffix).to_json(),
+            json!({"Ref": "AWS::URLSuffix"})
+        );
+        assert_eq!(
+            Expr::select(1, Expr::get_azs("")).to_json(),
+            json!({"Fn::Select": ["1", {"Fn::GetAZs": ""}]})
+        );
         assert_eq!(
             Expr::split(",", Expr::import_value("X")).to_json(),
             json!({"Fn::Split": [",", {"Fn::ImportValue": "X"}]})
@@ -401,12 +469,19 @@ mod tests {
             json!({"Fn::If": ["IsProd", 5, {"Ref": "AWS::NoValue"}]})
         );
         assert_eq!(
-            Expr::And(vec![Expr::equals(Expr::ref_("Env"), "prod"), Expr::not(Expr::Condition("C".into()))]).to_json(),
+            Expr::And(vec![
+                Expr::equals(Expr::ref_("Env"), "prod"),
+                Expr::not(Expr::Condition("C".into()))
+            ])
+            .to_json(),
             json!({"Fn::And": [{"Fn::Equals": [{"Ref": "Env"}, "prod"]}, {"Fn::Not": [{"Condition": "C"}]}]})
         );
         let mut vars = BTreeMap::new();
         vars.insert("Name".to_string(), Expr::ref_("T"));
-        assert_eq!(Expr::Sub("${Name}-x".into(), vars).to_json(), json!({"Fn::Sub": ["${Name}-x", {"Name": {"Ref": "T"}}]}));
+        assert_eq!(
+            Expr::Sub("${Name}-x".into(), vars).to_json(),
+            json!({"Fn::Sub": ["${Name}-x", {"Name": {"Ref": "T"}}]})
+        );
     }
 
     #[test]
@@ -417,12 +492,25 @@ mod tests {
             "C": {"Fn::If": ["Cond", {"Fn::Sub": "x"}, {"Fn::Or": [{"Condition": "A"}, {"Condition": "B"}]}]}
         });
         assert_eq!(Expr::from_json(&v).to_json(), v);
-        assert_eq!(Expr::from_json(&json!({"Fn::GetAtt": "Q.Arn"})), Expr::get_att("Q", "Arn"));
+        assert_eq!(
+            Expr::from_json(&json!({"Fn::GetAtt": "Q.Arn"})),
+            Expr::get_att("Q", "Arn")
+        );
     }
 
     #[test]
     fn references_ignore_pseudo_parameters() {
-        let e = Expr::join(":", [Expr::pseudo(Pseudo::Region), Expr::ref_("Queue"), Expr::get_att("Table", "Arn")]);
-        assert_eq!(e.references(), vec!["Queue".to_string(), "Table".to_string()]);
+        let e = Expr::join(
+            ":",
+            [
+                Expr::pseudo(Pseudo::Region),
+                Expr::ref_("Queue"),
+                Expr::get_att("Table", "Arn"),
+            ],
+        );
+        assert_eq!(
+            e.references(),
+            vec!["Queue".to_string(), "Table".to_string()]
+        );
     }
 }

@@ -44,7 +44,9 @@ impl LogicalId {
     }
 
     /// Concatenate path parts (construct IDs), as CDK does for nested constructs.
-    pub fn from_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Result<Self, LogicalIdError> {
+    pub fn from_parts<'a>(
+        parts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, LogicalIdError> {
         LogicalId::new(parts.into_iter().collect::<String>())
     }
 
@@ -67,8 +69,14 @@ mod tests {
     #[test]
     fn rejects_what_cloudformation_rejects() {
         assert_eq!(LogicalId::new(""), Err(LogicalIdError::Empty));
-        assert!(matches!(LogicalId::new("a_b"), Err(LogicalIdError::BadChar(_, '_'))));
-        assert!(matches!(LogicalId::new("a".repeat(256)), Err(LogicalIdError::TooLong(_, 256))));
+        assert!(matches!(
+            LogicalId::new("a_b"),
+            Err(LogicalIdError::BadChar(_, '_'))
+        ));
+        assert!(matches!(
+            LogicalId::new("a".repeat(256)),
+            Err(LogicalIdError::TooLong(_, 256))
+        ));
         assert!(LogicalId::new("a".repeat(255)).is_ok());
     }
 }

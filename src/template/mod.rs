@@ -11,8 +11,8 @@ mod template;
 mod yaml;
 
 pub use expr::{Expr, Pseudo, StackId, Target};
-pub use parse::ParseError;
 pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};
+pub use parse::ParseError;
 pub use render::Format;
 pub use resource::{Policy, Resource};
 pub use template::{DuplicateLogicalId, Output, Parameter, Template};

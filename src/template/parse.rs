@@ -16,7 +16,9 @@ fn policy(v: &Value, where_: &str) -> Result<Policy, ParseError> {
         Some("Retain") => Ok(Policy::Retain),
         Some("RetainExceptOnCreate") => Ok(Policy::RetainExceptOnCreate),
         Some("Snapshot") => Ok(Policy::Snapshot),
-        _ => Err(ParseError(format!("{where_}: allowed: Delete, Retain, RetainExceptOnCreate, Snapshot"))),
+        _ => Err(ParseError(format!(
+            "{where_}: allowed: Delete, Retain, RetainExceptOnCreate, Snapshot"
+        ))),
     }
 }
 
@@ -29,31 +31,53 @@ impl Template {
     /// assert_eq!(t.resources["Q"].resource_type, "AWS::SQS::Queue");
     /// ```
     pub fn from_json_str(text: &str) -> Result<Template, ParseError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| ParseError(format!("not JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| ParseError(format!("not JSON: {e}")))?;
         Template::from_json_value(&v)
     }
 
     /// Parse a template from a JSON value.
     pub fn from_json_value(v: &Value) -> Result<Template, ParseError> {
-        let root = v.as_object().ok_or_else(|| ParseError("a template is a JSON object".into()))?;
-        let mut t = Template { description: root.get("Description").and_then(Value::as_str).map(str::to_string), ..Default::default() };
+        let root = v
+            .as_object()
+            .ok_or_else(|| ParseError("a template is a JSON object".into()))?;
+        let mut t = Template {
+            description: root
+                .get("Description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            ..Default::default()
+        };
         if let Some(Value::Object(m)) = root.get("Metadata") {
-            t.metadata = m.iter().map(|(k, v)| (k.clone(), Expr::from_json(v))).collect();
+            t.metadata = m
+                .iter()
+                .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+                .collect();
         }
         if let Some(Value::Object(m)) = root.get("Parameters") {
             for (id, p) in m {
-                let mut param = Parameter::new(p.get("Type").and_then(Value::as_str).unwrap_or("String"));
-                param.description = p.get("Description").and_then(Value::as_str).map(str::to_string);
+                let mut param =
+                    Parameter::new(p.get("Type").and_then(Value::as_str).unwrap_or("String"));
+                param.description = p
+                    .get("Description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 param.default = p.get("Default").map(Expr::from_json);
                 param.no_echo = p.get("NoEcho").and_then(Value::as_bool).unwrap_or(false);
                 if let Some(Value::Array(a)) = p.get("AllowedValues") {
-                    param.allowed_values = a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+                    param.allowed_values = a
+                        .iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect();
                 }
                 t.parameters.insert(id.clone(), param);
             }
         }
         if let Some(Value::Object(m)) = root.get("Conditions") {
-            t.conditions = m.iter().map(|(k, v)| (k.clone(), Expr::from_json(v))).collect();
+            t.conditions = m
+                .iter()
+                .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+                .collect();
         }
         let resources = root
             .get("Resources")
@@ -66,34 +90,57 @@ impl Template {
                 .ok_or_else(|| ParseError(format!("Resources.{id}: Type is missing")))?;
             let mut res = Resource::new(ty);
             if let Some(Value::Object(p)) = r.get("Properties") {
-                res.properties = p.iter().map(|(k, v)| (k.clone(), Expr::from_json(v))).collect();
+                res.properties = p
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+                    .collect();
             }
             match r.get("DependsOn") {
                 Some(Value::String(s)) => {
                     res.depends_on.insert(s.clone());
                 }
-                Some(Value::Array(a)) => res.depends_on.extend(a.iter().filter_map(|x| x.as_str().map(str::to_string))),
+                Some(Value::Array(a)) => res
+                    .depends_on
+                    .extend(a.iter().filter_map(|x| x.as_str().map(str::to_string))),
                 _ => {}
             }
             if let Some(p) = r.get("DeletionPolicy") {
                 res.deletion_policy = Some(policy(p, &format!("Resources.{id}.DeletionPolicy"))?);
             }
             if let Some(p) = r.get("UpdateReplacePolicy") {
-                res.update_replace_policy = Some(policy(p, &format!("Resources.{id}.UpdateReplacePolicy"))?);
+                res.update_replace_policy =
+                    Some(policy(p, &format!("Resources.{id}.UpdateReplacePolicy"))?);
             }
-            res.condition = r.get("Condition").and_then(Value::as_str).map(str::to_string);
+            res.condition = r
+                .get("Condition")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             if let Some(Value::Object(m)) = r.get("Metadata") {
-                res.metadata = m.iter().map(|(k, v)| (k.clone(), Expr::from_json(v))).collect();
+                res.metadata = m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+                    .collect();
             }
             t.resources.insert(id.clone(), res);
         }
         if let Some(Value::Object(m)) = root.get("Outputs") {
             for (id, o) in m {
-                let value = o.get("Value").ok_or_else(|| ParseError(format!("Outputs.{id}: Value is missing")))?;
+                let value = o
+                    .get("Value")
+                    .ok_or_else(|| ParseError(format!("Outputs.{id}: Value is missing")))?;
                 let mut out = Output::new(Expr::from_json(value));
-                out.description = o.get("Description").and_then(Value::as_str).map(str::to_string);
-                out.condition = o.get("Condition").and_then(Value::as_str).map(str::to_string);
-                out.export_name = o.get("Export").and_then(|e| e.get("Name")).map(Expr::from_json);
+                out.description = o
+                    .get("Description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                out.condition = o
+                    .get("Condition")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                out.export_name = o
+                    .get("Export")
+                    .and_then(|e| e.get("Name"))
+                    .map(Expr::from_json);
                 t.outputs.insert(id.clone(), out);
             }
         }
@@ -109,19 +156,39 @@ mod tests {
     fn rendering_then_parsing_gives_the_same_template() {
         let app = crate::constructs::App::new();
         let s = app.stack("S");
-        let q = s.queue("Q").retention(crate::constructs::Duration::days(14)).build().unwrap();
-        s.table("T").partition_key("pk", crate::constructs::Attr::String).build().unwrap();
+        let q = s
+            .queue("Q")
+            .retention(crate::constructs::Duration::days(14))
+            .build()
+            .unwrap();
+        s.table("T")
+            .partition_key("pk", crate::constructs::Attr::String)
+            .build()
+            .unwrap();
         s.output("Url", q.url()).description("d").export("S-Url");
-        let t = crate::synth::synthesize(&app).unwrap().stacks.remove(0).template;
+        let t = crate::synth::synthesize(&app)
+            .unwrap()
+            .stacks
+            .remove(0)
+            .template;
         let back = Template::from_json_str(&t.to_json_string()).unwrap();
         assert_eq!(back.to_json_string(), t.to_json_string());
     }
 
     #[test]
     fn bad_templates_say_where() {
-        assert!(Template::from_json_str("[]").unwrap_err().0.contains("JSON object"));
-        assert!(Template::from_json_str(r#"{"Resources": {"Q": {}}}"#).unwrap_err().0.contains("Resources.Q: Type"));
-        let e = Template::from_json_str(r#"{"Resources": {"Q": {"Type": "X", "DeletionPolicy": "Keep"}}}"#).unwrap_err();
+        assert!(Template::from_json_str("[]")
+            .unwrap_err()
+            .0
+            .contains("JSON object"));
+        assert!(Template::from_json_str(r#"{"Resources": {"Q": {}}}"#)
+            .unwrap_err()
+            .0
+            .contains("Resources.Q: Type"));
+        let e = Template::from_json_str(
+            r#"{"Resources": {"Q": {"Type": "X", "DeletionPolicy": "Keep"}}}"#,
+        )
+        .unwrap_err();
         assert!(e.0.contains("Resources.Q.DeletionPolicy"), "{e}");
     }
 }

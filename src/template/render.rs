@@ -35,24 +35,56 @@ impl Template {
             root.insert("Description".into(), json!(d));
         }
         if !self.metadata.is_empty() {
-            root.insert("Metadata".into(), map_of(self.metadata.iter().map(|(k, v)| (k.clone(), v.to_json()))));
+            root.insert(
+                "Metadata".into(),
+                map_of(self.metadata.iter().map(|(k, v)| (k.clone(), v.to_json()))),
+            );
         }
         if !self.parameters.is_empty() {
-            root.insert("Parameters".into(), map_of(self.parameters.iter().map(|(k, p)| (k.clone(), parameter_json(p)))));
+            root.insert(
+                "Parameters".into(),
+                map_of(
+                    self.parameters
+                        .iter()
+                        .map(|(k, p)| (k.clone(), parameter_json(p))),
+                ),
+            );
         }
         if !self.conditions.is_empty() {
-            root.insert("Conditions".into(), map_of(self.conditions.iter().map(|(k, c)| (k.clone(), c.to_json()))));
+            root.insert(
+                "Conditions".into(),
+                map_of(
+                    self.conditions
+                        .iter()
+                        .map(|(k, c)| (k.clone(), c.to_json())),
+                ),
+            );
         }
-        root.insert("Resources".into(), map_of(self.resources.iter().map(|(k, r)| (k.clone(), resource_json(r)))));
+        root.insert(
+            "Resources".into(),
+            map_of(
+                self.resources
+                    .iter()
+                    .map(|(k, r)| (k.clone(), resource_json(r))),
+            ),
+        );
         if !self.outputs.is_empty() {
-            root.insert("Outputs".into(), map_of(self.outputs.iter().map(|(k, o)| (k.clone(), output_json(o)))));
+            root.insert(
+                "Outputs".into(),
+                map_of(
+                    self.outputs
+                        .iter()
+                        .map(|(k, o)| (k.clone(), output_json(o))),
+                ),
+            );
         }
         Value::Object(root)
     }
 
     /// Pretty JSON (two-space indent) with a trailing newline.
     pub fn to_json_string(&self) -> String {
-        let mut s = serde_json::to_string_pretty(&self.to_json_value()).expect("a JSON value always serializes");
+        let mut s = serde_json::to_string_pretty(&self.to_json_value())
+            .expect("a JSON value always serializes");
         s.push('\n');
         s
     }
@@ -100,10 +132,16 @@ fn resource_json(r: &Resource) -> Value {
         m.insert("Condition".into(), json!(c));
     }
     if !r.depends_on.is_empty() {
-        m.insert("DependsOn".into(), json!(r.depends_on.iter().collect::<Vec<_>>()));
+        m.insert(
+            "DependsOn".into(),
+            json!(r.depends_on.iter().collect::<Vec<_>>()),
+        );
     }
     if !r.properties.is_empty() {
-        m.insert("Properties".into(), map_of(r.properties.iter().map(|(k, v)| (k.clone(), v.to_json()))));
+        m.insert(
+            "Properties".into(),
+            map_of(r.properties.iter().map(|(k, v)| (k.clone(), v.to_json()))),
+        );
     }
     if let Some(p) = r.deletion_policy {
         m.insert("DeletionPolicy".into(), json!(p.as_str()));
@@ -112,7 +150,10 @@ fn resource_json(r: &Resource) -> Value {
         m.insert("UpdateReplacePolicy".into(), json!(p.as_str()));
     }
     if !r.metadata.is_empty() {
-        m.insert("Metadata".into(), map_of(r.metadata.iter().map(|(k, v)| (k.clone(), v.to_json()))));
+        m.insert(
+            "Metadata".into(),
+            map_of(r.metadata.iter().map(|(k, v)| (k.clone(), v.to_json()))),
+        );
     }
     Value::Object(m)
 }
@@ -138,13 +179,17 @@ mod tests {
     use crate::template::{Expr, Policy};
 
     fn sample() -> Template {
-        let mut t = Template { description: Some("d".into()), ..Default::default() };
+        let mut t = Template {
+            description: Some("d".into()),
+            ..Default::default()
+        };
         let mut q = Resource::new("AWS::SQS::Queue");
         q.set("VisibilityTimeout", 60u32).set("QueueName", "Q");
         q.removal(Policy::Retain);
         q.depends_on.insert("Other".into());
         t.add_resource("Queue", q).unwrap();
-        t.add_resource("Other", Resource::new("AWS::SNS::Topic")).unwrap();
+        t.add_resource("Other", Resource::new("AWS::SNS::Topic"))
+            .unwrap();
         t.add_parameter("Env", Parameter::new("String")).unwrap();
         let mut o = Output::new(Expr::ref_("Queue"));
         o.export_name = Some(Expr::sub("${AWS::StackName}-Queue"));
@@ -173,6 +218,8 @@ mod tests {
         assert_eq!(t.to_json_string(), sample().to_json_string());
         let yaml: Value = serde_yaml::from_str(&t.to_yaml_string()).unwrap();
         assert_eq!(yaml, t.to_json_value());
-        assert!(t.to_yaml_string().starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"));
+        assert!(t
+            .to_yaml_string()
+            .starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"));
     }
 }

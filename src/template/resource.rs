@@ -76,14 +76,20 @@ impl Resource {
     /// Set a nested property, creating maps on the way (the escape hatch's override).
     /// `Expr::Null` as the value deletes the property instead.
     pub fn set_path(&mut self, path: &[&str], value: Expr) {
-        let Some((last, parents)) = path.split_last() else { return };
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
         let mut map = &mut self.properties;
         for p in parents {
-            let entry = map.entry(p.to_string()).or_insert_with(|| Expr::Map(BTreeMap::new()));
+            let entry = map
+                .entry(p.to_string())
+                .or_insert_with(|| Expr::Map(BTreeMap::new()));
             if !matches!(entry, Expr::Map(_)) {
                 *entry = Expr::Map(BTreeMap::new());
             }
-            let Expr::Map(m) = entry else { unreachable!("just made a map") };
+            let Expr::Map(m) = entry else {
+                unreachable!("just made a map")
+            };
             map = m;
         }
         if value == Expr::Null {

@@ -41,7 +41,12 @@ pub struct Output {
 impl Output {
     /// An output with a value and nothing else.
     pub fn new(value: Expr) -> Self {
-        Output { value, description: None, export_name: None, condition: None }
+        Output {
+            value,
+            description: None,
+            export_name: None,
+            condition: None,
+        }
     }
 }
 
@@ -72,7 +77,11 @@ pub struct DuplicateLogicalId(pub String);
 
 impl Template {
     /// Add a resource; a logical ID already taken by a resource, parameter or output is an error.
-    pub fn add_resource(&mut self, id: impl Into<String>, resource: Resource) -> Result<(), DuplicateLogicalId> {
+    pub fn add_resource(
+        &mut self,
+        id: impl Into<String>,
+        resource: Resource,
+    ) -> Result<(), DuplicateLogicalId> {
         let id = id.into();
         if self.is_taken(&id) {
             return Err(DuplicateLogicalId(id));
@@ -82,7 +91,11 @@ impl Template {
     }
 
     /// Add a parameter (same uniqueness rule as resources).
-    pub fn add_parameter(&mut self, id: impl Into<String>, p: Parameter) -> Result<(), DuplicateLogicalId> {
+    pub fn add_parameter(
+        &mut self,
+        id: impl Into<String>,
+        p: Parameter,
+    ) -> Result<(), DuplicateLogicalId> {
         let id = id.into();
         if self.is_taken(&id) {
             return Err(DuplicateLogicalId(id));
@@ -92,7 +105,11 @@ impl Template {
     }
 
     /// Add an output; output IDs share a namespace with each other only.
-    pub fn add_output(&mut self, id: impl Into<String>, o: Output) -> Result<(), DuplicateLogicalId> {
+    pub fn add_output(
+        &mut self,
+        id: impl Into<String>,
+        o: Output,
+    ) -> Result<(), DuplicateLogicalId> {
         let id = id.into();
         if self.outputs.contains_key(&id) {
             return Err(DuplicateLogicalId(id));
@@ -123,7 +140,12 @@ impl Template {
 
     /// Check every logical ID against the naming rules.
     pub fn validate_ids(&self) -> Result<(), super::LogicalIdError> {
-        for id in self.resources.keys().chain(self.parameters.keys()).chain(self.outputs.keys()) {
+        for id in self
+            .resources
+            .keys()
+            .chain(self.parameters.keys())
+            .chain(self.outputs.keys())
+        {
             LogicalId::new(id.clone())?;
         }
         Ok(())

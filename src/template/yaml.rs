@@ -87,11 +87,17 @@ fn scalar(v: &Value) -> String {
 }
 
 /// Words YAML 1.1 or 1.2 read as something other than a string.
-const RESERVED: [&str; 12] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", "inf"];
+const RESERVED: [&str; 12] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", "inf",
+];
 
 fn plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
-    let body_ok = s.chars().all(|c| c.is_ascii_alphanumeric() || "_./:-${}*@+".contains(c));
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    let body_ok = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_./:-${}*@+".contains(c));
     let first_ok = first.is_ascii_alphabetic() || first == '_' || first == '/' || first == '$';
     body_ok
         && first_ok
@@ -118,11 +124,35 @@ mod tests {
 
     #[test]
     fn yaml_1_1_lookalikes_are_quoted() {
-        for s in ["OFF", "on", "Yes", "n", "2010-09-09", "123", "0.5", "", " lead", "a: b", "#x", "- x", "null", ".inf", "*", "POST /orders"] {
+        for s in [
+            "OFF",
+            "on",
+            "Yes",
+            "n",
+            "2010-09-09",
+            "123",
+            "0.5",
+            "",
+            " lead",
+            "a: b",
+            "#x",
+            "- x",
+            "null",
+            ".inf",
+            "*",
+            "POST /orders",
+        ] {
             let y = string(s);
             assert!(y.starts_with('\'') || y.starts_with('"'), "{s:?} -> {y}");
         }
-        for s in ["AWS::SQS::Queue", "Fn::GetAtt", "${AWS::Region}", "arn:aws:states:::lambda:invoke", "/aws/lambda/x", "OrderProcessor"] {
+        for s in [
+            "AWS::SQS::Queue",
+            "Fn::GetAtt",
+            "${AWS::Region}",
+            "arn:aws:states:::lambda:invoke",
+            "/aws/lambda/x",
+            "OrderProcessor",
+        ] {
             assert_eq!(string(s), s);
         }
         assert_eq!(string("it's"), "'it''s'");

@@ -35,7 +35,9 @@ impl Step {
             "authorize-payment" => Ok(Step::AuthorizePayment),
             "allocate-inventory" => Ok(Step::AllocateInventory),
             "fulfill-order" => Ok(Step::FulfillOrder),
-            other => Err(WorkerError::Invalid(format!("STEP must be authorize-payment|allocate-inventory|fulfill-order, got {other:?}"))),
+            other => Err(WorkerError::Invalid(format!(
+                "STEP must be authorize-payment|allocate-inventory|fulfill-order, got {other:?}"
+            ))),
         }
     }
 }
@@ -66,7 +68,10 @@ impl From<WorkerError> for Diagnostic {
             WorkerError::FulfillmentFailed(_) => "FulfillmentFailed",
             WorkerError::Store(_) => "CatalogError",
         };
-        Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
     }
 }
 
@@ -92,12 +97,16 @@ fn order_id(input: &Value) -> Result<String, WorkerError> {
 
 /// Quantities per product (a product listed twice is allocated once, summed).
 fn line_items(input: &Value) -> Result<BTreeMap<String, u32>, WorkerError> {
-    let items: Vec<LineItem> = serde_json::from_value(input.get("items").cloned().unwrap_or(Value::Null))
-        .map_err(|e| WorkerError::Invalid(format!("items: {e}")))?;
+    let items: Vec<LineItem> =
+        serde_json::from_value(input.get("items").cloned().unwrap_or(Value::Null))
+            .map_err(|e| WorkerError::Invalid(format!("items: {e}")))?;
     let mut out = BTreeMap::new();
     for i in items {
         if i.quantity == 0 {
-            return Err(WorkerError::Invalid(format!("{}: quantity must be at least 1", i.product_id)));
+            return Err(WorkerError::Invalid(format!(
+                "{}: quantity must be at least 1",
+                i.product_id
+            )));
         }
         *out.entry(i.product_id).or_insert(0) += i.quantity;
     }
@@ -109,19 +118,32 @@ fn line_items(input: &Value) -> Result<BTreeMap<String, u32>, WorkerError> {
 
 /// FNV-1a, stable across releases.
 fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 pub fn authorize_payment(input: &Value) -> Result<Value, WorkerError> {
     let id = order_id(input)?;
-    let amount = input.get("amount").and_then(Value::as_f64).ok_or_else(|| WorkerError::Invalid("amount is missing".into()))?;
+    let amount = input
+        .get("amount")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| WorkerError::Invalid("amount is missing".into()))?;
     if input.get("simulateDecline") == Some(&Value::Bool(true)) {
-        return Err(WorkerError::PaymentDeclined(id, "declined by issuer (simulated)".into()));
+        return Err(WorkerError::PaymentDeclined(
+            id,
+            "declined by issuer (simulated)".into(),
+        ));
     }
     if amount > AUTHORIZATION_LIMIT {
-        return Err(WorkerError::PaymentDeclined(id, format!("amount {amount:.2} above the limit {AUTHORIZATION_LIMIT:.2}")));
+        return Err(WorkerError::PaymentDeclined(
+            id,
+            format!("amount {amount:.2} above the limit {AUTHORIZATION_LIMIT:.2}"),
+        ));
     }
-    Ok(json!({"orderId": id, "status": "AUTHORIZED", "authorizationId": format!("auth-{:016x}", stable_hash(&id)), "amount": amount}))
+    Ok(
+        json!({"orderId": id, "status": "AUTHORIZED", "authorizationId": format!("auth-{:016x}", stable_hash(&id)), "amount": amount}),
+    )
 }
 
 pub fn fulfill_order(input: &Value) -> Result<Value, WorkerError> {
@@ -130,7 +152,9 @@ pub fn fulfill_order(input: &Value) -> Result<Value, WorkerError> {
     if input.get("simulateFailure") == Some(&Value::Bool(true)) {
         return Err(WorkerError::FulfillmentFailed(id));
     }
-    Ok(json!({"orderId": id, "status": "FULFILLED", "shipmentId": format!("shp-{:016x}", stable_hash(&id))}))
+    Ok(
+        json!({"orderId": id, "status": "FULFILLED", "shipmentId": format!("shp-{:016x}", stable_hash(&id))}),
+    )
 }
 
 /// The allocation marker's key in the catalog table.
@@ -150,11 +174,20 @@ impl Worker {
             Step::AuthorizePayment => authorize_payment(&input),
             Step::FulfillOrder => fulfill_order(&input),
             Step::AllocateInventory => {
-                let table = self.catalog_table.as_deref().ok_or_else(|| WorkerError::Invalid("CATALOG_TABLE is not set".into()))?;
-                match input.get("action").and_then(Value::as_str).unwrap_or("allocate") {
+                let table = self
+                    .catalog_table
+                    .as_deref()
+                    .ok_or_else(|| WorkerError::Invalid("CATALOG_TABLE is not set".into()))?;
+                match input
+                    .get("action")
+                    .and_then(Value::as_str)
+                    .unwrap_or("allocate")
+                {
                     "allocate" => allocate(&self.dynamo, table, &input).await,
                     "release" => release(&self.dynamo, table, &input).await,
-                    other => Err(WorkerError::Invalid(format!("action must be allocate|release, got {other:?}"))),
+                    other => Err(WorkerError::Invalid(format!(
+                        "action must be allocate|release, got {other:?}"
+                    ))),
                 }
             }
         };
@@ -166,7 +199,11 @@ impl Worker {
     }
 }
 
-async fn marker_state(dynamo: &aws_sdk_dynamodb::Client, table: &str, order_id: &str) -> Result<Option<HashMap<String, AttributeValue>>, WorkerError> {
+async fn marker_state(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    order_id: &str,
+) -> Result<Option<HashMap<String, AttributeValue>>, WorkerError> {
     let resp = dynamo
         .get_item()
         .table_name(table)
@@ -179,28 +216,49 @@ async fn marker_state(dynamo: &aws_sdk_dynamodb::Client, table: &str, order_id: 
 }
 
 fn state_of(item: &HashMap<String, AttributeValue>) -> &str {
-    item.get("state").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("")
+    item.get("state")
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .unwrap_or("")
 }
 
-fn stock_update(table: &str, product_id: &str, quantity: u32, decrement: bool) -> Result<TransactWriteItem, WorkerError> {
+fn stock_update(
+    table: &str,
+    product_id: &str,
+    quantity: u32,
+    decrement: bool,
+) -> Result<TransactWriteItem, WorkerError> {
     let mut u = Update::builder()
         .table_name(table)
         .key("productId", AttributeValue::S(product_id.to_owned()))
         .expression_attribute_values(":q", AttributeValue::N(quantity.to_string()));
     u = if decrement {
-        u.update_expression("SET stock = stock - :q").condition_expression("attribute_exists(productId) AND stock >= :q")
+        u.update_expression("SET stock = stock - :q")
+            .condition_expression("attribute_exists(productId) AND stock >= :q")
     } else {
-        u.update_expression("SET stock = stock + :q").condition_expression("attribute_exists(productId)")
+        u.update_expression("SET stock = stock + :q")
+            .condition_expression("attribute_exists(productId)")
     };
-    Ok(TransactWriteItem::builder().update(u.build().map_err(store)?).build())
+    Ok(TransactWriteItem::builder()
+        .update(u.build().map_err(store)?)
+        .build())
 }
 
 fn items_attr(items: &BTreeMap<String, u32>) -> AttributeValue {
-    AttributeValue::M(items.iter().map(|(p, q)| (p.clone(), AttributeValue::N(q.to_string()))).collect())
+    AttributeValue::M(
+        items
+            .iter()
+            .map(|(p, q)| (p.clone(), AttributeValue::N(q.to_string())))
+            .collect(),
+    )
 }
 
 /// Decrements stock for every item and records the allocation, all or nothing.
-pub async fn allocate(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Value) -> Result<Value, WorkerError> {
+pub async fn allocate(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    input: &Value,
+) -> Result<Value, WorkerError> {
     let id = order_id(input)?;
     let items = line_items(input)?;
     let mut tx = vec![TransactWriteItem::builder()
@@ -211,7 +269,10 @@ pub async fn allocate(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Va
                 .item("state", AttributeValue::S("ALLOCATED".into()))
                 .item("orderId", AttributeValue::S(id.clone()))
                 .item("items", items_attr(&items))
-                .item("allocatedAt", AttributeValue::S(common::dynamo::now_rfc3339()))
+                .item(
+                    "allocatedAt",
+                    AttributeValue::S(common::dynamo::now_rfc3339()),
+                )
                 .condition_expression("attribute_not_exists(productId)")
                 .build()
                 .map_err(store)?,
@@ -220,14 +281,26 @@ pub async fn allocate(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Va
     for (p, q) in &items {
         tx.push(stock_update(table, p, *q, true)?);
     }
-    match dynamo.transact_write_items().set_transact_items(Some(tx)).send().await {
+    match dynamo
+        .transact_write_items()
+        .set_transact_items(Some(tx))
+        .send()
+        .await
+    {
         Ok(_) => Ok(json!({"orderId": id, "status": "ALLOCATED", "items": items})),
         Err(e) => {
             // Cancelled: either this order is already allocated (a retry) or stock is short.
             match marker_state(dynamo, table, &id).await? {
-                Some(m) if state_of(&m) == "ALLOCATED" => Ok(json!({"orderId": id, "status": "ALREADY_ALLOCATED", "items": items})),
+                Some(m) if state_of(&m) == "ALLOCATED" => {
+                    Ok(json!({"orderId": id, "status": "ALREADY_ALLOCATED", "items": items}))
+                }
                 Some(_) => Err(WorkerError::AlreadyReleased(id)),
-                None if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => Err(WorkerError::InsufficientStock(id)),
+                None if e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
+                {
+                    Err(WorkerError::InsufficientStock(id))
+                }
                 None => Err(store(e)),
             }
         }
@@ -235,7 +308,11 @@ pub async fn allocate(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Va
 }
 
 /// Restores the stock an allocation took, once.
-pub async fn release(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Value) -> Result<Value, WorkerError> {
+pub async fn release(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    input: &Value,
+) -> Result<Value, WorkerError> {
     let id = order_id(input)?;
     let Some(marker) = marker_state(dynamo, table, &id).await? else {
         return Ok(json!({"orderId": id, "status": "NOTHING_TO_RELEASE"}));
@@ -247,7 +324,13 @@ pub async fn release(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Val
     let mut items = BTreeMap::new();
     if let Some(AttributeValue::M(m)) = marker.get("items") {
         for (p, q) in m {
-            items.insert(p.clone(), q.as_n().ok().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0));
+            items.insert(
+                p.clone(),
+                q.as_n()
+                    .ok()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .unwrap_or(0),
+            );
         }
     }
     let mut tx = vec![TransactWriteItem::builder()
@@ -260,7 +343,10 @@ pub async fn release(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Val
                 .expression_attribute_names("#state", "state")
                 .expression_attribute_values(":released", AttributeValue::S("RELEASED".into()))
                 .expression_attribute_values(":allocated", AttributeValue::S("ALLOCATED".into()))
-                .expression_attribute_values(":now", AttributeValue::S(common::dynamo::now_rfc3339()))
+                .expression_attribute_values(
+                    ":now",
+                    AttributeValue::S(common::dynamo::now_rfc3339()),
+                )
                 .build()
                 .map_err(store)?,
         )
@@ -268,11 +354,18 @@ pub async fn release(dynamo: &aws_sdk_dynamodb::Client, table: &str, input: &Val
     for (p, q) in items.iter().filter(|(_, q)| **q > 0) {
         tx.push(stock_update(table, p, *q, false)?);
     }
-    match dynamo.transact_write_items().set_transact_items(Some(tx)).send().await {
+    match dynamo
+        .transact_write_items()
+        .set_transact_items(Some(tx))
+        .send()
+        .await
+    {
         Ok(_) => Ok(json!({"orderId": id, "status": "RELEASED", "items": items})),
         Err(e) => match marker_state(dynamo, table, &id).await? {
             // A concurrent release won.
-            Some(m) if state_of(&m) == "RELEASED" => Ok(json!({"orderId": id, "status": "ALREADY_RELEASED"})),
+            Some(m) if state_of(&m) == "RELEASED" => {
+                Ok(json!({"orderId": id, "status": "ALREADY_RELEASED"}))
+            }
             _ => Err(store(e)),
         },
     }
@@ -284,17 +377,24 @@ mod tests {
 
     #[test]
     fn authorize_and_fulfill_are_deterministic() {
-        let input: Value = serde_json::from_str(include_str!("../events/authorize-payment.json")).unwrap();
+        let input: Value =
+            serde_json::from_str(include_str!("../events/authorize-payment.json")).unwrap();
         let a = authorize_payment(&input).unwrap();
         assert_eq!(a, authorize_payment(&input).unwrap());
         assert_eq!(a["status"], "AUTHORIZED");
         let too_much = json!({"orderId": "o", "amount": 5000.01});
-        assert_eq!(Diagnostic::from(authorize_payment(&too_much).unwrap_err()).error_type, "PaymentDeclined");
+        assert_eq!(
+            Diagnostic::from(authorize_payment(&too_much).unwrap_err()).error_type,
+            "PaymentDeclined"
+        );
         let f: Value = serde_json::from_str(include_str!("../events/fulfill-order.json")).unwrap();
         assert_eq!(fulfill_order(&f).unwrap()["status"], "FULFILLED");
         let mut failing = f.clone();
         failing["simulateFailure"] = json!(true);
-        assert_eq!(Diagnostic::from(fulfill_order(&failing).unwrap_err()).error_type, "FulfillmentFailed");
+        assert_eq!(
+            Diagnostic::from(fulfill_order(&failing).unwrap_err()).error_type,
+            "FulfillmentFailed"
+        );
     }
 
     #[test]

@@ -9,7 +9,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let worker = Worker {
         step,
         dynamo: common::dynamodb_client().await,
-        catalog_table: if step == Step::AllocateInventory { Some(common::env_var("CATALOG_TABLE")?) } else { None },
+        catalog_table: if step == Step::AllocateInventory {
+            Some(common::env_var("CATALOG_TABLE")?)
+        } else {
+            None
+        },
     };
     let worker = &worker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

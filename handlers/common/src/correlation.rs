@@ -33,7 +33,11 @@ pub fn from_eventbridge(event: &EventBridgeEvent<Value>) -> String {
 
 /// `correlationId` of a JSON object, if present and a non-empty string.
 pub fn from_json(value: &Value) -> Option<String> {
-    value.get(FIELD).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+    value
+        .get(FIELD)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// From the `x-correlation-id` header (case-insensitive), else generated.
@@ -65,7 +69,8 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(from_sqs(&msg), "abc");
-        let bare: SqsMessage = serde_json::from_value(serde_json::json!({"messageId": "m2"})).unwrap();
+        let bare: SqsMessage =
+            serde_json::from_value(serde_json::json!({"messageId": "m2"})).unwrap();
         assert_eq!(from_sqs(&bare).len(), 36);
     }
 
@@ -79,6 +84,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("X-Correlation-Id", "h-1".parse().unwrap());
         assert_eq!(from_headers(&h), "h-1");
-        assert_ne!(from_headers(&HeaderMap::new()), from_headers(&HeaderMap::new()));
+        assert_ne!(
+            from_headers(&HeaderMap::new()),
+            from_headers(&HeaderMap::new())
+        );
     }
 }

@@ -22,7 +22,10 @@ pub fn to_attr(value: &Value) -> AttributeValue {
 
 /// A JSON object as an item.
 pub fn to_item(object: &Map<String, Value>) -> HashMap<String, AttributeValue> {
-    object.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()
+    object
+        .iter()
+        .map(|(k, v)| (k.clone(), to_attr(v)))
+        .collect()
 }
 
 /// An attribute value as JSON (`N` parsed as integer or float; sets as arrays; binary as null).
@@ -41,24 +44,35 @@ pub fn from_attr(value: &AttributeValue) -> Value {
 
 /// An item as a JSON object.
 pub fn from_item(item: &HashMap<String, AttributeValue>) -> Map<String, Value> {
-    item.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect()
+    item.iter()
+        .map(|(k, v)| (k.clone(), from_attr(v)))
+        .collect()
 }
 
 fn parse_number(n: &str) -> Value {
     if let Ok(i) = n.parse::<i64>() {
         return Value::Number(i.into());
     }
-    n.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number).unwrap_or(Value::Null)
+    n.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// Seconds since the Unix epoch.
 pub fn epoch_seconds() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 /// `time` as RFC 3339 UTC (`2024-05-01T12:00:00.123Z`).
 pub fn rfc3339(time: SystemTime) -> String {
-    DateTime::from(time).fmt(DateTimeFormat::DateTime).unwrap_or_default()
+    DateTime::from(time)
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap_or_default()
 }
 
 /// Now as RFC 3339 UTC.
@@ -78,7 +92,10 @@ mod tests {
     #[test]
     fn round_trip() {
         let v = serde_json::json!({"a": "x", "n": 3, "f": 2.5, "l": [true, null], "m": {"k": "v"}});
-        assert_eq!(Value::Object(from_item(&to_item(v.as_object().unwrap()))), v);
+        assert_eq!(
+            Value::Object(from_item(&to_item(v.as_object().unwrap()))),
+            v
+        );
     }
 
     #[test]
@@ -102,9 +119,21 @@ pub async fn create_table(
     partition_key: &str,
     sort_key: Option<&str>,
 ) -> Result<(), aws_sdk_dynamodb::Error> {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
-    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
     let mut req = client
         .create_table()
         .table_name(table)

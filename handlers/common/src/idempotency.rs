@@ -82,12 +82,17 @@ pub enum IdempotencyError<E> {
 impl<E> IdempotencyError<E> {
     /// True for errors a retry may resolve (in-flight duplicate, store trouble).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, IdempotencyError::InProgress { .. } | IdempotencyError::Store(_))
+        matches!(
+            self,
+            IdempotencyError::InProgress { .. } | IdempotencyError::Store(_)
+        )
     }
 }
 
 fn now() -> Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 fn store_err<E, R: std::error::Error + 'static>(e: R) -> IdempotencyError<E> {
@@ -136,7 +141,11 @@ impl Idempotency {
     }
 
     /// Like [`run`](Self::run), telling whether the result was replayed.
-    pub async fn run_outcome<T, E, F, Fut>(&self, key: &str, effect: F) -> Result<Outcome<T>, IdempotencyError<E>>
+    pub async fn run_outcome<T, E, F, Fut>(
+        &self,
+        key: &str,
+        effect: F,
+    ) -> Result<Outcome<T>, IdempotencyError<E>>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
@@ -147,11 +156,15 @@ impl Idempotency {
         for _ in 0..2 {
             match self.acquire(key).await? {
                 Acquired::Lock => return self.execute(key, effect).await.map(Outcome::Executed),
-                Acquired::Existing(Some(item)) => return self.existing(key, &item).map(Outcome::Replayed),
+                Acquired::Existing(Some(item)) => {
+                    return self.existing(key, &item).map(Outcome::Replayed)
+                }
                 Acquired::Existing(None) => continue,
             }
         }
-        Err(IdempotencyError::InProgress { key: key.to_string() })
+        Err(IdempotencyError::InProgress {
+            key: key.to_string(),
+        })
     }
 
     async fn acquire<E>(&self, key: &str) -> Result<Acquired, IdempotencyError<E>> {
@@ -212,13 +225,24 @@ impl Idempotency {
         key: &str,
         item: &HashMap<String, AttributeValue>,
     ) -> Result<T, IdempotencyError<E>> {
-        let status = item.get("status").and_then(|v| v.as_s().ok()).map(String::as_str);
+        let status = item
+            .get("status")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str);
         if status != Some(STATUS_COMPLETED) {
-            return Err(IdempotencyError::InProgress { key: key.to_string() });
+            return Err(IdempotencyError::InProgress {
+                key: key.to_string(),
+            });
         }
-        let data = item.get("data").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("null");
-        serde_json::from_str(data)
-            .map_err(|e| IdempotencyError::Corrupt { key: key.to_string(), message: e.to_string() })
+        let data = item
+            .get("data")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            .unwrap_or("null");
+        serde_json::from_str(data).map_err(|e| IdempotencyError::Corrupt {
+            key: key.to_string(),
+            message: e.to_string(),
+        })
     }
 
     async fn execute<T, E, F, Fut>(&self, key: &str, effect: F) -> Result<T, IdempotencyError<E>>
@@ -229,21 +253,32 @@ impl Idempotency {
     {
         match effect().await {
             Ok(value) => {
-                let data = serde_json::to_string(&value)
-                    .map_err(|e| IdempotencyError::Corrupt { key: key.to_string(), message: e.to_string() })?;
+                let data =
+                    serde_json::to_string(&value).map_err(|e| IdempotencyError::Corrupt {
+                        key: key.to_string(),
+                        message: e.to_string(),
+                    })?;
                 let expiry = now() + self.ttl;
                 self.client
                     .update_item()
                     .table_name(&self.table)
                     .key("id", AttributeValue::S(key.to_string()))
-                    .update_expression("SET #status = :completed, #data = :data, #expiry = :expiry REMOVE #ipe")
+                    .update_expression(
+                        "SET #status = :completed, #data = :data, #expiry = :expiry REMOVE #ipe",
+                    )
                     .expression_attribute_names("#status", "status")
                     .expression_attribute_names("#data", "data")
                     .expression_attribute_names("#expiry", &self.expiry_attribute)
                     .expression_attribute_names("#ipe", "in_progress_expiry")
-                    .expression_attribute_values(":completed", AttributeValue::S(STATUS_COMPLETED.to_string()))
+                    .expression_attribute_values(
+                        ":completed",
+                        AttributeValue::S(STATUS_COMPLETED.to_string()),
+                    )
                     .expression_attribute_values(":data", AttributeValue::S(data))
-                    .expression_attribute_values(":expiry", AttributeValue::N(expiry.as_secs().to_string()))
+                    .expression_attribute_values(
+                        ":expiry",
+                        AttributeValue::N(expiry.as_secs().to_string()),
+                    )
                     .send()
                     .await
                     .map_err(store_err)?;
@@ -258,7 +293,10 @@ impl Idempotency {
                     .key("id", AttributeValue::S(key.to_string()))
                     .condition_expression("#status = :in_progress")
                     .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":in_progress", AttributeValue::S(STATUS_IN_PROGRESS.to_string()))
+                    .expression_attribute_values(
+                        ":in_progress",
+                        AttributeValue::S(STATUS_IN_PROGRESS.to_string()),
+                    )
                     .send()
                     .await;
                 if let Err(d) = deleted {

@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_sdk_dynamodb::Client;
 use common::{Idempotency, IdempotencyError, Outcome};
 use moto_harness::MotoServer;
@@ -14,8 +16,20 @@ async fn setup(moto: &MotoServer) -> Client {
     client
         .create_table()
         .table_name("Idem")
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("id").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -26,7 +40,8 @@ async fn setup(moto: &MotoServer) -> Client {
 #[tokio::test]
 async fn completed_duplicate_replays_the_stored_result() {
     let moto = MotoServer::start();
-    let idem = Idempotency::new(setup(&moto).await, "Idem", Duration::from_secs(3600)).expiry_attribute("ttl");
+    let idem = Idempotency::new(setup(&moto).await, "Idem", Duration::from_secs(3600))
+        .expiry_attribute("ttl");
     let effects = AtomicUsize::new(0);
     for i in 0..3 {
         let out = idem
@@ -46,25 +61,50 @@ async fn completed_duplicate_replays_the_stored_result() {
 async fn failed_effect_frees_the_key_and_in_flight_duplicate_is_retryable() {
     let moto = MotoServer::start();
     let idem = Idempotency::new(setup(&moto).await, "Idem", Duration::from_secs(3600));
-    let err = idem.run("k2", || async { Err::<u32, _>("boom") }).await.unwrap_err();
+    let err = idem
+        .run("k2", || async { Err::<u32, _>("boom") })
+        .await
+        .unwrap_err();
     assert!(matches!(err, IdempotencyError::Effect("boom")));
     assert!(!err.is_retryable());
     // the retry runs the effect
-    assert_eq!(idem.run("k2", || async { Ok::<_, String>(7u32) }).await.unwrap(), 7);
+    assert_eq!(
+        idem.run("k2", || async { Ok::<_, String>(7u32) })
+            .await
+            .unwrap(),
+        7
+    );
 
     // in-flight: hold the key while a duplicate arrives
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let holder = {
         let idem = idem.clone();
-        tokio::spawn(async move { idem.run("k3", || async { rx.await.unwrap(); Ok::<_, String>(1u32) }).await })
+        tokio::spawn(async move {
+            idem.run("k3", || async {
+                rx.await.unwrap();
+                Ok::<_, String>(1u32)
+            })
+            .await
+        })
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let dup = idem.run("k3", || async { Ok::<_, String>(2u32) }).await.unwrap_err();
-    assert!(matches!(dup, IdempotencyError::InProgress { .. }), "{dup:?}");
+    let dup = idem
+        .run("k3", || async { Ok::<_, String>(2u32) })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(dup, IdempotencyError::InProgress { .. }),
+        "{dup:?}"
+    );
     assert!(dup.is_retryable());
     tx.send(()).unwrap();
     assert_eq!(holder.await.unwrap().unwrap(), 1);
-    assert_eq!(idem.run_outcome("k3", || async { Ok::<_, String>(3u32) }).await.unwrap(), Outcome::Replayed(1));
+    assert_eq!(
+        idem.run_outcome("k3", || async { Ok::<_, String>(3u32) })
+            .await
+            .unwrap(),
+        Outcome::Replayed(1)
+    );
 }
 
 #[tokio::test]

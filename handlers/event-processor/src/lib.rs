@@ -42,7 +42,11 @@ pub fn idempotency_key(event: &EventBridgeEvent<Value>) -> Option<String> {
     let id = event
         .detail
         .get("id")
-        .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_number().map(|n| n.to_string())))
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_number().map(|n| n.to_string()))
+        })
         .or_else(|| event.id.clone())?;
     Some(format!("{}:{}", event.detail_type, id))
 }
@@ -53,7 +57,11 @@ pub fn idempotency(client: Client, table: &str) -> Idempotency {
 }
 
 /// Process one event: the effect runs at most once per key.
-pub async fn handle(client: &Client, table: &str, event: EventBridgeEvent<Value>) -> Result<Processed, ProcessError> {
+pub async fn handle(
+    client: &Client,
+    table: &str,
+    event: EventBridgeEvent<Value>,
+) -> Result<Processed, ProcessError> {
     let key = idempotency_key(&event).ok_or(ProcessError::NoKey)?;
     let span = common::correlation::span(&common::correlation::from_eventbridge(&event));
     async {
@@ -70,7 +78,12 @@ pub async fn handle(client: &Client, table: &str, event: EventBridgeEvent<Value>
     .await
 }
 
-async fn record_effect(client: &Client, table: &str, key: &str, event: &EventBridgeEvent<Value>) -> Result<Processed, String> {
+async fn record_effect(
+    client: &Client,
+    table: &str,
+    key: &str,
+    event: &EventBridgeEvent<Value>,
+) -> Result<Processed, String> {
     let processed_at = common::dynamo::now_rfc3339();
     client
         .put_item()
@@ -83,5 +96,9 @@ async fn record_effect(client: &Client, table: &str, key: &str, event: &EventBri
         .send()
         .await
         .map_err(|e| DisplayErrorContext(e).to_string())?;
-    Ok(Processed { key: key.to_string(), processed_at, duplicate: false })
+    Ok(Processed {
+        key: key.to_string(),
+        processed_at,
+        duplicate: false,
+    })
 }

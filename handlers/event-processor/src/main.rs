@@ -9,7 +9,11 @@ async fn main() -> Result<(), Error> {
     let client = common::dynamodb_client().await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<EventBridgeEvent<Value>>| {
         let (client, table) = (&client, table.as_str());
-        async move { event_processor::handle(client, table, event.payload).await.map_err(Error::from) }
+        async move {
+            event_processor::handle(client, table, event.payload)
+                .await
+                .map_err(Error::from)
+        }
     }))
     .await
 }

@@ -56,10 +56,17 @@ impl Config {
     /// `INVENTORY_TABLE` (key `pk`), else `ORDERS_TABLE` (single table, key `pk` + `sk`).
     pub fn from_env() -> Result<Config, common::MissingEnv> {
         if let Ok(table) = common::env_var("INVENTORY_TABLE") {
-            return Ok(Config { table, sort_key: None });
+            return Ok(Config {
+                table,
+                sort_key: None,
+            });
         }
-        let table = common::env_var("ORDERS_TABLE").map_err(|_| common::MissingEnv("INVENTORY_TABLE or ORDERS_TABLE".into()))?;
-        Ok(Config { table, sort_key: Some("sk".into()) })
+        let table = common::env_var("ORDERS_TABLE")
+            .map_err(|_| common::MissingEnv("INVENTORY_TABLE or ORDERS_TABLE".into()))?;
+        Ok(Config {
+            table,
+            sort_key: Some("sk".into()),
+        })
     }
 
     fn key(&self, pk: String, sk: &str) -> HashMap<String, AttributeValue> {
@@ -76,8 +83,15 @@ impl Config {
     }
 
     /// Key of an order line's reservation item.
-    pub fn reservation_key(&self, order_id: &str, product_id: &str) -> HashMap<String, AttributeValue> {
-        self.key(format!("RESERVATION#{order_id}#{product_id}"), "RESERVATION")
+    pub fn reservation_key(
+        &self,
+        order_id: &str,
+        product_id: &str,
+    ) -> HashMap<String, AttributeValue> {
+        self.key(
+            format!("RESERVATION#{order_id}#{product_id}"),
+            "RESERVATION",
+        )
     }
 }
 
@@ -126,24 +140,36 @@ impl InventoryError {
 
 impl From<InventoryError> for lambda_runtime::Diagnostic {
     fn from(e: InventoryError) -> Self {
-        lambda_runtime::Diagnostic { error_type: e.error_type().to_string(), error_message: e.to_string() }
+        lambda_runtime::Diagnostic {
+            error_type: e.error_type().to_string(),
+            error_message: e.to_string(),
+        }
     }
 }
 
 fn validate(detail: &OrderDetail) -> Result<(), InventoryError> {
     if detail.order_id.is_empty() {
-        return Err(InventoryError::InvalidInput("detail.orderId is empty".into()));
+        return Err(InventoryError::InvalidInput(
+            "detail.orderId is empty".into(),
+        ));
     }
     if detail.items.is_empty() || detail.items.len() > MAX_LINES {
-        return Err(InventoryError::InvalidInput(format!("detail.items must hold 1..={MAX_LINES} lines")));
+        return Err(InventoryError::InvalidInput(format!(
+            "detail.items must hold 1..={MAX_LINES} lines"
+        )));
     }
     let mut seen = std::collections::HashSet::new();
     for line in &detail.items {
         if line.quantity == 0 || line.product_id.is_empty() {
-            return Err(InventoryError::InvalidInput("every line needs a productId and a quantity > 0".into()));
+            return Err(InventoryError::InvalidInput(
+                "every line needs a productId and a quantity > 0".into(),
+            ));
         }
         if !seen.insert(&line.product_id) {
-            return Err(InventoryError::InvalidInput(format!("product {} appears twice", line.product_id)));
+            return Err(InventoryError::InvalidInput(format!(
+                "product {} appears twice",
+                line.product_id
+            )));
         }
     }
     Ok(())
@@ -151,15 +177,22 @@ fn validate(detail: &OrderDetail) -> Result<(), InventoryError> {
 
 fn codes(e: &TransactWriteItemsError) -> Option<Vec<String>> {
     match e {
-        TransactWriteItemsError::TransactionCanceledException(c) => {
-            Some(c.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect())
-        }
+        TransactWriteItemsError::TransactionCanceledException(c) => Some(
+            c.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_string())
+                .collect(),
+        ),
         _ => None,
     }
 }
 
 /// Reserve every line of the order in one transaction.
-pub async fn reserve(client: &Client, config: &Config, detail: &OrderDetail) -> Result<Value, InventoryError> {
+pub async fn reserve(
+    client: &Client,
+    config: &Config,
+    detail: &OrderDetail,
+) -> Result<Value, InventoryError> {
     validate(detail)?;
     let now = common::dynamo::now_rfc3339();
     let mut actions = Vec::with_capacity(detail.items.len() * 2);
@@ -175,7 +208,10 @@ pub async fn reserve(client: &Client, config: &Config, detail: &OrderDetail) -> 
             .map_err(|e| InventoryError::Store(e.to_string()))?;
         let mut item = config.reservation_key(&detail.order_id, &line.product_id);
         item.insert("orderId".into(), AttributeValue::S(detail.order_id.clone()));
-        item.insert("productId".into(), AttributeValue::S(line.product_id.clone()));
+        item.insert(
+            "productId".into(),
+            AttributeValue::S(line.product_id.clone()),
+        );
         item.insert("quantity".into(), q);
         item.insert("reservedAt".into(), AttributeValue::S(now.clone()));
         let put = Put::builder()
@@ -187,7 +223,12 @@ pub async fn reserve(client: &Client, config: &Config, detail: &OrderDetail) -> 
         actions.push(TransactWriteItem::builder().update(update).build());
         actions.push(TransactWriteItem::builder().put(put).build());
     }
-    match client.transact_write_items().set_transact_items(Some(actions)).send().await {
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(actions))
+        .send()
+        .await
+    {
         Ok(_) => {
             tracing::info!(order_id = %detail.order_id, lines = detail.items.len(), "inventory reserved");
             Ok(json!({"orderId": detail.order_id, "status": "RESERVED", "items": detail.items}))
@@ -201,19 +242,29 @@ pub async fn reserve(client: &Client, config: &Config, detail: &OrderDetail) -> 
             if (0..lines).all(|l| failed(2 * l + 1)) {
                 // every reservation exists: a retry of a reserve that already succeeded
                 tracing::info!(order_id = %detail.order_id, "inventory already reserved");
-                return Ok(json!({"orderId": detail.order_id, "status": "RESERVED", "items": detail.items, "alreadyReserved": true}));
+                return Ok(
+                    json!({"orderId": detail.order_id, "status": "RESERVED", "items": detail.items, "alreadyReserved": true}),
+                );
             }
             if (0..lines).any(|l| failed(2 * l)) {
                 tracing::warn!(order_id = %detail.order_id, "out of stock");
-                return Err(InventoryError::OutOfStock { order_id: detail.order_id.clone() });
+                return Err(InventoryError::OutOfStock {
+                    order_id: detail.order_id.clone(),
+                });
             }
-            Err(InventoryError::Store(format!("transaction cancelled: {codes:?}")))
+            Err(InventoryError::Store(format!(
+                "transaction cancelled: {codes:?}"
+            )))
         }
     }
 }
 
 /// Release the order's reservations (those that exist), restoring stock, in one transaction.
-pub async fn release(client: &Client, config: &Config, detail: &OrderDetail) -> Result<Value, InventoryError> {
+pub async fn release(
+    client: &Client,
+    config: &Config,
+    detail: &OrderDetail,
+) -> Result<Value, InventoryError> {
     validate(detail)?;
     // Find what is actually reserved (the reserved quantity, not the requested one).
     let mut reserved = Vec::new();
@@ -221,12 +272,18 @@ pub async fn release(client: &Client, config: &Config, detail: &OrderDetail) -> 
         let got = client
             .get_item()
             .table_name(&config.table)
-            .set_key(Some(config.reservation_key(&detail.order_id, &line.product_id)))
+            .set_key(Some(
+                config.reservation_key(&detail.order_id, &line.product_id),
+            ))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| InventoryError::Store(DisplayErrorContext(e).to_string()))?;
-        if let Some(q) = got.item().and_then(|i| i.get("quantity")).and_then(|q| q.as_n().ok()) {
+        if let Some(q) = got
+            .item()
+            .and_then(|i| i.get("quantity"))
+            .and_then(|q| q.as_n().ok())
+        {
             reserved.push((line.product_id.clone(), q.clone()));
         }
     }
@@ -254,17 +311,29 @@ pub async fn release(client: &Client, config: &Config, detail: &OrderDetail) -> 
         actions.push(TransactWriteItem::builder().delete(delete).build());
         actions.push(TransactWriteItem::builder().update(update).build());
     }
-    match client.transact_write_items().set_transact_items(Some(actions)).send().await {
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(actions))
+        .send()
+        .await
+    {
         Ok(_) => {
             tracing::info!(order_id = %detail.order_id, lines = reserved.len(), "inventory released");
-            Ok(json!({"orderId": detail.order_id, "status": "RELEASED", "released": reserved.len()}))
+            Ok(
+                json!({"orderId": detail.order_id, "status": "RELEASED", "released": reserved.len()}),
+            )
         }
         Err(e) => {
-            let concurrent = e.as_service_error().and_then(codes).is_some_and(|c| c.iter().step_by(2).any(|c| c == "ConditionalCheckFailed"));
+            let concurrent = e
+                .as_service_error()
+                .and_then(codes)
+                .is_some_and(|c| c.iter().step_by(2).any(|c| c == "ConditionalCheckFailed"));
             if concurrent {
                 // a concurrent release removed a reservation between our read and the
                 // transaction: nothing was applied; the retry (Step Functions Retry) re-reads.
-                return Err(InventoryError::Store("reservation changed concurrently; retry".into()));
+                return Err(InventoryError::Store(
+                    "reservation changed concurrently; retry".into(),
+                ));
             }
             Err(InventoryError::Store(DisplayErrorContext(e).to_string()))
         }
@@ -272,12 +341,29 @@ pub async fn release(client: &Client, config: &Config, detail: &OrderDetail) -> 
 }
 
 /// The handler: saga state in, small JSON result out.
-pub async fn handle(client: &Client, config: &Config, action: Action, input: Value) -> Result<Value, InventoryError> {
-    let correlation = input.get("detail").and_then(common::correlation::from_json).unwrap_or_else(common::correlation::generate);
-    let input: SagaInput = serde_json::from_value(input).map_err(|e| InventoryError::InvalidInput(e.to_string()))?;
+pub async fn handle(
+    client: &Client,
+    config: &Config,
+    action: Action,
+    input: Value,
+) -> Result<Value, InventoryError> {
+    let correlation = input
+        .get("detail")
+        .and_then(common::correlation::from_json)
+        .unwrap_or_else(common::correlation::generate);
+    let input: SagaInput =
+        serde_json::from_value(input).map_err(|e| InventoryError::InvalidInput(e.to_string()))?;
     let span = common::correlation::span(&correlation);
     match action {
-        Action::Reserve => reserve(client, config, &input.detail).instrument(span).await,
-        Action::Release => release(client, config, &input.detail).instrument(span).await,
+        Action::Reserve => {
+            reserve(client, config, &input.detail)
+                .instrument(span)
+                .await
+        }
+        Action::Release => {
+            release(client, config, &input.detail)
+                .instrument(span)
+                .await
+        }
     }
 }

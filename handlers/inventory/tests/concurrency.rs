@@ -11,7 +11,10 @@
 
 use std::time::Instant;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
 use aws_sdk_dynamodb::Client;
 use inventory::{Action, Config, InventoryError};
 use moto_harness::MotoServer;
@@ -26,7 +29,10 @@ fn start(serialized: bool) -> MotoServer {
         .expect("ORDERSCTL_MOTO_SERVER (scripts/test sets it)");
     std::env::set_var("ORDERSCTL_MOTO_SERVER_REAL", &real);
     if serialized {
-        std::env::set_var("ORDERSCTL_MOTO_SERVER", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serialized_moto_server"));
+        std::env::set_var(
+            "ORDERSCTL_MOTO_SERVER",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/serialized_moto_server"),
+        );
     } else {
         std::env::set_var("ORDERSCTL_MOTO_SERVER", &real);
     }
@@ -39,14 +45,36 @@ async fn run(moto: &MotoServer) -> (usize, usize, Vec<String>, i64, usize) {
     client
         .create_table()
         .table_name("Inventory")
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
         .unwrap();
-    let config = Config { table: "Inventory".into(), sort_key: None };
-    client.put_item().table_name("Inventory").set_item(Some(config.product_key("sku-1"))).item("available", AttributeValue::N("20".into())).send().await.unwrap();
+    let config = Config {
+        table: "Inventory".into(),
+        sort_key: None,
+    };
+    client
+        .put_item()
+        .table_name("Inventory")
+        .set_item(Some(config.product_key("sku-1")))
+        .item("available", AttributeValue::N("20".into()))
+        .send()
+        .await
+        .unwrap();
 
     let started = Instant::now();
     let tasks: Vec<_> = (0..50)
@@ -65,10 +93,31 @@ async fn run(moto: &MotoServer) -> (usize, usize, Vec<String>, i64, usize) {
         }
     }
     let elapsed = started.elapsed();
-    let got = client.get_item().table_name("Inventory").set_key(Some(config.product_key("sku-1"))).consistent_read(true).send().await.unwrap();
-    let stock: i64 = got.item().unwrap()["available"].as_n().unwrap().parse().unwrap();
-    let scan = client.scan().table_name("Inventory").consistent_read(true).send().await.unwrap();
-    let held = scan.items().iter().filter(|i| i["pk"].as_s().unwrap().starts_with("RESERVATION#")).count();
+    let got = client
+        .get_item()
+        .table_name("Inventory")
+        .set_key(Some(config.product_key("sku-1")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let stock: i64 = got.item().unwrap()["available"]
+        .as_n()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let scan = client
+        .scan()
+        .table_name("Inventory")
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let held = scan
+        .items()
+        .iter()
+        .filter(|i| i["pk"].as_s().unwrap().starts_with("RESERVATION#"))
+        .count();
     eprintln!("50 concurrent reservations in {elapsed:?}: {ok} ok, {out_of_stock} out of stock, other {other:?}; stock {stock}, reservations {held}");
     (ok, out_of_stock, other, stock, held)
 }

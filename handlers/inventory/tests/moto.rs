@@ -1,6 +1,9 @@
 //! inventory against a real moto server.
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
 use aws_sdk_dynamodb::Client;
 use inventory::{Action, Config};
 use moto_harness::MotoServer;
@@ -11,13 +14,28 @@ async fn setup(moto: &MotoServer, stock: &[(&str, u32)]) -> (Client, Config) {
     client
         .create_table()
         .table_name("Inventory")
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
         .unwrap();
-    let config = Config { table: "Inventory".into(), sort_key: None };
+    let config = Config {
+        table: "Inventory".into(),
+        sort_key: None,
+    };
     for (product, available) in stock {
         client
             .put_item()
@@ -32,17 +50,41 @@ async fn setup(moto: &MotoServer, stock: &[(&str, u32)]) -> (Client, Config) {
 }
 
 async fn available(client: &Client, config: &Config, product: &str) -> i64 {
-    let got = client.get_item().table_name(&config.table).set_key(Some(config.product_key(product))).consistent_read(true).send().await.unwrap();
-    got.item().unwrap()["available"].as_n().unwrap().parse().unwrap()
+    let got = client
+        .get_item()
+        .table_name(&config.table)
+        .set_key(Some(config.product_key(product)))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    got.item().unwrap()["available"]
+        .as_n()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 async fn reservations(client: &Client) -> usize {
-    let items = client.scan().table_name("Inventory").consistent_read(true).send().await.unwrap();
-    items.items().iter().filter(|i| i["pk"].as_s().unwrap().starts_with("RESERVATION#")).count()
+    let items = client
+        .scan()
+        .table_name("Inventory")
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    items
+        .items()
+        .iter()
+        .filter(|i| i["pk"].as_s().unwrap().starts_with("RESERVATION#"))
+        .count()
 }
 
 fn order(id: &str, lines: &[(&str, u32)]) -> serde_json::Value {
-    let items: Vec<_> = lines.iter().map(|(p, q)| json!({"productId": p, "quantity": q})).collect();
+    let items: Vec<_> = lines
+        .iter()
+        .map(|(p, q)| json!({"productId": p, "quantity": q}))
+        .collect();
     json!({"detail": {"orderId": id, "items": items, "total": 10}})
 }
 
@@ -51,24 +93,77 @@ async fn reserve_is_all_or_nothing_and_release_runs_once() {
     let moto = MotoServer::start();
     let (client, config) = setup(&moto, &[("a", 5), ("b", 1)]).await;
     // b is short: nothing reserved, a untouched
-    let err = inventory::handle(&client, &config, Action::Reserve, order("o-1", &[("a", 2), ("b", 2)])).await.unwrap_err();
+    let err = inventory::handle(
+        &client,
+        &config,
+        Action::Reserve,
+        order("o-1", &[("a", 2), ("b", 2)]),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type(), "OutOfStock");
-    assert_eq!((available(&client, &config, "a").await, available(&client, &config, "b").await), (5, 1));
+    assert_eq!(
+        (
+            available(&client, &config, "a").await,
+            available(&client, &config, "b").await
+        ),
+        (5, 1)
+    );
     assert_eq!(reservations(&client).await, 0);
 
-    let ok = inventory::handle(&client, &config, Action::Reserve, order("o-2", &[("a", 2), ("b", 1)])).await.unwrap();
+    let ok = inventory::handle(
+        &client,
+        &config,
+        Action::Reserve,
+        order("o-2", &[("a", 2), ("b", 1)]),
+    )
+    .await
+    .unwrap();
     assert_eq!(ok["status"], "RESERVED");
     // a retried reserve (Step Functions Retry) does not reserve twice
-    let again = inventory::handle(&client, &config, Action::Reserve, order("o-2", &[("a", 2), ("b", 1)])).await.unwrap();
+    let again = inventory::handle(
+        &client,
+        &config,
+        Action::Reserve,
+        order("o-2", &[("a", 2), ("b", 1)]),
+    )
+    .await
+    .unwrap();
     assert_eq!(again["alreadyReserved"], true);
-    assert_eq!((available(&client, &config, "a").await, available(&client, &config, "b").await), (3, 0));
+    assert_eq!(
+        (
+            available(&client, &config, "a").await,
+            available(&client, &config, "b").await
+        ),
+        (3, 0)
+    );
 
     // compensation twice: stock restored once
-    let first = inventory::handle(&client, &config, Action::Release, order("o-2", &[("a", 2), ("b", 1)])).await.unwrap();
+    let first = inventory::handle(
+        &client,
+        &config,
+        Action::Release,
+        order("o-2", &[("a", 2), ("b", 1)]),
+    )
+    .await
+    .unwrap();
     assert_eq!(first["released"], 2);
-    let second = inventory::handle(&client, &config, Action::Release, order("o-2", &[("a", 2), ("b", 1)])).await.unwrap();
+    let second = inventory::handle(
+        &client,
+        &config,
+        Action::Release,
+        order("o-2", &[("a", 2), ("b", 1)]),
+    )
+    .await
+    .unwrap();
     assert_eq!(second["released"], 0);
-    assert_eq!((available(&client, &config, "a").await, available(&client, &config, "b").await), (5, 1));
+    assert_eq!(
+        (
+            available(&client, &config, "a").await,
+            available(&client, &config, "b").await
+        ),
+        (5, 1)
+    );
     assert_eq!(reservations(&client).await, 0);
 }
 
@@ -76,7 +171,16 @@ async fn reserve_is_all_or_nothing_and_release_runs_once() {
 async fn sample_event_reserves() {
     let moto = MotoServer::start();
     let (client, config) = setup(&moto, &[("sku-1", 2), ("sku-7", 1)]).await;
-    let sample: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/saga-state.json")).unwrap()).unwrap();
-    inventory::handle(&client, &config, Action::Reserve, sample).await.unwrap();
+    let sample: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/saga-state.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    inventory::handle(&client, &config, Action::Reserve, sample)
+        .await
+        .unwrap();
     assert_eq!(available(&client, &config, "sku-1").await, 0);
 }

@@ -36,7 +36,12 @@ fn store<E: std::error::Error + 'static>(e: E) -> MaintenanceError {
 }
 
 /// Deletes every record of `table` whose `ttl_attribute` (epoch seconds) is before `now`.
-pub async fn purge_expired(dynamo: &aws_sdk_dynamodb::Client, table: &str, ttl_attribute: &str, now: u64) -> Result<Report, MaintenanceError> {
+pub async fn purge_expired(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    ttl_attribute: &str,
+    now: u64,
+) -> Result<Report, MaintenanceError> {
     let mut report = Report::default();
     let now = AttributeValue::N(now.to_string());
     let mut start = None;
@@ -67,7 +72,12 @@ pub async fn purge_expired(dynamo: &aws_sdk_dynamodb::Client, table: &str, ttl_a
                 .await;
             match deleted {
                 Ok(_) => report.deleted += 1,
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => report.skipped += 1,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    report.skipped += 1
+                }
                 Err(e) => return Err(store(e)),
             }
         }
@@ -76,6 +86,13 @@ pub async fn purge_expired(dynamo: &aws_sdk_dynamodb::Client, table: &str, ttl_a
             break;
         }
     }
-    tracing::info!(table, scanned = report.scanned, expired = report.expired, deleted = report.deleted, skipped = report.skipped, "maintenance done");
+    tracing::info!(
+        table,
+        scanned = report.scanned,
+        expired = report.expired,
+        deleted = report.deleted,
+        skipped = report.skipped,
+        "maintenance done"
+    );
     Ok(report)
 }

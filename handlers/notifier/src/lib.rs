@@ -42,26 +42,45 @@ pub fn render(n: &Notification) -> Result<Email, NotifyError> {
         return Err(NotifyError::Invalid("orderId is empty".into()));
     }
     if !n.email.contains('@') || n.email.trim() != n.email {
-        return Err(NotifyError::Invalid(format!("{:?} is not an email address", n.email)));
+        return Err(NotifyError::Invalid(format!(
+            "{:?} is not an email address",
+            n.email
+        )));
     }
-    let subject = n.subject.clone().unwrap_or_else(|| match n.template.as_deref() {
-        Some("order-shipped") => format!("Your order {} has shipped", n.order_id),
-        Some("order-cancelled") => format!("Your order {} was cancelled", n.order_id),
-        _ => format!("Update on your order {}", n.order_id),
-    });
+    let subject = n
+        .subject
+        .clone()
+        .unwrap_or_else(|| match n.template.as_deref() {
+            Some("order-shipped") => format!("Your order {} has shipped", n.order_id),
+            Some("order-cancelled") => format!("Your order {} was cancelled", n.order_id),
+            _ => format!("Update on your order {}", n.order_id),
+        });
     let greeting = match n.tier.as_deref() {
         Some("platinum") => "Dear Platinum member",
         Some("gold") => "Dear Gold member",
         _ => "Hello",
     };
-    let body = format!("{greeting},\n\n{}\n", n.message.clone().unwrap_or_else(|| format!("There is news about your order {}.", n.order_id)));
-    Ok(Email { to: n.email.clone(), subject, body })
+    let body = format!(
+        "{greeting},\n\n{}\n",
+        n.message
+            .clone()
+            .unwrap_or_else(|| format!("There is news about your order {}.", n.order_id))
+    );
+    Ok(Email {
+        to: n.email.clone(),
+        subject,
+        body,
+    })
 }
 
 /// Parses, renders and "sends" one record.
 pub fn process(message: &SqsMessage) -> Result<Email, NotifyError> {
-    let body = message.body.as_deref().ok_or_else(|| NotifyError::Invalid("empty body".into()))?;
-    let n: Notification = serde_json::from_str(body).map_err(|e| NotifyError::Invalid(e.to_string()))?;
+    let body = message
+        .body
+        .as_deref()
+        .ok_or_else(|| NotifyError::Invalid("empty body".into()))?;
+    let n: Notification =
+        serde_json::from_str(body).map_err(|e| NotifyError::Invalid(e.to_string()))?;
     let email = render(&n)?;
     tracing::info!(
         event = "notification.sent",
@@ -98,9 +117,14 @@ mod tests {
     #[test]
     fn sends_valid_records_and_fails_invalid_ones() {
         common::init_tracing();
-        let event: SqsEvent = serde_json::from_str(include_str!("../events/email-queue.json")).unwrap();
+        let event: SqsEvent =
+            serde_json::from_str(include_str!("../events/email-queue.json")).unwrap();
         let response = handle(&event);
-        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         assert_eq!(failed, ["msg-not-json", "msg-no-email"]);
     }
 
@@ -117,6 +141,10 @@ mod tests {
         let e = render(&n).unwrap();
         assert_eq!(e.subject, "Your order ord-1 has shipped");
         assert!(e.body.starts_with("Dear Gold member"));
-        assert!(render(&Notification { email: "nope".into(), ..n }).is_err());
+        assert!(render(&Notification {
+            email: "nope".into(),
+            ..n
+        })
+        .is_err());
     }
 }

@@ -30,7 +30,9 @@ impl Consumer {
             "inventory" => Ok(Consumer::Inventory),
             "loyalty" => Ok(Consumer::Loyalty),
             "marketplace-sync" => Ok(Consumer::MarketplaceSync),
-            other => Err(ConsumeError::Config(format!("CONSUMER must be inventory|loyalty|marketplace-sync, got {other:?}"))),
+            other => Err(ConsumeError::Config(format!(
+                "CONSUMER must be inventory|loyalty|marketplace-sync, got {other:?}"
+            ))),
         }
     }
 
@@ -56,26 +58,58 @@ pub struct CreatedOrder {
 
 /// DynamoDB JSON (`{"S": ..}`, `{"N": ..}`, `{"L": [..]}`, `{"M": {..}}`) as plain JSON.
 pub fn plain(v: &Value) -> Value {
-    let Some(obj) = v.as_object().filter(|o| o.len() == 1) else { return v.clone() };
-    let (k, inner) = obj.iter().next().map(|(k, v)| (k.as_str(), v)).unwrap_or(("", &Value::Null));
+    let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
+        return v.clone();
+    };
+    let (k, inner) = obj
+        .iter()
+        .next()
+        .map(|(k, v)| (k.as_str(), v))
+        .unwrap_or(("", &Value::Null));
     match k {
         "S" | "BOOL" => inner.clone(),
-        "N" => inner.as_str().and_then(|n| n.parse::<f64>().ok()).map(Value::from).unwrap_or(Value::Null),
+        "N" => inner
+            .as_str()
+            .and_then(|n| n.parse::<f64>().ok())
+            .map(Value::from)
+            .unwrap_or(Value::Null),
         "NULL" => Value::Null,
-        "L" => Value::Array(inner.as_array().map(|a| a.iter().map(plain).collect()).unwrap_or_default()),
-        "M" => Value::Object(inner.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), plain(v))).collect()).unwrap_or_default()),
+        "L" => Value::Array(
+            inner
+                .as_array()
+                .map(|a| a.iter().map(plain).collect())
+                .unwrap_or_default(),
+        ),
+        "M" => Value::Object(
+            inner
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), plain(v))).collect())
+                .unwrap_or_default(),
+        ),
         _ => v.clone(),
     }
 }
 
 pub fn parse(message: &SqsMessage) -> Result<CreatedOrder, ConsumeError> {
-    let body = message.body.as_deref().ok_or_else(|| ConsumeError::Invalid("empty body".into()))?;
-    let event: Value = serde_json::from_str(body).map_err(|e| ConsumeError::Invalid(e.to_string()))?;
+    let body = message
+        .body
+        .as_deref()
+        .ok_or_else(|| ConsumeError::Invalid("empty body".into()))?;
+    let event: Value =
+        serde_json::from_str(body).map_err(|e| ConsumeError::Invalid(e.to_string()))?;
     if event.get("detail-type").and_then(Value::as_str) != Some("OrderCreated") {
-        return Err(ConsumeError::Invalid(format!("detail-type is {}", event.get("detail-type").unwrap_or(&Value::Null))));
+        return Err(ConsumeError::Invalid(format!(
+            "detail-type is {}",
+            event.get("detail-type").unwrap_or(&Value::Null)
+        )));
     }
-    let detail = event.get("detail").ok_or_else(|| ConsumeError::Invalid("no detail".into()))?;
-    let order: Map<String, Value> = match detail.pointer("/dynamodb/NewImage").and_then(Value::as_object) {
+    let detail = event
+        .get("detail")
+        .ok_or_else(|| ConsumeError::Invalid("no detail".into()))?;
+    let order: Map<String, Value> = match detail
+        .pointer("/dynamodb/NewImage")
+        .and_then(Value::as_object)
+    {
         Some(image) => image.iter().map(|(k, v)| (k.clone(), plain(v))).collect(),
         None => detail.as_object().cloned().unwrap_or_default(),
     };
@@ -83,27 +117,58 @@ pub fn parse(message: &SqsMessage) -> Result<CreatedOrder, ConsumeError> {
     let order_id = s("orderId")
         .or_else(|| s("pk").and_then(|pk| pk.strip_prefix("ORDER#").map(str::to_owned)))
         .ok_or_else(|| ConsumeError::Invalid("orderId is missing".into()))?;
-    let items = order.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-    let total = order.get("total").and_then(Value::as_f64).unwrap_or_else(|| {
-        items.iter().map(|i| i.get("price").and_then(Value::as_f64).unwrap_or(0.0) * i.get("quantity").and_then(Value::as_f64).unwrap_or(1.0)).sum()
-    });
-    Ok(CreatedOrder { order_id, customer_id: s("customerId"), store_id: s("storeId"), total, items })
+    let items = order
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let total = order
+        .get("total")
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| {
+            items
+                .iter()
+                .map(|i| {
+                    i.get("price").and_then(Value::as_f64).unwrap_or(0.0)
+                        * i.get("quantity").and_then(Value::as_f64).unwrap_or(1.0)
+                })
+                .sum()
+        });
+    Ok(CreatedOrder {
+        order_id,
+        customer_id: s("customerId"),
+        store_id: s("storeId"),
+        total,
+        items,
+    })
 }
 
 /// The consumer's (simulated) work for one order.
 pub fn consume(consumer: Consumer, order: &CreatedOrder) -> Value {
     match consumer {
         Consumer::Inventory => {
-            let units: f64 = order.items.iter().map(|i| i.get("quantity").and_then(Value::as_f64).unwrap_or(1.0)).sum();
+            let units: f64 = order
+                .items
+                .iter()
+                .map(|i| i.get("quantity").and_then(Value::as_f64).unwrap_or(1.0))
+                .sum();
             json!({"consumer": "inventory", "orderId": order.order_id, "storeId": order.store_id, "lines": order.items.len(), "unitsToPick": units})
         }
         Consumer::Loyalty => {
             // 10 points per whole currency unit; none without a customer.
-            let points = if order.customer_id.is_some() { (order.total.floor() as i64) * 10 } else { 0 };
+            let points = if order.customer_id.is_some() {
+                (order.total.floor() as i64) * 10
+            } else {
+                0
+            };
             json!({"consumer": "loyalty", "orderId": order.order_id, "customerId": order.customer_id, "pointsAwarded": points})
         }
         Consumer::MarketplaceSync => {
-            let skus: Vec<&str> = order.items.iter().filter_map(|i| i.get("sku").and_then(Value::as_str)).collect();
+            let skus: Vec<&str> = order
+                .items
+                .iter()
+                .filter_map(|i| i.get("sku").and_then(Value::as_str))
+                .collect();
             json!({"consumer": "marketplace-sync", "orderId": order.order_id, "listingsToUpdate": skus})
         }
     }
@@ -141,7 +206,11 @@ mod tests {
     fn every_consumer_reports_only_the_bad_record() {
         for c in ["inventory", "loyalty", "marketplace-sync"] {
             let r = handle(Consumer::parse(c).unwrap(), &event());
-            let failed: Vec<_> = r.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+            let failed: Vec<_> = r
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.as_str())
+                .collect();
             assert_eq!(failed, ["msg-garbage"], "{c}");
         }
         assert!(Consumer::parse("billing").is_err());
@@ -156,7 +225,10 @@ mod tests {
         assert_eq!(streamed.total, 42.0);
         assert_eq!(consume(Consumer::Loyalty, &streamed)["pointsAwarded"], 420);
         assert_eq!(consume(Consumer::Inventory, &streamed)["unitsToPick"], 3.0);
-        assert_eq!(consume(Consumer::MarketplaceSync, &streamed)["listingsToUpdate"], json!(["SKU-RED-MUG", "SKU-KETTLE"]));
+        assert_eq!(
+            consume(Consumer::MarketplaceSync, &streamed)["listingsToUpdate"],
+            json!(["SKU-RED-MUG", "SKU-KETTLE"])
+        );
         let direct = parse(&e.records[1]).unwrap();
         assert_eq!(direct.order_id, "ord-2002");
         assert_eq!(direct.total, 19.5);

@@ -50,26 +50,57 @@ pub enum IngestError {
 }
 
 fn valid_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The item to write for a record, or why the record is invalid.
 pub fn order_item(message: &SqsMessage) -> Result<HashMap<String, AttributeValue>, IngestError> {
-    let body = message.body.as_deref().ok_or_else(|| IngestError::Invalid("empty body".into()))?;
-    let o: IngestOrder = serde_json::from_str(body).map_err(|e| IngestError::Invalid(e.to_string()))?;
-    let order_id = o.order_id.clone().or_else(|| message.message_id.clone()).unwrap_or_default();
-    for (what, v) in [("orderId", &order_id), ("customerId", &o.customer_id), ("storeId", &o.store_id)] {
+    let body = message
+        .body
+        .as_deref()
+        .ok_or_else(|| IngestError::Invalid("empty body".into()))?;
+    let o: IngestOrder =
+        serde_json::from_str(body).map_err(|e| IngestError::Invalid(e.to_string()))?;
+    let order_id = o
+        .order_id
+        .clone()
+        .or_else(|| message.message_id.clone())
+        .unwrap_or_default();
+    for (what, v) in [
+        ("orderId", &order_id),
+        ("customerId", &o.customer_id),
+        ("storeId", &o.store_id),
+    ] {
         if !valid_id(v) {
-            return Err(IngestError::Invalid(format!("{what} {v:?} must be 1-64 characters of A-Z a-z 0-9 _ -")));
+            return Err(IngestError::Invalid(format!(
+                "{what} {v:?} must be 1-64 characters of A-Z a-z 0-9 _ -"
+            )));
         }
     }
     if o.items.is_empty() {
         return Err(IngestError::Invalid("items is empty".into()));
     }
-    if let Some(bad) = o.items.iter().find(|i| i.quantity == 0 || i.price < 0.0 || !i.price.is_finite() || i.sku.is_empty()) {
-        return Err(IngestError::Invalid(format!("item {:?} needs a sku, quantity >= 1 and price >= 0", bad.sku)));
+    if let Some(bad) = o
+        .items
+        .iter()
+        .find(|i| i.quantity == 0 || i.price < 0.0 || !i.price.is_finite() || i.sku.is_empty())
+    {
+        return Err(IngestError::Invalid(format!(
+            "item {:?} needs a sku, quantity >= 1 and price >= 0",
+            bad.sku
+        )));
     }
-    let total = (o.items.iter().map(|i| i.price * f64::from(i.quantity)).sum::<f64>() * 100.0).round() / 100.0;
+    let total = (o
+        .items
+        .iter()
+        .map(|i| i.price * f64::from(i.quantity))
+        .sum::<f64>()
+        * 100.0)
+        .round()
+        / 100.0;
     let created_at = message
         .attributes
         .get("SentTimestamp")
@@ -92,24 +123,47 @@ pub fn order_item(message: &SqsMessage) -> Result<HashMap<String, AttributeValue
     Ok(common::dynamo::to_item(doc.as_object().expect("an object")))
 }
 
-pub async fn ingest(dynamo: &aws_sdk_dynamodb::Client, table: &str, message: &SqsMessage) -> Result<Ingested, IngestError> {
+pub async fn ingest(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    message: &SqsMessage,
+) -> Result<Ingested, IngestError> {
     let item = order_item(message)?;
-    let order_id = item.get("orderId").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-    let r = dynamo.put_item().table_name(table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)").send().await;
+    let order_id = item
+        .get("orderId")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    let r = dynamo
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
     match r {
         Ok(_) => {
             tracing::info!(order_id = %order_id, "order created");
             Ok(Ingested::Created)
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
             tracing::info!(order_id = %order_id, "duplicate order skipped");
             Ok(Ingested::Duplicate)
         }
-        Err(e) => Err(IngestError::Store(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e) => Err(IngestError::Store(
+            aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+        )),
     }
 }
 
-pub async fn handle(dynamo: &aws_sdk_dynamodb::Client, table: &str, event: &SqsEvent) -> SqsBatchResponse {
+pub async fn handle(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    event: &SqsEvent,
+) -> SqsBatchResponse {
     let mut results = Vec::with_capacity(event.records.len());
     for m in &event.records {
         let id = m.message_id.clone().unwrap_or_default();

@@ -8,7 +8,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let dynamo = common::dynamodb_client().await;
     let (table, dynamo) = (&table, &dynamo);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(order_ingest_worker::handle(dynamo, table, &event.payload).await)
+        Ok::<_, lambda_runtime::Error>(
+            order_ingest_worker::handle(dynamo, table, &event.payload).await,
+        )
     }))
     .await
 }

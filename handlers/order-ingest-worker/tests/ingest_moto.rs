@@ -1,38 +1,86 @@
 //! Ingest against a real DynamoDB API (moto).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
 
 #[tokio::test]
 async fn writes_each_order_once_and_fails_only_bad_records() {
     let moto = moto_harness::MotoServer::start();
-    let client = aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    let attr = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap();
+    let client =
+        aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
     client
         .create_table()
         .table_name("Orders")
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attr("pk"))
         .attribute_definitions(attr("sk"))
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("sk").key_type(KeyType::Range).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("sk")
+                .key_type(KeyType::Range)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
-    let event: SqsEvent = serde_json::from_str(include_str!("../events/ingest-queue.json")).unwrap();
+    let event: SqsEvent =
+        serde_json::from_str(include_str!("../events/ingest-queue.json")).unwrap();
 
     let r = order_ingest_worker::handle(&client, "Orders", &event).await;
-    let failed: Vec<_> = r.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let failed: Vec<_> = r
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(failed, ["6f1c2b7e-0003", "6f1c2b7e-0004"]);
 
-    let key = |id: &str| [("pk".to_owned(), AttributeValue::S(format!("ORDER#{id}"))), ("sk".to_owned(), AttributeValue::S("META".into()))];
-    let item = client.get_item().table_name("Orders").set_key(Some(key("ord-3001").into())).send().await.unwrap().item.unwrap();
+    let key = |id: &str| {
+        [
+            ("pk".to_owned(), AttributeValue::S(format!("ORDER#{id}"))),
+            ("sk".to_owned(), AttributeValue::S("META".into())),
+        ]
+    };
+    let item = client
+        .get_item()
+        .table_name("Orders")
+        .set_key(Some(key("ord-3001").into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     assert_eq!(item["customerId"].as_s().unwrap(), "cust-7");
     assert_eq!(item["storeId"].as_s().unwrap(), "store-12");
     assert_eq!(item["createdAt"].as_s().unwrap(), "2025-03-01T12:00:00Z");
     assert_eq!(item["total"].as_n().unwrap(), "64.5");
     // No client orderId: the message ID is the order ID.
-    assert!(client.get_item().table_name("Orders").set_key(Some(key("6f1c2b7e-0002").into())).send().await.unwrap().item.is_some());
+    assert!(client
+        .get_item()
+        .table_name("Orders")
+        .set_key(Some(key("6f1c2b7e-0002").into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .is_some());
 
     // Redelivery: duplicates are skipped, the stored order is unchanged.
     client
@@ -45,8 +93,30 @@ async fn writes_each_order_once_and_fails_only_bad_records() {
         .send()
         .await
         .unwrap();
-    assert_eq!(order_ingest_worker::ingest(&client, "Orders", &event.records[0]).await.unwrap(), order_ingest_worker::Ingested::Duplicate);
-    let item = client.get_item().table_name("Orders").set_key(Some(key("ord-3001").into())).send().await.unwrap().item.unwrap();
+    assert_eq!(
+        order_ingest_worker::ingest(&client, "Orders", &event.records[0])
+            .await
+            .unwrap(),
+        order_ingest_worker::Ingested::Duplicate
+    );
+    let item = client
+        .get_item()
+        .table_name("Orders")
+        .set_key(Some(key("ord-3001").into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     assert_eq!(item["status"].as_s().unwrap(), "PAID");
-    assert_eq!(client.scan().table_name("Orders").send().await.unwrap().count, 2);
+    assert_eq!(
+        client
+            .scan()
+            .table_name("Orders")
+            .send()
+            .await
+            .unwrap()
+            .count,
+        2
+    );
 }

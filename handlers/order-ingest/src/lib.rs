@@ -77,23 +77,36 @@ pub enum IngestError {
 fn validate(body: Option<&str>, base64: bool) -> Result<OrderRequest, IngestError> {
     let bad = |m: String| IngestError::BadRequest(m);
     if base64 {
-        return Err(bad("base64-encoded bodies are not accepted; send application/json".into()));
+        return Err(bad(
+            "base64-encoded bodies are not accepted; send application/json".into(),
+        ));
     }
-    let body = body.filter(|b| !b.trim().is_empty()).ok_or_else(|| bad("request body is empty".into()))?;
-    let order: OrderRequest = serde_json::from_str(body).map_err(|e| bad(format!("malformed order: {e}")))?;
+    let body = body
+        .filter(|b| !b.trim().is_empty())
+        .ok_or_else(|| bad("request body is empty".into()))?;
+    let order: OrderRequest =
+        serde_json::from_str(body).map_err(|e| bad(format!("malformed order: {e}")))?;
     if order.customer_id.trim().is_empty() {
         return Err(bad("customerId must not be empty".into()));
     }
     if order.items.is_empty() {
         return Err(bad("items must not be empty".into()));
     }
-    if order.items.iter().any(|i| i.product_id.trim().is_empty() || i.quantity == 0) {
+    if order
+        .items
+        .iter()
+        .any(|i| i.product_id.trim().is_empty() || i.quantity == 0)
+    {
         return Err(bad("every item needs a productId and a quantity > 0".into()));
     }
     if !(order.total > 0.0 && order.total.is_finite()) {
         return Err(bad("total must be a number > 0".into()));
     }
-    if order.order_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+    if order
+        .order_id
+        .as_deref()
+        .is_some_and(|id| id.trim().is_empty())
+    {
         return Err(bad("orderId, when given, must not be empty".into()));
     }
     Ok(order)
@@ -116,24 +129,40 @@ fn response(status: i64, body: &Value, correlation_id: &str) -> ApiGatewayV2http
 pub async fn handle(ingest: &Ingest, request: ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
     let correlation_id = common::correlation::from_headers(&request.headers);
     let span = common::correlation::span(&correlation_id);
-    let result = submit(ingest, &request, &correlation_id).instrument(span.clone()).await;
+    let result = submit(ingest, &request, &correlation_id)
+        .instrument(span.clone())
+        .await;
     let _entered = span.enter();
     match result {
-        Ok(accepted) => response(202, &serde_json::to_value(&accepted).unwrap_or_default(), &correlation_id),
+        Ok(accepted) => response(
+            202,
+            &serde_json::to_value(&accepted).unwrap_or_default(),
+            &correlation_id,
+        ),
         Err(IngestError::BadRequest(m)) => {
             tracing::info!(reason = %m, "rejected");
             response(400, &json!({"message": m}), &correlation_id)
         }
-        Err(e @ IngestError::Conflict(_)) => response(409, &json!({"message": e.to_string()}), &correlation_id),
+        Err(e @ IngestError::Conflict(_)) => {
+            response(409, &json!({"message": e.to_string()}), &correlation_id)
+        }
         Err(IngestError::Unavailable(m)) => {
             tracing::error!(error = %m, "submission failed");
-            response(503, &json!({"message": "temporarily unavailable, retry with the same Idempotency-Key"}), &correlation_id)
+            response(
+                503,
+                &json!({"message": "temporarily unavailable, retry with the same Idempotency-Key"}),
+                &correlation_id,
+            )
         }
     }
 }
 
 /// Validate, then (once per idempotency key) store and publish.
-pub async fn submit(ingest: &Ingest, request: &ApiGatewayV2httpRequest, correlation_id: &str) -> Result<Accepted, IngestError> {
+pub async fn submit(
+    ingest: &Ingest,
+    request: &ApiGatewayV2httpRequest,
+    correlation_id: &str,
+) -> Result<Accepted, IngestError> {
     let order = validate(request.body.as_deref(), request.is_base64_encoded)?;
     let key = request
         .headers
@@ -143,10 +172,20 @@ pub async fn submit(ingest: &Ingest, request: &ApiGatewayV2httpRequest, correlat
         .map(str::to_string)
         .or_else(|| request.request_context.request_id.clone())
         .unwrap_or_else(common::correlation::generate);
-    let order_id = order.order_id.clone().unwrap_or_else(|| format!("ord-{}", common::correlation::generate()));
-    let idem = Idempotency::new(ingest.dynamodb.clone(), &ingest.idempotency_table, IDEMPOTENCY_TTL).expiry_attribute("expiration");
+    let order_id = order
+        .order_id
+        .clone()
+        .unwrap_or_else(|| format!("ord-{}", common::correlation::generate()));
+    let idem = Idempotency::new(
+        ingest.dynamodb.clone(),
+        &ingest.idempotency_table,
+        IDEMPOTENCY_TTL,
+    )
+    .expiry_attribute("expiration");
     let outcome = idem
-        .run_outcome(&format!("order-ingest#{key}"), || accept(ingest, &order, &order_id, &key, correlation_id))
+        .run_outcome(&format!("order-ingest#{key}"), || {
+            accept(ingest, &order, &order_id, &key, correlation_id)
+        })
         .await
         .map_err(|e| match e {
             IdempotencyError::Effect(e) => e,
@@ -156,7 +195,13 @@ pub async fn submit(ingest: &Ingest, request: &ApiGatewayV2httpRequest, correlat
     Ok(outcome.into_inner())
 }
 
-async fn accept(ingest: &Ingest, order: &OrderRequest, order_id: &str, key: &str, correlation_id: &str) -> Result<Accepted, IngestError> {
+async fn accept(
+    ingest: &Ingest,
+    order: &OrderRequest,
+    order_id: &str,
+    key: &str,
+    correlation_id: &str,
+) -> Result<Accepted, IngestError> {
     let now = common::dynamo::now_rfc3339();
     let items = serde_json::to_value(&order.items).unwrap_or_default();
     let put = ingest
@@ -171,7 +216,10 @@ async fn accept(ingest: &Ingest, order: &OrderRequest, order_id: &str, key: &str
         .item("total", AttributeValue::N(order.total.to_string()))
         .item("status", AttributeValue::S("ACCEPTED".into()))
         .item("createdAt", AttributeValue::S(now))
-        .item("correlationId", AttributeValue::S(correlation_id.to_string()))
+        .item(
+            "correlationId",
+            AttributeValue::S(correlation_id.to_string()),
+        )
         .item("idempotencyKey", AttributeValue::S(key.to_string()))
         // the same submission may rewrite its own order: a retry after PutEvents failed
         .condition_expression("attribute_not_exists(pk) OR idempotencyKey = :key")
@@ -180,7 +228,12 @@ async fn accept(ingest: &Ingest, order: &OrderRequest, order_id: &str, key: &str
         .await;
     match put {
         Ok(_) => {}
-        Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(PutItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
             return Err(IngestError::Conflict(order_id.to_string()));
         }
         Err(e) => return Err(IngestError::Unavailable(DisplayErrorContext(e).to_string())),
@@ -193,7 +246,11 @@ async fn accept(ingest: &Ingest, order: &OrderRequest, order_id: &str, key: &str
         "correlationId": correlation_id,
     });
     publish(ingest, detail.to_string()).await?;
-    Ok(Accepted { order_id: order_id.to_string(), status: "ACCEPTED".into(), status_url: format!("/orders/{order_id}") })
+    Ok(Accepted {
+        order_id: order_id.to_string(),
+        status: "ACCEPTED".into(),
+        status_url: format!("/orders/{order_id}"),
+    })
 }
 
 async fn publish(ingest: &Ingest, detail: String) -> Result<(), IngestError> {
@@ -205,15 +262,28 @@ async fn publish(ingest: &Ingest, detail: String) -> Result<(), IngestError> {
         .build();
     let mut last = String::new();
     for attempt in 1..=PUT_EVENTS_ATTEMPTS {
-        match ingest.events.put_events().entries(entry.clone()).send().await {
+        match ingest
+            .events
+            .put_events()
+            .entries(entry.clone())
+            .send()
+            .await
+        {
             Ok(out) if out.failed_entry_count() == 0 => return Ok(()),
             Ok(out) => {
-                last = out.entries().iter().filter_map(|e| e.error_message()).collect::<Vec<_>>().join("; ");
+                last = out
+                    .entries()
+                    .iter()
+                    .filter_map(|e| e.error_message())
+                    .collect::<Vec<_>>()
+                    .join("; ");
             }
             Err(e) => last = DisplayErrorContext(e).to_string(),
         }
         tracing::warn!(attempt, error = %last, "PutEvents failed");
         tokio::time::sleep(Duration::from_millis(100 * 2u64.pow(attempt - 1))).await;
     }
-    Err(IngestError::Unavailable(format!("PutEvents failed after {PUT_EVENTS_ATTEMPTS} attempts: {last}")))
+    Err(IngestError::Unavailable(format!(
+        "PutEvents failed after {PUT_EVENTS_ATTEMPTS} attempts: {last}"
+    )))
 }

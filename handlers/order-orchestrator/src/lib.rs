@@ -34,7 +34,9 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Config, BoxError> {
-        let var = |name: &str| std::env::var(name).map_err(|_| BoxError::from(format!("{name} is not set")));
+        let var = |name: &str| {
+            std::env::var(name).map_err(|_| BoxError::from(format!("{name} is not set")))
+        };
         Ok(Config {
             catalog_table: var("CATALOG_TABLE")?,
             authorize_payment_function: var("AUTHORIZE_PAYMENT_FUNCTION")?,
@@ -115,7 +117,10 @@ pub struct Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum OrchestrationError {
     #[error("OrderRejected: order {order_id} is invalid: {}", reasons.join("; "))]
-    Rejected { order_id: String, reasons: Vec<String> },
+    Rejected {
+        order_id: String,
+        reasons: Vec<String>,
+    },
     #[error("PaymentFailed: order {order_id}: {cause}")]
     PaymentFailed { order_id: String, cause: String },
     #[error("AllocationFailed: order {order_id}: {cause}")]
@@ -141,17 +146,26 @@ pub fn validate_order(order: &OrderRequest, catalog: &BTreeMap<String, Product>)
         }
         match catalog.get(&item.product_id) {
             None => reasons.push(format!("{}: not in the catalog", item.product_id)),
-            Some(p) if p.stock < i64::from(item.quantity) => {
-                reasons.push(format!("{}: {} requested, {} in stock", item.product_id, item.quantity, p.stock))
-            }
+            Some(p) if p.stock < i64::from(item.quantity) => reasons.push(format!(
+                "{}: {} requested, {} in stock",
+                item.product_id, item.quantity, p.stock
+            )),
             Some(p) => amount += p.price * f64::from(item.quantity),
         }
     }
-    Validation { valid: reasons.is_empty(), reasons, amount: (amount * 100.0).round() / 100.0 }
+    Validation {
+        valid: reasons.is_empty(),
+        reasons,
+        amount: (amount * 100.0).round() / 100.0,
+    }
 }
 
 /// Reads the named products (consistent reads); missing products are absent from the map.
-pub async fn read_products(dynamo: &aws_sdk_dynamodb::Client, table: &str, ids: &[String]) -> Result<BTreeMap<String, Product>, BoxError> {
+pub async fn read_products(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    ids: &[String],
+) -> Result<BTreeMap<String, Product>, BoxError> {
     let mut out = BTreeMap::new();
     for id in ids {
         let resp = dynamo
@@ -162,8 +176,19 @@ pub async fn read_products(dynamo: &aws_sdk_dynamodb::Client, table: &str, ids: 
             .send()
             .await?;
         if let Some(item) = resp.item {
-            let num = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<f64>().ok());
-            out.insert(id.clone(), Product { product_id: id.clone(), price: num("price").unwrap_or(0.0), stock: num("stock").unwrap_or(0.0) as i64 });
+            let num = |k: &str| {
+                item.get(k)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<f64>().ok())
+            };
+            out.insert(
+                id.clone(),
+                Product {
+                    product_id: id.clone(),
+                    price: num("price").unwrap_or(0.0),
+                    stock: num("stock").unwrap_or(0.0) as i64,
+                },
+            );
         }
     }
     Ok(out)
@@ -172,9 +197,17 @@ pub async fn read_products(dynamo: &aws_sdk_dynamodb::Client, table: &str, ids: 
 /// The operations the orchestration needs; each is durable in production.
 pub trait Chain: Send + Sync {
     /// The ValidateOrder step.
-    fn validate(&self, order: OrderRequest) -> impl Future<Output = Result<Validation, BoxError>> + Send;
+    fn validate(
+        &self,
+        order: OrderRequest,
+    ) -> impl Future<Output = Result<Validation, BoxError>> + Send;
     /// A named call of a worker function; its result is recorded under `name`.
-    fn call(&self, name: &'static str, worker: Worker, input: Value) -> impl Future<Output = Result<Value, BoxError>> + Send;
+    fn call(
+        &self,
+        name: &'static str,
+        worker: Worker,
+        input: Value,
+    ) -> impl Future<Output = Result<Value, BoxError>> + Send;
 }
 
 /// Validate -> authorize -> allocate -> fulfill, releasing inventory if fulfillment fails.
@@ -182,7 +215,11 @@ pub async fn orchestrate<C: Chain>(chain: &C, order: OrderRequest) -> Result<Out
     let order_id = order.order_id.clone();
     let validation = chain.validate(order.clone()).await?;
     if !validation.valid {
-        return Err(OrchestrationError::Rejected { order_id, reasons: validation.reasons }.into());
+        return Err(OrchestrationError::Rejected {
+            order_id,
+            reasons: validation.reasons,
+        }
+        .into());
     }
     let payment = chain
         .call(
@@ -193,9 +230,16 @@ pub async fn orchestrate<C: Chain>(chain: &C, order: OrderRequest) -> Result<Out
         .await
         .map_err(|e| OrchestrationError::PaymentFailed { order_id: order_id.clone(), cause: e.to_string() })?;
     let allocation = chain
-        .call("AllocateInventory", Worker::AllocateInventory, json!({"action": "allocate", "orderId": order_id, "items": order.items}))
+        .call(
+            "AllocateInventory",
+            Worker::AllocateInventory,
+            json!({"action": "allocate", "orderId": order_id, "items": order.items}),
+        )
         .await
-        .map_err(|e| OrchestrationError::AllocationFailed { order_id: order_id.clone(), cause: e.to_string() })?;
+        .map_err(|e| OrchestrationError::AllocationFailed {
+            order_id: order_id.clone(),
+            cause: e.to_string(),
+        })?;
     let fulfillment = chain
         .call(
             "FulfillOrder",
@@ -206,14 +250,29 @@ pub async fn orchestrate<C: Chain>(chain: &C, order: OrderRequest) -> Result<Out
     match fulfillment {
         Ok(fulfillment) => {
             tracing::info!(order_id = %order_id, "order fulfilled");
-            Ok(Outcome { order_id, status: "FULFILLED".into(), amount: validation.amount, payment, allocation, fulfillment })
+            Ok(Outcome {
+                order_id,
+                status: "FULFILLED".into(),
+                amount: validation.amount,
+                payment,
+                allocation,
+                fulfillment,
+            })
         }
         Err(e) => {
             tracing::warn!(order_id = %order_id, error = %e, "fulfillment failed; releasing inventory");
             chain
-                .call("ReleaseInventory", Worker::AllocateInventory, json!({"action": "release", "orderId": order_id, "items": order.items}))
+                .call(
+                    "ReleaseInventory",
+                    Worker::AllocateInventory,
+                    json!({"action": "release", "orderId": order_id, "items": order.items}),
+                )
                 .await?;
-            Err(OrchestrationError::FulfillmentFailed { order_id, cause: e.to_string() }.into())
+            Err(OrchestrationError::FulfillmentFailed {
+                order_id,
+                cause: e.to_string(),
+            }
+            .into())
         }
     }
 }
@@ -227,14 +286,18 @@ pub struct DurableChain {
 }
 
 impl Chain for DurableChain {
-    fn validate(&self, order: OrderRequest) -> impl Future<Output = Result<Validation, BoxError>> + Send {
+    fn validate(
+        &self,
+        order: OrderRequest,
+    ) -> impl Future<Output = Result<Validation, BoxError>> + Send {
         let dynamo = self.dynamo.clone();
         let table = self.config.catalog_table.clone();
         // The operation is created here, at the call site, so its ID is deterministic.
         let step = self
             .ctx
             .step(move |_| async move {
-                let mut ids: Vec<String> = order.items.iter().map(|i| i.product_id.clone()).collect();
+                let mut ids: Vec<String> =
+                    order.items.iter().map(|i| i.product_id.clone()).collect();
                 ids.sort();
                 ids.dedup();
                 let catalog = read_products(&dynamo, &table, &ids).await?;
@@ -244,13 +307,34 @@ impl Chain for DurableChain {
         async move { step.await.map_err(BoxError::from) }
     }
 
-    fn call(&self, name: &'static str, worker: Worker, input: Value) -> impl Future<Output = Result<Value, BoxError>> + Send {
-        let invoke = self.ctx.invoke::<Value, _>(self.config.function(worker), input).name(name);
+    fn call(
+        &self,
+        name: &'static str,
+        worker: Worker,
+        input: Value,
+    ) -> impl Future<Output = Result<Value, BoxError>> + Send {
+        let invoke = self
+            .ctx
+            .invoke::<Value, _>(self.config.function(worker), input)
+            .name(name);
         async move { invoke.await.map_err(BoxError::from) }
     }
 }
 
 /// The durable handler.
-pub async fn handler(config: Config, dynamo: aws_sdk_dynamodb::Client, order: OrderRequest, ctx: DurableContext) -> Result<Outcome, BoxError> {
-    orchestrate(&DurableChain { ctx, config, dynamo }, order).await
+pub async fn handler(
+    config: Config,
+    dynamo: aws_sdk_dynamodb::Client,
+    order: OrderRequest,
+    ctx: DurableContext,
+) -> Result<Outcome, BoxError> {
+    orchestrate(
+        &DurableChain {
+            ctx,
+            config,
+            dynamo,
+        },
+        order,
+    )
+    .await
 }

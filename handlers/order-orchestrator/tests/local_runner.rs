@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use aws_durable_execution_sdk::test_util::LocalRunner;
 use aws_durable_execution_sdk::{BoxError, DurableContext, RetryDecision};
-use order_orchestrator::{orchestrate, validate_order, Chain, OrderRequest, Outcome, Product, Validation, Worker};
+use order_orchestrator::{
+    orchestrate, validate_order, Chain, OrderRequest, Outcome, Product, Validation, Worker,
+};
 use serde_json::{json, Value};
 
 #[derive(Default)]
@@ -22,7 +24,14 @@ impl Fakes {
     fn new() -> Arc<Fakes> {
         let f = Fakes::default();
         for (id, price, stock) in [("P-KETTLE", 35.0, 5), ("P-MUG", 7.5, 10)] {
-            f.catalog.lock().unwrap().insert(id.into(), Product { product_id: id.into(), price, stock });
+            f.catalog.lock().unwrap().insert(
+                id.into(),
+                Product {
+                    product_id: id.into(),
+                    price,
+                    stock,
+                },
+            );
         }
         Arc::new(f)
     }
@@ -38,17 +47,23 @@ impl Fakes {
     fn run(&self, name: &str, worker: Worker, input: &Value) -> Result<Value, BoxError> {
         self.calls.lock().unwrap().push(name.to_owned());
         match worker {
-            Worker::AuthorizePayment => Ok(json!({"status": "AUTHORIZED", "authorizationId": "auth-1"})),
+            Worker::AuthorizePayment => {
+                Ok(json!({"status": "AUTHORIZED", "authorizationId": "auth-1"}))
+            }
             Worker::AllocateInventory => {
                 let sign = if input["action"] == "release" { 1 } else { -1 };
                 let mut catalog = self.catalog.lock().unwrap();
                 for item in input["items"].as_array().unwrap() {
-                    let p = catalog.get_mut(item["productId"].as_str().unwrap()).unwrap();
+                    let p = catalog
+                        .get_mut(item["productId"].as_str().unwrap())
+                        .unwrap();
                     p.stock += sign * item["quantity"].as_i64().unwrap();
                 }
                 Ok(json!({"status": if sign < 0 { "ALLOCATED" } else { "RELEASED" }}))
             }
-            Worker::FulfillOrder if input["simulateFailure"] == true => Err("FulfillmentFailed: carrier rejected the shipment".into()),
+            Worker::FulfillOrder if input["simulateFailure"] == true => {
+                Err("FulfillmentFailed: carrier rejected the shipment".into())
+            }
             Worker::FulfillOrder => Ok(json!({"status": "FULFILLED", "shipmentId": "shp-1"})),
         }
     }
@@ -60,7 +75,10 @@ struct StepChain {
 }
 
 impl Chain for StepChain {
-    fn validate(&self, order: OrderRequest) -> impl Future<Output = Result<Validation, BoxError>> + Send {
+    fn validate(
+        &self,
+        order: OrderRequest,
+    ) -> impl Future<Output = Result<Validation, BoxError>> + Send {
         let fakes = self.fakes.clone();
         let step = self
             .ctx
@@ -72,7 +90,12 @@ impl Chain for StepChain {
         async move { step.await.map_err(BoxError::from) }
     }
 
-    fn call(&self, name: &'static str, worker: Worker, input: Value) -> impl Future<Output = Result<Value, BoxError>> + Send {
+    fn call(
+        &self,
+        name: &'static str,
+        worker: Worker,
+        input: Value,
+    ) -> impl Future<Output = Result<Value, BoxError>> + Send {
         let fakes = self.fakes.clone();
         let step = self
             .ctx
@@ -83,7 +106,10 @@ impl Chain for StepChain {
     }
 }
 
-async fn run(fakes: &Arc<Fakes>, order: OrderRequest) -> aws_durable_execution_sdk::test_util::TestResult<Outcome> {
+async fn run(
+    fakes: &Arc<Fakes>,
+    order: OrderRequest,
+) -> aws_durable_execution_sdk::test_util::TestResult<Outcome> {
     let fakes = fakes.clone();
     LocalRunner::new()
         .run(
@@ -97,23 +123,46 @@ async fn run(fakes: &Arc<Fakes>, order: OrderRequest) -> aws_durable_execution_s
 }
 
 fn order(file: &str) -> OrderRequest {
-    serde_json::from_str(&std::fs::read_to_string(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(format!("{}/events/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
 async fn happy_path_runs_each_stage_once() {
     let fakes = Fakes::new();
     let result = run(&fakes, order("order.json")).await;
-    assert!(result.is_success(), "{:?} {:?}", result.error_type(), result.error_message());
+    assert!(
+        result.is_success(),
+        "{:?} {:?}",
+        result.error_type(),
+        result.error_message()
+    );
     let out = result.output().unwrap();
     assert_eq!(out.status, "FULFILLED");
     assert_eq!(out.amount, 35.0 + 4.0 * 7.5);
     assert_eq!(out.fulfillment["shipmentId"], "shp-1");
     // Every stage ran exactly once across all the replays.
-    assert_eq!(fakes.calls(), ["AuthorizePayment", "AllocateInventory", "FulfillOrder"]);
+    assert_eq!(
+        fakes.calls(),
+        ["AuthorizePayment", "AllocateInventory", "FulfillOrder"]
+    );
     assert_eq!((fakes.stock("P-KETTLE"), fakes.stock("P-MUG")), (4, 6));
-    let names: Vec<_> = result.operations().iter().filter_map(|o| o.name()).collect();
-    assert_eq!(names, ["ValidateOrder", "AuthorizePayment", "AllocateInventory", "FulfillOrder"]);
+    let names: Vec<_> = result
+        .operations()
+        .iter()
+        .filter_map(|o| o.name())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ValidateOrder",
+            "AuthorizePayment",
+            "AllocateInventory",
+            "FulfillOrder"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -122,10 +171,25 @@ async fn failed_fulfillment_releases_the_inventory() {
     let result = run(&fakes, order("order-fulfillment-fails.json")).await;
     assert!(result.is_failure());
     let message = result.error_message().unwrap_or_default();
-    assert!(message.contains("FulfillmentFailed") && message.contains("inventory released"), "{message}");
-    assert_eq!(fakes.calls(), ["AuthorizePayment", "AllocateInventory", "FulfillOrder", "ReleaseInventory"]);
+    assert!(
+        message.contains("FulfillmentFailed") && message.contains("inventory released"),
+        "{message}"
+    );
+    assert_eq!(
+        fakes.calls(),
+        [
+            "AuthorizePayment",
+            "AllocateInventory",
+            "FulfillOrder",
+            "ReleaseInventory"
+        ]
+    );
     assert_eq!(fakes.stock("P-MUG"), 10, "stock restored");
-    let release = result.operations().iter().find(|o| o.name() == Some("ReleaseInventory")).unwrap();
+    let release = result
+        .operations()
+        .iter()
+        .find(|o| o.name() == Some("ReleaseInventory"))
+        .unwrap();
     assert!(release.succeeded());
 }
 
@@ -133,11 +197,19 @@ async fn failed_fulfillment_releases_the_inventory() {
 async fn an_invalid_order_calls_no_worker() {
     let fakes = Fakes::new();
     let mut o = order("order.json");
-    o.items.push(order_orchestrator::LineItem { product_id: "P-UNKNOWN".into(), quantity: 1 });
+    o.items.push(order_orchestrator::LineItem {
+        product_id: "P-UNKNOWN".into(),
+        quantity: 1,
+    });
     o.items[0].quantity = 99;
     let result = run(&fakes, o).await;
     assert!(result.is_failure());
     let message = result.error_message().unwrap_or_default();
-    assert!(message.contains("OrderRejected") && message.contains("P-UNKNOWN") && message.contains("99 requested"), "{message}");
+    assert!(
+        message.contains("OrderRejected")
+            && message.contains("P-UNKNOWN")
+            && message.contains("99 requested"),
+        "{message}"
+    );
     assert!(fakes.calls().is_empty());
 }

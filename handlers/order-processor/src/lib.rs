@@ -42,28 +42,46 @@ pub struct Order {
 /// Parse and validate: `orderId`, `customerId` non-empty strings, `items` a non-empty array,
 /// `totalAmount` a number > 0, `createdAt` (optional) a string.
 pub fn parse_order(body: &str) -> Result<Order, RecordError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| RecordError::Invalid(format!("body is not JSON: {e}")))?;
-    let Value::Object(fields) = value else { return Err(RecordError::Invalid("body is not a JSON object".into())) };
+    let value: Value = serde_json::from_str(body)
+        .map_err(|e| RecordError::Invalid(format!("body is not JSON: {e}")))?;
+    let Value::Object(fields) = value else {
+        return Err(RecordError::Invalid("body is not a JSON object".into()));
+    };
     let non_empty = |name: &str| match fields.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
-        _ => Err(RecordError::Invalid(format!("{name} must be a non-empty string"))),
+        _ => Err(RecordError::Invalid(format!(
+            "{name} must be a non-empty string"
+        ))),
     };
     let order_id = non_empty("orderId")?;
     non_empty("customerId")?;
     let item_count = match fields.get("items") {
         Some(Value::Array(items)) if !items.is_empty() => items.len(),
-        _ => return Err(RecordError::Invalid("items must be a non-empty array".into())),
+        _ => {
+            return Err(RecordError::Invalid(
+                "items must be a non-empty array".into(),
+            ))
+        }
     };
     match fields.get("totalAmount").and_then(Value::as_f64) {
         Some(t) if t > 0.0 && t.is_finite() => {}
-        _ => return Err(RecordError::Invalid("totalAmount must be a number > 0".into())),
+        _ => {
+            return Err(RecordError::Invalid(
+                "totalAmount must be a number > 0".into(),
+            ))
+        }
     }
     let created_at = match fields.get("createdAt") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         _ => return Err(RecordError::Invalid("createdAt must be a string".into())),
     };
-    Ok(Order { order_id, item_count, created_at, fields })
+    Ok(Order {
+        order_id,
+        item_count,
+        created_at,
+        fields,
+    })
 }
 
 /// Validate, enrich and store one message's order with `attribute_not_exists(orderId)`.
@@ -71,22 +89,41 @@ pub fn parse_order(body: &str) -> Result<Order, RecordError> {
 /// `createdAt` (the sort key) comes from the order, else from the message's `SentTimestamp`
 /// (the same on every redelivery of the message, so a redelivery is still a duplicate), else
 /// `processedAt`.
-pub async fn process_record(client: &Client, table: &str, message: &SqsMessage) -> Result<RecordOutcome, RecordError> {
+pub async fn process_record(
+    client: &Client,
+    table: &str,
+    message: &SqsMessage,
+) -> Result<RecordOutcome, RecordError> {
     let order = parse_order(message.body.as_deref().unwrap_or(""))?;
     let processed_at = common::dynamo::now_rfc3339();
     let created_at = order
         .created_at
         .clone()
-        .or_else(|| message.attributes.get("SentTimestamp").and_then(|t| t.parse().ok()).map(common::dynamo::millis_rfc3339))
+        .or_else(|| {
+            message
+                .attributes
+                .get("SentTimestamp")
+                .and_then(|t| t.parse().ok())
+                .map(common::dynamo::millis_rfc3339)
+        })
         .unwrap_or_else(|| processed_at.clone());
     let mut item = common::dynamo::to_item(&order.fields);
     item.insert("orderId".into(), AttributeValue::S(order.order_id.clone()));
     item.insert("createdAt".into(), AttributeValue::S(created_at));
     item.insert("status".into(), AttributeValue::S("CONFIRMED".into()));
     item.insert("processedAt".into(), AttributeValue::S(processed_at));
-    item.insert("itemCount".into(), AttributeValue::N(order.item_count.to_string()));
-    item.insert("sqsMessageId".into(), AttributeValue::S(message.message_id.clone().unwrap_or_default()));
-    item.insert("ttl".into(), AttributeValue::N((common::dynamo::epoch_seconds() + RETENTION_SECS).to_string()));
+    item.insert(
+        "itemCount".into(),
+        AttributeValue::N(order.item_count.to_string()),
+    );
+    item.insert(
+        "sqsMessageId".into(),
+        AttributeValue::S(message.message_id.clone().unwrap_or_default()),
+    );
+    item.insert(
+        "ttl".into(),
+        AttributeValue::N((common::dynamo::epoch_seconds() + RETENTION_SECS).to_string()),
+    );
     let put = client
         .put_item()
         .table_name(table)
@@ -99,7 +136,12 @@ pub async fn process_record(client: &Client, table: &str, message: &SqsMessage) 
             tracing::info!(order_id = %order.order_id, "order stored");
             Ok(RecordOutcome::Stored)
         }
-        Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(PutItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
             tracing::info!(order_id = %order.order_id, "duplicate order skipped");
             Ok(RecordOutcome::Duplicate)
         }
@@ -113,7 +155,9 @@ pub async fn handle(client: &Client, table: &str, event: SqsEvent) -> SqsBatchRe
     for message in &event.records {
         let id = message.message_id.clone().unwrap_or_default();
         let span = common::correlation::span(&common::correlation::from_sqs(message));
-        let result = process_record(client, table, message).instrument(span.clone()).await;
+        let result = process_record(client, table, message)
+            .instrument(span.clone())
+            .await;
         if let Err(e) = &result {
             span.in_scope(|| tracing::error!(message_id = %id, error = %e, "record failed"));
         }

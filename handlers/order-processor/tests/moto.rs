@@ -1,7 +1,9 @@
 //! order-processor against a real moto server.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use aws_sdk_dynamodb::Client;
 use moto_harness::MotoServer;
 use serde_json::{json, Value};
@@ -10,14 +12,32 @@ const TABLE: &str = "Orders";
 
 async fn setup(moto: &MotoServer) -> Client {
     let client = Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    let attr = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap();
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
     client
         .create_table()
         .table_name(TABLE)
         .attribute_definitions(attr("orderId"))
         .attribute_definitions(attr("createdAt"))
-        .key_schema(KeySchemaElement::builder().attribute_name("orderId").key_type(KeyType::Hash).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("createdAt").key_type(KeyType::Range).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("orderId")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("createdAt")
+                .key_type(KeyType::Range)
+                .build()
+                .unwrap(),
+        )
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -46,8 +66,17 @@ fn event(records: Vec<Value>) -> SqsEvent {
 }
 
 async fn scan(client: &Client) -> Vec<Value> {
-    let out = client.scan().table_name(TABLE).consistent_read(true).send().await.unwrap();
-    out.items().iter().map(|i| Value::Object(common::dynamo::from_item(i))).collect()
+    let out = client
+        .scan()
+        .table_name(TABLE)
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    out.items()
+        .iter()
+        .map(|i| Value::Object(common::dynamo::from_item(i)))
+        .collect()
 }
 
 #[tokio::test]
@@ -55,14 +84,27 @@ async fn each_order_three_times_is_stored_once() {
     let moto = MotoServer::start();
     let client = setup(&moto).await;
     // a producer retry (new message IDs, order carries createdAt) ...
-    for (n, batch) in [0, 1, 2].into_iter().map(|n| (n, vec![record(&format!("a-{n}"), order("o-1", Some("2024-05-01T10:00:00Z")), "1714557600000")])) {
+    for (n, batch) in [0, 1, 2].into_iter().map(|n| {
+        (
+            n,
+            vec![record(
+                &format!("a-{n}"),
+                order("o-1", Some("2024-05-01T10:00:00Z")),
+                "1714557600000",
+            )],
+        )
+    }) {
         let resp = order_processor::handle(&client, TABLE, event(batch)).await;
-        assert!(resp.batch_item_failures.is_empty(), "delivery {n}: {resp:?}");
+        assert!(
+            resp.batch_item_failures.is_empty(),
+            "delivery {n}: {resp:?}"
+        );
     }
     // ... and an SQS redelivery of one message (no createdAt in the order), twice in one batch
     // and once more in the next batch
     let same = record("b-1", order("o-2", None), "1714557601000");
-    let resp = order_processor::handle(&client, TABLE, event(vec![same.clone(), same.clone()])).await;
+    let resp =
+        order_processor::handle(&client, TABLE, event(vec![same.clone(), same.clone()])).await;
     assert!(resp.batch_item_failures.is_empty());
     let resp = order_processor::handle(&client, TABLE, event(vec![same])).await;
     assert!(resp.batch_item_failures.is_empty());
@@ -87,16 +129,43 @@ async fn poison_records_are_reported_and_the_rest_stored() {
     let batch = vec![
         record("good-1", order("g-1", None), "1714557600000"),
         record("bad-json", json!("{not json"), "1714557600000"),
-        record("bad-items", json!({"orderId": "x", "customerId": "c", "items": [], "totalAmount": 3}), "1714557600000"),
-        record("good-2", order("g-2", Some("2024-05-02T00:00:00Z")), "1714557600000"),
-        record("bad-total", json!({"orderId": "y", "customerId": "c", "items": [1], "totalAmount": 0}), "1714557600000"),
-        record("bad-customer", json!({"orderId": "z", "items": [1], "totalAmount": 3}), "1714557600000"),
+        record(
+            "bad-items",
+            json!({"orderId": "x", "customerId": "c", "items": [], "totalAmount": 3}),
+            "1714557600000",
+        ),
+        record(
+            "good-2",
+            order("g-2", Some("2024-05-02T00:00:00Z")),
+            "1714557600000",
+        ),
+        record(
+            "bad-total",
+            json!({"orderId": "y", "customerId": "c", "items": [1], "totalAmount": 0}),
+            "1714557600000",
+        ),
+        record(
+            "bad-customer",
+            json!({"orderId": "z", "items": [1], "totalAmount": 3}),
+            "1714557600000",
+        ),
     ];
     let resp = order_processor::handle(&client, TABLE, event(batch)).await;
-    let mut failed: Vec<_> = resp.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    let mut failed: Vec<_> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
     failed.sort();
-    assert_eq!(failed, ["bad-customer", "bad-items", "bad-json", "bad-total"]);
-    let mut stored: Vec<_> = scan(&client).await.iter().map(|i| i["orderId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        failed,
+        ["bad-customer", "bad-items", "bad-json", "bad-total"]
+    );
+    let mut stored: Vec<_> = scan(&client)
+        .await
+        .iter()
+        .map(|i| i["orderId"].as_str().unwrap().to_string())
+        .collect();
     stored.sort();
     assert_eq!(stored, ["g-1", "g-2"]);
 }
@@ -105,8 +174,13 @@ async fn poison_records_are_reported_and_the_rest_stored() {
 async fn sample_event_parses_and_is_processed() {
     let moto = MotoServer::start();
     let client = setup(&moto).await;
-    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/sqs-orders.json")).unwrap();
-    let resp = order_processor::handle(&client, TABLE, serde_json::from_str(&sample).unwrap()).await;
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/sqs-orders.json"
+    ))
+    .unwrap();
+    let resp =
+        order_processor::handle(&client, TABLE, serde_json::from_str(&sample).unwrap()).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(scan(&client).await.len(), 2);
 }

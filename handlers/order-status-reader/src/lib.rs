@@ -12,21 +12,31 @@ use tracing::Instrument;
 
 /// A well-formed order id.
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub fn response(status: i64, body: &Value, correlation_id: &str) -> ApiGatewayV2httpResponse {
     let mut r = ApiGatewayV2httpResponse::default();
     r.status_code = status;
-    r.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(v) = HeaderValue::from_str(correlation_id) {
-        r.headers.insert(HeaderName::from_static(common::correlation::HEADER), v);
+        r.headers
+            .insert(HeaderName::from_static(common::correlation::HEADER), v);
     }
     r.body = Some(Body::Text(body.to_string()));
     r
 }
 
-pub async fn handle(dynamo: &aws_sdk_dynamodb::Client, table: &str, request: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
+pub async fn handle(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    request: &ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
     let correlation_id = common::correlation::from_headers(&request.headers);
     let span = common::correlation::span(&correlation_id);
     async {

@@ -7,8 +7,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let table = common::env_var("STATUS_VIEW_TABLE")?;
     let dynamo = common::dynamodb_client().await;
     let (table, dynamo) = (&table, &dynamo);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-        Ok::<_, lambda_runtime::Error>(order_status_reader::handle(dynamo, table, &event.payload).await)
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, lambda_runtime::Error>(
+                order_status_reader::handle(dynamo, table, &event.payload).await,
+            )
+        },
+    ))
     .await
 }

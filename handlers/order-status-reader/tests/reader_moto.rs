@@ -23,21 +23,30 @@ fn body(r: &ApiGatewayV2httpResponse) -> Value {
 #[tokio::test]
 async fn ok_not_found_and_bad_request() {
     let moto = moto_harness::MotoServer::start();
-    let client = aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    common::dynamo::create_table(&client, TABLE, "orderId", None).await.unwrap();
+    let client =
+        aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
+    common::dynamo::create_table(&client, TABLE, "orderId", None)
+        .await
+        .unwrap();
     client
         .put_item()
         .table_name(TABLE)
         .item("orderId", AttributeValue::S("ord-2001".into()))
         .item("status", AttributeValue::S("SHIPPED".into()))
-        .item("updatedAt", AttributeValue::S("2025-03-01T14:30:00Z".into()))
+        .item(
+            "updatedAt",
+            AttributeValue::S("2025-03-01T14:30:00Z".into()),
+        )
         .send()
         .await
         .unwrap();
 
     let r = order_status_reader::handle(&client, TABLE, &request("ord-2001")).await;
     assert_eq!(r.status_code, 200);
-    assert_eq!(body(&r), serde_json::json!({"orderId": "ord-2001", "status": "SHIPPED", "updatedAt": "2025-03-01T14:30:00Z"}));
+    assert_eq!(
+        body(&r),
+        serde_json::json!({"orderId": "ord-2001", "status": "SHIPPED", "updatedAt": "2025-03-01T14:30:00Z"})
+    );
     assert_eq!(r.headers["x-correlation-id"], "corr-7f3a");
     assert_eq!(r.headers["content-type"], "application/json");
 

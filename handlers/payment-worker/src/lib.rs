@@ -51,25 +51,43 @@ pub struct PlacedOrder {
 }
 
 pub fn parse(message: &SqsMessage) -> Result<PlacedOrder, PaymentError> {
-    let body = message.body.as_deref().ok_or_else(|| PaymentError::Invalid("empty body".into()))?;
-    let event: Value = serde_json::from_str(body).map_err(|e| PaymentError::Invalid(e.to_string()))?;
-    let detail = event.get("detail").ok_or_else(|| PaymentError::Invalid("no detail".into()))?;
+    let body = message
+        .body
+        .as_deref()
+        .ok_or_else(|| PaymentError::Invalid("empty body".into()))?;
+    let event: Value =
+        serde_json::from_str(body).map_err(|e| PaymentError::Invalid(e.to_string()))?;
+    let detail = event
+        .get("detail")
+        .ok_or_else(|| PaymentError::Invalid("no detail".into()))?;
     let order_id = detail
         .get("orderId")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| PaymentError::Invalid("detail.orderId is missing".into()))?
         .to_owned();
-    let total = detail.get("total").and_then(Value::as_f64).ok_or_else(|| PaymentError::Invalid("detail.total is missing".into()))?;
+    let total = detail
+        .get("total")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| PaymentError::Invalid("detail.total is missing".into()))?;
     if total < 0.0 {
         return Err(PaymentError::Invalid("detail.total is negative".into()));
     }
-    Ok(PlacedOrder { order_id, total, simulate_decline: detail.get("simulateDecline") == Some(&Value::Bool(true)) })
+    Ok(PlacedOrder {
+        order_id,
+        total,
+        simulate_decline: detail.get("simulateDecline") == Some(&Value::Bool(true)),
+    })
 }
 
 /// The simulated charge: same order, same answer.
 pub fn charge(order: &PlacedOrder) -> Payment {
-    let h = order.order_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let h = order
+        .order_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
     let declined = order.simulate_decline || order.total > CHARGE_LIMIT;
     Payment {
         order_id: order.order_id.clone(),
@@ -86,11 +104,19 @@ pub struct PaymentWorker {
 }
 
 impl PaymentWorker {
-    pub fn new(dynamo: aws_sdk_dynamodb::Client, orders_table: String, idempotency_table: String) -> PaymentWorker {
+    pub fn new(
+        dynamo: aws_sdk_dynamodb::Client,
+        orders_table: String,
+        idempotency_table: String,
+    ) -> PaymentWorker {
         let idempotency = Idempotency::new(dynamo.clone(), idempotency_table, IDEMPOTENCY_TTL)
             .expiry_attribute("expiration")
             .in_progress_timeout(Duration::from_secs(30));
-        PaymentWorker { dynamo, orders_table, idempotency }
+        PaymentWorker {
+            dynamo,
+            orders_table,
+            idempotency,
+        }
     }
 
     async fn record(&self, payment: &Payment) -> Result<(), PaymentError> {
@@ -98,9 +124,14 @@ impl PaymentWorker {
             .dynamo
             .update_item()
             .table_name(&self.orders_table)
-            .key("pk", AttributeValue::S(format!("ORDER#{}", payment.order_id)))
+            .key(
+                "pk",
+                AttributeValue::S(format!("ORDER#{}", payment.order_id)),
+            )
             .key("sk", AttributeValue::S("META".into()))
-            .update_expression("SET paymentStatus = :s, paymentId = :p, paymentAmount = :a, paymentUpdatedAt = :t")
+            .update_expression(
+                "SET paymentStatus = :s, paymentId = :p, paymentAmount = :a, paymentUpdatedAt = :t",
+            )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":s", AttributeValue::S(payment.status.clone()))
             .expression_attribute_values(":p", AttributeValue::S(payment.payment_id.clone()))
@@ -110,8 +141,15 @@ impl PaymentWorker {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Err(PaymentError::UnknownOrder(payment.order_id.clone())),
-            Err(e) => Err(PaymentError::Store(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(PaymentError::UnknownOrder(payment.order_id.clone()))
+            }
+            Err(e) => Err(PaymentError::Store(
+                aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+            )),
         }
     }
 
@@ -159,14 +197,29 @@ mod tests {
 
     #[test]
     fn parse_and_charge() {
-        let event: SqsEvent = serde_json::from_str(include_str!("../events/payment-queue.json")).unwrap();
+        let event: SqsEvent =
+            serde_json::from_str(include_str!("../events/payment-queue.json")).unwrap();
         let o = parse(&event.records[0]).unwrap();
         assert_eq!(o.order_id, "ord-1001");
         let p = charge(&o);
         assert_eq!(p.status, "CHARGED");
         assert_eq!(p, charge(&o));
-        assert_eq!(charge(&PlacedOrder { total: 10_000.5, ..o.clone() }).status, "DECLINED");
-        assert_eq!(charge(&PlacedOrder { simulate_decline: true, ..o }).status, "DECLINED");
+        assert_eq!(
+            charge(&PlacedOrder {
+                total: 10_000.5,
+                ..o.clone()
+            })
+            .status,
+            "DECLINED"
+        );
+        assert_eq!(
+            charge(&PlacedOrder {
+                simulate_decline: true,
+                ..o
+            })
+            .status,
+            "DECLINED"
+        );
         assert!(parse(&event.records[2]).is_err());
     }
 }

@@ -1,15 +1,33 @@
 //! Payments against a real DynamoDB API (moto): once per order, bad records fail alone.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
 use payment_worker::PaymentWorker;
 
 async fn table(client: &aws_sdk_dynamodb::Client, name: &str, keys: &[(&str, KeyType)]) {
-    let mut t = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
+    let mut t = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest);
     for (k, kt) in keys {
         t = t
-            .attribute_definitions(AttributeDefinition::builder().attribute_name(*k).attribute_type(ScalarAttributeType::S).build().unwrap())
-            .key_schema(KeySchemaElement::builder().attribute_name(*k).key_type(kt.clone()).build().unwrap());
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(*k)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(*k)
+                    .key_type(kt.clone())
+                    .build()
+                    .unwrap(),
+            );
     }
     t.send().await.unwrap();
 }
@@ -17,8 +35,14 @@ async fn table(client: &aws_sdk_dynamodb::Client, name: &str, keys: &[(&str, Key
 #[tokio::test]
 async fn charges_each_order_once() {
     let moto = moto_harness::MotoServer::start();
-    let client = aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    table(&client, "Orders", &[("pk", KeyType::Hash), ("sk", KeyType::Range)]).await;
+    let client =
+        aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
+    table(
+        &client,
+        "Orders",
+        &[("pk", KeyType::Hash), ("sk", KeyType::Range)],
+    )
+    .await;
     table(&client, "Idempotency", &[("id", KeyType::Hash)]).await;
     client
         .put_item()
@@ -30,10 +54,15 @@ async fn charges_each_order_once() {
         .await
         .unwrap();
     let worker = PaymentWorker::new(client.clone(), "Orders".into(), "Idempotency".into());
-    let event: SqsEvent = serde_json::from_str(include_str!("../events/payment-queue.json")).unwrap();
+    let event: SqsEvent =
+        serde_json::from_str(include_str!("../events/payment-queue.json")).unwrap();
 
     let r = worker.handle(&event).await;
-    let failed: Vec<_> = r.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let failed: Vec<_> = r
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(failed, ["a1b2c3d4-0003", "a1b2c3d4-0004"]);
 
     let order = client
@@ -52,9 +81,25 @@ async fn charges_each_order_once() {
     // The duplicate in the batch and any later redelivery replay the stored result.
     let again = worker.process(&event.records[0]).await.unwrap();
     assert!(again.is_replay());
-    let record = client.get_item().table_name("Idempotency").key("id", AttributeValue::S("payment#ord-1001".into())).send().await.unwrap().item.unwrap();
+    let record = client
+        .get_item()
+        .table_name("Idempotency")
+        .key("id", AttributeValue::S("payment#ord-1001".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
     assert_eq!(record["status"].as_s().unwrap(), "COMPLETED");
     assert!(record.contains_key("expiration"));
     // The failed order left no idempotency record behind, so a retry can charge it.
-    assert!(client.get_item().table_name("Idempotency").key("id", AttributeValue::S("payment#ord-missing".into())).send().await.unwrap().item.is_none());
+    assert!(client
+        .get_item()
+        .table_name("Idempotency")
+        .key("id", AttributeValue::S("payment#ord-missing".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .is_none());
 }

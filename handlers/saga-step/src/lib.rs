@@ -26,12 +26,16 @@ impl Action {
             "refund" => Ok(Action::Refund),
             "allocate" => Ok(Action::Allocate),
             "ship" => Ok(Action::Ship),
-            other => Err(StepError::Config(format!("ACTION must be charge|refund|allocate|ship, got {other:?}"))),
+            other => Err(StepError::Config(format!(
+                "ACTION must be charge|refund|allocate|ship, got {other:?}"
+            ))),
         }
     }
 
     pub fn from_env() -> Result<Action, StepError> {
-        Action::parse(&std::env::var("ACTION").map_err(|_| StepError::Config("ACTION is not set".into()))?)
+        Action::parse(
+            &std::env::var("ACTION").map_err(|_| StepError::Config("ACTION is not set".into()))?,
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -64,7 +68,10 @@ impl From<StepError> for Diagnostic {
             StepError::PaymentDeclined { .. } => "PaymentDeclined",
             StepError::ShipmentFailed(_) => "ShipmentFailed",
         };
-        Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
     }
 }
 
@@ -114,19 +121,35 @@ pub fn order_ref(input: &Value) -> Result<OrderRef, StepError> {
     let total = match field("total") {
         None => 0.0,
         Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
-        Some(Value::String(s)) => s.parse().map_err(|_| StepError::InvalidInput(format!("total {s:?} is not a number")))?,
-        Some(other) => return Err(StepError::InvalidInput(format!("total {other} is not a number"))),
+        Some(Value::String(s)) => s
+            .parse()
+            .map_err(|_| StepError::InvalidInput(format!("total {s:?} is not a number")))?,
+        Some(other) => {
+            return Err(StepError::InvalidInput(format!(
+                "total {other} is not a number"
+            )))
+        }
     };
     if total < 0.0 {
         return Err(StepError::InvalidInput("total is negative".into()));
     }
-    let flag = |name: &str| field(name).and_then(|v| v.as_bool()).unwrap_or(false) || input.get(name).and_then(Value::as_bool).unwrap_or(false);
-    Ok(OrderRef { order_id, total, simulate_decline: flag("simulateDecline"), simulate_ship_failure: flag("simulateShipFailure") })
+    let flag = |name: &str| {
+        field(name).and_then(|v| v.as_bool()).unwrap_or(false)
+            || input.get(name).and_then(Value::as_bool).unwrap_or(false)
+    };
+    Ok(OrderRef {
+        order_id,
+        total,
+        simulate_decline: flag("simulateDecline"),
+        simulate_ship_failure: flag("simulateShipFailure"),
+    })
 }
 
 /// FNV-1a: a stable hash (std's `DefaultHasher` may change between releases).
 fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 const WAREHOUSES: [&str; 3] = ["WH-EAST", "WH-CENTRAL", "WH-WEST"];
@@ -139,12 +162,18 @@ pub fn handle(action: Action, input: &Value) -> Result<Value, StepError> {
     let out = match action {
         Action::Charge => {
             if order.simulate_decline {
-                return Err(StepError::PaymentDeclined { order_id: id.clone(), reason: "declined by issuer (simulated)".into() });
+                return Err(StepError::PaymentDeclined {
+                    order_id: id.clone(),
+                    reason: "declined by issuer (simulated)".into(),
+                });
             }
             if order.total > CHARGE_LIMIT {
                 return Err(StepError::PaymentDeclined {
                     order_id: id.clone(),
-                    reason: format!("amount {:.2} is above the limit {CHARGE_LIMIT:.2}", order.total),
+                    reason: format!(
+                        "amount {:.2} is above the limit {CHARGE_LIMIT:.2}",
+                        order.total
+                    ),
                 });
             }
             json!({"action": "charge", "orderId": id, "status": "CHARGED", "paymentId": format!("pay-{h:016x}"), "amount": order.total})
@@ -197,9 +226,15 @@ mod tests {
     fn simulate_decline_flag_declines() {
         let mut input = sample();
         input["detail"]["simulateDecline"] = json!(true);
-        assert!(matches!(handle(Action::Charge, &input), Err(StepError::PaymentDeclined { .. })));
+        assert!(matches!(
+            handle(Action::Charge, &input),
+            Err(StepError::PaymentDeclined { .. })
+        ));
         // The other actions ignore it.
-        assert_eq!(handle(Action::Refund, &input).unwrap()["status"], "REFUNDED");
+        assert_eq!(
+            handle(Action::Refund, &input).unwrap()["status"],
+            "REFUNDED"
+        );
     }
 
     #[test]
@@ -210,12 +245,16 @@ mod tests {
         assert!(s["trackingNumber"].as_str().unwrap().starts_with("TRK"));
         let mut input = sample();
         input["simulateShipFailure"] = json!(true);
-        assert_eq!(Diagnostic::from(handle(Action::Ship, &input).unwrap_err()).error_type, "ShipmentFailed");
+        assert_eq!(
+            Diagnostic::from(handle(Action::Ship, &input).unwrap_err()).error_type,
+            "ShipmentFailed"
+        );
     }
 
     #[test]
     fn reads_a_stream_record_detail() {
-        let input: Value = serde_json::from_str(include_str!("../events/order-created-stream.json")).unwrap();
+        let input: Value =
+            serde_json::from_str(include_str!("../events/order-created-stream.json")).unwrap();
         let o = order_ref(&input).unwrap();
         assert_eq!(o.order_id, "ord-2001");
         assert_eq!(o.total, 42.0);
@@ -223,7 +262,10 @@ mod tests {
 
     #[test]
     fn missing_order_id_is_invalid_input() {
-        assert!(matches!(handle(Action::Charge, &json!({"detail": {}})), Err(StepError::InvalidInput(_))));
+        assert!(matches!(
+            handle(Action::Charge, &json!({"detail": {}})),
+            Err(StepError::InvalidInput(_))
+        ));
         assert!(Action::parse("teleport").is_err());
     }
 }

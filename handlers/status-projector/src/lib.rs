@@ -52,23 +52,37 @@ pub fn view_of(record: &EventRecord) -> Result<Option<StatusView>, ProjectError>
     }
     let new = image(&record.change.new_image)?;
     let s = |k: &str| new.get(k).and_then(Value::as_str).map(str::to_owned);
-    let (Some(pk), Some(sk)) = (s("pk"), s("sk")) else { return Ok(None) };
-    let Some(id_from_pk) = pk.strip_prefix("ORDER#") else { return Ok(None) };
+    let (Some(pk), Some(sk)) = (s("pk"), s("sk")) else {
+        return Ok(None);
+    };
+    let Some(id_from_pk) = pk.strip_prefix("ORDER#") else {
+        return Ok(None);
+    };
     if sk != "META" {
         return Ok(None);
     }
-    let Some(status) = s("status") else { return Ok(None) };
+    let Some(status) = s("status") else {
+        return Ok(None);
+    };
     // Without `updatedAt` the stream record's time orders the changes (`createdAt` would not:
     // it stays the same while the status moves on).
     let updated_at = s("updatedAt").unwrap_or_else(|| {
         let t = record.change.approximate_creation_date_time;
         common::dynamo::millis_rfc3339(u64::try_from(t.timestamp_millis()).unwrap_or(0))
     });
-    Ok(Some(StatusView { order_id: s("orderId").unwrap_or_else(|| id_from_pk.to_owned()), status, updated_at }))
+    Ok(Some(StatusView {
+        order_id: s("orderId").unwrap_or_else(|| id_from_pk.to_owned()),
+        status,
+        updated_at,
+    }))
 }
 
 /// Writes the view unless a newer (or the same) state is already there.
-pub async fn project(dynamo: &aws_sdk_dynamodb::Client, table: &str, view: &StatusView) -> Result<Projection, ProjectError> {
+pub async fn project(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    view: &StatusView,
+) -> Result<Projection, ProjectError> {
     let result = dynamo
         .put_item()
         .table_name(table)
@@ -81,12 +95,23 @@ pub async fn project(dynamo: &aws_sdk_dynamodb::Client, table: &str, view: &Stat
         .await;
     match result {
         Ok(_) => Ok(Projection::Written),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(Projection::Stale),
-        Err(e) => Err(ProjectError::Store(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Ok(Projection::Stale)
+        }
+        Err(e) => Err(ProjectError::Store(
+            aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+        )),
     }
 }
 
-pub async fn handle_record(dynamo: &aws_sdk_dynamodb::Client, table: &str, record: &EventRecord) -> Result<Projection, ProjectError> {
+pub async fn handle_record(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    record: &EventRecord,
+) -> Result<Projection, ProjectError> {
     match view_of(record)? {
         None => Ok(Projection::Ignored),
         Some(view) => {
@@ -98,10 +123,18 @@ pub async fn handle_record(dynamo: &aws_sdk_dynamodb::Client, table: &str, recor
 }
 
 /// Processes the batch in order; failures are reported by sequence number.
-pub async fn handle(dynamo: &aws_sdk_dynamodb::Client, table: &str, event: &Event) -> DynamoDbEventResponse {
+pub async fn handle(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    event: &Event,
+) -> DynamoDbEventResponse {
     let mut results = Vec::with_capacity(event.records.len());
     for record in &event.records {
-        let seq = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
+        let seq = record
+            .change
+            .sequence_number
+            .clone()
+            .unwrap_or_else(|| record.event_id.clone());
         let r = handle_record(dynamo, table, record).await;
         if let Err(e) = &r {
             tracing::error!(sequence_number = %seq, error = %e, "projection failed");

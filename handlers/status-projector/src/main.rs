@@ -8,7 +8,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let dynamo = common::dynamodb_client().await;
     let (table, dynamo) = (&table, &dynamo);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, lambda_runtime::Error>(status_projector::handle(dynamo, table, &event.payload).await)
+        Ok::<_, lambda_runtime::Error>(
+            status_projector::handle(dynamo, table, &event.payload).await,
+        )
     }))
     .await
 }

@@ -24,7 +24,11 @@ fn image(item: &serde_dynamo::Item) -> Map<String, Value> {
 }
 
 fn sequence_number(record: &EventRecord) -> String {
-    record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone())
+    record
+        .change
+        .sequence_number
+        .clone()
+        .unwrap_or_else(|| record.event_id.clone())
 }
 
 /// The event detail for a record whose status changed, else `None`.
@@ -32,7 +36,10 @@ pub fn status_change(record: &EventRecord) -> Option<Value> {
     if record.event_name != "MODIFY" {
         return None;
     }
-    let (new, old) = (image(&record.change.new_image), image(&record.change.old_image));
+    let (new, old) = (
+        image(&record.change.new_image),
+        image(&record.change.old_image),
+    );
     let status = new.get("status").and_then(Value::as_str)?;
     let previous = old.get("status").and_then(Value::as_str);
     if previous == Some(status) {
@@ -42,7 +49,11 @@ pub fn status_change(record: &EventRecord) -> Option<Value> {
         .get("orderId")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .or_else(|| new.get("pk").and_then(Value::as_str).map(|pk| pk.trim_start_matches("ORDER#").to_owned()))?;
+        .or_else(|| {
+            new.get("pk")
+                .and_then(Value::as_str)
+                .map(|pk| pk.trim_start_matches("ORDER#").to_owned())
+        })?;
     let t = record.change.approximate_creation_date_time;
     Some(json!({
         "orderId": order_id,
@@ -54,14 +65,27 @@ pub fn status_change(record: &EventRecord) -> Option<Value> {
 }
 
 /// Publishes the status changes in `event`; returns the failed sequence numbers.
-pub async fn handle(events: &aws_sdk_eventbridge::Client, bus: &str, event: &Event) -> DynamoDbEventResponse {
-    let changes: Vec<(String, Value)> = event.records.iter().filter_map(|r| status_change(r).map(|d| (sequence_number(r), d))).collect();
+pub async fn handle(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    event: &Event,
+) -> DynamoDbEventResponse {
+    let changes: Vec<(String, Value)> = event
+        .records
+        .iter()
+        .filter_map(|r| status_change(r).map(|d| (sequence_number(r), d)))
+        .collect();
     let mut results: Vec<(String, Result<(), String>)> = Vec::new();
     for chunk in changes.chunks(MAX_ENTRIES) {
         let entries: Vec<PutEventsRequestEntry> = chunk
             .iter()
             .map(|(_, detail)| {
-                PutEventsRequestEntry::builder().event_bus_name(bus).source(SOURCE).detail_type(DETAIL_TYPE).detail(detail.to_string()).build()
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(bus)
+                    .source(SOURCE)
+                    .detail_type(DETAIL_TYPE)
+                    .detail(detail.to_string())
+                    .build()
             })
             .collect();
         match events.put_events().set_entries(Some(entries)).send().await {
@@ -70,7 +94,11 @@ pub async fn handle(events: &aws_sdk_eventbridge::Client, bus: &str, event: &Eve
                 let out_entries = out.entries();
                 for (i, (seq, detail)) in chunk.iter().enumerate() {
                     let r = match out_entries.get(i) {
-                        Some(e) if e.error_code().is_some() => Err(format!("{}: {}", e.error_code().unwrap_or_default(), e.error_message().unwrap_or_default())),
+                        Some(e) if e.error_code().is_some() => Err(format!(
+                            "{}: {}",
+                            e.error_code().unwrap_or_default(),
+                            e.error_message().unwrap_or_default()
+                        )),
                         Some(e) => {
                             tracing::info!(order_id = %detail["orderId"], status = %detail["status"], event_id = e.event_id().unwrap_or_default(), "published OrderStatusChanged");
                             Ok(())
@@ -82,7 +110,11 @@ pub async fn handle(events: &aws_sdk_eventbridge::Client, bus: &str, event: &Eve
             }
             Err(e) => {
                 let message = aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string();
-                results.extend(chunk.iter().map(|(seq, _)| (seq.clone(), Err(message.clone()))));
+                results.extend(
+                    chunk
+                        .iter()
+                        .map(|(seq, _)| (seq.clone(), Err(message.clone()))),
+                );
             }
         }
     }
@@ -100,7 +132,8 @@ mod tests {
 
     #[test]
     fn only_status_changes_are_events() {
-        let event: Event = serde_json::from_str(include_str!("../events/orders-stream.json")).unwrap();
+        let event: Event =
+            serde_json::from_str(include_str!("../events/orders-stream.json")).unwrap();
         let details: Vec<_> = event.records.iter().filter_map(status_change).collect();
         assert_eq!(details.len(), 1);
         assert_eq!(details[0]["orderId"], "ord-2001");

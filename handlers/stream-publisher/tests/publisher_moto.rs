@@ -12,9 +12,24 @@ async fn one_event_per_status_change_reaches_a_rule_target() {
     let events = aws_sdk_eventbridge::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
 
-    events.create_event_bus().name("orders-bus").send().await.unwrap();
-    let queue_url = sqs.create_queue().queue_name("status-changes").send().await.unwrap().queue_url.unwrap();
-    let queue_arn = format!("arn:aws:sqs:us-east-1:{}:status-changes", moto_harness::ACCOUNT_ID);
+    events
+        .create_event_bus()
+        .name("orders-bus")
+        .send()
+        .await
+        .unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("status-changes")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = format!(
+        "arn:aws:sqs:us-east-1:{}:status-changes",
+        moto_harness::ACCOUNT_ID
+    );
     events
         .put_rule()
         .name("StatusChanged")
@@ -27,7 +42,13 @@ async fn one_event_per_status_change_reaches_a_rule_target() {
         .put_targets()
         .rule("StatusChanged")
         .event_bus_name("orders-bus")
-        .targets(Target::builder().id("queue").arn(queue_arn).build().unwrap())
+        .targets(
+            Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -38,8 +59,19 @@ async fn one_event_per_status_change_reaches_a_rule_target() {
 
     let mut bodies = Vec::new();
     for _ in 0..3 {
-        let out = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
-        bodies.extend(out.messages().iter().filter_map(|m| m.body().map(str::to_owned)));
+        let out = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        bodies.extend(
+            out.messages()
+                .iter()
+                .filter_map(|m| m.body().map(str::to_owned)),
+        );
     }
     assert_eq!(bodies.len(), 1, "{bodies:?}");
     let delivered: Value = serde_json::from_str(&bodies[0]).unwrap();
@@ -52,9 +84,14 @@ async fn one_event_per_status_change_reaches_a_rule_target() {
 #[tokio::test]
 async fn a_missing_bus_fails_the_changed_records_only() {
     let moto = moto_harness::MotoServer::start();
-    let events = aws_sdk_eventbridge::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
+    let events =
+        aws_sdk_eventbridge::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
     let event: Event = serde_json::from_str(include_str!("../events/orders-stream.json")).unwrap();
     let response = stream_publisher::handle(&events, "no-such-bus", &event).await;
-    let ids: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap_or_default()).collect();
+    let ids: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone().unwrap_or_default())
+        .collect();
     assert_eq!(ids, ["400000000000000000002"]);
 }

@@ -96,7 +96,12 @@ impl<'a> ArchiveBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let source = self.source.ok_or_else(|| SynthError::invalid(p, "source is required: the event bus to archive, .source(&bus)"))?;
+        let source = self.source.ok_or_else(|| {
+            SynthError::invalid(
+                p,
+                "source is required: the event bus to archive, .source(&bus)",
+            )
+        })?;
         let mut r = Resource::new("AWS::Events::Archive");
         r.set("SourceArn", source.arn());
         if let Some(pattern) = &self.pattern {
@@ -104,10 +109,14 @@ impl<'a> ArchiveBuilder<'a> {
             r.set("EventPattern", Expr::from_json(&pattern.to_json()));
         }
         if let Some(d) = self.retention {
-            let days = d
-                .whole_days()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| SynthError::out_of_range(p, "retention", d.to_string(), "whole days, at least 1 (leave unset to keep forever)"))?;
+            let days = d.whole_days().filter(|n| *n >= 1).ok_or_else(|| {
+                SynthError::out_of_range(
+                    p,
+                    "retention",
+                    d.to_string(),
+                    "whole days, at least 1 (leave unset to keep forever)",
+                )
+            })?;
             r.set("RetentionDays", days);
         }
         if let Some(name) = &self.archive_name {
@@ -116,11 +125,19 @@ impl<'a> ArchiveBuilder<'a> {
         if let Some(text) = &self.description {
             check_description(p, text)?;
         }
-        r.set_opt("ArchiveName", self.archive_name.clone()).set_opt("Description", self.description.clone());
+        r.set_opt("ArchiveName", self.archive_name.clone())
+            .set_opt("Description", self.description.clone());
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id, facts: Facts::default() });
-        Ok(ArchiveRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts: Facts::default(),
+        });
+        Ok(ArchiveRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -139,11 +156,56 @@ mod tests {
     fn every_limit_names_the_construct_path() {
         let cases: Vec<(&str, String)> = vec![
             ("source", err(|s| s.archive("A").build().map(|_| ()))),
-            ("retention", err(|s| s.archive("A").source(&s.default_event_bus()).retention(Duration::hours(36)).build().map(|_| ()))),
-            ("retention", err(|s| s.archive("A").source(&s.default_event_bus()).retention(Duration::secs(0)).build().map(|_| ()))),
-            ("archive_name", err(|s| s.archive("A").source(&s.default_event_bus()).archive_name(&"a".repeat(49)).build().map(|_| ()))),
-            ("pattern", err(|s| s.archive("A").source(&s.default_event_bus()).pattern(EventPattern::new()).build().map(|_| ()))),
-            ("description", err(|s| s.archive("A").source(&s.default_event_bus()).description(&"d".repeat(513)).build().map(|_| ()))),
+            (
+                "retention",
+                err(|s| {
+                    s.archive("A")
+                        .source(&s.default_event_bus())
+                        .retention(Duration::hours(36))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "retention",
+                err(|s| {
+                    s.archive("A")
+                        .source(&s.default_event_bus())
+                        .retention(Duration::secs(0))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "archive_name",
+                err(|s| {
+                    s.archive("A")
+                        .source(&s.default_event_bus())
+                        .archive_name(&"a".repeat(49))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "pattern",
+                err(|s| {
+                    s.archive("A")
+                        .source(&s.default_event_bus())
+                        .pattern(EventPattern::new())
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
+            (
+                "description",
+                err(|s| {
+                    s.archive("A")
+                        .source(&s.default_event_bus())
+                        .description(&"d".repeat(513))
+                        .build()
+                        .map(|_| ())
+                }),
+            ),
         ];
         for (needle, msg) in cases {
             assert!(msg.starts_with("S/A"), "{msg}");
@@ -156,10 +218,18 @@ mod tests {
         let app = App::new();
         let s = app.stack("S");
         let bus = s.event_bus("B").build().unwrap();
-        s.archive("A").source(&bus).pattern(EventPattern::new().source(["shop"])).retention(Duration::days(7)).build().unwrap();
+        s.archive("A")
+            .source(&bus)
+            .pattern(EventPattern::new().source(["shop"]))
+            .retention(Duration::days(7))
+            .build()
+            .unwrap();
         let t = s.state_for_tests().finalize().unwrap();
         let props = &t.resources["A"].properties;
-        assert_eq!(props["SourceArn"].to_json(), json!({"Fn::GetAtt": ["B", "Arn"]}));
+        assert_eq!(
+            props["SourceArn"].to_json(),
+            json!({"Fn::GetAtt": ["B", "Arn"]})
+        );
         assert_eq!(props["EventPattern"].to_json(), json!({"source": ["shop"]}));
         assert_eq!(props["RetentionDays"].to_json(), json!(7));
     }

@@ -59,12 +59,21 @@ pub struct EventBusBuilder<'a> {
 impl Stack {
     /// Start a custom event bus.
     pub fn event_bus(&self, id: &str) -> EventBusBuilder<'_> {
-        EventBusBuilder { stack: self, id: id.to_string(), logical_id: None, bus_name: None, description: None }
+        EventBusBuilder {
+            stack: self,
+            id: id.to_string(),
+            logical_id: None,
+            bus_name: None,
+            description: None,
+        }
     }
 
     /// The account's default event bus (in the stack's account and region).
     pub fn default_event_bus(&self) -> EventBusRef<'_> {
-        EventBusRef { stack: self, node: None }
+        EventBusRef {
+            stack: self,
+            node: None,
+        }
     }
 }
 
@@ -91,7 +100,10 @@ impl<'a> EventBusBuilder<'a> {
         check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
-        let name = self.bus_name.clone().unwrap_or_else(|| format!("{}-{}", self.stack.name(), self.id));
+        let name = self
+            .bus_name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", self.stack.name(), self.id));
         check_name(p, "bus_name", &name, 256)?;
         if name == DEFAULT_BUS || name.starts_with("aws.") {
             return Err(SynthError::invalid(
@@ -103,11 +115,19 @@ impl<'a> EventBusBuilder<'a> {
             check_description(p, d)?;
         }
         let mut r = Resource::new("AWS::Events::EventBus");
-        r.set("Name", name).set_opt("Description", self.description.clone());
+        r.set("Name", name)
+            .set_opt("Description", self.description.clone());
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;
-        let node = self.stack.add_node(Node { path, logical_id, facts: Facts::default() });
-        Ok(EventBusRef { stack: self.stack, node: Some(node) })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts: Facts::default(),
+        });
+        Ok(EventBusRef {
+            stack: self.stack,
+            node: Some(node),
+        })
     }
 }
 
@@ -182,11 +202,25 @@ mod tests {
     fn names_are_checked_and_name_is_get_att() {
         let app = App::new();
         let s = app.stack("S");
-        for (name, needle) in [("has space", "bus_name"), ("default", "reserved"), ("aws.partner", "reserved")] {
-            let e = s.event_bus("B").bus_name(name).build().unwrap_err().to_string();
+        for (name, needle) in [
+            ("has space", "bus_name"),
+            ("default", "reserved"),
+            ("aws.partner", "reserved"),
+        ] {
+            let e = s
+                .event_bus("B")
+                .bus_name(name)
+                .build()
+                .unwrap_err()
+                .to_string();
             assert!(e.starts_with("S/B") && e.contains(needle), "{e}");
         }
-        let e = s.event_bus("B").description(&"d".repeat(513)).build().unwrap_err().to_string();
+        let e = s
+            .event_bus("B")
+            .description(&"d".repeat(513))
+            .build()
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("S/B") && e.contains("description"), "{e}");
         let b = s.event_bus("B").build().unwrap();
         assert_eq!(b.name().to_json(), json!({"Fn::GetAtt": ["B", "Name"]}));
@@ -194,7 +228,10 @@ mod tests {
         let t = s.state_for_tests().finalize().unwrap();
         assert_eq!(t.resources["B"].properties["Name"].to_json(), json!("S-B"));
         let d = s.default_event_bus();
-        assert_eq!(d.arn().to_json(), json!({"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}));
+        assert_eq!(
+            d.arn().to_json(),
+            json!({"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"})
+        );
         assert_eq!(d.name().to_json(), json!("default"));
     }
 }

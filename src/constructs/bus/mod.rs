@@ -17,13 +17,25 @@ use super::SynthError;
 const MAX_PATTERN_CHARS: usize = 4096;
 
 /// An event pattern must match on something and fit EventBridge's size limit.
-fn check_pattern(path: &str, property: &str, pattern: &super::EventPattern) -> Result<(), SynthError> {
+fn check_pattern(
+    path: &str,
+    property: &str,
+    pattern: &super::EventPattern,
+) -> Result<(), SynthError> {
     if pattern.is_empty() {
-        return Err(SynthError::invalid(path, format!("{property} is empty; give at least one field to match")));
+        return Err(SynthError::invalid(
+            path,
+            format!("{property} is empty; give at least one field to match"),
+        ));
     }
     let n = pattern.to_json_string().chars().count();
     if n > MAX_PATTERN_CHARS {
-        return Err(SynthError::out_of_range(path, property, format!("{n} characters of JSON"), format!("at most {MAX_PATTERN_CHARS}")));
+        return Err(SynthError::out_of_range(
+            path,
+            property,
+            format!("{n} characters of JSON"),
+            format!("at most {MAX_PATTERN_CHARS}"),
+        ));
     }
     Ok(())
 }
@@ -32,7 +44,9 @@ fn check_pattern(path: &str, property: &str, pattern: &super::EventPattern) -> R
 fn check_name(path: &str, property: &str, name: &str, max: usize) -> Result<(), SynthError> {
     let ok = !name.is_empty()
         && name.len() <= max
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
     if !ok {
         return Err(SynthError::invalid(
             path,
@@ -46,7 +60,12 @@ fn check_name(path: &str, property: &str, name: &str, max: usize) -> Result<(), 
 fn check_description(path: &str, text: &str) -> Result<(), SynthError> {
     let n = text.chars().count();
     if n > 512 {
-        return Err(SynthError::out_of_range(path, "description", format!("{n} characters"), "at most 512 characters"));
+        return Err(SynthError::out_of_range(
+            path,
+            "description",
+            format!("{n} characters"),
+            "at most 512 characters",
+        ));
     }
     Ok(())
 }

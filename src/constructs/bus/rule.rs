@@ -92,7 +92,8 @@ impl<'a> RuleBuilder<'a> {
     }
     /// Run on a schedule, `rate(5 minutes)` or `cron(0 2 * * ? *)`; default bus only.
     pub fn schedule(mut self, expression: &str) -> Self {
-        self.triggers.push(Trigger::Schedule(expression.to_string()));
+        self.triggers
+            .push(Trigger::Schedule(expression.to_string()));
         self
     }
     /// Physical rule name, 1 to 64 letters, digits, `.`, `-` and `_`.
@@ -146,8 +147,18 @@ impl<'a> RuleBuilder<'a> {
                 }
                 r.set("ScheduleExpression", expression.as_str());
             }
-            [] => return Err(SynthError::invalid(p, "a rule needs a pattern or a schedule; call .pattern(..) or .schedule(..)")),
-            _ => return Err(SynthError::invalid(p, "a rule takes exactly one pattern or schedule; more than one was given")),
+            [] => {
+                return Err(SynthError::invalid(
+                    p,
+                    "a rule needs a pattern or a schedule; call .pattern(..) or .schedule(..)",
+                ))
+            }
+            _ => {
+                return Err(SynthError::invalid(
+                    p,
+                    "a rule takes exactly one pattern or schedule; more than one was given",
+                ))
+            }
         }
         if let Some(name) = &self.rule_name {
             check_name(p, "rule_name", name, 64)?;
@@ -169,7 +180,11 @@ impl<'a> RuleBuilder<'a> {
         // Claim the logical ID before targets are granted anything; targets are set below.
         self.stack.add_resource(&logical_id, p, r)?;
 
-        let ctx = RuleContext { stack: self.stack, path: path.clone(), logical_id: logical_id.clone() };
+        let ctx = RuleContext {
+            stack: self.stack,
+            path: path.clone(),
+            logical_id: logical_id.clone(),
+        };
         let role_id = format!("{logical_id}Role");
         let mut role_needed = false;
         let mut ids: Vec<String> = Vec::new();
@@ -178,31 +193,48 @@ impl<'a> RuleBuilder<'a> {
             let binding = t.target.bind(&ctx)?;
             if binding.needs_message_group_id != t.message_group_id.is_some() {
                 let msg = if binding.needs_message_group_id {
-                    format!("target {} is a FIFO queue and needs .message_group_id(..)", t.target.target_label())
+                    format!(
+                        "target {} is a FIFO queue and needs .message_group_id(..)",
+                        t.target.target_label()
+                    )
                 } else {
-                    format!("message_group_id is only for FIFO queue targets, not {}", t.target.target_label())
+                    format!(
+                        "message_group_id is only for FIFO queue targets, not {}",
+                        t.target.target_label()
+                    )
                 };
                 return Err(SynthError::invalid(p, msg));
             }
             let mut m = BTreeMap::new();
             m.insert("Arn".to_string(), t.target.target_arn());
-            m.insert("Id".to_string(), Expr::from(target_id(&t.target.target_label(), i, &mut ids)));
+            m.insert(
+                "Id".to_string(),
+                Expr::from(target_id(&t.target.target_label(), i, &mut ids)),
+            );
             if !binding.role_statements.is_empty() {
                 role_needed = true;
                 m.insert("RoleArn".to_string(), self.stack.get_att(&role_id, "Arn"));
-                let holder = PolicyHolder::Role { policy_name: format!("{role_id}Policy") };
+                let holder = PolicyHolder::Role {
+                    policy_name: format!("{role_id}Policy"),
+                };
                 for s in binding.role_statements {
                     self.stack.attach_policy(&role_id, holder.clone(), p, s);
                 }
             }
             if let Some(dlq) = t.dead_letter {
                 dlq.allow_service_send("events.amazonaws.com", ctx.rule_arn());
-                m.insert("DeadLetterConfig".to_string(), Expr::map([("Arn", dlq.arn())]));
+                m.insert(
+                    "DeadLetterConfig".to_string(),
+                    Expr::map([("Arn", dlq.arn())]),
+                );
             }
             if let Some((age, attempts)) = t.retry {
                 m.insert(
                     "RetryPolicy".to_string(),
-                    Expr::map([("MaximumEventAgeInSeconds", Expr::from(age.as_secs())), ("MaximumRetryAttempts", Expr::from(attempts))]),
+                    Expr::map([
+                        ("MaximumEventAgeInSeconds", Expr::from(age.as_secs())),
+                        ("MaximumRetryAttempts", Expr::from(attempts)),
+                    ]),
                 );
             }
             match t.inputs.first() {
@@ -210,16 +242,27 @@ impl<'a> RuleBuilder<'a> {
                     m.insert("Input".to_string(), Expr::from(json.to_string()));
                 }
                 Some(TargetInput::Transformer { paths, template }) => {
-                    let map = Expr::Map(paths.iter().map(|(k, v)| (k.clone(), Expr::from(v.as_str()))).collect());
+                    let map = Expr::Map(
+                        paths
+                            .iter()
+                            .map(|(k, v)| (k.clone(), Expr::from(v.as_str())))
+                            .collect(),
+                    );
                     m.insert(
                         "InputTransformer".to_string(),
-                        Expr::map([("InputPathsMap", map), ("InputTemplate", Expr::from(template.as_str()))]),
+                        Expr::map([
+                            ("InputPathsMap", map),
+                            ("InputTemplate", Expr::from(template.as_str())),
+                        ]),
                     );
                 }
                 None => {}
             }
             if let Some(group) = &t.message_group_id {
-                m.insert("SqsParameters".to_string(), Expr::map([("MessageGroupId", Expr::from(group.as_str()))]));
+                m.insert(
+                    "SqsParameters".to_string(),
+                    Expr::map([("MessageGroupId", Expr::from(group.as_str()))]),
+                );
             }
             targets.push(Expr::Map(m));
         }
@@ -229,16 +272,30 @@ impl<'a> RuleBuilder<'a> {
         });
         if role_needed {
             let mut role = Resource::new("AWS::IAM::Role");
-            role.set("AssumeRolePolicyDocument", assume_role_policy("events.amazonaws.com"));
+            role.set(
+                "AssumeRolePolicyDocument",
+                assume_role_policy("events.amazonaws.com"),
+            );
             self.stack.add_resource(&role_id, p, role)?;
         }
-        let node = self.stack.add_node(Node { path, logical_id, facts: Facts::default() });
-        Ok(RuleRef { stack: self.stack, node })
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts: Facts::default(),
+        });
+        Ok(RuleRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
 /// Options that can be checked before anything is granted.
-fn check_target_options(p: &str, t: &Target<'_>, bus: Option<&EventBusRef<'_>>) -> Result<(), SynthError> {
+fn check_target_options(
+    p: &str,
+    t: &Target<'_>,
+    bus: Option<&EventBusRef<'_>>,
+) -> Result<(), SynthError> {
     let label = t.target.target_label();
     if let Some(dlq) = t.dead_letter {
         if dlq.is_fifo() {
@@ -246,20 +303,42 @@ fn check_target_options(p: &str, t: &Target<'_>, bus: Option<&EventBusRef<'_>>) 
         }
     }
     if let Some((age, attempts)) = t.retry {
-        check_range(p, "retry_policy max_event_age", age.secs_i64(), 60, 86_400, "s")?;
-        check_range(p, "retry_policy max_retry_attempts", i64::from(attempts), 0, 185, "")?;
+        check_range(
+            p,
+            "retry_policy max_event_age",
+            age.secs_i64(),
+            60,
+            86_400,
+            "s",
+        )?;
+        check_range(
+            p,
+            "retry_policy max_retry_attempts",
+            i64::from(attempts),
+            0,
+            185,
+            "",
+        )?;
     }
     match t.inputs.as_slice() {
         [] => {}
         [TargetInput::Constant(json)] => {
             let n = json.to_string().chars().count();
             if n > 8192 {
-                return Err(SynthError::out_of_range(p, "input", format!("{n} characters of JSON"), "at most 8192"));
+                return Err(SynthError::out_of_range(
+                    p,
+                    "input",
+                    format!("{n} characters of JSON"),
+                    "at most 8192",
+                ));
             }
         }
         [TargetInput::Transformer { paths, template }] => check_transformer(p, paths, template)?,
         _ => {
-            return Err(SynthError::invalid(p, format!("target {label} takes one of input or input_transformer, once")));
+            return Err(SynthError::invalid(
+                p,
+                format!("target {label} takes one of input or input_transformer, once"),
+            ));
         }
     }
     if let Some(g) = &t.message_group_id {
@@ -268,17 +347,31 @@ fn check_target_options(p: &str, t: &Target<'_>, bus: Option<&EventBusRef<'_>>) 
             return Err(SynthError::invalid(p, format!("message_group_id `{g}` is not allowed; allowed: 1 to 128 printable ASCII characters")));
         }
     }
-    let own_bus_arn = bus.map_or_else(|| Expr::arn("events", "event-bus/default"), EventBusRef::arn);
+    let own_bus_arn = bus.map_or_else(
+        || Expr::arn("events", "event-bus/default"),
+        EventBusRef::arn,
+    );
     if t.target.target_arn() == own_bus_arn {
-        return Err(SynthError::invalid(p, "a rule cannot target the bus it is on: events would loop"));
+        return Err(SynthError::invalid(
+            p,
+            "a rule cannot target the bus it is on: events would loop",
+        ));
     }
     Ok(())
 }
 
 /// Target IDs: the target's label (at most 64 characters), made unique with the index.
 fn target_id(label: &str, index: usize, taken: &mut Vec<String>) -> String {
-    let base: String = label.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(60).collect();
-    let id = if base.is_empty() || taken.contains(&base) { format!("{}Target{index}", base.chars().take(52).collect::<String>()) } else { base };
+    let base: String = label
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .take(60)
+        .collect();
+    let id = if base.is_empty() || taken.contains(&base) {
+        format!("{}Target{index}", base.chars().take(52).collect::<String>())
+    } else {
+        base
+    };
     taken.push(id.clone());
     id
 }
@@ -294,16 +387,34 @@ fn check_schedule(p: &str, expression: &str) -> Result<(), SynthError> {
     if expression.len() > 256 {
         return Err(bad("longer than 256 characters"));
     }
-    if let Some(inner) = expression.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
-        let (n, unit) = inner.split_once(' ').ok_or_else(|| bad("a rate is a number and a unit"))?;
-        let n: u64 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| bad("the rate must be a positive whole number"))?;
-        let ok = if n == 1 { ["minute", "hour", "day"].contains(&unit) } else { ["minutes", "hours", "days"].contains(&unit) };
+    if let Some(inner) = expression
+        .strip_prefix("rate(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        let (n, unit) = inner
+            .split_once(' ')
+            .ok_or_else(|| bad("a rate is a number and a unit"))?;
+        let n: u64 = n
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| bad("the rate must be a positive whole number"))?;
+        let ok = if n == 1 {
+            ["minute", "hour", "day"].contains(&unit)
+        } else {
+            ["minutes", "hours", "days"].contains(&unit)
+        };
         if !ok {
-            return Err(bad("the unit is minute, hour or day for 1, and minutes, hours or days otherwise"));
+            return Err(bad(
+                "the unit is minute, hour or day for 1, and minutes, hours or days otherwise",
+            ));
         }
         return Ok(());
     }
-    if let Some(inner) = expression.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')) {
+    if let Some(inner) = expression
+        .strip_prefix("cron(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
         let fields: Vec<&str> = inner.split_whitespace().collect();
         if fields.len() != 6 {
             return Err(bad("a cron expression has 6 fields"));

@@ -62,7 +62,10 @@ impl TargetBinding {
     }
     /// Delivery through the rule's role, with these statements.
     pub fn role(statements: impl IntoIterator<Item = Statement>) -> Self {
-        TargetBinding { role_statements: statements.into_iter().collect(), ..TargetBinding::default() }
+        TargetBinding {
+            role_statements: statements.into_iter().collect(),
+            ..TargetBinding::default()
+        }
     }
 }
 
@@ -102,7 +105,10 @@ impl RuleTarget for QueueRef<'_> {
     }
     fn bind(&self, rule: &RuleContext<'_>) -> Result<TargetBinding, SynthError> {
         self.allow_service_send("events.amazonaws.com", rule.rule_arn());
-        Ok(TargetBinding { needs_message_group_id: self.is_fifo(), ..TargetBinding::resource_policy() })
+        Ok(TargetBinding {
+            needs_message_group_id: self.is_fifo(),
+            ..TargetBinding::resource_policy()
+        })
     }
 }
 
@@ -114,7 +120,11 @@ impl RuleTarget for FunctionRef<'_> {
         self.logical_id()
     }
     fn bind(&self, rule: &RuleContext<'_>) -> Result<TargetBinding, SynthError> {
-        self.allow_service_invoke(rule.rule_logical_id(), "events.amazonaws.com", rule.rule_arn())?;
+        self.allow_service_invoke(
+            rule.rule_logical_id(),
+            "events.amazonaws.com",
+            rule.rule_arn(),
+        )?;
         Ok(TargetBinding::resource_policy())
     }
 }
@@ -140,7 +150,10 @@ impl RuleTarget for EventBusRef<'_> {
         self.logical_id().unwrap_or_else(|| "DefaultBus".into())
     }
     fn bind(&self, _rule: &RuleContext<'_>) -> Result<TargetBinding, SynthError> {
-        Ok(TargetBinding::role([Statement::allow(["events:PutEvents"], [self.arn()])]))
+        Ok(TargetBinding::role([Statement::allow(
+            ["events:PutEvents"],
+            [self.arn()],
+        )]))
     }
 }
 
@@ -148,7 +161,10 @@ impl RuleTarget for EventBusRef<'_> {
 #[derive(Debug, Clone)]
 pub(crate) enum TargetInput {
     Constant(Value),
-    Transformer { paths: Vec<(String, String)>, template: String },
+    Transformer {
+        paths: Vec<(String, String)>,
+        template: String,
+    },
 }
 
 /// One target of a rule, with its per-target options. Handles convert into it (`&queue`
@@ -176,7 +192,9 @@ pub struct Target<'a> {
 
 impl std::fmt::Debug for Target<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target").field("label", &self.target.target_label()).finish()
+        f.debug_struct("Target")
+            .field("label", &self.target.target_label())
+            .finish()
     }
 }
 
@@ -189,7 +207,13 @@ impl<'a, T: RuleTarget + Clone + 'a> From<&T> for Target<'a> {
 impl<'a> Target<'a> {
     /// A target with default options.
     pub fn of<T: RuleTarget + Clone + 'a>(target: &T) -> Self {
-        Target { target: Box::new(target.clone()), dead_letter: None, retry: None, inputs: Vec::new(), message_group_id: None }
+        Target {
+            target: Box::new(target.clone()),
+            dead_letter: None,
+            retry: None,
+            inputs: Vec::new(),
+            message_group_id: None,
+        }
     }
     /// Keep events EventBridge cannot deliver in this standard queue; its queue policy (and
     /// KMS key policy, for a customer-managed key) lets this rule send.
@@ -209,9 +233,19 @@ impl<'a> Target<'a> {
     }
     /// Send `template` with `<name>` placeholders filled from the event at JSON `paths`
     /// (`("id", "$.detail.id")`, up to 100).
-    pub fn input_transformer<'p>(mut self, paths: impl IntoIterator<Item = (&'p str, &'p str)>, template: &str) -> Self {
-        let paths = paths.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        self.inputs.push(TargetInput::Transformer { paths, template: template.to_string() });
+    pub fn input_transformer<'p>(
+        mut self,
+        paths: impl IntoIterator<Item = (&'p str, &'p str)>,
+        template: &str,
+    ) -> Self {
+        let paths = paths
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.inputs.push(TargetInput::Transformer {
+            paths,
+            template: template.to_string(),
+        });
         self
     }
     /// Message group of the events sent to a FIFO queue target (required there).
@@ -222,13 +256,27 @@ impl<'a> Target<'a> {
 }
 
 /// Variables EventBridge defines for every input template.
-const PREDEFINED: [&str; 5] =
-    ["aws.events.rule-arn", "aws.events.rule-name", "aws.events.event.ingestion-time", "aws.events.event", "aws.events.event.json"];
+const PREDEFINED: [&str; 5] = [
+    "aws.events.rule-arn",
+    "aws.events.rule-name",
+    "aws.events.event.ingestion-time",
+    "aws.events.event",
+    "aws.events.event.json",
+];
 
 /// Check an input transformer against the EventBridge limits.
-pub(crate) fn check_transformer(path: &str, paths: &[(String, String)], template: &str) -> Result<(), SynthError> {
+pub(crate) fn check_transformer(
+    path: &str,
+    paths: &[(String, String)],
+    template: &str,
+) -> Result<(), SynthError> {
     if paths.len() > 100 {
-        return Err(SynthError::out_of_range(path, "input_transformer paths", format!("{} entries", paths.len()), "at most 100"));
+        return Err(SynthError::out_of_range(
+            path,
+            "input_transformer paths",
+            format!("{} entries", paths.len()),
+            "at most 100",
+        ));
     }
     for (name, json_path) in paths {
         let ok = !name.is_empty()
@@ -241,7 +289,10 @@ pub(crate) fn check_transformer(path: &str, paths: &[(String, String)], template
                 format!("input_transformer variable `{name}` is not allowed; allowed: 1 to 256 letters, digits and `_`, not starting with `AWS`"),
             ));
         }
-        if !json_path.starts_with('$') || json_path.len() > 256 || json_path.contains('[') && json_path.contains("['") {
+        if !json_path.starts_with('$')
+            || json_path.len() > 256
+            || json_path.contains('[') && json_path.contains("['")
+        {
             return Err(SynthError::invalid(
                 path,
                 format!("input_transformer path `{json_path}` for `{name}` is not allowed; allowed: a JSON path in dot notation starting with `$`, up to 256 characters"),
@@ -250,7 +301,12 @@ pub(crate) fn check_transformer(path: &str, paths: &[(String, String)], template
     }
     let n = template.chars().count();
     if n == 0 || n > 8192 {
-        return Err(SynthError::out_of_range(path, "input_transformer template", format!("{n} characters"), "1 to 8192 characters"));
+        return Err(SynthError::out_of_range(
+            path,
+            "input_transformer template",
+            format!("{n} characters"),
+            "1 to 8192 characters",
+        ));
     }
     for placeholder in placeholders(template) {
         if !paths.iter().any(|(k, _)| k == placeholder) && !PREDEFINED.contains(&placeholder) {
@@ -272,7 +328,11 @@ fn placeholders(template: &str) -> Vec<&str> {
         match after.find('>') {
             Some(end) => {
                 let name = &after[..end];
-                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+                if !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                {
                     out.push(name);
                 }
                 rest = &after[end..];
@@ -290,12 +350,25 @@ mod tests {
     #[test]
     fn transformer_placeholders_must_be_defined() {
         let paths = vec![("id".to_string(), "$.detail.id".to_string())];
-        assert!(check_transformer("S/R", &paths, r#"{"id": <id>, "rule": "<aws.events.rule-name>"}"#).is_ok());
-        let e = check_transformer("S/R", &paths, "<other>").unwrap_err().to_string();
+        assert!(check_transformer(
+            "S/R",
+            &paths,
+            r#"{"id": <id>, "rule": "<aws.events.rule-name>"}"#
+        )
+        .is_ok());
+        let e = check_transformer("S/R", &paths, "<other>")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("S/R") && e.contains("<other>"), "{e}");
         let bad = vec![("awsX".to_string(), "$.x".to_string())];
-        assert!(check_transformer("S/R", &bad, "<awsX>").unwrap_err().to_string().contains("input_transformer variable"));
+        assert!(check_transformer("S/R", &bad, "<awsX>")
+            .unwrap_err()
+            .to_string()
+            .contains("input_transformer variable"));
         let bad = vec![("x".to_string(), "detail.x".to_string())];
-        assert!(check_transformer("S/R", &bad, "<x>").unwrap_err().to_string().contains("input_transformer path"));
+        assert!(check_transformer("S/R", &bad, "<x>")
+            .unwrap_err()
+            .to_string()
+            .contains("input_transformer path"));
     }
 }

@@ -104,14 +104,20 @@ impl Retry {
     pub(crate) fn render(&self) -> Expr {
         let mut m = BTreeMap::new();
         m.insert("ErrorEquals".into(), Expr::strings(self.errors.clone()));
-        m.insert("IntervalSeconds".into(), Expr::from(self.interval.as_secs()));
+        m.insert(
+            "IntervalSeconds".into(),
+            Expr::from(self.interval.as_secs()),
+        );
         m.insert("MaxAttempts".into(), Expr::from(self.max_attempts));
         m.insert("BackoffRate".into(), number(self.backoff_rate));
         if let Some(d) = self.max_delay {
             m.insert("MaxDelaySeconds".into(), Expr::from(d.as_secs()));
         }
         if let Some(j) = self.jitter {
-            m.insert("JitterStrategy".into(), Expr::from(if j == Jitter::Full { "FULL" } else { "NONE" }));
+            m.insert(
+                "JitterStrategy".into(),
+                Expr::from(if j == Jitter::Full { "FULL" } else { "NONE" }),
+            );
         }
         Expr::Map(m)
     }
@@ -134,7 +140,11 @@ pub struct Catch {
 impl Catch {
     /// Catch these error names and go to `next`.
     pub fn on<S: Into<String>>(errors: impl IntoIterator<Item = S>, next: &str) -> Self {
-        Catch { errors: errors.into_iter().map(Into::into).collect(), next: next.to_string(), result_path: None }
+        Catch {
+            errors: errors.into_iter().map(Into::into).collect(),
+            next: next.to_string(),
+            result_path: None,
+        }
     }
     /// Catch every error (`States.ALL`); must be the last catcher.
     pub fn all(next: &str) -> Self {
@@ -242,11 +252,17 @@ impl Condition {
     }
     /// All conditions hold.
     pub fn and(conditions: impl IntoIterator<Item = Condition>) -> Self {
-        Condition(Expr::map([("And", Expr::list(conditions.into_iter().map(|c| c.0)))]))
+        Condition(Expr::map([(
+            "And",
+            Expr::list(conditions.into_iter().map(|c| c.0)),
+        )]))
     }
     /// At least one condition holds.
     pub fn or(conditions: impl IntoIterator<Item = Condition>) -> Self {
-        Condition(Expr::map([("Or", Expr::list(conditions.into_iter().map(|c| c.0)))]))
+        Condition(Expr::map([(
+            "Or",
+            Expr::list(conditions.into_iter().map(|c| c.0)),
+        )]))
     }
     /// The condition does not hold.
     #[allow(clippy::should_implement_trait)]

@@ -73,7 +73,11 @@ impl State {
         };
         out.extend(catches.iter().map(|c| ("Catch Next", c.next.as_str())));
         if let State::Choice(c) = self {
-            out.extend(c.rules.iter().map(|(_, n)| ("Choice rule Next", n.as_str())));
+            out.extend(
+                c.rules
+                    .iter()
+                    .map(|(_, n)| ("Choice rule Next", n.as_str())),
+            );
             if let Some(d) = &c.default {
                 out.push(("Default", d.as_str()));
             }
@@ -155,7 +159,10 @@ impl State {
             State::Parallel(p) => {
                 p.io.render(&mut m);
                 p.transition.render(&mut m);
-                m.insert("Branches".into(), Expr::list(p.branches.iter().map(Definition::render)));
+                m.insert(
+                    "Branches".into(),
+                    Expr::list(p.branches.iter().map(Definition::render)),
+                );
                 retry_catch(&mut m, &p.retry, &p.catch);
                 "Parallel"
             }
@@ -166,7 +173,10 @@ impl State {
                     Expr::Map(p) => p,
                     _ => BTreeMap::new(),
                 };
-                processor.insert("ProcessorConfig".into(), Expr::map([("Mode", Expr::from("INLINE"))]));
+                processor.insert(
+                    "ProcessorConfig".into(),
+                    Expr::map([("Mode", Expr::from("INLINE"))]),
+                );
                 m.insert("ItemProcessor".into(), Expr::Map(processor));
                 if let Some(p) = &s.items_path {
                     m.insert("ItemsPath".into(), Expr::from(p.as_str()));
@@ -185,7 +195,11 @@ impl State {
                 "Succeed"
             }
             State::Fail(f) => {
-                for (k, v) in [("Comment", &f.comment), ("Error", &f.error), ("Cause", &f.cause)] {
+                for (k, v) in [
+                    ("Comment", &f.comment),
+                    ("Error", &f.error),
+                    ("Cause", &f.cause),
+                ] {
                     if let Some(v) = v {
                         m.insert(k.into(), Expr::from(v.as_str()));
                     }
@@ -220,7 +234,11 @@ pub struct Definition {
 impl Definition {
     /// A graph that starts at the state named `start_at`.
     pub fn new(start_at: &str) -> Self {
-        Definition { start_at: start_at.to_string(), comment: None, states: Vec::new() }
+        Definition {
+            start_at: start_at.to_string(),
+            comment: None,
+            states: Vec::new(),
+        }
     }
     /// Add a state.
     pub fn state(mut self, state: impl Into<State>) -> Self {
@@ -248,7 +266,11 @@ impl Definition {
         if let Some(c) = &self.comment {
             m.insert("Comment".to_string(), Expr::from(c.as_str()));
         }
-        let states: BTreeMap<String, Expr> = self.states.iter().map(|s| (s.name().to_string(), s.render())).collect();
+        let states: BTreeMap<String, Expr> = self
+            .states
+            .iter()
+            .map(|s| (s.name().to_string(), s.render()))
+            .collect();
         m.insert("States".to_string(), Expr::Map(states));
         Expr::Map(m)
     }

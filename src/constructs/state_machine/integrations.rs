@@ -19,7 +19,10 @@ impl RuleTarget for StateMachineRef<'_> {
     }
     /// EventBridge starts executions through the rule's role.
     fn bind(&self, _rule: &RuleContext<'_>) -> Result<TargetBinding, SynthError> {
-        Ok(TargetBinding::role([Statement::allow(["states:StartExecution"], [self.arn()])]))
+        Ok(TargetBinding::role([Statement::allow(
+            ["states:StartExecution"],
+            [self.arn()],
+        )]))
     }
 }
 
@@ -51,7 +54,12 @@ impl StateMachineRef<'_> {
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```
     pub fn metric_executions_failed(&self) -> Metric {
-        Metric::new("AWS/States", "ExecutionsFailed", vec![("StateMachineArn".into(), self.arn())]).statistic(Statistic::Sum)
+        Metric::new(
+            "AWS/States",
+            "ExecutionsFailed",
+            vec![("StateMachineArn".into(), self.arn())],
+        )
+        .statistic(Statistic::Sum)
     }
 }
 
@@ -64,12 +72,29 @@ mod tests {
     fn a_rule_starts_a_state_machine_through_its_role() {
         let app = App::new();
         let s = app.stack("S");
-        let sm = s.state_machine("Saga").definition(Definition::new("Done").state(Succeed::new("Done"))).build().unwrap();
-        s.rule("Start").pattern(EventPattern::new().detail_type(["OrderPlaced"])).target(&sm).build().unwrap();
-        let t = crate::synth::synthesize(&app).unwrap().stacks.remove(0).template.to_json_value();
-        let stmt = &t["Resources"]["StartRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0];
+        let sm = s
+            .state_machine("Saga")
+            .definition(Definition::new("Done").state(Succeed::new("Done")))
+            .build()
+            .unwrap();
+        s.rule("Start")
+            .pattern(EventPattern::new().detail_type(["OrderPlaced"]))
+            .target(&sm)
+            .build()
+            .unwrap();
+        let t = crate::synth::synthesize(&app)
+            .unwrap()
+            .stacks
+            .remove(0)
+            .template
+            .to_json_value();
+        let stmt = &t["Resources"]["StartRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"][0];
         assert_eq!(stmt["Action"], "states:StartExecution");
         assert_eq!(stmt["Resource"], serde_json::json!({"Ref": "Saga"}));
-        assert_eq!(t["Resources"]["Start"]["Properties"]["Targets"][0]["RoleArn"], serde_json::json!({"Fn::GetAtt": ["StartRole", "Arn"]}));
+        assert_eq!(
+            t["Resources"]["Start"]["Properties"]["Targets"][0]["RoleArn"],
+            serde_json::json!({"Fn::GetAtt": ["StartRole", "Arn"]})
+        );
     }
 }

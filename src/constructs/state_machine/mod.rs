@@ -10,8 +10,8 @@
 //! Functions guide, `cw-logs.html`.
 
 mod flow;
-mod integrations;
 mod graph;
+mod integrations;
 mod states;
 mod tasks;
 mod validate;
@@ -25,8 +25,8 @@ pub use states::{Choice, Fail, Map, Parallel, Pass, Succeed, Wait};
 pub use tasks::{DynamoValue, EventBusTarget, IntegrationPattern, Task, TaskInput, TASK_TOKEN};
 pub use validate::MAX_STATE_NAME;
 
-use super::log_group::{add_log_group, retention_days};
 use super::iam::{assume_role_policy, Grantee, Statement};
+use super::log_group::{add_log_group, retention_days};
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
 use super::{Duration, Stack, SynthError};
 use crate::template::{Expr, Resource};
@@ -193,18 +193,40 @@ impl<'a> StateMachineBuilder<'a> {
         let path = self.stack.child_path(&self.id);
         let p = path.as_str();
         let express = self.kind == StateMachineKind::Express;
-        let def = self.definition.as_ref().ok_or_else(|| SynthError::invalid(p, "definition is required: `.definition(Definition::new(\"First\").state(...))`"))?;
+        let def = self.definition.as_ref().ok_or_else(|| {
+            SynthError::invalid(
+                p,
+                "definition is required: `.definition(Definition::new(\"First\").state(...))`",
+            )
+        })?;
         if let Some(name) = &self.name {
-            let ok = !name.is_empty() && name.len() <= 80 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = !name.is_empty()
+                && name.len() <= 80
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !ok {
                 return Err(SynthError::invalid(p, format!("state_machine_name `{name}` is not allowed; allowed: 1 to 80 letters, digits, `-` and `_`")));
             }
         }
         if let Some(t) = self.timeout {
-            let max = if express { EXPRESS_MAX_TIMEOUT.secs_i64() } else { validate::ASL_MAX };
-            let kind = if express { " for an Express state machine" } else { "" };
+            let max = if express {
+                EXPRESS_MAX_TIMEOUT.secs_i64()
+            } else {
+                validate::ASL_MAX
+            };
+            let kind = if express {
+                " for an Express state machine"
+            } else {
+                ""
+            };
             if t.secs_i64() < 1 || t.secs_i64() > max {
-                return Err(SynthError::out_of_range(p, "timeout", t.to_string(), format!("1 s to {max} s{kind}")));
+                return Err(SynthError::out_of_range(
+                    p,
+                    "timeout",
+                    t.to_string(),
+                    format!("1 s to {max} s{kind}"),
+                ));
             }
         }
         let retention_days = retention_days(p, self.log_retention)?;
@@ -220,9 +242,14 @@ impl<'a> StateMachineBuilder<'a> {
         }
 
         let mut role = Resource::new("AWS::IAM::Role");
-        role.set("AssumeRolePolicyDocument", assume_role_policy("states.amazonaws.com"));
+        role.set(
+            "AssumeRolePolicyDocument",
+            assume_role_policy("states.amazonaws.com"),
+        );
         self.stack.add_resource(&role_id, p, role)?;
-        let holder = PolicyHolder::Role { policy_name: format!("{logical_id}Policy") };
+        let holder = PolicyHolder::Role {
+            policy_name: format!("{logical_id}Policy"),
+        };
         let attach = |s: Statement| self.stack.attach_policy(&role_id, holder.clone(), p, s);
         for task in def.tasks() {
             task.statements.iter().cloned().for_each(&attach);
@@ -247,7 +274,12 @@ impl<'a> StateMachineBuilder<'a> {
         if self.tracing {
             // X-Ray has no resource-level permissions for these actions: `*` is the only resource.
             attach(Statement::allow(
-                ["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                [
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                    "xray:PutTelemetryRecords",
+                    "xray:PutTraceSegments",
+                ],
                 [Expr::from("*")],
             ));
         }
@@ -259,27 +291,50 @@ impl<'a> StateMachineBuilder<'a> {
         let mut sm = Resource::new("AWS::StepFunctions::StateMachine");
         sm.set("Definition", definition)
             .set("RoleArn", self.stack.get_att(&role_id, "Arn"))
-            .set("StateMachineType", if express { "EXPRESS" } else { "STANDARD" })
+            .set(
+                "StateMachineType",
+                if express { "EXPRESS" } else { "STANDARD" },
+            )
             .set_opt("StateMachineName", self.name.clone());
         if logging {
-            let destination = Expr::map([("CloudWatchLogsLogGroup", Expr::map([("LogGroupArn", self.stack.get_att(&log_id, "Arn"))]))]);
+            let destination = Expr::map([(
+                "CloudWatchLogsLogGroup",
+                Expr::map([("LogGroupArn", self.stack.get_att(&log_id, "Arn"))]),
+            )]);
             sm.set(
                 "LoggingConfiguration",
                 Expr::map([
                     ("Destinations", Expr::list([destination])),
-                    ("IncludeExecutionData", Expr::Bool(self.include_execution_data)),
+                    (
+                        "IncludeExecutionData",
+                        Expr::Bool(self.include_execution_data),
+                    ),
                     ("Level", Expr::from(self.log_level.as_str())),
                 ]),
             );
         }
         if self.tracing {
-            sm.set("TracingConfiguration", Expr::map([("Enabled", Expr::Bool(true))]));
+            sm.set(
+                "TracingConfiguration",
+                Expr::map([("Enabled", Expr::Bool(true))]),
+            );
         }
         self.stack.add_resource(&logical_id, p, sm)?;
 
-        let facts = Facts { role: Some(role_id), timeout: self.timeout, ..Facts::default() };
-        let node = self.stack.add_node(Node { path, logical_id, facts });
-        Ok(StateMachineRef { stack: self.stack, node })
+        let facts = Facts {
+            role: Some(role_id),
+            timeout: self.timeout,
+            ..Facts::default()
+        };
+        let node = self.stack.add_node(Node {
+            path,
+            logical_id,
+            facts,
+        });
+        Ok(StateMachineRef {
+            stack: self.stack,
+            node,
+        })
     }
 }
 
@@ -306,7 +361,10 @@ impl<'a> StateMachineRef<'a> {
 impl Grantee for StateMachineRef<'_> {
     fn add_to_principal_policy(&self, statement: Statement) {
         let role = self.facts().role.unwrap_or_default();
-        let holder = PolicyHolder::Role { policy_name: format!("{}Policy", self.logical_id()) };
-        self.stack.attach_policy(&role, holder, &self.path(), statement);
+        let holder = PolicyHolder::Role {
+            policy_name: format!("{}Policy", self.logical_id()),
+        };
+        self.stack
+            .attach_policy(&role, holder, &self.path(), statement);
     }
 }

@@ -56,7 +56,12 @@ impl Io {
         put("Comment", self.comment.as_deref().map(Expr::from));
         put("InputPath", self.input_path.as_deref().map(Expr::from));
         put("OutputPath", self.output_path.as_deref().map(Expr::from));
-        put("ResultPath", self.result_path.as_ref().map(|p| p.as_deref().map_or(Expr::Null, Expr::from)));
+        put(
+            "ResultPath",
+            self.result_path
+                .as_ref()
+                .map(|p| p.as_deref().map_or(Expr::Null, Expr::from)),
+        );
         put("Parameters", self.parameters.clone());
         put("ResultSelector", self.result_selector.clone());
     }
@@ -88,7 +93,8 @@ macro_rules! next_methods {
     () => {
         /// The state to run after this one (`Next`).
         pub fn next(mut self, state: &str) -> Self {
-            self.transition = $crate::constructs::state_machine::states::Transition::Next(state.to_string());
+            self.transition =
+                $crate::constructs::state_machine::states::Transition::Next(state.to_string());
             self
         }
         /// This state ends its graph (`End: true`).
@@ -166,7 +172,12 @@ pub struct Pass {
 impl Pass {
     /// A Pass state named `name`.
     pub fn new(name: &str) -> Self {
-        Pass { name: name.to_string(), io: Io::default(), transition: Transition::Unset, result: None }
+        Pass {
+            name: name.to_string(),
+            io: Io::default(),
+            transition: Transition::Unset,
+            result: None,
+        }
     }
     /// A fixed result instead of the input (`Result`).
     pub fn result(mut self, value: Expr) -> Self {
@@ -202,7 +213,12 @@ pub struct Choice {
 impl Choice {
     /// A Choice state named `name`.
     pub fn new(name: &str) -> Self {
-        Choice { name: name.to_string(), io: Io::default(), rules: Vec::new(), default: None }
+        Choice {
+            name: name.to_string(),
+            io: Io::default(),
+            rules: Vec::new(),
+            default: None,
+        }
     }
     /// When `condition` holds, go to `next`.
     pub fn when(mut self, condition: Condition, next: &str) -> Self {
@@ -250,7 +266,12 @@ pub struct Wait {
 
 impl Wait {
     fn with(name: &str, wait: WaitFor) -> Self {
-        Wait { name: name.to_string(), io: Io::default(), transition: Transition::Unset, wait }
+        Wait {
+            name: name.to_string(),
+            io: Io::default(),
+            transition: Transition::Unset,
+            wait,
+        }
     }
     /// Wait a fixed time (`Seconds`).
     pub fn duration(name: &str, d: Duration) -> Self {
@@ -299,7 +320,14 @@ pub struct Parallel {
 impl Parallel {
     /// A Parallel state named `name`.
     pub fn new(name: &str) -> Self {
-        Parallel { name: name.to_string(), io: Io::default(), transition: Transition::Unset, branches: Vec::new(), retry: Vec::new(), catch: Vec::new() }
+        Parallel {
+            name: name.to_string(),
+            io: Io::default(),
+            transition: Transition::Unset,
+            branches: Vec::new(),
+            retry: Vec::new(),
+            catch: Vec::new(),
+        }
     }
     /// Add a branch: a sub-graph with its own `StartAt`.
     pub fn branch(mut self, branch: Definition) -> Self {
@@ -397,7 +425,10 @@ pub struct Succeed {
 impl Succeed {
     /// A Succeed state named `name`.
     pub fn new(name: &str) -> Self {
-        Succeed { name: name.to_string(), io: Io::default() }
+        Succeed {
+            name: name.to_string(),
+            io: Io::default(),
+        }
     }
     /// The state name.
     pub fn name(&self) -> &str {
@@ -424,7 +455,12 @@ pub struct Fail {
 impl Fail {
     /// A Fail state named `name`.
     pub fn new(name: &str) -> Self {
-        Fail { name: name.to_string(), comment: None, error: None, cause: None }
+        Fail {
+            name: name.to_string(),
+            comment: None,
+            error: None,
+            cause: None,
+        }
     }
     /// The error name (`Error`).
     pub fn error(mut self, error: &str) -> Self {

@@ -121,7 +121,10 @@ impl DynamoValue {
         // Single quotes delimit the template inside the intrinsic; escape any in the text.
         let template = template.replace('\\', "\\\\").replace('\'', "\\'");
         let args: Vec<&str> = paths.into_iter().collect();
-        DynamoValue(Expr::map([("S.$", Expr::from(format!("States.Format('{template}', {})", args.join(", "))))]))
+        DynamoValue(Expr::map([(
+            "S.$",
+            Expr::from(format!("States.Format('{template}', {})", args.join(", "))),
+        )]))
     }
     /// A literal number (`N`, sent as a string as DynamoDB requires).
     pub fn number(value: f64) -> Self {
@@ -133,7 +136,10 @@ impl DynamoValue {
     }
     /// The number at a JSONPath, turned into the string DynamoDB wants with `States.JsonToString`.
     pub fn number_at(path: &str) -> Self {
-        DynamoValue(Expr::map([("N.$", Expr::from(format!("States.JsonToString({path})")))]))
+        DynamoValue(Expr::map([(
+            "N.$",
+            Expr::from(format!("States.JsonToString({path})")),
+        )]))
     }
     /// A literal boolean (`BOOL`).
     pub fn boolean(value: bool) -> Self {
@@ -172,7 +178,11 @@ impl EventBusTarget for Expr {
 enum InputSlot {
     Field(&'static str),
     /// `Entries[0].Detail` of `events:putEvents`.
-    EventDetail { bus: Expr, source: String, detail_type: String },
+    EventDetail {
+        bus: Expr,
+        source: String,
+        detail_type: String,
+    },
 }
 
 /// A Task state: one call to a service integration.
@@ -247,8 +257,17 @@ impl Task {
     /// Invoke a Lambda function with the whole state input as its payload
     /// (`arn:aws:states:::lambda:invoke`; role: `lambda:InvokeFunction` on the function).
     pub fn invoke(name: &str, function: &FunctionRef<'_>) -> Self {
-        let statements = vec![Statement::allow(["lambda:InvokeFunction"], [function.arn()])];
-        let mut t = Task::new(name, "lambda:invoke", InputSlot::Field("Payload"), statements).param("FunctionName", function.arn());
+        let statements = vec![Statement::allow(
+            ["lambda:InvokeFunction"],
+            [function.arn()],
+        )];
+        let mut t = Task::new(
+            name,
+            "lambda:invoke",
+            InputSlot::Field("Payload"),
+            statements,
+        )
+        .param("FunctionName", function.arn());
         t.input = Some(TaskInput::path("$"));
         t.payload_output = true;
         t
@@ -263,22 +282,41 @@ impl Task {
         t
     }
 
-    fn dynamo(name: &str, api: &'static str, field: &'static str, action: &str, table: &TableRef<'_>) -> Self {
+    fn dynamo(
+        name: &str,
+        api: &'static str,
+        field: &'static str,
+        action: &str,
+        table: &TableRef<'_>,
+    ) -> Self {
         let mut statements = vec![Statement::allow([action], [table.arn()])];
         if let Some(key) = table.facts().kms_key_arn {
-            statements.push(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
+            statements.push(Statement::allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [key],
+            ));
         }
         Task::new(name, api, InputSlot::Field(field), statements).param("TableName", table.name())
     }
 
     /// Put an item (`dynamodb:putItem`; role: `dynamodb:PutItem` on the table).
-    pub fn put_item<'k>(name: &str, table: &TableRef<'_>, item: impl IntoIterator<Item = (&'k str, DynamoValue)>) -> Self {
-        Task::dynamo(name, "dynamodb:putItem", "Item", "dynamodb:PutItem", table).param("Item", attributes(item))
+    pub fn put_item<'k>(
+        name: &str,
+        table: &TableRef<'_>,
+        item: impl IntoIterator<Item = (&'k str, DynamoValue)>,
+    ) -> Self {
+        Task::dynamo(name, "dynamodb:putItem", "Item", "dynamodb:PutItem", table)
+            .param("Item", attributes(item))
     }
 
     /// Get an item by key (`dynamodb:getItem`; role: `dynamodb:GetItem` on the table).
-    pub fn get_item<'k>(name: &str, table: &TableRef<'_>, key: impl IntoIterator<Item = (&'k str, DynamoValue)>) -> Self {
-        Task::dynamo(name, "dynamodb:getItem", "Key", "dynamodb:GetItem", table).param("Key", attributes(key))
+    pub fn get_item<'k>(
+        name: &str,
+        table: &TableRef<'_>,
+        key: impl IntoIterator<Item = (&'k str, DynamoValue)>,
+    ) -> Self {
+        Task::dynamo(name, "dynamodb:getItem", "Key", "dynamodb:GetItem", table)
+            .param("Key", attributes(key))
     }
 
     /// Update an item (`dynamodb:updateItem`; role: `dynamodb:UpdateItem` on the table), e.g.
@@ -291,9 +329,15 @@ impl Task {
         values: impl IntoIterator<Item = (&'k str, DynamoValue)>,
     ) -> Self {
         let values = attributes(values);
-        let t = Task::dynamo(name, "dynamodb:updateItem", "Key", "dynamodb:UpdateItem", table)
-            .param("Key", attributes(key))
-            .param("UpdateExpression", Expr::from(update_expression));
+        let t = Task::dynamo(
+            name,
+            "dynamodb:updateItem",
+            "Key",
+            "dynamodb:UpdateItem",
+            table,
+        )
+        .param("Key", attributes(key))
+        .param("UpdateExpression", Expr::from(update_expression));
         if values == Expr::Map(BTreeMap::new()) {
             t
         } else {
@@ -315,9 +359,19 @@ impl Task {
     fn sqs(name: &str, queue: &QueueRef<'_>, body: TaskInput) -> Self {
         let mut statements = vec![Statement::allow(["sqs:SendMessage"], [queue.arn()])];
         if let Some(key) = queue.facts().kms_key_arn {
-            statements.push(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]));
+            statements.push(Statement::allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [key],
+            ));
         }
-        let mut t = Task::new(name, "sqs:sendMessage", InputSlot::Field("MessageBody"), statements).param("QueueUrl", queue.url()).input(body);
+        let mut t = Task::new(
+            name,
+            "sqs:sendMessage",
+            InputSlot::Field("MessageBody"),
+            statements,
+        )
+        .param("QueueUrl", queue.url())
+        .input(body);
         t.fifo = queue.is_fifo();
         t
     }
@@ -347,10 +401,20 @@ impl Task {
     }
 
     /// Put one event on a bus (`events:putEvents`; role: `events:PutEvents` on the bus).
-    pub fn put_events(name: &str, bus: &dyn EventBusTarget, source: &str, detail_type: &str, detail: TaskInput) -> Self {
+    pub fn put_events(
+        name: &str,
+        bus: &dyn EventBusTarget,
+        source: &str,
+        detail_type: &str,
+        detail: TaskInput,
+    ) -> Self {
         let arn = bus.event_bus_arn();
         let statements = vec![Statement::allow(["events:PutEvents"], [arn.clone()])];
-        let slot = InputSlot::EventDetail { bus: arn, source: source.to_string(), detail_type: detail_type.to_string() };
+        let slot = InputSlot::EventDetail {
+            bus: arn,
+            source: source.to_string(),
+            detail_type: detail_type.to_string(),
+        };
         Task::new(name, "events:putEvents", slot, statements).input(detail)
     }
 
@@ -358,9 +422,14 @@ impl Task {
     /// (`states:startExecution`; role: `states:StartExecution` on it).
     pub fn start_execution(name: &str, machine: &StateMachineRef<'_>) -> Self {
         let statements = vec![Statement::allow(["states:StartExecution"], [machine.arn()])];
-        Task::new(name, "states:startExecution", InputSlot::Field("Input"), statements)
-            .param("StateMachineArn", machine.arn())
-            .input(TaskInput::path("$"))
+        Task::new(
+            name,
+            "states:startExecution",
+            InputSlot::Field("Input"),
+            statements,
+        )
+        .param("StateMachineArn", machine.arn())
+        .input(TaskInput::path("$"))
     }
 
     /// Start an execution of another state machine and wait for it to finish
@@ -372,12 +441,22 @@ impl Task {
         t.pattern = IntegrationPattern::Sync;
         let executions = Expr::join(
             "",
-            [Expr::arn("states", "execution:"), machine.name(), Expr::from(":*")],
+            [
+                Expr::arn("states", "execution:"),
+                machine.name(),
+                Expr::from(":*"),
+            ],
         );
-        t.statements.push(Statement::allow(["states:DescribeExecution", "states:StopExecution"], [executions]));
+        t.statements.push(Statement::allow(
+            ["states:DescribeExecution", "states:StopExecution"],
+            [executions],
+        ));
         t.statements.push(Statement::allow(
             ["events:DescribeRule", "events:PutRule", "events:PutTargets"],
-            [Expr::arn("events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")],
+            [Expr::arn(
+                "events",
+                "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule",
+            )],
         ));
         t
     }
@@ -424,12 +503,16 @@ impl Task {
 
     /// A send to a FIFO queue without a `MessageGroupId`.
     pub(crate) fn lacks_message_group(&self) -> bool {
-        self.fifo && !self.params.contains_key("MessageGroupId") && !self.params.contains_key("MessageGroupId.$")
+        self.fifo
+            && !self.params.contains_key("MessageGroupId")
+            && !self.params.contains_key("MessageGroupId.$")
     }
 
     /// Whether the input carries the task token (checked for `.waitForTaskToken` tasks).
     pub(crate) fn carries_task_token(&self) -> bool {
-        self.input.as_ref().is_some_and(TaskInput::carries_task_token)
+        self.input
+            .as_ref()
+            .is_some_and(TaskInput::carries_task_token)
     }
 
     common_methods!();
@@ -443,12 +526,23 @@ impl Task {
         }
         io.render(m);
         self.transition.render(m);
-        let resource = format!("arn:${{AWS::Partition}}:states:::{}{}", self.api, self.pattern.suffix());
+        let resource = format!(
+            "arn:${{AWS::Partition}}:states:::{}{}",
+            self.api,
+            self.pattern.suffix()
+        );
         m.insert("Resource".into(), Expr::sub(resource));
         let mut params = self.params.clone();
         match (&self.slot, &self.input) {
             (InputSlot::Field(field), Some(input)) => input.put(field, &mut params),
-            (InputSlot::EventDetail { bus, source, detail_type }, input) => {
+            (
+                InputSlot::EventDetail {
+                    bus,
+                    source,
+                    detail_type,
+                },
+                input,
+            ) => {
                 let mut entry = BTreeMap::new();
                 entry.insert("EventBusName".to_string(), bus.clone());
                 entry.insert("Source".to_string(), Expr::from(source.as_str()));

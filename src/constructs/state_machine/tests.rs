@@ -11,7 +11,12 @@ fn pass_end(name: &str) -> Pass {
 fn err_kind(kind: StateMachineKind, def: Definition) -> String {
     let app = App::new();
     let s = app.stack("S");
-    s.state_machine("M").kind(kind).definition(def).build().expect_err("must fail").to_string()
+    s.state_machine("M")
+        .kind(kind)
+        .definition(def)
+        .build()
+        .expect_err("must fail")
+        .to_string()
 }
 
 fn err(def: Definition) -> String {
@@ -26,22 +31,61 @@ fn policy(t: &crate::template::Template, role: &str) -> Value {
 fn every_definition_rule_names_the_path_and_state() {
     let long = "L".repeat(81);
     let cases: Vec<(&str, String)> = vec![
-        ("StartAt names `Nope`", err(Definition::new("Nope").state(pass_end("A")))),
-        ("state `A`: Next names `Missing`", err(Definition::new("A").state(Pass::new("A").next("Missing")))),
+        (
+            "StartAt names `Nope`",
+            err(Definition::new("Nope").state(pass_end("A"))),
+        ),
+        (
+            "state `A`: Next names `Missing`",
+            err(Definition::new("A").state(Pass::new("A").next("Missing"))),
+        ),
         (
             "state `C`: Default names `Missing`",
-            err(Definition::new("C").state(Choice::new("C").when(Condition::is_present("$.x"), "A").otherwise("Missing")).state(pass_end("A"))),
+            err(Definition::new("C")
+                .state(
+                    Choice::new("C")
+                        .when(Condition::is_present("$.x"), "A")
+                        .otherwise("Missing"),
+                )
+                .state(pass_end("A"))),
         ),
         (
             "state `P`: Catch Next names `Missing`",
-            err(Definition::new("T").state(Pass::new("T").end()).state(Parallel::new("P").branch(Definition::new("B").state(pass_end("B"))).catch_all("Missing").end())),
+            err(Definition::new("T").state(Pass::new("T").end()).state(
+                Parallel::new("P")
+                    .branch(Definition::new("B").state(pass_end("B")))
+                    .catch_all("Missing")
+                    .end(),
+            )),
         ),
-        ("state name", err(Definition::new(&long).state(pass_end(&long)))),
-        ("state `A`: the name is used", err(Definition::new("A").state(pass_end("A")).state(pass_end("A")))),
-        ("state `A`: it has neither Next nor End", err(Definition::new("A").state(Pass::new("A")))),
-        ("state `B`: it cannot be reached", err(Definition::new("A").state(pass_end("A")).state(pass_end("B")))),
-        ("state `C`: a Choice needs at least one rule", err(Definition::new("C").state(Choice::new("C")))),
-        ("state `P`: a Parallel needs at least one branch", err(Definition::new("P").state(Parallel::new("P").end()))),
+        (
+            "state name",
+            err(Definition::new(&long).state(pass_end(&long))),
+        ),
+        (
+            "state `A`: the name is used",
+            err(Definition::new("A")
+                .state(pass_end("A"))
+                .state(pass_end("A"))),
+        ),
+        (
+            "state `A`: it has neither Next nor End",
+            err(Definition::new("A").state(Pass::new("A"))),
+        ),
+        (
+            "state `B`: it cannot be reached",
+            err(Definition::new("A")
+                .state(pass_end("A"))
+                .state(pass_end("B"))),
+        ),
+        (
+            "state `C`: a Choice needs at least one rule",
+            err(Definition::new("C").state(Choice::new("C"))),
+        ),
+        (
+            "state `P`: a Parallel needs at least one branch",
+            err(Definition::new("P").state(Parallel::new("P").end())),
+        ),
     ];
     for (needle, msg) in cases {
         assert!(msg.starts_with("S/M: "), "{msg}");
@@ -51,22 +95,44 @@ fn every_definition_rule_names_the_path_and_state() {
 
 #[test]
 fn names_are_unique_across_branches_and_next_does_not_cross_them() {
-    let dup = Definition::new("P").state(Parallel::new("P").branch(Definition::new("P").state(pass_end("P"))).end());
+    let dup = Definition::new("P").state(
+        Parallel::new("P")
+            .branch(Definition::new("P").state(pass_end("P")))
+            .end(),
+    );
     assert!(err(dup).contains("state `P`: the name is used"));
     let crossing = Definition::new("P")
-        .state(Parallel::new("P").branch(Definition::new("B").state(Pass::new("B").next("After"))).next("After"))
+        .state(
+            Parallel::new("P")
+                .branch(Definition::new("B").state(Pass::new("B").next("After")))
+                .next("After"),
+        )
         .state(pass_end("After"));
     let msg = err(crossing);
-    assert!(msg.starts_with("S/M: state `B`: Next names `After`, which is not a state of branch 1 of `P`"), "{msg}");
-    let map = Definition::new("M").state(Map::new("M", Definition::new("X").state(pass_end("Y"))).end());
-    assert!(err(map).contains("StartAt names `X`, which is not a state of the item processor of `M`"));
+    assert!(
+        msg.starts_with(
+            "S/M: state `B`: Next names `After`, which is not a state of branch 1 of `P`"
+        ),
+        "{msg}"
+    );
+    let map =
+        Definition::new("M").state(Map::new("M", Definition::new("X").state(pass_end("Y"))).end());
+    assert!(
+        err(map).contains("StartAt names `X`, which is not a state of the item processor of `M`")
+    );
 }
 
 fn task_err(t: Task) -> String {
     let app = App::new();
     let s = app.stack("S");
-    let def = Definition::new("T").state(t.end()).state(Fail::new("Failed"));
-    s.state_machine("M").definition(def).build().expect_err("must fail").to_string()
+    let def = Definition::new("T")
+        .state(t.end())
+        .state(Fail::new("Failed"));
+    s.state_machine("M")
+        .definition(def)
+        .build()
+        .expect_err("must fail")
+        .to_string()
 }
 
 #[test]
@@ -78,18 +144,48 @@ fn retry_catch_and_task_limits() {
     let fifo = s.queue("Fifo").fifo().build().unwrap();
     let t = || Task::invoke("T", &f).catch_all("Failed");
     let cases = [
-        ("state `T` Retry IntervalSeconds is 0 s", task_err(t().retry(Retry::all().interval(Duration::secs(0))))),
-        ("state `T` Retry BackoffRate is 0.5; allowed: 1.0 or more", task_err(t().retry(Retry::all().backoff_rate(0.5)))),
-        ("state `T` Retry MaxAttempts", task_err(t().retry(Retry::all().max_attempts(100_000_000)))),
-        ("state `T` Retry MaxDelaySeconds", task_err(t().retry(Retry::all().max_delay(Duration::secs(0))))),
-        ("state `T`: Retry 1: States.ALL must be the only error", task_err(t().retry(Retry::all()).retry(Retry::on(["X"])))),
-        ("state `T`: Retry 1: ErrorEquals is empty", task_err(t().retry(Retry::on(Vec::<String>::new())))),
-        ("state `T`: Catch 1: States.ALL", task_err(Task::invoke("T", &f).catch(Catch::on(["States.ALL", "X"], "Failed")))),
-        ("state `T` TimeoutSeconds is 0 s", task_err(t().timeout(Duration::secs(0)))),
-        ("state `T` HeartbeatSeconds is 0 s", task_err(t().heartbeat(Duration::secs(0)))),
+        (
+            "state `T` Retry IntervalSeconds is 0 s",
+            task_err(t().retry(Retry::all().interval(Duration::secs(0)))),
+        ),
+        (
+            "state `T` Retry BackoffRate is 0.5; allowed: 1.0 or more",
+            task_err(t().retry(Retry::all().backoff_rate(0.5))),
+        ),
+        (
+            "state `T` Retry MaxAttempts",
+            task_err(t().retry(Retry::all().max_attempts(100_000_000))),
+        ),
+        (
+            "state `T` Retry MaxDelaySeconds",
+            task_err(t().retry(Retry::all().max_delay(Duration::secs(0)))),
+        ),
+        (
+            "state `T`: Retry 1: States.ALL must be the only error",
+            task_err(t().retry(Retry::all()).retry(Retry::on(["X"]))),
+        ),
+        (
+            "state `T`: Retry 1: ErrorEquals is empty",
+            task_err(t().retry(Retry::on(Vec::<String>::new()))),
+        ),
+        (
+            "state `T`: Catch 1: States.ALL",
+            task_err(Task::invoke("T", &f).catch(Catch::on(["States.ALL", "X"], "Failed"))),
+        ),
+        (
+            "state `T` TimeoutSeconds is 0 s",
+            task_err(t().timeout(Duration::secs(0))),
+        ),
+        (
+            "state `T` HeartbeatSeconds is 0 s",
+            task_err(t().heartbeat(Duration::secs(0))),
+        ),
         (
             "state `T` HeartbeatSeconds is 10 s; allowed: 1 s to 9 s (less than TimeoutSeconds)",
-            task_err(t().timeout(Duration::secs(10)).heartbeat(Duration::secs(10))),
+            task_err(
+                t().timeout(Duration::secs(10))
+                    .heartbeat(Duration::secs(10)),
+            ),
         ),
         (
             "state `T`: a send to a FIFO queue needs a MessageGroupId",
@@ -97,7 +193,9 @@ fn retry_catch_and_task_limits() {
         ),
         (
             "state `T`: a `.waitForTaskToken` task must pass the task token",
-            task_err(Task::send_message_and_wait("T", &q, TaskInput::path("$")).catch_all("Failed")),
+            task_err(
+                Task::send_message_and_wait("T", &q, TaskInput::path("$")).catch_all("Failed"),
+            ),
         ),
     ];
     for (needle, msg) in cases {
@@ -111,14 +209,24 @@ fn express_limits() {
     let app = App::new();
     let s = app.stack("S");
     let q = s.queue("Q").build().unwrap();
-    let token = TaskInput::object(crate::template::Expr::map([("token.$", crate::template::Expr::from(TASK_TOKEN))]));
+    let token = TaskInput::object(crate::template::Expr::map([(
+        "token.$",
+        crate::template::Expr::from(TASK_TOKEN),
+    )]));
     let wait = Definition::new("T").state(Task::send_message_and_wait("T", &q, token).end());
     let msg = err_kind(StateMachineKind::Express, wait.clone());
-    assert!(msg.starts_with("S/M: state `T`: `.waitForTaskToken` is not supported by Express"), "{msg}");
+    assert!(
+        msg.starts_with("S/M: state `T`: `.waitForTaskToken` is not supported by Express"),
+        "{msg}"
+    );
     // The same task is fine in a Standard machine.
     s.state_machine("Ok").definition(wait).build().unwrap();
 
-    let child = s.state_machine("Child").definition(Definition::new("A").state(pass_end("A"))).build().unwrap();
+    let child = s
+        .state_machine("Child")
+        .definition(Definition::new("A").state(pass_end("A")))
+        .build()
+        .unwrap();
     let sync = Definition::new("T").state(Task::start_execution_sync("T", &child).end());
     assert!(err_kind(StateMachineKind::Express, sync).starts_with("S/M: state `T`: `.sync`"));
 
@@ -132,7 +240,10 @@ fn express_limits() {
         .build()
         .unwrap_err()
         .to_string();
-    assert_eq!(msg, "S/M: timeout is 360 s; allowed: 1 s to 300 s for an Express state machine");
+    assert_eq!(
+        msg,
+        "S/M: timeout is 360 s; allowed: 1 s to 300 s for an Express state machine"
+    );
 }
 
 #[test]
@@ -142,11 +253,34 @@ fn builder_limits() {
     let def = || Definition::new("A").state(pass_end("A"));
     let cases = [
         s.state_machine("M").build().unwrap_err().to_string(),
-        s.state_machine("M").definition(def()).state_machine_name("bad name").build().unwrap_err().to_string(),
-        s.state_machine("M").definition(def()).timeout(Duration::secs(0)).build().unwrap_err().to_string(),
-        s.state_machine("M").definition(def()).log_retention(Duration::days(2)).build().unwrap_err().to_string(),
+        s.state_machine("M")
+            .definition(def())
+            .state_machine_name("bad name")
+            .build()
+            .unwrap_err()
+            .to_string(),
+        s.state_machine("M")
+            .definition(def())
+            .timeout(Duration::secs(0))
+            .build()
+            .unwrap_err()
+            .to_string(),
+        s.state_machine("M")
+            .definition(def())
+            .log_retention(Duration::days(2))
+            .build()
+            .unwrap_err()
+            .to_string(),
     ];
-    for (needle, msg) in ["definition is required", "state_machine_name", "timeout", "log_retention"].iter().zip(cases) {
+    for (needle, msg) in [
+        "definition is required",
+        "state_machine_name",
+        "timeout",
+        "log_retention",
+    ]
+    .iter()
+    .zip(cases)
+    {
         assert!(msg.starts_with("S/M: ") && msg.contains(needle), "{msg}");
     }
 }
@@ -157,16 +291,32 @@ fn small_machine_renders_the_expected_definition() {
     let s = app.stack("S");
     let f = s.function("Check").handler_crate("worker").build().unwrap();
     let def = Definition::new("Check")
-        .state(Task::invoke("Check", &f).timeout(Duration::secs(10)).retry(Retry::lambda_transient()).catch_all("Failed").next("Route"))
+        .state(
+            Task::invoke("Check", &f)
+                .timeout(Duration::secs(10))
+                .retry(Retry::lambda_transient())
+                .catch_all("Failed")
+                .next("Route"),
+        )
         .state(
             Choice::new("Route")
-                .when(Condition::and([Condition::is_present("$.total"), Condition::numeric_greater_than("$.total", 100.0)]), "Hold")
+                .when(
+                    Condition::and([
+                        Condition::is_present("$.total"),
+                        Condition::numeric_greater_than("$.total", 100.0),
+                    ]),
+                    "Hold",
+                )
                 .otherwise("Done"),
         )
         .state(Wait::duration("Hold", Duration::secs(30)).next("Done"))
         .state(Succeed::new("Done"))
         .state(Fail::new("Failed").error("CheckFailed"));
-    s.state_machine("M").definition(def).timeout(Duration::minutes(15)).build().unwrap();
+    s.state_machine("M")
+        .definition(def)
+        .timeout(Duration::minutes(15))
+        .build()
+        .unwrap();
     let t = s.state_for_tests().finalize().unwrap();
     let sm = &t.resources["M"];
     assert_eq!(
@@ -199,21 +349,37 @@ fn small_machine_renders_the_expected_definition() {
             }
         })
     );
-    assert_eq!(sm.properties["RoleArn"].to_json(), json!({"Fn::GetAtt": ["MRole", "Arn"]}));
-    assert_eq!(sm.properties["StateMachineType"].to_json(), json!("STANDARD"));
+    assert_eq!(
+        sm.properties["RoleArn"].to_json(),
+        json!({"Fn::GetAtt": ["MRole", "Arn"]})
+    );
+    assert_eq!(
+        sm.properties["StateMachineType"].to_json(),
+        json!("STANDARD")
+    );
     assert_eq!(
         sm.properties["LoggingConfiguration"].to_json(),
         json!({"Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["MLogGroup", "Arn"]}}}],
                "IncludeExecutionData": false, "Level": "ERROR"})
     );
-    assert_eq!(sm.properties["TracingConfiguration"].to_json(), json!({"Enabled": true}));
-    assert_eq!(t.resources["MLogGroup"].properties["RetentionInDays"].to_json(), json!(30));
     assert_eq!(
-        t.resources["MRole"].properties["AssumeRolePolicyDocument"].to_json()["Statement"][0]["Principal"],
+        sm.properties["TracingConfiguration"].to_json(),
+        json!({"Enabled": true})
+    );
+    assert_eq!(
+        t.resources["MLogGroup"].properties["RetentionInDays"].to_json(),
+        json!(30)
+    );
+    assert_eq!(
+        t.resources["MRole"].properties["AssumeRolePolicyDocument"].to_json()["Statement"][0]
+            ["Principal"],
         json!({"Service": "states.amazonaws.com"})
     );
     let statements = policy(&t, "MRole");
-    assert_eq!(statements[0], json!({"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn::GetAtt": ["Check", "Arn"]}}));
+    assert_eq!(
+        statements[0],
+        json!({"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn::GetAtt": ["Check", "Arn"]}})
+    );
     // The logs delivery and X-Ray actions take no resource ARNs, so both are on `*` and merge.
     assert_eq!(
         statements[1],
@@ -231,22 +397,60 @@ fn role_holds_exactly_what_each_task_uses() {
     let app = App::new();
     let s = app.stack("S");
     let key = s.key("Key").build().unwrap();
-    let q = s.queue("Q").encryption(QueueEncryption::Kms(key)).build().unwrap();
-    let table = s.table("T").partition_key("pk", Attr::String).build().unwrap();
-    let child = s.state_machine("Child").definition(Definition::new("A").state(pass_end("A"))).without_tracing().logging(LogLevel::Off).build().unwrap();
+    let q = s
+        .queue("Q")
+        .encryption(QueueEncryption::Kms(key))
+        .build()
+        .unwrap();
+    let table = s
+        .table("T")
+        .partition_key("pk", Attr::String)
+        .build()
+        .unwrap();
+    let child = s
+        .state_machine("Child")
+        .definition(Definition::new("A").state(pass_end("A")))
+        .without_tracing()
+        .logging(LogLevel::Off)
+        .build()
+        .unwrap();
     let bus = crate::template::Expr::arn("events", "event-bus/default");
     let pk = || [("pk", DynamoValue::string_at("$.id"))];
     let def = Definition::new("Put")
         .state(Task::put_item("Put", &table, pk()).next("Get"))
-        .state(Task::get_item("Get", &table, pk()).result_path("$.got").next("Update"))
-        .state(Task::update_item("Update", &table, pk(), "SET #n = :n", [(":n", DynamoValue::number_at("$.n"))]).expression_names([("#n", "n")]).next("Send"))
+        .state(
+            Task::get_item("Get", &table, pk())
+                .result_path("$.got")
+                .next("Update"),
+        )
+        .state(
+            Task::update_item(
+                "Update",
+                &table,
+                pk(),
+                "SET #n = :n",
+                [(":n", DynamoValue::number_at("$.n"))],
+            )
+            .expression_names([("#n", "n")])
+            .next("Send"),
+        )
         .state(Task::send_message("Send", &q, TaskInput::path("$")).next("Emit"))
-        .state(Task::put_events("Emit", &bus, "orders", "OrderStored", TaskInput::path("$")).next("Child"))
+        .state(
+            Task::put_events("Emit", &bus, "orders", "OrderStored", TaskInput::path("$"))
+                .next("Child"),
+        )
         .state(Task::start_execution("Child", &child).end());
-    s.state_machine("M").definition(def).without_tracing().logging(LogLevel::Off).build().unwrap();
+    s.state_machine("M")
+        .definition(def)
+        .without_tracing()
+        .logging(LogLevel::Off)
+        .build()
+        .unwrap();
     let t = s.state_for_tests().finalize().unwrap();
     assert!(!t.resources.contains_key("MLogGroup"));
-    assert!(!t.resources["M"].properties.contains_key("LoggingConfiguration"));
+    assert!(!t.resources["M"]
+        .properties
+        .contains_key("LoggingConfiguration"));
     assert_eq!(
         policy(&t, "MRole"),
         json!([
@@ -268,8 +472,14 @@ fn role_holds_exactly_what_each_task_uses() {
         json!({"Entries": [{"EventBusName": {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"},
                "Source": "orders", "DetailType": "OrderStored", "Detail.$": "$"}]})
     );
-    assert_eq!(states["Send"]["Parameters"], json!({"QueueUrl": {"Ref": "Q"}, "MessageBody.$": "$"}));
-    assert_eq!(states["Child"]["Parameters"], json!({"StateMachineArn": {"Ref": "Child"}, "Input.$": "$"}));
+    assert_eq!(
+        states["Send"]["Parameters"],
+        json!({"QueueUrl": {"Ref": "Q"}, "MessageBody.$": "$"})
+    );
+    assert_eq!(
+        states["Child"]["Parameters"],
+        json!({"StateMachineArn": {"Ref": "Child"}, "Input.$": "$"})
+    );
     assert_eq!(states["Get"].get("OutputPath"), None);
 }
 
@@ -278,38 +488,97 @@ fn callback_and_sync_tasks_use_their_resource_suffix_and_extra_permissions() {
     let app = App::new();
     let s = app.stack("S");
     let q = s.queue("Q").build().unwrap();
-    let child = s.state_machine("Child").definition(Definition::new("A").state(pass_end("A"))).build().unwrap();
-    let body = TaskInput::object(crate::template::Expr::map([("token.$", crate::template::Expr::from(TASK_TOKEN))]));
+    let child = s
+        .state_machine("Child")
+        .definition(Definition::new("A").state(pass_end("A")))
+        .build()
+        .unwrap();
+    let body = TaskInput::object(crate::template::Expr::map([(
+        "token.$",
+        crate::template::Expr::from(TASK_TOKEN),
+    )]));
     let def = Definition::new("Ask")
-        .state(Task::send_message_and_wait("Ask", &q, body).heartbeat(Duration::minutes(5)).timeout(Duration::hours(1)).next("Run"))
+        .state(
+            Task::send_message_and_wait("Ask", &q, body)
+                .heartbeat(Duration::minutes(5))
+                .timeout(Duration::hours(1))
+                .next("Run"),
+        )
         .state(Task::start_execution_sync("Run", &child).end());
     s.state_machine("M").definition(def).build().unwrap();
     let t = s.state_for_tests().finalize().unwrap();
     let states = t.resources["M"].properties["Definition"].to_json()["States"].clone();
-    assert_eq!(states["Ask"]["Resource"], json!({"Fn::Sub": "arn:${AWS::Partition}:states:::sqs:sendMessage.waitForTaskToken"}));
+    assert_eq!(
+        states["Ask"]["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:states:::sqs:sendMessage.waitForTaskToken"})
+    );
     assert_eq!(states["Ask"]["HeartbeatSeconds"], json!(300));
-    assert_eq!(states["Run"]["Resource"], json!({"Fn::Sub": "arn:${AWS::Partition}:states:::states:startExecution.sync:2"}));
-    let actions: Vec<Value> = policy(&t, "MRole").as_array().unwrap().iter().map(|s| s["Action"].clone()).collect();
-    assert!(actions.contains(&json!(["states:DescribeExecution", "states:StopExecution"])), "{actions:?}");
-    assert!(actions.contains(&json!(["events:DescribeRule", "events:PutRule", "events:PutTargets"])), "{actions:?}");
+    assert_eq!(
+        states["Run"]["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:states:::states:startExecution.sync:2"})
+    );
+    let actions: Vec<Value> = policy(&t, "MRole")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Action"].clone())
+        .collect();
+    assert!(
+        actions.contains(&json!(["states:DescribeExecution", "states:StopExecution"])),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&json!([
+            "events:DescribeRule",
+            "events:PutRule",
+            "events:PutTargets"
+        ])),
+        "{actions:?}"
+    );
 }
 
 #[test]
 fn grants_and_express_defaults() {
     let app = App::new();
     let s = app.stack("S");
-    let table = s.table("T").partition_key("pk", Attr::String).build().unwrap();
+    let table = s
+        .table("T")
+        .partition_key("pk", Attr::String)
+        .build()
+        .unwrap();
     let f = s.function("F").handler_crate("worker").build().unwrap();
-    let sm = s.state_machine("M").kind(StateMachineKind::Express).definition(Definition::new("A").state(pass_end("A"))).build().unwrap();
+    let sm = s
+        .state_machine("M")
+        .kind(StateMachineKind::Express)
+        .definition(Definition::new("A").state(pass_end("A")))
+        .build()
+        .unwrap();
     table.grant_read(&sm);
     sm.grant_start_execution(&f);
     assert_eq!(sm.arn().to_json(), json!({"Ref": "M"}));
     assert_eq!(sm.name().to_json(), json!({"Fn::GetAtt": ["M", "Name"]}));
     let t = s.state_for_tests().finalize().unwrap();
-    assert_eq!(t.resources["M"].properties["StateMachineType"].to_json(), json!("EXPRESS"));
-    assert_eq!(t.resources["M"].properties["LoggingConfiguration"].to_json()["Level"], json!("ERROR"));
-    assert!(policy(&t, "MRole").as_array().unwrap().iter().any(|st| st["Action"].as_array().is_some_and(|a| a.contains(&json!("dynamodb:GetItem")))));
-    assert!(policy(&t, "FServiceRole").as_array().unwrap().iter().any(|st| st["Action"] == json!("states:StartExecution") && st["Resource"] == json!({"Ref": "M"})));
+    assert_eq!(
+        t.resources["M"].properties["StateMachineType"].to_json(),
+        json!("EXPRESS")
+    );
+    assert_eq!(
+        t.resources["M"].properties["LoggingConfiguration"].to_json()["Level"],
+        json!("ERROR")
+    );
+    assert!(policy(&t, "MRole")
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|st| st["Action"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("dynamodb:GetItem")))));
+    assert!(policy(&t, "FServiceRole")
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|st| st["Action"] == json!("states:StartExecution")
+            && st["Resource"] == json!({"Ref": "M"})));
 }
 
 #[test]
@@ -322,7 +591,12 @@ fn parallel_and_map_render_sub_graphs() {
                 .result_path("$.branches")
                 .next("M"),
         )
-        .state(Map::new("M", Definition::new("Item").state(pass_end("Item"))).items_path("$.items").max_concurrency(4).end());
+        .state(
+            Map::new("M", Definition::new("Item").state(pass_end("Item")))
+                .items_path("$.items")
+                .max_concurrency(4)
+                .end(),
+        );
     let app = App::new();
     let s = app.stack("S");
     s.state_machine("M").definition(def).build().unwrap();
@@ -347,7 +621,11 @@ fn parallel_and_map_render_sub_graphs() {
 fn tasks_on_another_stacks_handles_become_imports() {
     let app = App::new();
     let shared = app.stack("Shared");
-    let f = shared.function("Worker").handler_crate("worker").build().unwrap();
+    let f = shared
+        .function("Worker")
+        .handler_crate("worker")
+        .build()
+        .unwrap();
     let flow = app.stack("Flow");
     let def = Definition::new("Work").state(Task::invoke("Work", &f).end());
     flow.state_machine("M").definition(def).build().unwrap();
@@ -355,14 +633,25 @@ fn tasks_on_another_stacks_handles_become_imports() {
     let artifact = asm.stack("Flow").unwrap();
     assert_eq!(artifact.dependencies, vec!["Shared".to_string()]);
     let def = artifact.template.resources["M"].properties["Definition"].to_json();
-    assert!(def["States"]["Work"]["Parameters"]["FunctionName"].get("Fn::ImportValue").is_some(), "{def}");
+    assert!(
+        def["States"]["Work"]["Parameters"]["FunctionName"]
+            .get("Fn::ImportValue")
+            .is_some(),
+        "{def}"
+    );
 }
 
 #[test]
 fn discard_result_renders_null_result_path() {
     let app = App::new();
     let s = app.stack("S");
-    s.state_machine("M").definition(Definition::new("A").state(Pass::new("A").discard_result().end())).build().unwrap();
+    s.state_machine("M")
+        .definition(Definition::new("A").state(Pass::new("A").discard_result().end()))
+        .build()
+        .unwrap();
     let t = s.state_for_tests().finalize().unwrap();
-    assert_eq!(t.resources["M"].properties["Definition"].to_json()["States"]["A"], json!({"Type": "Pass", "ResultPath": null, "End": true}));
+    assert_eq!(
+        t.resources["M"].properties["Definition"].to_json()["States"]["A"],
+        json!({"Type": "Pass", "ResultPath": null, "End": true})
+    );
 }

@@ -22,7 +22,13 @@ pub(crate) fn validate(path: &str, def: &Definition, express: bool) -> Result<()
     check_graph(path, def, express, &mut seen, "the state machine")
 }
 
-fn check_graph(path: &str, def: &Definition, express: bool, seen: &mut BTreeSet<String>, scope: &str) -> Result<(), SynthError> {
+fn check_graph(
+    path: &str,
+    def: &Definition,
+    express: bool,
+    seen: &mut BTreeSet<String>,
+    scope: &str,
+) -> Result<(), SynthError> {
     let bad = |name: &str, msg: String| SynthError::invalid(path, format!("state `{name}`: {msg}"));
     let mut by_name: HashMap<&str, &State> = HashMap::new();
     for s in &def.states {
@@ -43,7 +49,11 @@ fn check_graph(path: &str, def: &Definition, express: bool, seen: &mut BTreeSet<
     if !by_name.contains_key(def.start_at.as_str()) {
         return Err(SynthError::invalid(
             path,
-            format!("StartAt names `{}`, which is not a state of {scope}; states there: {}", def.start_at, names(def)),
+            format!(
+                "StartAt names `{}`, which is not a state of {scope}; states there: {}",
+                def.start_at,
+                names(def)
+            ),
         ));
     }
     for s in &def.states {
@@ -54,14 +64,24 @@ fn check_graph(path: &str, def: &Definition, express: bool, seen: &mut BTreeSet<
             }
         }
         if s.transition() == Some(&Transition::Unset) {
-            return Err(bad(name, "it has neither Next nor End; call `.next(\"State\")` or `.end()`".into()));
+            return Err(bad(
+                name,
+                "it has neither Next nor End; call `.next(\"State\")` or `.end()`".into(),
+            ));
         }
         let (retry, catch) = s.retry_catch();
         check_retry(path, name, retry)?;
         check_catch(path, name, catch)?;
         match s {
-            State::Choice(c) if c.rules.is_empty() => return Err(bad(name, "a Choice needs at least one rule (`.when(...)`)".into())),
-            State::Parallel(p) if p.branches.is_empty() => return Err(bad(name, "a Parallel needs at least one branch".into())),
+            State::Choice(c) if c.rules.is_empty() => {
+                return Err(bad(
+                    name,
+                    "a Choice needs at least one rule (`.when(...)`)".into(),
+                ))
+            }
+            State::Parallel(p) if p.branches.is_empty() => {
+                return Err(bad(name, "a Parallel needs at least one branch".into()))
+            }
             State::Task(t) => {
                 let prop = |p: &str| format!("state `{name}` {p}");
                 if let Some(d) = t.timeout {
@@ -69,9 +89,18 @@ fn check_graph(path: &str, def: &Definition, express: bool, seen: &mut BTreeSet<
                 }
                 if let Some(h) = t.heartbeat {
                     let max = t.timeout.map_or(ASL_MAX, |d| d.secs_i64() - 1);
-                    let allowed = if t.timeout.is_some() { format!("1 s to {max} s (less than TimeoutSeconds)") } else { format!("1 s to {max} s") };
+                    let allowed = if t.timeout.is_some() {
+                        format!("1 s to {max} s (less than TimeoutSeconds)")
+                    } else {
+                        format!("1 s to {max} s")
+                    };
                     if h.secs_i64() < 1 || h.secs_i64() > max {
-                        return Err(SynthError::out_of_range(path, prop("HeartbeatSeconds"), h.to_string(), allowed));
+                        return Err(SynthError::out_of_range(
+                            path,
+                            prop("HeartbeatSeconds"),
+                            h.to_string(),
+                            allowed,
+                        ));
                     }
                 }
                 if t.lacks_message_group() {
@@ -126,7 +155,9 @@ fn names(def: &Definition) -> String {
 /// Error lists are not empty, and `States.ALL` stands alone in the last entry.
 fn check_errors(path: &str, name: &str, what: &str, lists: &[&[String]]) -> Result<(), SynthError> {
     for (i, errors) in lists.iter().enumerate() {
-        let bad = |msg: &str| SynthError::invalid(path, format!("state `{name}`: {what} {}: {msg}", i + 1));
+        let bad = |msg: &str| {
+            SynthError::invalid(path, format!("state `{name}`: {what} {}: {msg}", i + 1))
+        };
         if errors.is_empty() {
             return Err(bad("ErrorEquals is empty; name at least one error"));
         }
@@ -142,13 +173,39 @@ fn check_retry(path: &str, name: &str, retry: &[Retry]) -> Result<(), SynthError
     check_errors(path, name, "Retry", &lists)?;
     for r in retry {
         let prop = |p: &str| format!("state `{name}` Retry {p}");
-        check_range(path, &prop("IntervalSeconds"), r.interval.secs_i64(), 1, ASL_MAX, "s")?;
-        check_range(path, &prop("MaxAttempts"), i64::from(r.max_attempts), 0, ASL_MAX, "")?;
+        check_range(
+            path,
+            &prop("IntervalSeconds"),
+            r.interval.secs_i64(),
+            1,
+            ASL_MAX,
+            "s",
+        )?;
+        check_range(
+            path,
+            &prop("MaxAttempts"),
+            i64::from(r.max_attempts),
+            0,
+            ASL_MAX,
+            "",
+        )?;
         if !r.backoff_rate.is_finite() || r.backoff_rate < 1.0 {
-            return Err(SynthError::out_of_range(path, prop("BackoffRate"), r.backoff_rate.to_string(), "1.0 or more"));
+            return Err(SynthError::out_of_range(
+                path,
+                prop("BackoffRate"),
+                r.backoff_rate.to_string(),
+                "1.0 or more",
+            ));
         }
         if let Some(d) = r.max_delay {
-            check_range(path, &prop("MaxDelaySeconds"), d.secs_i64(), 1, 31_622_400, "s")?;
+            check_range(
+                path,
+                &prop("MaxDelaySeconds"),
+                d.secs_i64(),
+                1,
+                31_622_400,
+                "s",
+            )?;
         }
     }
     Ok(())

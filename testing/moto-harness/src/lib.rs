@@ -45,13 +45,19 @@ fn server_binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }
 
 fn answers(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let req = format!("GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let req =
+        format!("GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     if s.write_all(req.as_bytes()).is_err() {
         return false;
     }
@@ -73,7 +79,10 @@ impl MotoServer {
         let server = MotoServer { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !answers(port) {
-            assert!(Instant::now() < deadline, "moto server on 127.0.0.1:{port} did not answer within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "moto server on 127.0.0.1:{port} did not answer within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         server
