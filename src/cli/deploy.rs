@@ -124,7 +124,12 @@ pub fn run(args: DeployArgs) -> Result<()> {
     rt.block_on(async {
         let aws = args.aws.connect().await?;
         let stacks: Vec<_> = assembly.stacks.iter().filter(|s| selected.contains(&s.name)).collect();
-        let needs_bucket = stacks.iter().any(|s| !s.assets.is_empty() || s.template.to_json_string().len() > MAX_INLINE_TEMPLATE);
+        // Each template is rendered once: its size decides inline or by URL.
+        let bodies: Vec<String> = stacks.iter().map(|s| s.template.to_json_string()).collect();
+        let needs_bucket = stacks
+            .iter()
+            .zip(&bodies)
+            .any(|(s, body)| !s.assets.is_empty() || body.len() > MAX_INLINE_TEMPLATE);
         let bucket = if needs_bucket { Some(toolkit_bucket(&aws).await?) } else { None };
 
         // Bundle and upload what the bucket does not hold yet (keys are fingerprints).
@@ -154,9 +159,8 @@ pub fn run(args: DeployArgs) -> Result<()> {
             }
         };
         let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for s in &stacks {
+        for (s, body) in stacks.iter().zip(&bodies) {
             let started = Instant::now();
-            let body = s.template.to_json_string();
             let template_url = match (&bucket, body.len() > MAX_INLINE_TEMPLATE) {
                 (Some(b), true) => Some(upload_template(&aws, b, &s.name, &body).await?),
                 _ => None,
@@ -173,7 +177,7 @@ pub fn run(args: DeployArgs) -> Result<()> {
             }
             let d = StackDeploy {
                 name: &s.name,
-                template_body: &body,
+                template_body: body,
                 template_url,
                 parameters,
                 tags: args.tags.clone(),

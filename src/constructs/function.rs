@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::error::check_range;
 use super::iam::{assume_role_policy, Grantee, Statement};
+use super::key::key_use;
 use super::log_group::{add_log_group, retention_days};
 use super::queue::QueueRef;
 use super::stack::PolicyHolder;
@@ -55,10 +56,7 @@ impl Destination for QueueRef<'_> {
     fn destination_statements(&self) -> Vec<Statement> {
         let mut v = vec![self.send_statement()];
         if let Some(key) = self.facts().kms_key_arn {
-            v.push(Statement::allow(
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                [key],
-            ));
+            v.push(key_use(key));
         }
         v
     }

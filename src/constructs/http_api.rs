@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::error::check_range;
 use super::function::FunctionRef;
 use super::iam::{assume_role_policy, Statement};
+use super::key::key_use;
 use super::log_group::{add_log_group, retention_days};
 use super::queue::QueueRef;
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
@@ -405,12 +406,7 @@ impl<'a> RouteBuilder<'a> {
                     Statement::allow(["sqs:SendMessage"], [q.arn()]),
                 );
                 if let Some(key) = q.facts().kms_key_arn {
-                    stack.attach_policy(
-                        &role_id,
-                        holder,
-                        p,
-                        Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key]),
-                    );
+                    stack.attach_policy(&role_id, holder, p, key_use(key));
                 }
                 integ
                     .set("IntegrationSubtype", "SQS-SendMessage")

@@ -114,3 +114,37 @@ impl<'a> KeyRef<'a> {
             .attach_policy(&self.logical_id(), PolicyHolder::Key, &self.path(), s);
     }
 }
+
+/// What a principal needs to encrypt and decrypt with a customer-managed key.
+pub(crate) fn key_use(key_arn: Expr) -> Statement {
+    Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])
+}
+
+impl Stack {
+    /// Let an AWS service use the customer-managed key of the construct at `node` (a queue or
+    /// topic it sends to). The key policy can only change in the stack that declares the key,
+    /// so a key from another stack is a synth error saying what to do instead.
+    pub(crate) fn defer_key_service_grant(&self, node: usize, kind: &str, service: &str) {
+        // Copy what is needed out of the node first: attach_policy borrows the state mutably.
+        let (path, key_arn) = {
+            let n = self.node(node);
+            (n.path.clone(), n.facts.kms_key_arn.clone())
+        };
+        let Some(Expr::GetAtt(target, _)) = key_arn else {
+            return;
+        };
+        if target.owner == Some(self.id()) {
+            let stmt = Statement::allow_service(
+                service,
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [Expr::from("*")],
+            );
+            self.attach_policy(&target.logical_id, PolicyHolder::Key, &path, stmt);
+        } else {
+            self.defer_error(SynthError::invalid(
+                path,
+                format!("the KMS key of this {kind} is in another stack; grant {service} on the key there with KeyRef::grant_service_encrypt_decrypt"),
+            ));
+        }
+    }
+}

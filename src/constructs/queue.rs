@@ -2,7 +2,7 @@
 
 use super::error::{check_fifo_capable_name, check_range};
 use super::iam::{Grantee, Statement};
-use super::key::KeyRef;
+use super::key::{key_use, KeyRef};
 use super::stack::PolicyHolder;
 use super::stack::{check_construct_id, handle, Facts, Node};
 use super::{Duration, Removal, Size, Stack, SynthError};
@@ -322,10 +322,7 @@ impl<'a> QueueRef<'a> {
     fn with_key(&self, grantee: &dyn Grantee, statement: Statement) {
         grantee.add_to_principal_policy(statement);
         if let Some(key) = self.facts().kms_key_arn {
-            grantee.add_to_principal_policy(Statement::allow(
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                [key],
-            ));
+            grantee.add_to_principal_policy(key_use(key));
         }
     }
 
@@ -371,36 +368,8 @@ impl<'a> QueueRef<'a> {
             stmt,
         );
         if self.facts().kms_key_arn.is_some() {
-            self.stack.defer_key_service_grant(self.node, service);
-        }
-    }
-}
-
-impl Stack {
-    /// A service sending to a KMS-encrypted resource needs the key policy to let it; the key
-    /// is found through the node's facts.
-    pub(crate) fn defer_key_service_grant(&self, node: usize, service: &str) {
-        // Copy what is needed out of the node first: attach_policy borrows the state mutably.
-        let (path, key_arn) = {
-            let n = self.node(node);
-            (n.path.clone(), n.facts.kms_key_arn.clone())
-        };
-        let Some(Expr::GetAtt(target, _)) = key_arn else {
-            return;
-        };
-        let stmt = Statement::allow_service(
-            service,
-            ["kms:Decrypt", "kms:GenerateDataKey"],
-            [Expr::from("*")],
-        );
-        // The key may live in another stack; its policy can only be changed where it is declared.
-        if target.owner == Some(self.id()) {
-            self.attach_policy(&target.logical_id, PolicyHolder::Key, &path, stmt);
-        } else {
-            self.defer_error(SynthError::invalid(
-                path,
-                "the KMS key of this queue is in another stack; grant the service on the key with KeyRef::grant_service_encrypt_decrypt",
-            ));
+            self.stack
+                .defer_key_service_grant(self.node, "queue", service);
         }
     }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::error::check_range;
 use super::iam::{Grantee, Statement};
-use super::key::KeyRef;
+use super::key::{key_use, KeyRef};
 use super::stack::{check_construct_id, handle, Facts, Node};
 use super::{Stack, SynthError};
 use crate::template::{Expr, Policy, Resource};
@@ -540,10 +540,7 @@ impl<'a> TableRef<'a> {
             self.data_resources(),
         ));
         if let Some(key) = self.facts().kms_key_arn {
-            grantee.add_to_principal_policy(Statement::allow(
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                [key],
-            ));
+            grantee.add_to_principal_policy(key_use(key));
         }
     }
 

@@ -3,7 +3,7 @@
 use super::error::check_fifo_capable_name;
 use super::function::Destination;
 use super::iam::{Grantee, Statement};
-use super::key::KeyRef;
+use super::key::{key_use, KeyRef};
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
 use super::{Stack, SynthError};
 use crate::template::{Expr, Resource};
@@ -199,10 +199,7 @@ impl<'a> TopicRef<'a> {
     fn publish_statements(&self) -> Vec<Statement> {
         let mut v = vec![Statement::allow(["sns:Publish"], [self.arn()])];
         if let Some(key) = self.facts().kms_key_arn {
-            v.push(Statement::allow(
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                [key],
-            ));
+            v.push(key_use(key));
         }
         v
     }
@@ -252,16 +249,9 @@ impl<'a> TopicRef<'a> {
             &self.path(),
             stmt,
         );
-        match &facts.kms_key_arn {
-            // The key policy can only be changed in the stack that declares the key.
-            Some(Expr::GetAtt(key, _)) if key.owner != Some(self.stack.id()) => {
-                self.stack.defer_error(SynthError::invalid(
-                    self.path(),
-                    format!("the KMS key of this topic is in another stack; grant {service} on the key there with KeyRef::grant_service_encrypt_decrypt"),
-                ));
-            }
-            Some(_) => self.stack.defer_key_service_grant(self.node, service),
-            None => {}
+        if facts.kms_key_arn.is_some() {
+            self.stack
+                .defer_key_service_grant(self.node, "topic", service);
         }
     }
 }

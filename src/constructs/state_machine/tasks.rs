@@ -7,6 +7,7 @@
 //! `connect-ddb.html`, `connect-sqs.html`, `connect-eventbridge.html`, `connect-stepfunctions.html`
 //! and `connect-to-resource.html` (integration patterns) in the same guide.
 
+use crate::constructs::key::key_use;
 use std::collections::BTreeMap;
 
 use super::flow::{Catch, Retry};
@@ -291,10 +292,7 @@ impl Task {
     ) -> Self {
         let mut statements = vec![Statement::allow([action], [table.arn()])];
         if let Some(key) = table.facts().kms_key_arn {
-            statements.push(Statement::allow(
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                [key],
-            ));
+            statements.push(key_use(key));
         }
         Task::new(name, api, InputSlot::Field(field), statements).param("TableName", table.name())
     }
@@ -359,10 +357,7 @@ impl Task {
     fn sqs(name: &str, queue: &QueueRef<'_>, body: TaskInput) -> Self {
         let mut statements = vec![Statement::allow(["sqs:SendMessage"], [queue.arn()])];
         if let Some(key) = queue.facts().kms_key_arn {
-            statements.push(Statement::allow(
-                ["kms:Decrypt", "kms:GenerateDataKey"],
-                [key],
-            ));
+            statements.push(key_use(key));
         }
         let mut t = Task::new(
             name,
