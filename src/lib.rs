@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod constructs;
 pub mod deploy;
+pub mod diff;
 pub mod invoke;
 pub mod synth;
 pub mod template;

@@ -225,3 +225,157 @@ async fn bootstrap_deploy_invoke_update_destroy() {
         .await
         .is_err());
 }
+
+/// Put a stand-in zip where bundling would put each asset of the assembly, so deploy uploads
+/// it instead of compiling: this test is about stack order, not bundling (which the test
+/// above and tests/bundle_invoke.rs cover). moto stores Lambda code without running it.
+fn stand_in_assets(asm: &Path) {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(asm.join("manifest.json")).unwrap()).unwrap();
+    let assets = asm.join("assets");
+    std::fs::create_dir_all(&assets).unwrap();
+    for stack in manifest["stacks"].as_object().unwrap().values() {
+        for a in stack["assets"].as_array().unwrap() {
+            let path = assets.join(a["s3Key"].as_str().unwrap());
+            let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+            zip.start_file("bootstrap", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, b"#!/bin/sh\n").unwrap();
+            zip.finish().unwrap();
+        }
+    }
+}
+
+fn drop_outputs(template: &Path) {
+    let mut t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(template).unwrap()).unwrap();
+    t.as_object_mut().unwrap().remove("Outputs");
+    std::fs::write(template, serde_json::to_string_pretty(&t).unwrap()).unwrap();
+}
+
+async fn stack_names(moto: &MotoServer) -> Vec<String> {
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk(moto).await);
+    let out = cfn.describe_stacks().send().await.unwrap();
+    let mut names: Vec<String> = out
+        .stacks()
+        .iter()
+        .filter(|s| s.stack_status().map(|s| s.as_str()) != Some("DELETE_COMPLETE"))
+        .filter_map(|s| s.stack_name().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn omni_stacks_in_dependency_order_direct_method_and_destroy_all() {
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let asm_s = asm.to_str().unwrap();
+    ok(&ordersctl(&moto, &["bootstrap"]));
+    ok(&ordersctl(&moto, &["synth", "--out", asm_s]));
+    stand_in_assets(&asm);
+
+    // A parameter without a default must be given; nothing is touched until it is.
+    let missing = ordersctl(&moto, &["deploy", "OmniApi", "--yes", "--app", asm_s]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(stack_names(&moto).await, ["OrdersctlToolkit"]);
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("parameters without a default need a value (--parameters KEY=VALUE): OmniServices.NotificationEmail, OmniServices.NotificationPhone, OmniApi.JwtAudience, OmniApi.JwtIssuer"),
+        "{missing:?}"
+    );
+
+    // Naming OmniApi brings the stacks it imports from, deployed first. Without change sets:
+    // moto registers a stack's exports on CreateStack but not when it executes a change set
+    // (moto 5.2.5, cloudformation/models.py execute_change_set), so imports only resolve here.
+    let direct = [
+        "deploy",
+        "OmniApi",
+        "--yes",
+        "--method",
+        "direct",
+        "--app",
+        asm_s,
+        "--parameters",
+        "NotificationEmail=ops@example.com",
+        "--parameters",
+        "NotificationPhone=+15550100",
+        "--parameters",
+        "JwtIssuer=https://auth.example.com/",
+        "--parameters",
+        "JwtAudience=orders-api",
+    ];
+    let first = ordersctl(&moto, &direct);
+    let first_err = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert_eq!(first.status.code(), Some(1), "{first_err}");
+    let at = |s: &str| {
+        first_err
+            .find(&format!("{s}: deployed"))
+            .unwrap_or_else(|| panic!("{s} not deployed:\n{first_err}"))
+    };
+    assert!(at("OmniData") < at("OmniServices"), "{first_err}");
+    // moto has no CloudFormation model of AWS::ApiGatewayV2::Api and crashes (HTTP 500, no
+    // error document) on the output that reads its ApiEndpoint: said plainly, no panic.
+    assert!(
+        first_err.contains("OmniApi: failed: OmniApi: CreateStack failed: the endpoint failed with HTTP 500 and gave no reason"),
+        "{first_err}"
+    );
+    drop_outputs(&asm.join("OmniApi.template.json"));
+    let omni = ok(&ordersctl(&moto, &direct));
+    assert!(omni.contains("OmniData: no changes"), "{omni}");
+    assert!(omni.contains("OmniServices: no changes"), "{omni}");
+    assert!(omni.contains("OmniApi: deployed"), "{omni}");
+    assert_eq!(
+        stack_names(&moto).await,
+        ["OmniApi", "OmniData", "OmniServices", "OrdersctlToolkit"]
+    );
+    // The assets were stand-ins; nothing was compiled.
+    assert!(!omni.contains("Compiling"), "{omni}");
+    // OmniServices exports what OmniApi imports (moto's ListImports fails with HTTP 500).
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk(&moto).await);
+    let exports = cfn.list_exports().send().await.unwrap();
+    assert!(
+        exports
+            .exports()
+            .iter()
+            .any(|e| e.name() == Some("OmniServices:IngestQueueArn")),
+        "{exports:?}"
+    );
+
+    // Nothing changed: the deployed templates equal the assembly's, no update is sent.
+    let again = ok(&ordersctl(&moto, &direct));
+    for s in ["OmniData", "OmniServices", "OmniApi"] {
+        assert!(again.contains(&format!("{s}: no changes")), "{again}");
+    }
+
+    // Permissions widen on a first deploy; without a TTY and without --yes nothing runs: the
+    // change set stays for review and the stack holds no resources.
+    let refused = ordersctl(&moto, &["deploy", "EventConsumer", "--app", asm_s]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("left unexecuted"),
+        "{refused:?}"
+    );
+    let review = cfn
+        .describe_stacks()
+        .stack_name("EventConsumer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        review.stacks()[0].stack_status().map(|s| s.as_str()),
+        Some("REVIEW_IN_PROGRESS")
+    );
+
+    let gone = ok(&ordersctl(&moto, &["destroy", "--all", "--force"]));
+    let at = |s: &str| {
+        gone.find(&format!("{s}: deleted"))
+            .unwrap_or_else(|| panic!("{s} not deleted:\n{gone}"))
+    };
+    assert!(at("OmniApi") < at("OmniServices"), "{gone}");
+    assert!(at("OmniServices") < at("OmniData"), "{gone}");
+    assert!(gone.contains("EventConsumer: deleted"), "{gone}");
+    assert!(gone.contains("OrderSaga: not deployed"), "{gone}");
+    assert_eq!(stack_names(&moto).await, ["OrdersctlToolkit"]);
+}

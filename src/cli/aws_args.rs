@@ -1,11 +1,10 @@
 //! Options of the verbs that talk to AWS, and the line-per-event progress they print.
 
 use std::io::IsTerminal;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use ordersctl::deploy::{Aws, Progress, ResourceChange, Target};
+use ordersctl::deploy::{Aws, ResourceChange, Target};
 
 /// Credentials and endpoint: the standard AWS chain, plus these overrides.
 #[derive(Debug, Args)]
@@ -49,49 +48,6 @@ pub fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("`{s}` is not KEY=VALUE")),
-    }
-}
-
-/// Plain timestamped lines on stderr (UTC time of day).
-pub struct Lines;
-
-fn clock() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-        % 86_400;
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-impl Progress for Lines {
-    fn resource(&self, stack: &str, logical_id: &str, status: &str) {
-        eprintln!("{} {stack} {logical_id} {status}", clock());
-    }
-    fn changes(&self, stack: &str, changes: &[ResourceChange]) {
-        if changes.is_empty() {
-            eprintln!(
-                "{} {stack}: the change set holds no resource changes",
-                clock()
-            );
-        }
-        for c in changes {
-            let replace = match c.replacement.as_deref() {
-                Some("True") => "  REPLACES the resource",
-                Some("Conditional") => "  may replace the resource",
-                _ => "",
-            };
-            eprintln!(
-                "{} {stack}: {:<7} {} ({}){replace}",
-                clock(),
-                c.action,
-                c.logical_id,
-                c.resource_type
-            );
-        }
-    }
-    fn note(&self, stack: &str, message: &str) {
-        eprintln!("{} {stack}: {message}", clock());
     }
 }
 

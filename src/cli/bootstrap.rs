@@ -6,7 +6,8 @@ use ordersctl::deploy::{
     deploy_stack, toolkit_bucket, toolkit_template, DeployResult, StackDeploy, TOOLKIT_STACK,
 };
 
-use crate::cli::aws_args::{AwsArgs, Lines};
+use crate::cli::aws_args::AwsArgs;
+use crate::cli::progress::display;
 
 /// Create or update the OrdersctlToolkit stack: a versioned, encrypted, private, TLS-only
 /// asset bucket whose old versions expire. Running it twice changes nothing.
@@ -25,18 +26,15 @@ pub fn run(args: BootstrapArgs) -> Result<()> {
     rt.block_on(async {
         let aws = args.aws.connect().await?;
         let body = toolkit_template().to_json_string();
-        let approve = |_: &[_]| true;
         let d = StackDeploy {
             name: TOOLKIT_STACK,
             template_body: &body,
             template_url: None,
             parameters: vec![],
             tags: vec![],
-            execute: true,
             continue_rollback: false,
-            approve: &approve,
         };
-        match deploy_stack(&aws, &d, &Lines).await? {
+        match deploy_stack(&aws, &d, display().as_ref()).await? {
             DeployResult::NoChanges => eprintln!("{TOOLKIT_STACK}: no changes"),
             _ => eprintln!("{TOOLKIT_STACK}: deployed"),
         }

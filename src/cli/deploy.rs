@@ -2,24 +2,29 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 use ordersctl::bundle::bundle;
 use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
 use ordersctl::deploy::{
-    deploy_stack, toolkit_bucket, upload_if_missing, upload_template, DeployResult, ResourceChange,
-    StackDeploy, MAX_INLINE_TEMPLATE,
+    deploy_direct, deployed_template, execute_change_set, prepare_change_set,
+    set_termination_protection, toolkit_bucket, upload_if_missing, upload_template, Aws,
+    DeployResult, Progress, ResourceChange, Schedule, StackDeploy, MAX_INLINE_TEMPLATE,
 };
+use ordersctl::diff::resource_changes;
 use ordersctl::synth::reader::read_assembly;
 use ordersctl::synth::writer::{write_assembly, ASSETS_DIR};
-use ordersctl::synth::Assembly;
-use ordersctl::template::Format;
+use ordersctl::synth::{Assembly, StackArtifact};
+use ordersctl::template::{Format, Template};
 
 use crate::cli::app_args::AppArgs;
-use crate::cli::aws_args::{broadens, confirm, parse_pair, AwsArgs, Lines};
+use crate::cli::aws_args::{broadens, confirm, parse_pair, AwsArgs};
 use crate::cli::bundle::requests;
+use crate::cli::fan_out::fan_out;
+use crate::cli::progress::display;
 
 /// When to ask before executing a change set.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -30,6 +35,22 @@ pub enum Approval {
     Never,
 }
 
+/// How stacks are created or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Create a change set, show it, then execute it.
+    ChangeSet,
+    /// CreateStack / UpdateStack directly (approval is decided from a template diff).
+    Direct,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Toggle {
+    On,
+    Off,
+}
+
 /// Deploy stacks: synth, bundle and upload the assets, then per stack create a change set,
 /// show it, ask when permissions widen, execute and follow it. Stacks a named stack imports
 /// from are deployed first.
@@ -38,6 +59,7 @@ pub enum Approval {
 ///   ordersctl bootstrap && ordersctl deploy OrderPipeline --yes
 ///   ordersctl deploy --all --outputs-file outputs.json
 ///   ordersctl deploy OmniApi --no-execute        # change sets only
+///   ordersctl deploy --all --concurrency 2 --termination-protection on
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct DeployArgs {
@@ -70,6 +92,15 @@ pub struct DeployArgs {
     /// Assembly directory.
     #[arg(long, short, default_value = "ordersctl.out")]
     out: PathBuf,
+    /// How many independent stacks deploy at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// Through change sets (shown before they run) or directly.
+    #[arg(long, value_enum, default_value = "change-set")]
+    method: MethodArg,
+    /// Turn termination protection on or off for the deployed stacks (unchanged if omitted).
+    #[arg(long, value_enum, value_name = "on|off")]
+    termination_protection: Option<Toggle>,
     /// Deploy this existing assembly (written by synth) instead of synthesizing.
     #[arg(long = "app", value_name = "DIR")]
     app_dir: Option<PathBuf>,
@@ -110,7 +141,9 @@ pub fn select(assembly: &Assembly, names: &[String], all: bool) -> Result<Vec<St
 }
 
 pub fn run(args: DeployArgs) -> Result<()> {
-    let ws = args.app.workspace();
+    if args.no_execute && args.method == MethodArg::Direct {
+        bail!("--no-execute needs change sets; drop --method direct");
+    }
     let assembly = match &args.app_dir {
         Some(dir) => read_assembly(dir)?,
         None => args.app.assembly()?,
@@ -119,93 +152,258 @@ pub fn run(args: DeployArgs) -> Result<()> {
     if args.app_dir.is_none() {
         write_assembly(&assembly, &args.out, Format::Json)?;
     }
-    let assets_dir = args.app_dir.as_ref().unwrap_or(&args.out).join(ASSETS_DIR);
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
-        let aws = args.aws.connect().await?;
-        let stacks: Vec<_> = assembly.stacks.iter().filter(|s| selected.contains(&s.name)).collect();
-        // Each template is rendered once: its size decides inline or by URL.
-        let bodies: Vec<String> = stacks.iter().map(|s| s.template.to_json_string()).collect();
-        let needs_bucket = stacks
+    let result = rt.block_on(deploy_all(&args, &assembly, &selected));
+    // A prompt may still block a thread after Ctrl-C; do not wait for it.
+    rt.shutdown_background();
+    result
+}
+
+/// What every stack's deploy shares.
+struct Shared<'a> {
+    args: &'a DeployArgs,
+    aws: Aws,
+    bucket: Option<String>,
+    progress: Box<dyn Progress>,
+    /// One question on the terminal at a time.
+    prompt: tokio::sync::Mutex<()>,
+}
+
+async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String]) -> Result<()> {
+    let ws = args.app.workspace();
+    let stacks: Vec<&StackArtifact> = assembly
+        .stacks
+        .iter()
+        .filter(|s| selected.contains(&s.name))
+        .collect();
+    // Every parameter without a default must be given, checked before anything is touched.
+    let mut missing = Vec::new();
+    for s in &stacks {
+        for (k, p) in &s.template.parameters {
+            let given =
+                k == ASSET_BUCKET_PARAMETER || args.parameters.iter().any(|(pk, _)| pk == k);
+            if p.default.is_none() && !given {
+                missing.push(format!("{}.{k}", s.name));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "parameters without a default need a value (--parameters KEY=VALUE): {}",
+            missing.join(", ")
+        );
+    }
+    let aws = args.aws.connect().await?;
+    // Each template is rendered once: its size decides inline or by URL.
+    let bodies: BTreeMap<&str, String> = stacks
+        .iter()
+        .map(|s| (s.name.as_str(), s.template.to_json_string()))
+        .collect();
+    let needs_bucket = stacks
+        .iter()
+        .any(|s| !s.assets.is_empty() || bodies[s.name.as_str()].len() > MAX_INLINE_TEMPLATE);
+    let bucket = if needs_bucket {
+        Some(toolkit_bucket(&aws).await?)
+    } else {
+        None
+    };
+
+    // Bundle and upload what the bucket does not hold yet (keys are fingerprints).
+    let functions: Vec<String> = stacks
+        .iter()
+        .flat_map(|s| s.assets.iter().map(|a| a.path.clone()))
+        .collect();
+    if let (Some(bucket), false) = (&bucket, functions.is_empty()) {
+        let assets_dir = args.app_dir.as_ref().unwrap_or(&args.out).join(ASSETS_DIR);
+        let reqs = requests(assembly, &functions, None, &ws)?;
+        let outcomes = bundle(&ws, &reqs, &assets_dir)?;
+        let mut done = Vec::new();
+        for o in &outcomes {
+            let key = o
+                .zip
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if done.contains(&key) {
+                continue;
+            }
+            let uploaded = upload_if_missing(&aws, bucket, &key, &o.zip).await?;
+            let what = if uploaded {
+                "uploaded"
+            } else {
+                "already in the bucket"
+            };
+            eprintln!(
+                "asset {key} ({}, {} bytes): {what}",
+                o.handler_crate, o.size
+            );
+            done.push(key);
+        }
+    }
+
+    let shared = Shared {
+        args,
+        aws,
+        bucket,
+        progress: display(),
+        prompt: tokio::sync::Mutex::new(()),
+    };
+    let schedule = Schedule::new(
+        stacks
             .iter()
-            .zip(&bodies)
-            .any(|(s, body)| !s.assets.is_empty() || body.len() > MAX_INLINE_TEMPLATE);
-        let bucket = if needs_bucket { Some(toolkit_bucket(&aws).await?) } else { None };
+            .map(|s| (s.name.clone(), s.dependencies.clone())),
+    );
+    let outputs: Mutex<BTreeMap<String, BTreeMap<String, String>>> = Mutex::new(BTreeMap::new());
+    let failed = fan_out(
+        &shared.aws,
+        schedule,
+        usize::from(args.concurrency),
+        |name| {
+            let shared = &shared;
+            let stack = assembly.stack(&name);
+            let body = bodies.get(name.as_str());
+            async move {
+                let (Some(stack), Some(body)) = (stack, body) else {
+                    bail!("{name}: not in the assembly");
+                };
+                deploy_one(shared, stack, body).await
+            }
+        },
+        |name, result| match result {
+            Ok((DeployResult::NoChanges, secs)) => eprintln!("{name}: no changes ({secs:.1} s)"),
+            Ok((DeployResult::ChangeSetCreated { name: cs, .. }, _)) => {
+                eprintln!("{name}: change set {cs} created, not executed")
+            }
+            Ok((DeployResult::Deployed { outputs: outs, .. }, secs)) => {
+                eprintln!("{name}: deployed ({secs:.1} s)");
+                for (k, v) in &outs {
+                    println!("{name}.{k} = {v}");
+                }
+                if let Ok(mut o) = outputs.lock() {
+                    o.insert(name.to_string(), outs.into_iter().collect());
+                }
+            }
+            Err(e) => eprintln!("{name}: failed: {e:#}"),
+        },
+    )
+    .await?;
+    if let Some(path) = &args.outputs_file {
+        let outputs = outputs.into_inner().unwrap_or_default();
+        std::fs::write(path, serde_json::to_string_pretty(&outputs)? + "\n")
+            .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    if !failed.is_empty() {
+        bail!("not deployed: {}", failed.join(", "));
+    }
+    Ok(())
+}
 
-        // Bundle and upload what the bucket does not hold yet (keys are fingerprints).
-        let functions: Vec<String> = stacks.iter().flat_map(|s| s.assets.iter().map(|a| a.path.clone())).collect();
-        if let (Some(bucket), false) = (&bucket, functions.is_empty()) {
-            let reqs = requests(&assembly, &functions, None, &ws)?;
-            let outcomes = bundle(&ws, &reqs, &assets_dir)?;
-            let mut done = Vec::new();
-            for o in &outcomes {
-                let key = o.zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                if done.contains(&key) {
-                    continue;
+/// Deploy one stack; returns how it ended and how long ordersctl spent on it.
+async fn deploy_one(
+    shared: &Shared<'_>,
+    s: &StackArtifact,
+    body: &str,
+) -> Result<(DeployResult, f64)> {
+    let args = shared.args;
+    let aws = &shared.aws;
+    let progress = shared.progress.as_ref();
+    let started = Instant::now();
+    let template_url = match (&shared.bucket, body.len() > MAX_INLINE_TEMPLATE) {
+        (Some(b), true) => Some(upload_template(aws, b, &s.name, body).await?),
+        _ => None,
+    };
+    let mut parameters = Vec::new();
+    if let (Some(b), true) = (
+        &shared.bucket,
+        s.template.parameters.contains_key(ASSET_BUCKET_PARAMETER),
+    ) {
+        parameters.push((ASSET_BUCKET_PARAMETER.to_string(), b.clone()));
+    }
+    for (k, v) in &args.parameters {
+        if s.template.parameters.contains_key(k) {
+            parameters.retain(|(pk, _)| pk != k);
+            parameters.push((k.clone(), v.clone()));
+        }
+    }
+    let d = StackDeploy {
+        name: &s.name,
+        template_body: body,
+        template_url,
+        parameters,
+        tags: args.tags.clone(),
+        continue_rollback: args.continue_rollback,
+    };
+    progress.started(&s.name, s.template.resources.len());
+    let result = match args.method {
+        MethodArg::ChangeSet => match prepare_change_set(aws, &d, progress).await? {
+            None => DeployResult::NoChanges,
+            Some(p) if args.no_execute => DeployResult::ChangeSetCreated {
+                name: p.change_set,
+                changes: p.changes,
+            },
+            Some(p) => {
+                if !approved(shared, &s.name, &p.changes).await? {
+                    progress.finished(&s.name);
+                    bail!("IAM permissions or resource policies widen and nobody approved; change set {} was left unexecuted (rerun with --yes to approve)", p.change_set);
                 }
-                let uploaded = upload_if_missing(&aws, bucket, &key, &o.zip).await?;
-                eprintln!("asset {key} ({}, {} bytes): {}", o.handler_crate, o.size, if uploaded { "uploaded" } else { "already in the bucket" });
-                done.push(key);
+                execute_change_set(aws, &s.name, p, progress).await?
+            }
+        },
+        MethodArg::Direct => {
+            let changes = template_changes(aws, &s.name, &s.template).await?;
+            if changes.is_empty() {
+                DeployResult::NoChanges
+            } else if !approved(shared, &s.name, &changes).await? {
+                progress.finished(&s.name);
+                bail!("IAM permissions or resource policies widen and nobody approved; nothing was changed (rerun with --yes to approve)");
+            } else {
+                progress.changes(&s.name, &changes);
+                deploy_direct(aws, &d, progress).await?
             }
         }
+    };
+    progress.finished(&s.name);
+    if let (Some(t), DeployResult::Deployed { .. } | DeployResult::NoChanges) =
+        (args.termination_protection, &result)
+    {
+        set_termination_protection(aws, &s.name, t == Toggle::On).await?;
+    }
+    Ok((result, started.elapsed().as_secs_f64()))
+}
 
-        let approve_mode = args.require_approval;
-        let yes = args.yes;
-        let approve = move |changes: &[ResourceChange]| -> bool {
-            match approve_mode {
-                Approval::Never => true,
-                Approval::Broadening if !broadens(changes) => true,
-                Approval::Broadening => confirm("IAM permissions or resource policies are added or changed. Execute?", yes).unwrap_or(false),
-            }
-        };
-        let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (s, body) in stacks.iter().zip(&bodies) {
-            let started = Instant::now();
-            let template_url = match (&bucket, body.len() > MAX_INLINE_TEMPLATE) {
-                (Some(b), true) => Some(upload_template(&aws, b, &s.name, &body).await?),
-                _ => None,
-            };
-            let mut parameters = Vec::new();
-            if let (Some(b), true) = (&bucket, s.template.parameters.contains_key(ASSET_BUCKET_PARAMETER)) {
-                parameters.push((ASSET_BUCKET_PARAMETER.to_string(), b.clone()));
-            }
-            for (k, v) in &args.parameters {
-                if s.template.parameters.contains_key(k) {
-                    parameters.retain(|(pk, _)| pk != k);
-                    parameters.push((k.clone(), v.clone()));
-                }
-            }
-            let d = StackDeploy {
-                name: &s.name,
-                template_body: body,
-                template_url,
-                parameters,
-                tags: args.tags.clone(),
-                execute: !args.no_execute,
-                continue_rollback: args.continue_rollback,
-                approve: &approve,
-            };
-            match deploy_stack(&aws, &d, &Lines).await? {
-                DeployResult::NoChanges => eprintln!("{}: no changes ({:.1} s)", s.name, started.elapsed().as_secs_f64()),
-                DeployResult::ChangeSetCreated { name, changes } => {
-                    if !args.no_execute && broadens(&changes) {
-                        bail!("{}: IAM permissions or resource policies widen and nobody approved; change set {name} was left unexecuted (rerun with --yes to approve)", s.name);
-                    }
-                    eprintln!("{}: change set {name} created, not executed", s.name);
-                }
-                DeployResult::Deployed { outputs: outs, .. } => {
-                    eprintln!("{}: deployed ({:.1} s)", s.name, started.elapsed().as_secs_f64());
-                    for (k, v) in &outs {
-                        println!("{}.{k} = {v}", s.name);
-                    }
-                    outputs.insert(s.name.clone(), outs.into_iter().collect());
-                }
-            }
-        }
-        if let Some(path) = &args.outputs_file {
-            std::fs::write(path, serde_json::to_string_pretty(&outputs)? + "\n")
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-        }
-        Ok(())
-    })
+/// The changes a direct deploy makes, from the deployed template and the new one.
+async fn template_changes(
+    aws: &Aws,
+    name: &str,
+    template: &Template,
+) -> Result<Vec<ResourceChange>> {
+    let old = match deployed_template(aws, name).await? {
+        Some(body) => Template::from_json_str(&body)
+            .map_err(|e| anyhow!("{name}: the deployed template cannot be read: {e}"))?,
+        None => Template::default(),
+    };
+    Ok(resource_changes(&old, template)
+        .into_iter()
+        .map(|d| ResourceChange {
+            action: d.action.as_str().to_string(),
+            logical_id: d.logical_id,
+            resource_type: d.resource_type,
+            replacement: None,
+        })
+        .collect())
+}
+
+/// Whether the changes may run: always unless permissions widen under
+/// `--require-approval broadening`; then `--yes` or an answer on the terminal.
+async fn approved(shared: &Shared<'_>, stack: &str, changes: &[ResourceChange]) -> Result<bool> {
+    match shared.args.require_approval {
+        Approval::Never => return Ok(true),
+        Approval::Broadening if !broadens(changes) => return Ok(true),
+        Approval::Broadening => {}
+    }
+    let yes = shared.args.yes;
+    let _one_at_a_time = shared.prompt.lock().await;
+    let question =
+        format!("{stack}: IAM permissions or resource policies are added or changed. Execute?");
+    tokio::task::spawn_blocking(move || confirm(&question, yes)).await?
 }

@@ -1,13 +1,19 @@
 //! `ordersctl destroy`: delete stacks in reverse dependency order.
 
+use std::sync::Mutex;
+
 use anyhow::{bail, Result};
 use clap::Args;
-use ordersctl::deploy::{delete_and_wait, stack_status};
+use ordersctl::deploy::{
+    delete_and_wait, stack_status, termination_protected, Aws, Progress, Schedule,
+};
 use ordersctl::template::Policy;
 
 use crate::cli::app_args::AppArgs;
-use crate::cli::aws_args::{confirm, AwsArgs, Lines};
+use crate::cli::aws_args::{confirm, AwsArgs};
 use crate::cli::deploy::select;
+use crate::cli::fan_out::fan_out;
+use crate::cli::progress::display;
 
 /// Delete stacks, dependents first. Resources with a Retain policy stay and are listed.
 ///
@@ -25,6 +31,9 @@ pub struct DestroyArgs {
     /// Do not ask.
     #[arg(long)]
     force: bool,
+    /// How many independent stacks are deleted at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
     #[command(flatten)]
     app: AppArgs,
     #[command(flatten)]
@@ -42,46 +51,84 @@ pub fn run(args: DestroyArgs) -> Result<()> {
             .filter(|s| args.stacks.contains(s))
             .collect()
     };
-    // Anything that imports from a stack being deleted must go first.
-    let mut order: Vec<String> = Vec::new();
-    for s in assembly.stacks.iter().rev() {
-        let dependent_of_named = named.iter().any(|n| {
-            assembly
-                .stack(n)
-                .is_some_and(|_| s.dependencies.contains(n))
-        });
-        if named.contains(&s.name) || (dependent_of_named && !args.all) {
-            order.push(s.name.clone());
+    // Anything that imports from a stack being deleted must go too, and first.
+    let mut doomed: Vec<String> = named.clone();
+    for s in &assembly.stacks {
+        if s.dependencies.iter().any(|d| doomed.contains(d)) && !doomed.contains(&s.name) {
+            doomed.push(s.name.clone());
         }
     }
+    let schedule = Schedule::new(
+        assembly
+            .stacks
+            .iter()
+            .filter(|s| doomed.contains(&s.name))
+            .map(|s| (s.name.clone(), s.dependencies.clone())),
+    )
+    .reversed();
+    let order: Vec<String> = known
+        .into_iter()
+        .rev()
+        .filter(|n| doomed.contains(n))
+        .collect();
     if !confirm(&format!("Delete {}?", order.join(", ")), args.force)? {
         bail!("nothing deleted: confirm on a terminal or pass --force");
     }
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
+    let result = rt.block_on(async {
         let aws = args.aws.connect().await?;
-        let mut retained = Vec::new();
-        for name in &order {
-            if stack_status(&aws, name).await?.is_none() {
-                eprintln!("{name}: not deployed");
-                continue;
-            }
-            delete_and_wait(&aws, name, &Lines).await?;
-            eprintln!("{name}: deleted");
-            if let Some(s) = assembly.stack(name) {
-                for (id, r) in &s.template.resources {
-                    if r.deletion_policy == Some(Policy::Retain) {
-                        retained.push(format!("{name}/{id} ({})", r.resource_type));
+        let progress = display();
+        let retained = Mutex::new(Vec::new());
+        let failed = fan_out(
+            &aws,
+            schedule,
+            usize::from(args.concurrency),
+            |name| {
+                let (aws, progress) = (&aws, progress.as_ref());
+                async move { destroy_one(aws, &name, progress).await }
+            },
+            |name, result| match result {
+                Ok(false) => eprintln!("{name}: not deployed"),
+                Ok(true) => {
+                    eprintln!("{name}: deleted");
+                    let Some(s) = assembly.stack(name) else {
+                        return;
+                    };
+                    let mut r = retained.lock().unwrap_or_else(|p| p.into_inner());
+                    for (id, res) in &s.template.resources {
+                        if res.deletion_policy == Some(Policy::Retain) {
+                            r.push(format!("{name}/{id} ({})", res.resource_type));
+                        }
                     }
                 }
-            }
-        }
+                Err(e) => eprintln!("{name}: failed: {e:#}"),
+            },
+        )
+        .await?;
+        let retained = retained.into_inner().unwrap_or_else(|p| p.into_inner());
         if !retained.is_empty() {
             eprintln!("retained (delete by hand when no longer needed):");
             for r in retained {
                 eprintln!("  {r}");
             }
         }
+        if !failed.is_empty() {
+            bail!("not deleted: {}", failed.join(", "));
+        }
         Ok(())
-    })
+    });
+    rt.shutdown_background();
+    result
+}
+
+/// Delete one stack; `false` when it was not deployed.
+async fn destroy_one(aws: &Aws, name: &str, progress: &dyn Progress) -> Result<bool> {
+    if stack_status(aws, name).await?.is_none() {
+        return Ok(false);
+    }
+    if termination_protected(aws, name).await? {
+        bail!("termination protection is on; turn it off with `ordersctl deploy {name} --termination-protection off`, then destroy again");
+    }
+    delete_and_wait(aws, name, progress).await?;
+    Ok(true)
 }

@@ -7,8 +7,10 @@ mod bundle;
 mod config;
 mod deploy;
 mod destroy;
+mod fan_out;
 mod invoke;
 mod list;
+mod progress;
 mod synth;
 
 use std::ffi::OsString;

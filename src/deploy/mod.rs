@@ -2,6 +2,7 @@
 //! calls ([`client`], [`stack`]) are thin and report through [`Progress`].
 
 mod client;
+mod schedule;
 mod stack;
 mod state;
 mod toolkit;
@@ -9,13 +10,18 @@ mod toolkit;
 use std::path::Path;
 
 pub use client::{Aws, Identity, Target};
+pub use schedule::Schedule;
 pub use stack::{
-    delete_and_wait, deploy_stack, stack_outputs, stack_status, wait_stable, DeployResult,
-    ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE,
+    delete_and_wait, deploy_direct, deploy_stack, deployed_template, execute_change_set,
+    prepare_change_set, set_termination_protection, stack_outputs, stack_status,
+    termination_protected, wait_stable, DeployResult, Method, Prepared, ResourceChange,
+    StackDeploy, MAX_INLINE_TEMPLATE,
 };
 pub use state::{decide, poll_delay, root_causes, Plan, RootCause, StackEvent, StackStatus};
 pub use toolkit::{toolkit_template, BUCKET_OUTPUT, TOOLKIT_STACK};
 
+use aws_sdk_cloudformation::config::http::HttpResponse;
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 /// Why a deploy, destroy or bootstrap failed; always names the stack or file.
@@ -49,6 +55,11 @@ pub enum DeployError {
 
 /// What the caller shows while a deploy runs.
 pub trait Progress: Sync {
+    /// An operation on a stack starts; `total` resources are expected to reach a `_COMPLETE`
+    /// state (for a progress bar).
+    fn started(&self, _stack: &str, _total: usize) {}
+    /// The operation on a stack ended (a progress bar can go).
+    fn finished(&self, _stack: &str) {}
     /// A resource changed state.
     fn resource(&self, stack: &str, logical_id: &str, status: &str);
     /// The computed changes of a change set.
@@ -57,10 +68,23 @@ pub trait Progress: Sync {
     fn note(&self, stack: &str, message: &str);
 }
 
-/// The most useful message of an SDK error (the service's code and message when there is one).
-pub(crate) fn sdk_message<E: std::error::Error + 'static>(e: &E) -> String {
+/// The most useful message of an SDK error: the service's code and message when there is
+/// one; for a server that failed without an error document (local endpoints answer some
+/// unsupported requests with HTTP 500), the status instead of a parser complaint.
+pub(crate) fn sdk_message<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    if let Some(raw) = e.raw_response() {
+        let status = raw.status().as_u16();
+        if status >= 500 && e.code().is_none() {
+            return format!(
+                "the endpoint failed with HTTP {status} and gave no reason (a local endpoint may not support what the template uses)"
+            );
+        }
+    }
     let mut msg = e.to_string();
-    let mut source = e.source();
+    let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         msg = format!("{msg}: {s}");
         source = s.source();
@@ -153,8 +177,10 @@ pub async fn upload_template(
             path: key.clone(),
             message: sdk_message(&e),
         })?;
-    Ok(match &aws.endpoint_url {
-        Some(endpoint) => format!("{}/{bucket}/{key}", endpoint.trim_end_matches('/')),
-        None => format!("https://{bucket}.s3.{}.amazonaws.com/{key}", aws.region),
-    })
+    // The virtual-hosted S3 URL even with a local endpoint: the CloudFormation server reads
+    // it, and local servers (moto) resolve such URLs against their own S3.
+    Ok(format!(
+        "https://{bucket}.s3.{}.amazonaws.com/{key}",
+        aws.region
+    ))
 }

@@ -4,6 +4,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
 
+use aws_sdk_cloudformation::config::http::HttpResponse;
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+
 use super::state::{decide, poll_delay, root_causes, Plan, StackEvent, StackStatus};
 use super::{sdk_message, Aws, DeployError, Progress};
 
@@ -36,8 +39,19 @@ pub enum DeployResult {
     },
 }
 
+/// How a stack is created or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Through a change set, shown (and approved) before it runs.
+    #[default]
+    ChangeSet,
+    /// CreateStack / UpdateStack without a change set (faster; the caller decides approval
+    /// from a template diff).
+    Direct,
+}
+
 /// What to deploy.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct StackDeploy<'a> {
     pub name: &'a str,
     pub template_body: &'a str,
@@ -45,10 +59,14 @@ pub struct StackDeploy<'a> {
     pub template_url: Option<String>,
     pub parameters: Vec<(String, String)>,
     pub tags: Vec<(String, String)>,
-    pub execute: bool,
     pub continue_rollback: bool,
-    /// Asked before executing a change set; `false` leaves it unexecuted.
-    pub approve: &'a (dyn Fn(&[ResourceChange]) -> bool + Sync),
+}
+
+/// A computed change set that has not run yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub change_set: String,
+    pub changes: Vec<ResourceChange>,
 }
 
 /// The stack's status, or `None` when there is no such stack.
@@ -88,11 +106,7 @@ pub async fn stack_outputs(aws: &Aws, name: &str) -> Result<Vec<(String, String)
         .stack_name(name)
         .send()
         .await
-        .map_err(|e| DeployError::Api {
-            stack: name.into(),
-            action: "DescribeStacks".into(),
-            message: sdk_message(&e),
-        })?;
+        .map_err(|e| api_error(name, "DescribeStacks", &e))?;
     Ok(out
         .stacks()
         .first()
@@ -185,17 +199,31 @@ async fn events(aws: &Aws, name: &str) -> Vec<StackEvent> {
     v
 }
 
-/// Deploy one stack: decide from its state, create a change set, approve, execute, follow.
-pub async fn deploy_stack(
+fn api_error<E: std::error::Error + ProvideErrorMetadata + 'static>(
+    stack: &str,
+    action: &str,
+    e: &SdkError<E, HttpResponse>,
+) -> DeployError {
+    DeployError::Api {
+        stack: stack.into(),
+        action: action.into(),
+        message: sdk_message(e),
+    }
+}
+
+/// Bring the stack to a state where it can be created or updated, deciding from its status
+/// (waiting, deleting a failed first create, continuing a rollback). Returns whether the
+/// stack exists (update) or not (create).
+async fn make_ready(
     aws: &Aws,
     d: &StackDeploy<'_>,
     progress: &dyn Progress,
-) -> Result<DeployResult, DeployError> {
+) -> Result<bool, DeployError> {
     let mut status = stack_status(aws, d.name).await?;
-    let change_set_type = loop {
+    loop {
         match decide(d.name, status.as_ref(), d.continue_rollback) {
-            Plan::Create => break ChangeSetType::Create,
-            Plan::Update => break ChangeSetType::Update,
+            Plan::Create => return Ok(false),
+            Plan::Update => return Ok(true),
             Plan::Wait => {
                 progress.note(
                     d.name,
@@ -218,52 +246,85 @@ pub async fn deploy_stack(
                     .stack_name(d.name)
                     .send()
                     .await
-                    .map_err(|e| DeployError::Api {
-                        stack: d.name.into(),
-                        action: "ContinueUpdateRollback".into(),
-                        message: sdk_message(&e),
-                    })?;
+                    .map_err(|e| api_error(d.name, "ContinueUpdateRollback", &e))?;
                 status = wait_stable(aws, d.name, progress).await?;
             }
             Plan::Refuse(message) => return Err(DeployError::Refused(message)),
         }
+    }
+}
+
+fn parameters(d: &StackDeploy<'_>) -> Vec<Parameter> {
+    d.parameters
+        .iter()
+        .map(|(k, v)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build()
+        })
+        .collect()
+}
+
+fn tags(d: &StackDeploy<'_>) -> Vec<Tag> {
+    d.tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The capabilities every ordersctl stack needs: it names roles and may use macros.
+fn capabilities() -> Vec<Capability> {
+    vec![
+        Capability::CapabilityIam,
+        Capability::CapabilityNamedIam,
+        Capability::CapabilityAutoExpand,
+    ]
+}
+
+/// The empty-update answers: some endpoints refuse an empty change set up front instead of
+/// failing it, and UpdateStack says the same.
+fn means_no_changes(message: &str) -> bool {
+    message.contains("No updates are to be performed") || message.contains("didn't contain changes")
+}
+
+/// Make the stack ready, create a change set and wait until it is computed. `None`: the
+/// change set holds no changes (it is deleted again).
+pub async fn prepare_change_set(
+    aws: &Aws,
+    d: &StackDeploy<'_>,
+    progress: &dyn Progress,
+) -> Result<Option<Prepared>, DeployError> {
+    let exists = make_ready(aws, d, progress).await?;
+    let change_set_type = if exists {
+        ChangeSetType::Update
+    } else {
+        ChangeSetType::Create
     };
     let change_set = format!(
         "ordersctl-{}",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|t| t.as_secs())
+            .map(|t| t.as_millis())
             .unwrap_or(0)
     );
-    let mut req = aws
+    let req = aws
         .cloudformation
         .create_change_set()
         .stack_name(d.name)
         .change_set_name(&change_set)
         .change_set_type(change_set_type.clone())
-        .capabilities(Capability::CapabilityIam)
-        .capabilities(Capability::CapabilityNamedIam)
-        .capabilities(Capability::CapabilityAutoExpand);
-    req = match &d.template_url {
+        .set_capabilities(Some(capabilities()))
+        .set_parameters(Some(parameters(d)))
+        .set_tags(Some(tags(d)));
+    let req = match &d.template_url {
         Some(url) => req.template_url(url),
         None => req.template_body(d.template_body),
     };
-    for (k, v) in &d.parameters {
-        req = req.parameters(
-            Parameter::builder()
-                .parameter_key(k)
-                .parameter_value(v)
-                .build(),
-        );
-    }
-    for (k, v) in &d.tags {
-        req = req.tags(Tag::builder().key(k).value(v).build());
-    }
     if let Err(e) = req.send().await {
         let message = sdk_message(&e);
-        // Some endpoints refuse an empty change set up front instead of failing it.
-        if message.contains("No updates are to be performed") {
-            return Ok(DeployResult::NoChanges);
+        if means_no_changes(&message) {
+            return Ok(None);
         }
         return Err(DeployError::Api {
             stack: d.name.into(),
@@ -275,7 +336,7 @@ pub async fn deploy_stack(
     // Wait for the change set to be computed.
     let started = Instant::now();
     let mut attempt = 0;
-    let changes = loop {
+    loop {
         let cs = aws
             .cloudformation
             .describe_change_set()
@@ -283,14 +344,10 @@ pub async fn deploy_stack(
             .change_set_name(&change_set)
             .send()
             .await
-            .map_err(|e| DeployError::Api {
-                stack: d.name.into(),
-                action: "DescribeChangeSet".into(),
-                message: sdk_message(&e),
-            })?;
+            .map_err(|e| api_error(d.name, "DescribeChangeSet", &e))?;
         match cs.status() {
             Some(ChangeSetStatus::CreateComplete) => {
-                break cs
+                let changes = cs
                     .changes()
                     .iter()
                     .filter_map(|c| c.resource_change())
@@ -304,6 +361,11 @@ pub async fn deploy_stack(
                         replacement: rc.replacement().map(|r| r.as_str().to_string()),
                     })
                     .collect::<Vec<_>>();
+                progress.changes(d.name, &changes);
+                return Ok(Some(Prepared {
+                    change_set,
+                    changes,
+                }));
             }
             Some(ChangeSetStatus::Failed) => {
                 let reason = cs.status_reason().unwrap_or_default().to_string();
@@ -314,7 +376,7 @@ pub async fn deploy_stack(
                     .change_set_name(&change_set)
                     .send()
                     .await;
-                if reason.contains("didn't contain changes") || reason.contains("No updates") {
+                if means_no_changes(&reason) {
                     if change_set_type == ChangeSetType::Create {
                         // A CREATE change set leaves a REVIEW_IN_PROGRESS stack behind.
                         let _ = aws
@@ -324,7 +386,7 @@ pub async fn deploy_stack(
                             .send()
                             .await;
                     }
-                    return Ok(DeployResult::NoChanges);
+                    return Ok(None);
                 }
                 return Err(DeployError::ChangeSetFailed {
                     stack: d.name.into(),
@@ -343,40 +405,156 @@ pub async fn deploy_stack(
                 attempt += 1;
             }
         }
-    };
-    progress.changes(d.name, &changes);
-    if !d.execute || !(d.approve)(&changes) {
-        return Ok(DeployResult::ChangeSetCreated {
-            name: change_set,
-            changes,
-        });
     }
+}
+
+/// Execute a prepared change set and follow the stack to the end.
+pub async fn execute_change_set(
+    aws: &Aws,
+    name: &str,
+    prepared: Prepared,
+    progress: &dyn Progress,
+) -> Result<DeployResult, DeployError> {
     aws.cloudformation
         .execute_change_set()
-        .stack_name(d.name)
-        .change_set_name(&change_set)
+        .stack_name(name)
+        .change_set_name(&prepared.change_set)
         .send()
         .await
-        .map_err(|e| DeployError::Api {
-            stack: d.name.into(),
-            action: "ExecuteChangeSet".into(),
-            message: sdk_message(&e),
-        })?;
-    let final_status = wait_stable(aws, d.name, progress).await?;
-    match final_status {
-        Some(s) if s.succeeded() => Ok(DeployResult::Deployed {
-            changes,
-            outputs: stack_outputs(aws, d.name).await?,
+        .map_err(|e| api_error(name, "ExecuteChangeSet", &e))?;
+    let outputs = follow(aws, name, progress).await?;
+    Ok(DeployResult::Deployed {
+        changes: prepared.changes,
+        outputs,
+    })
+}
+
+/// Wait for the running operation; on success the outputs, otherwise the root causes.
+async fn follow(
+    aws: &Aws,
+    name: &str,
+    progress: &dyn Progress,
+) -> Result<Vec<(String, String)>, DeployError> {
+    match wait_stable(aws, name, progress).await? {
+        Some(s) if s.succeeded() => stack_outputs(aws, name).await,
+        other => Err(DeployError::Failed {
+            stack: name.into(),
+            status: other.map(|s| s.0).unwrap_or_else(|| "DELETED".into()),
+            causes: root_causes(name, &events(aws, name).await, 3),
         }),
-        other => {
-            let causes = root_causes(d.name, &events(aws, d.name).await, 3);
-            Err(DeployError::Failed {
-                stack: d.name.into(),
-                status: other.map(|s| s.0).unwrap_or_else(|| "DELETED".into()),
-                causes,
-            })
-        }
     }
+}
+
+/// Deploy one stack through a change set, executing it without asking (bootstrap).
+pub async fn deploy_stack(
+    aws: &Aws,
+    d: &StackDeploy<'_>,
+    progress: &dyn Progress,
+) -> Result<DeployResult, DeployError> {
+    match prepare_change_set(aws, d, progress).await? {
+        None => Ok(DeployResult::NoChanges),
+        Some(p) => execute_change_set(aws, d.name, p, progress).await,
+    }
+}
+
+/// Deploy one stack with CreateStack or UpdateStack, no change set (`--method direct`).
+pub async fn deploy_direct(
+    aws: &Aws,
+    d: &StackDeploy<'_>,
+    progress: &dyn Progress,
+) -> Result<DeployResult, DeployError> {
+    let sent = if make_ready(aws, d, progress).await? {
+        let req = aws
+            .cloudformation
+            .update_stack()
+            .stack_name(d.name)
+            .set_capabilities(Some(capabilities()))
+            .set_parameters(Some(parameters(d)))
+            .set_tags(Some(tags(d)));
+        match &d.template_url {
+            Some(url) => req.template_url(url),
+            None => req.template_body(d.template_body),
+        }
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| ("UpdateStack", sdk_message(&e)))
+    } else {
+        let req = aws
+            .cloudformation
+            .create_stack()
+            .stack_name(d.name)
+            .set_capabilities(Some(capabilities()))
+            .set_parameters(Some(parameters(d)))
+            .set_tags(Some(tags(d)));
+        match &d.template_url {
+            Some(url) => req.template_url(url),
+            None => req.template_body(d.template_body),
+        }
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| ("CreateStack", sdk_message(&e)))
+    };
+    match sent {
+        Err((_, message)) if means_no_changes(&message) => Ok(DeployResult::NoChanges),
+        Err((action, message)) => Err(DeployError::Api {
+            stack: d.name.into(),
+            action: action.into(),
+            message,
+        }),
+        Ok(()) => Ok(DeployResult::Deployed {
+            changes: Vec::new(),
+            outputs: follow(aws, d.name, progress).await?,
+        }),
+    }
+}
+
+/// The template the stack runs now (GetTemplate), or `None` when there is no such stack.
+pub async fn deployed_template(aws: &Aws, name: &str) -> Result<Option<String>, DeployError> {
+    if stack_status(aws, name).await?.is_none() {
+        return Ok(None);
+    }
+    let out = aws
+        .cloudformation
+        .get_template()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| api_error(name, "GetTemplate", &e))?;
+    Ok(out.template_body().map(str::to_string))
+}
+
+/// Turn termination protection on or off.
+pub async fn set_termination_protection(
+    aws: &Aws,
+    name: &str,
+    enabled: bool,
+) -> Result<(), DeployError> {
+    aws.cloudformation
+        .update_termination_protection()
+        .stack_name(name)
+        .enable_termination_protection(enabled)
+        .send()
+        .await
+        .map_err(|e| api_error(name, "UpdateTerminationProtection", &e))?;
+    Ok(())
+}
+
+/// Whether the stack refuses deletion.
+pub async fn termination_protected(aws: &Aws, name: &str) -> Result<bool, DeployError> {
+    let out = aws
+        .cloudformation
+        .describe_stacks()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| api_error(name, "DescribeStacks", &e))?;
+    Ok(out
+        .stacks()
+        .first()
+        .and_then(|s| s.enable_termination_protection())
+        .unwrap_or(false))
 }
 
 /// Delete a stack and wait until it is gone.
@@ -390,11 +568,7 @@ pub async fn delete_and_wait(
         .stack_name(name)
         .send()
         .await
-        .map_err(|e| DeployError::Api {
-            stack: name.into(),
-            action: "DeleteStack".into(),
-            message: sdk_message(&e),
-        })?;
+        .map_err(|e| api_error(name, "DeleteStack", &e))?;
     match wait_stable(aws, name, progress).await? {
         None => Ok(()),
         Some(s) if s.0 == "DELETE_COMPLETE" => Ok(()),

@@ -1,0 +1,75 @@
+//! Running one operation over several stacks: dependencies first, independent stacks side by
+//! side (up to `--concurrency`), dependents of a failure skipped, and Ctrl-C answered with
+//! what is still running instead of a silent exit.
+
+use std::future::Future;
+
+use anyhow::{bail, Result};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use ordersctl::deploy::{stack_status, Aws, Schedule};
+
+/// Run `work` for each stack as `schedule` allows; `done` reports each result as it arrives.
+/// Returns the stacks that failed or were skipped.
+pub async fn fan_out<T, W, Fut>(
+    aws: &Aws,
+    mut schedule: Schedule,
+    concurrency: usize,
+    work: W,
+    mut done: impl FnMut(&str, Result<T>),
+) -> Result<Vec<String>>
+where
+    W: Fn(String) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut failed = Vec::new();
+    let mut running = FuturesUnordered::new();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        for name in schedule.next(concurrency) {
+            let fut = work(name.clone());
+            running.push(async move { (name, fut.await) });
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some((name, result)) = running.next() => {
+                let ok = result.is_ok();
+                done(&name, result);
+                if !ok {
+                    failed.push(name.clone());
+                }
+                for skipped in schedule.finish(&name, ok) {
+                    eprintln!("{skipped}: skipped, it depends on {name}, which failed");
+                    failed.push(skipped);
+                }
+            }
+            _ = &mut ctrl_c => {
+                drop(running);
+                interrupted(aws, &schedule.running()).await;
+                bail!("interrupted");
+            }
+        }
+    }
+    Ok(failed)
+}
+
+/// Say what Ctrl-C leaves behind. CloudFormation carries a started operation through to the
+/// end (or rolls it back) on its own, so the stacks stay consistent; nothing is cancelled.
+async fn interrupted(aws: &Aws, running: &[String]) {
+    eprintln!("interrupted; nothing more will start");
+    for name in running {
+        match stack_status(aws, name).await {
+            Ok(Some(s)) if s.in_progress() => eprintln!(
+                "{name}: still {s}; CloudFormation finishes it or rolls it back on its own; run the same command again to follow it"
+            ),
+            Ok(Some(s)) if s.0 == "REVIEW_IN_PROGRESS" => eprintln!(
+                "{name}: a change set was created and not executed; the stack is unchanged"
+            ),
+            Ok(Some(s)) => eprintln!("{name}: {s}"),
+            Ok(None) => eprintln!("{name}: not created"),
+            Err(e) => eprintln!("{name}: status unknown ({e})"),
+        }
+    }
+}
