@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ordersctl::bundle::bundle;
 use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
@@ -293,7 +293,7 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
             .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
     }
     if !failed.is_empty() {
-        bail!("not deployed: {}", failed.join(", "));
+        bail!("failed or skipped: {}", failed.join(", "));
     }
     Ok(())
 }
@@ -366,7 +366,9 @@ async fn deploy_one(
     if let (Some(t), DeployResult::Deployed { .. } | DeployResult::NoChanges) =
         (args.termination_protection, &result)
     {
-        set_termination_protection(aws, &s.name, t == Toggle::On).await?;
+        set_termination_protection(aws, &s.name, t == Toggle::On)
+            .await
+            .context("the stack is deployed, but its termination protection was not changed")?;
     }
     Ok((result, started.elapsed().as_secs_f64()))
 }

@@ -79,7 +79,7 @@ where
         let status = raw.status().as_u16();
         if status >= 500 && e.code().is_none() {
             return format!(
-                "the endpoint failed with HTTP {status} and gave no reason (a local endpoint may not support what the template uses)"
+                "the endpoint failed with HTTP {status} and gave no reason (a local endpoint may not support this request or what the template uses)"
             );
         }
     }
