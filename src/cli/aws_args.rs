@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use ordersctl::deploy::{Aws, ResourceChange, Target};
+use ordersctl::deploy::{Aws, Target};
 
 /// Credentials and endpoint: the standard AWS chain, plus these overrides.
 #[derive(Debug, Args)]
@@ -51,26 +51,6 @@ pub fn parse_pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Resource types whose change can widen who may do what.
-const BROADENING_TYPES: [&str; 9] = [
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
-    "AWS::SQS::QueuePolicy",
-    "AWS::SNS::TopicPolicy",
-    "AWS::S3::BucketPolicy",
-    "AWS::Lambda::Permission",
-    "AWS::KMS::Key",
-    "AWS::Events::EventBusPolicy",
-];
-
-/// Whether the changes add or modify IAM permissions or resource policies.
-pub fn broadens(changes: &[ResourceChange]) -> bool {
-    changes
-        .iter()
-        .any(|c| c.action != "Remove" && BROADENING_TYPES.contains(&c.resource_type.as_str()))
-}
-
 /// Ask on a TTY; without one, only `yes` approves.
 pub fn confirm(question: &str, yes: bool) -> Result<bool> {
     if yes {
@@ -79,7 +59,10 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(false);
     }
-    eprint!("{question} [y/N] ");
+    eprint!(
+        "{question}{}[y/N] ",
+        if question.is_empty() { "" } else { " " }
+    );
     let mut line = String::new();
     std::io::stdin()
         .read_line(&mut line)

@@ -14,14 +14,14 @@ use ordersctl::deploy::{
     set_termination_protection, toolkit_bucket, upload_if_missing, upload_template, Aws,
     DeployResult, Progress, ResourceChange, Schedule, StackDeploy, MAX_INLINE_TEMPLATE,
 };
-use ordersctl::diff::resource_changes;
+use ordersctl::diff::{diff_stack, Action, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
 use ordersctl::synth::writer::{write_assembly, ASSETS_DIR};
 use ordersctl::synth::{Assembly, StackArtifact};
 use ordersctl::template::{Format, Template};
 
 use crate::cli::app_args::AppArgs;
-use crate::cli::aws_args::{broadens, confirm, parse_pair, AwsArgs};
+use crate::cli::aws_args::{confirm, parse_pair, AwsArgs};
 use crate::cli::bundle::requests;
 use crate::cli::fan_out::fan_out;
 use crate::cli::progress::display;
@@ -333,6 +333,9 @@ async fn deploy_one(
         tags: args.tags.clone(),
         continue_rollback: args.continue_rollback,
     };
+    // What widens is decided from the deployed template and the new one, the same rule
+    // `ordersctl diff` reports.
+    let diff = template_diff(aws, &s.name, &s.template).await?;
     progress.started(&s.name, s.template.resources.len());
     let result = match args.method {
         MethodArg::ChangeSet => match prepare_change_set(aws, &d, progress).await? {
@@ -342,7 +345,7 @@ async fn deploy_one(
                 changes: p.changes,
             },
             Some(p) => {
-                if !approved(shared, &s.name, &p.changes).await? {
+                if !approved(shared, &diff).await? {
                     progress.finished(&s.name);
                     bail!("IAM permissions or resource policies widen and nobody approved; change set {} was left unexecuted (rerun with --yes to approve)", p.change_set);
                 }
@@ -350,16 +353,30 @@ async fn deploy_one(
             }
         },
         MethodArg::Direct => {
-            let changes = template_changes(aws, &s.name, &s.template).await?;
-            if changes.is_empty() {
-                DeployResult::NoChanges
-            } else if !approved(shared, &s.name, &changes).await? {
+            if !approved(shared, &diff).await? {
                 progress.finished(&s.name);
                 bail!("IAM permissions or resource policies widen and nobody approved; nothing was changed (rerun with --yes to approve)");
-            } else {
-                progress.changes(&s.name, &changes);
-                deploy_direct(aws, &d, progress).await?
             }
+            let changes: Vec<ResourceChange> = diff
+                .resources
+                .iter()
+                .map(|r| ResourceChange {
+                    action: r.action.as_str().to_string(),
+                    logical_id: r.logical_id.clone(),
+                    resource_type: r.resource_type.clone(),
+                    replacement: match r.impact {
+                        Some(ordersctl::diff::Impact::Replace) => Some("True".into()),
+                        Some(ordersctl::diff::Impact::MayReplace) => Some("Conditional".into()),
+                        _ => (r.action == Action::Modify).then(|| "False".into()),
+                    },
+                })
+                .collect();
+            if !changes.is_empty() {
+                progress.changes(&s.name, &changes);
+            }
+            // Sent even when the templates agree: parameters may differ; the endpoint says
+            // "no updates" otherwise.
+            deploy_direct(aws, &d, progress).await?
         }
     };
     progress.finished(&s.name);
@@ -373,39 +390,46 @@ async fn deploy_one(
     Ok((result, started.elapsed().as_secs_f64()))
 }
 
-/// The changes a direct deploy makes, from the deployed template and the new one.
-async fn template_changes(
-    aws: &Aws,
-    name: &str,
-    template: &Template,
-) -> Result<Vec<ResourceChange>> {
+/// The deployed template (none: empty) against the new one.
+async fn template_diff(aws: &Aws, name: &str, template: &Template) -> Result<StackDiff> {
     let old = match deployed_template(aws, name).await? {
         Some(body) => Template::from_json_str(&body)
             .map_err(|e| anyhow!("{name}: the deployed template cannot be read: {e}"))?,
         None => Template::default(),
     };
-    Ok(resource_changes(&old, template)
-        .into_iter()
-        .map(|d| ResourceChange {
-            action: d.action.as_str().to_string(),
-            logical_id: d.logical_id,
-            resource_type: d.resource_type,
-            replacement: None,
-        })
-        .collect())
+    Ok(diff_stack(name, &old, template, &DiffContext::default()))
 }
 
 /// Whether the changes may run: always unless permissions widen under
 /// `--require-approval broadening`; then `--yes` or an answer on the terminal.
-async fn approved(shared: &Shared<'_>, stack: &str, changes: &[ResourceChange]) -> Result<bool> {
+async fn approved(shared: &Shared<'_>, diff: &StackDiff) -> Result<bool> {
     match shared.args.require_approval {
         Approval::Never => return Ok(true),
-        Approval::Broadening if !broadens(changes) => return Ok(true),
+        Approval::Broadening if !diff.broadens() => return Ok(true),
         Approval::Broadening => {}
     }
     let yes = shared.args.yes;
     let _one_at_a_time = shared.prompt.lock().await;
-    let question =
-        format!("{stack}: IAM permissions or resource policies are added or changed. Execute?");
-    tokio::task::spawn_blocking(move || confirm(&question, yes)).await?
+    let mut question = format!("{}: access widens:\n", diff.stack);
+    for c in diff.security.iter().filter(|c| c.broadens) {
+        let st = &c.statement;
+        question.push_str(&format!(
+            "  {} {} {} {} on {} ({})\n",
+            if c.change == "add" { "+" } else { "- removed:" },
+            st.effect,
+            st.principals.join(", "),
+            st.actions.join(", "),
+            if st.resources.is_empty() {
+                "-".to_string()
+            } else {
+                st.resources.join(", ")
+            },
+            st.owner
+        ));
+    }
+    question.push_str("Execute?");
+    if !yes {
+        eprintln!("{question}");
+    }
+    tokio::task::spawn_blocking(move || confirm("", yes)).await?
 }

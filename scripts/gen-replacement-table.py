@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Generate src/diff/replacement_table.rs: which property changes replace a resource.
+
+For every resource type ordersctl emits (the "AWS::X::Y" literals under src/), it merges:
+  1. the CloudFormation registry schemas cfn-lint ships (createOnlyProperties -> replace,
+     conditionalCreateOnlyProperties -> may replace);
+  2. @aws-cdk/aws-service-spec's database (per-property causesReplacement yes/maybe, which
+     carries the older resource specification's UpdateType Immutable/Conditional), nested
+     properties included;
+  3. scripts/replacement-overrides.json, reviewed corrections that cite the reference page.
+The strongest answer wins (replace > may replace), except that an override is final.
+
+Usage (the versions used are recorded in the generated file):
+  scripts/test                      # or any venv with cfn-lint installed
+  npm install --prefix /tmp/spec @aws-cdk/aws-service-spec
+  python3 scripts/gen-replacement-table.py \\
+      --cfn-lint-python ~/.cache/ordersctl/venv/bin/python \\
+      --service-spec /tmp/spec/node_modules/@aws-cdk/aws-service-spec
+"""
+import argparse
+import gzip
+import json
+import pathlib
+import re
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RANK = {"may-replace": 1, "replace": 2}
+RUST = {"replace": "Impact::Replace", "may-replace": "Impact::MayReplace", "no-interruption": "Impact::NoInterruption"}
+
+
+def emitted_types():
+    types = set()
+    for f in (ROOT / "src").rglob("*.rs"):
+        if f.name == "replacement_table.rs":
+            continue
+        types.update(re.findall(r'"(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)"', f.read_text()))
+    return sorted(types)
+
+
+def cfn_lint_schemas(python):
+    code = (
+        "import cfnlint, json, pathlib, importlib.metadata as m;"
+        "d = pathlib.Path(cfnlint.__file__).parent / 'data' / 'schemas';"
+        "print(json.dumps({'dir': str(d), 'version': m.version('cfn-lint'),"
+        " 'date': json.load(open(d / 'version.json'))['schema_date']}))"
+    )
+    info = json.loads(subprocess.check_output([python, "-c", code], text=True))
+    base = pathlib.Path(info["dir"])
+    index = json.loads((base / "providers" / "us-east-1.json").read_text())
+    return base, index, info
+
+
+def schema_path(p):
+    # "/properties/A/*/B" -> "A/*/B"
+    return p[len("/properties/"):] if p.startswith("/properties/") else None
+
+
+def from_schemas(types, base, index):
+    out = {}
+    for t in types:
+        if t not in index:
+            continue
+        s = json.loads((base / "resources" / f"{index[t]}.json").read_text())
+        for key, impact in (("conditionalCreateOnlyProperties", "may-replace"), ("createOnlyProperties", "replace")):
+            for p in s.get(key, []):
+                path = schema_path(p)
+                if path:
+                    out[(t, path)] = impact
+    return out
+
+
+def from_service_spec(types, spec_dir):
+    db = json.load(gzip.open(spec_dir / "db.json.gz"))
+    typedefs = {d["$id"]: d for d in db["schema"]["typeDefinition"]["entities"]}
+    out = {}
+
+    def walk(t, props, prefix, seen):
+        for name, p in props.items():
+            path = prefix + name
+            cr = p.get("causesReplacement")
+            if cr in ("yes", "maybe"):
+                out[(t, path)] = "replace" if cr == "yes" else "may-replace"
+            for ref, many in refs(p["type"]):
+                if ref in seen or ref not in typedefs:
+                    continue
+                walk(t, typedefs[ref].get("properties", {}), path + ("/*/" if many else "/"), seen | {ref})
+
+    for r in db["schema"]["resource"]["entities"]:
+        if r.get("cloudFormationType") in types:
+            walk(r["cloudFormationType"], r.get("properties", {}), "", frozenset())
+    return out
+
+
+def refs(ty, many=False):
+    kind = ty.get("type")
+    if kind == "ref":
+        yield ty["reference"]["$ref"], many
+    elif kind in ("array", "map"):
+        yield from refs(ty["element"], True)
+    elif kind == "union":
+        for u in ty["types"]:
+            yield from refs(u, many)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cfn-lint-python", required=True, help="a python with cfn-lint installed")
+    ap.add_argument("--service-spec", required=True, type=pathlib.Path, help="the @aws-cdk/aws-service-spec package directory")
+    args = ap.parse_args()
+
+    types = emitted_types()
+    base, index, lint = cfn_lint_schemas(args.cfn_lint_python)
+    spec_version = json.loads((args.service_spec / "package.json").read_text())["version"]
+    table = {}
+    for source in (from_schemas(types, base, index), from_service_spec(types, args.service_spec)):
+        for k, impact in source.items():
+            if RANK[impact] > RANK.get(table.get(k), 0):
+                table[k] = impact
+    overrides = json.loads((ROOT / "scripts" / "replacement-overrides.json").read_text())["overrides"]
+    for o in overrides:
+        table[(o["type"], o["path"])] = o["impact"]
+
+    lines = [
+        "// @generated by scripts/gen-replacement-table.py; do not edit by hand.",
+        f"// Sources: cfn-lint {lint['version']} registry schemas (schema date {lint['date']}),",
+        f"// @aws-cdk/aws-service-spec {spec_version}, scripts/replacement-overrides.json ({len(overrides)} entries).",
+        f"// Resource types: the {len(types)} that src/ emits.",
+        "",
+        "use super::Impact;",
+        "",
+        "/// (resource type, property path with `/` and `*` for list elements, impact), sorted.",
+        "pub(super) static TABLE: &[(&str, &str, Impact)] = &[",
+    ]
+    for (t, path), impact in sorted(table.items()):
+        lines.append(f'    ("{t}", "{path}", {RUST[impact]}),')
+    lines.append("];")
+    (ROOT / "src" / "diff" / "replacement_table.rs").write_text("\n".join(lines) + "\n")
+    print(f"{len(table)} entries for {len(types)} resource types")
+
+
+if __name__ == "__main__":
+    main()

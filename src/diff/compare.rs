@@ -1,0 +1,511 @@
+//! Two templates of one stack → [`StackDiff`]: structural property changes with their
+//! replacement impact, replacements followed through the references to them, renames, exports
+//! in use, and IAM.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::iam::security_changes;
+use super::properties::{display_path, lookup_path, property_changes, reference_paths, value_at};
+use super::replacement::{update_impact, Impact};
+use super::show::show;
+use super::{Action, DiffContext, EntryChange, PropertyChange, ResourceDiff, StackDiff};
+use crate::template::{Expr, Output, Resource, Template};
+
+/// Types whose deletion loses data: a rename of one gets a loud warning.
+const DATA_TYPES: [&str; 5] = [
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+    "AWS::KMS::Key",
+];
+
+/// Each type's own name property: a resource that sets it cannot be replaced (CloudFormation
+/// creates the new resource before deleting the old, and the name is taken).
+const NAME_PROPERTIES: [(&str, &str); 16] = [
+    ("AWS::DynamoDB::Table", "TableName"),
+    ("AWS::SQS::Queue", "QueueName"),
+    ("AWS::SNS::Topic", "TopicName"),
+    ("AWS::Lambda::Function", "FunctionName"),
+    ("AWS::IAM::Role", "RoleName"),
+    ("AWS::S3::Bucket", "BucketName"),
+    ("AWS::Logs::LogGroup", "LogGroupName"),
+    ("AWS::StepFunctions::StateMachine", "StateMachineName"),
+    ("AWS::CloudWatch::Alarm", "AlarmName"),
+    ("AWS::KMS::Alias", "AliasName"),
+    ("AWS::Events::Archive", "ArchiveName"),
+    ("AWS::Events::EventBus", "Name"),
+    ("AWS::Events::Rule", "Name"),
+    ("AWS::Pipes::Pipe", "Name"),
+    ("AWS::Scheduler::Schedule", "Name"),
+    ("AWS::SSM::Parameter", "Name"),
+];
+
+/// Same model on both sides: a synthesized template carries stack identities in its
+/// references that a parsed one does not; the JSON round trip drops them.
+fn normalized(t: &Template) -> Template {
+    Template::from_json_value(&t.to_json_value()).unwrap_or_else(|_| t.clone())
+}
+
+/// Compare the deployed (or previous) template with the new one.
+pub fn diff_stack(stack: &str, old: &Template, new: &Template, ctx: &DiffContext) -> StackDiff {
+    let (old, new) = (normalized(old), normalized(new));
+    let mut resources = modified_and_added(&old, &new);
+    for (id, r) in &old.resources {
+        if !new.resources.contains_key(id) {
+            resources.push(ResourceDiff {
+                logical_id: id.clone(),
+                resource_type: r.resource_type.clone(),
+                action: Action::Remove,
+                impact: None,
+                changes: Vec::new(),
+                renamed: None,
+            });
+        }
+    }
+    propagate_replacements(&new, &mut resources);
+    let mut warnings = pair_renames(&old, &new, &mut resources);
+    for r in &resources {
+        let named = new.resources.get(&r.logical_id).and_then(|res| {
+            NAME_PROPERTIES
+                .iter()
+                .find(|(t, p)| *t == res.resource_type && res.properties.contains_key(*p))
+                .map(|(_, p)| p)
+        });
+        if let (Some(Impact::Replace), Some(name)) = (r.impact, named) {
+            warnings.push(format!(
+                "{} ({}) must be replaced but sets {name}: CloudFormation cannot create the replacement while the old one holds the name; the update will fail unless the name changes too",
+                r.logical_id, r.resource_type
+            ));
+        }
+    }
+    let replaced: BTreeSet<&str> = resources
+        .iter()
+        .filter(|r| r.impact >= Some(Impact::MayReplace))
+        .map(|r| r.logical_id.as_str())
+        .collect();
+    let outputs = output_changes(&old, &new, &replaced);
+    warnings.extend(exports_in_use(&old, &outputs, ctx));
+    StackDiff {
+        stack: stack.to_string(),
+        parameters: parameter_changes(&old, &new),
+        resources,
+        outputs,
+        security: security_changes(&old, &new),
+        warnings,
+    }
+}
+
+fn modified_and_added(old: &Template, new: &Template) -> Vec<ResourceDiff> {
+    let mut out = Vec::new();
+    for (id, r) in &new.resources {
+        let Some(o) = old.resources.get(id) else {
+            out.push(ResourceDiff {
+                logical_id: id.clone(),
+                resource_type: r.resource_type.clone(),
+                action: Action::Add,
+                impact: None,
+                changes: Vec::new(),
+                renamed: None,
+            });
+            continue;
+        };
+        if o == r {
+            continue;
+        }
+        let mut changes: Vec<PropertyChange> = property_changes(o, r)
+            .into_iter()
+            .map(|(path, a, b)| {
+                let attribute = matches!(path.first(), Some(super::properties::Segment::Key(k)) if k.starts_with('('));
+                PropertyChange {
+                    impact: if attribute {
+                        Impact::NoInterruption
+                    } else {
+                        update_impact(&r.resource_type, &lookup_path(&path))
+                    },
+                    path: display_path(&path),
+                    old: a,
+                    new: b,
+                    cause: None,
+                }
+            })
+            .collect();
+        if o.resource_type != r.resource_type {
+            changes.insert(
+                0,
+                PropertyChange {
+                    path: "(Type)".into(),
+                    old: Some(Expr::from(o.resource_type.as_str())),
+                    new: Some(Expr::from(r.resource_type.as_str())),
+                    impact: Impact::Replace,
+                    cause: Some("CloudFormation cannot change a resource's type in place".into()),
+                },
+            );
+        }
+        out.push(ResourceDiff {
+            logical_id: id.clone(),
+            resource_type: r.resource_type.clone(),
+            action: Action::Modify,
+            impact: changes.iter().map(|c| c.impact).max(),
+            changes,
+            renamed: None,
+        });
+    }
+    out
+}
+
+/// A replaced resource gets a new physical ID and ARN, so every property that refers to it
+/// changes value at deploy time, which may replace the referring resource in turn. Followed
+/// until nothing more changes.
+fn propagate_replacements(new: &Template, diffs: &mut Vec<ResourceDiff>) {
+    loop {
+        let replaced: BTreeMap<String, Impact> = diffs
+            .iter()
+            .filter_map(|d| match d.impact {
+                Some(i @ (Impact::Replace | Impact::MayReplace)) => Some((d.logical_id.clone(), i)),
+                _ => None,
+            })
+            .collect();
+        let mut grew = false;
+        for (id, r) in &new.resources {
+            if diffs
+                .iter()
+                .any(|d| &d.logical_id == id && d.action != Action::Modify)
+            {
+                continue; // added resources are new anyway
+            }
+            for (target, how) in &replaced {
+                if target == id {
+                    continue;
+                }
+                for path in reference_paths(r, target) {
+                    let shown = display_path(&path);
+                    let at = diffs.iter().position(|d| &d.logical_id == id);
+                    if at.is_some_and(|i| diffs[i].changes.iter().any(|c| c.path == shown)) {
+                        continue;
+                    }
+                    let impact = update_impact(&r.resource_type, &lookup_path(&path)).min(*how);
+                    let value = value_at(r, &path).cloned();
+                    let verb = if *how == Impact::Replace {
+                        "is"
+                    } else {
+                        "may be"
+                    };
+                    let change = PropertyChange {
+                        path: shown,
+                        old: value.clone(),
+                        new: value,
+                        impact,
+                        cause: Some(format!("{target} {verb} replaced, so this value changes")),
+                    };
+                    let i = at.unwrap_or_else(|| {
+                        diffs.push(ResourceDiff {
+                            logical_id: id.clone(),
+                            resource_type: r.resource_type.clone(),
+                            action: Action::Modify,
+                            impact: Some(Impact::NoInterruption),
+                            changes: Vec::new(),
+                            renamed: None,
+                        });
+                        diffs.len() - 1
+                    });
+                    diffs[i].changes.push(change);
+                    let before = diffs[i].impact;
+                    diffs[i].impact = diffs[i].changes.iter().map(|c| c.impact).max();
+                    grew |=
+                        diffs[i].impact != before && diffs[i].impact >= Some(Impact::MayReplace);
+                }
+            }
+        }
+        if !grew {
+            return;
+        }
+    }
+}
+
+/// A resource's properties with every reference made anonymous: a renamed construct's
+/// children are renamed too, so references differ even when nothing else does.
+fn shape(r: &Resource) -> BTreeMap<String, serde_json::Value> {
+    fn strip(v: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Object(m)
+                if m.len() == 1 && (m.contains_key("Ref") || m.contains_key("Fn::GetAtt")) =>
+            {
+                Value::String("<ref>".into())
+            }
+            Value::Object(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), strip(v))).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    r.properties
+        .iter()
+        .map(|(k, v)| (k.clone(), strip(&v.to_json())))
+        .collect()
+}
+
+fn similarity(a: &Resource, b: &Resource) -> f64 {
+    let (a, b) = (shape(a), shape(b));
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    if keys.is_empty() {
+        return 1.0;
+    }
+    let same = keys.iter().filter(|k| a.get(**k) == b.get(**k)).count();
+    same as f64 / keys.len() as f64
+}
+
+/// Pair removals with additions of the same type and nearly the same properties (renames),
+/// best matches first. Returns the warnings for data-holding types.
+fn pair_renames(old: &Template, new: &Template, diffs: &mut [ResourceDiff]) -> Vec<String> {
+    let mut candidates = Vec::new();
+    for (ri, removed) in diffs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.action == Action::Remove)
+    {
+        for (ai, added) in diffs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.action == Action::Add)
+        {
+            if removed.resource_type != added.resource_type {
+                continue;
+            }
+            let score = similarity(
+                &old.resources[&removed.logical_id],
+                &new.resources[&added.logical_id],
+            );
+            if score >= 0.75 {
+                candidates.push((score, ri, ai));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut warnings = Vec::new();
+    let mut used = BTreeSet::new();
+    for (_, ri, ai) in candidates {
+        if used.contains(&ri) || used.contains(&ai) {
+            continue;
+        }
+        used.extend([ri, ai]);
+        let (from, to) = (diffs[ri].logical_id.clone(), diffs[ai].logical_id.clone());
+        let ty = diffs[ri].resource_type.clone();
+        diffs[ri].renamed = Some(to.clone());
+        diffs[ai].renamed = Some(from.clone());
+        if DATA_TYPES.contains(&ty.as_str()) {
+            let retained =
+                old.resources[&from].deletion_policy == Some(crate::template::Policy::Retain);
+            warnings.push(format!(
+                "RENAME OF A {}: {from} becomes {to}. CloudFormation creates a new, empty {ty} and {} the old one{}. To keep it, keep the logical ID (override it on the construct).",
+                ty.rsplit("::").next().unwrap_or(&ty).to_uppercase(),
+                if retained { "retains (orphans)" } else { "DELETES" },
+                if retained { "" } else { " with its data" },
+            ));
+        }
+    }
+    warnings
+}
+
+fn parameter_changes(old: &Template, new: &Template) -> Vec<EntryChange> {
+    let describe = |p: &crate::template::Parameter| {
+        let mut s = p.parameter_type.clone();
+        if let Some(d) = &p.default {
+            s.push_str(&format!(" = {}", show(d)));
+        }
+        s
+    };
+    let mut out = Vec::new();
+    let names: BTreeSet<&String> = old.parameters.keys().chain(new.parameters.keys()).collect();
+    for name in names {
+        let (a, b) = (old.parameters.get(name), new.parameters.get(name));
+        let action = match (a, b) {
+            (None, Some(_)) => Action::Add,
+            (Some(_), None) => Action::Remove,
+            (Some(x), Some(y)) if x != y => Action::Modify,
+            _ => continue,
+        };
+        out.push(EntryChange {
+            name: name.clone(),
+            action,
+            old: a.map(describe),
+            new: b.map(describe),
+            cause: None,
+        });
+    }
+    out
+}
+
+fn describe_output(o: &Output) -> String {
+    match &o.export_name {
+        Some(e) => format!("{} (export {})", show(&o.value), show(e)),
+        None => show(&o.value),
+    }
+}
+
+fn output_changes(old: &Template, new: &Template, replaced: &BTreeSet<&str>) -> Vec<EntryChange> {
+    let mut out = Vec::new();
+    for (name, o) in &new.outputs {
+        let (action, cause) = match old.outputs.get(name) {
+            None => (Action::Add, None),
+            Some(prev) if prev != o => (Action::Modify, None),
+            Some(_) => match o
+                .value
+                .references()
+                .into_iter()
+                .find(|r| replaced.contains(r.as_str()))
+            {
+                Some(r) => (
+                    Action::Modify,
+                    Some(format!("{r} is replaced, so this value changes")),
+                ),
+                None => continue,
+            },
+        };
+        out.push(EntryChange {
+            name: name.clone(),
+            action,
+            old: old.outputs.get(name).map(describe_output),
+            new: Some(describe_output(o)),
+            cause,
+        });
+    }
+    for (name, o) in &old.outputs {
+        if !new.outputs.contains_key(name) {
+            out.push(EntryChange {
+                name: name.clone(),
+                action: Action::Remove,
+                old: Some(describe_output(o)),
+                new: None,
+                cause: None,
+            });
+        }
+    }
+    out
+}
+
+fn export_name(o: &Output) -> Option<String> {
+    match o.export_name.as_ref()? {
+        Expr::Str(s) => Some(s.clone()),
+        other => Some(show(other)),
+    }
+}
+
+/// CloudFormation refuses to change or remove an export another stack imports.
+fn exports_in_use(old: &Template, outputs: &[EntryChange], ctx: &DiffContext) -> Vec<String> {
+    let mut out = Vec::new();
+    for change in outputs.iter().filter(|c| c.action != Action::Add) {
+        let Some(name) = old.outputs.get(&change.name).and_then(export_name) else {
+            continue;
+        };
+        if let Some(importers) = ctx.imports.get(&name) {
+            let what = if change.action == Action::Remove {
+                "removes"
+            } else {
+                "changes"
+            };
+            out.push(format!(
+                "this {what} export {name} (output {}), which {} imports: CloudFormation refuses to change or delete an export in use; remove the import first",
+                change.name,
+                importers.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(v: serde_json::Value) -> Template {
+        Template::from_json_value(&v).unwrap()
+    }
+
+    fn table(sort_key: &str) -> serde_json::Value {
+        json!({"Type": "AWS::DynamoDB::Table", "Properties": {
+            "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"},
+                          {"AttributeName": sort_key, "KeyType": "RANGE"}]}})
+    }
+
+    #[test]
+    fn a_replacement_reaches_what_refers_to_it() {
+        let function = json!({"Type": "AWS::Lambda::Function", "Properties": {
+            "Environment": {"Variables": {"TABLE": {"Ref": "Orders"}}}}});
+        let mapping = json!({"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+            "EventSourceArn": {"Fn::GetAtt": ["Orders", "StreamArn"]}, "FunctionName": {"Ref": "Fn"}}});
+        let old =
+            t(json!({"Resources": {"Orders": table("createdAt"), "Fn": function, "Map": mapping}}));
+        let new =
+            t(json!({"Resources": {"Orders": table("placedAt"), "Fn": function, "Map": mapping}}));
+        let d = diff_stack("S", &old, &new, &DiffContext::default());
+        let by_id = |id: &str| d.resources.iter().find(|r| r.logical_id == id).unwrap();
+        assert_eq!(by_id("Orders").impact, Some(Impact::Replace));
+        assert_eq!(by_id("Fn").impact, Some(Impact::NoInterruption));
+        assert_eq!(by_id("Fn").changes[0].path, "Environment.Variables.TABLE");
+        assert_eq!(
+            by_id("Fn").changes[0].cause.as_deref(),
+            Some("Orders is replaced, so this value changes")
+        );
+        // The mapping's source is create-only: replaced in turn.
+        assert_eq!(by_id("Map").impact, Some(Impact::Replace));
+        assert_eq!(
+            d.summary(),
+            "S: 0 to add, 3 to change (2 replacements), 0 to remove"
+        );
+    }
+
+    #[test]
+    fn a_renamed_table_is_called_out_loudly() {
+        let old = t(json!({"Resources": {"Orders": table("createdAt")}}));
+        let new = t(json!({"Resources": {"OrdersV2": table("createdAt")}}));
+        let d = diff_stack("S", &old, &new, &DiffContext::default());
+        assert_eq!(d.resources[0].renamed.as_deref(), Some("Orders"));
+        assert!(
+            d.warnings[0].starts_with("RENAME OF A TABLE: Orders becomes OrdersV2"),
+            "{:?}",
+            d.warnings
+        );
+    }
+
+    #[test]
+    fn unrelated_additions_and_removals_are_not_renames() {
+        let old = t(
+            json!({"Resources": {"A": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60, "MessageRetentionPeriod": 60}}}}),
+        );
+        let new = t(
+            json!({"Resources": {"B": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 30, "FifoQueue": true}}}}),
+        );
+        let d = diff_stack("S", &old, &new, &DiffContext::default());
+        assert!(d.resources.iter().all(|r| r.renamed.is_none()));
+        assert!(d.warnings.is_empty());
+    }
+
+    #[test]
+    fn an_export_in_use_cannot_go() {
+        let old = t(json!({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}},
+            "Outputs": {"QArn": {"Value": {"Fn::GetAtt": ["Q", "Arn"]}, "Export": {"Name": "S:QArn"}}}}));
+        let new = t(json!({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}));
+        let ctx = DiffContext {
+            imports: [("S:QArn".to_string(), vec!["Api".to_string()])].into(),
+        };
+        let d = diff_stack("S", &old, &new, &ctx);
+        assert_eq!(d.outputs[0].action, Action::Remove);
+        assert!(d.warnings[0].contains("removes export S:QArn (output QArn), which Api imports"));
+        assert_eq!(
+            d.summary(),
+            "S: 0 to add, 0 to change, 0 to remove; 1 output change(s); 1 warning(s)"
+        );
+    }
+
+    #[test]
+    fn identical_templates_have_no_differences() {
+        let a = t(json!({"Resources": {"Orders": table("createdAt")}}));
+        let d = diff_stack("S", &a, &a, &DiffContext::default());
+        assert!(d.is_empty());
+        assert_eq!(d.summary(), "S: no differences");
+    }
+}
