@@ -7,6 +7,7 @@ mod bundle;
 mod config;
 mod deploy;
 mod destroy;
+mod diff;
 mod fan_out;
 mod invoke;
 mod list;
@@ -34,6 +35,7 @@ enum Command {
     Bootstrap(bootstrap::BootstrapArgs),
     Deploy(deploy::DeployArgs),
     Destroy(destroy::DestroyArgs),
+    Diff(diff::DiffArgs),
 }
 
 /// Run the CLI; returns the process exit code (0 success, 1 failure).
@@ -51,16 +53,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Synth(args) => synth::run(args),
-        Command::List(args) => list::run(args),
-        Command::Bundle(args) => bundle::run(args),
-        Command::Invoke(args) => invoke::run(args),
-        Command::Bootstrap(args) => bootstrap::run(args),
-        Command::Deploy(args) => deploy::run(args),
-        Command::Destroy(args) => destroy::run(args),
+        Command::Synth(args) => synth::run(args).map(|()| 0),
+        Command::List(args) => list::run(args).map(|()| 0),
+        Command::Bundle(args) => bundle::run(args).map(|()| 0),
+        Command::Invoke(args) => invoke::run(args).map(|()| 0),
+        Command::Bootstrap(args) => bootstrap::run(args).map(|()| 0),
+        Command::Deploy(args) => deploy::run(args).map(|()| 0),
+        Command::Destroy(args) => destroy::run(args).map(|()| 0),
+        Command::Diff(args) => diff::run(args),
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::iam::security_changes;
+use super::iam::security_changes_renamed;
 use super::properties::{display_path, lookup_path, property_changes, reference_paths, value_at};
 use super::replacement::{update_impact, Impact};
 use super::show::show;
@@ -85,13 +85,18 @@ pub fn diff_stack(stack: &str, old: &Template, new: &Template, ctx: &DiffContext
         .map(|r| r.logical_id.as_str())
         .collect();
     let outputs = output_changes(&old, &new, &replaced);
+    let renames: BTreeMap<String, String> = resources
+        .iter()
+        .filter(|r| r.action == Action::Remove)
+        .filter_map(|r| Some((r.logical_id.clone(), r.renamed.clone()?)))
+        .collect();
     warnings.extend(exports_in_use(&old, &outputs, ctx));
     StackDiff {
         stack: stack.to_string(),
         parameters: parameter_changes(&old, &new),
         resources,
         outputs,
-        security: security_changes(&old, &new),
+        security: security_changes_renamed(&old, &new, &renames),
         warnings,
     }
 }
@@ -300,13 +305,25 @@ fn pair_renames(old: &Template, new: &Template, diffs: &mut [ResourceDiff]) -> V
                 old.resources[&from].deletion_policy == Some(crate::template::Policy::Retain);
             warnings.push(format!(
                 "RENAME OF A {}: {from} becomes {to}. CloudFormation creates a new, empty {ty} and {} the old one{}. To keep it, keep the logical ID (override it on the construct).",
-                ty.rsplit("::").next().unwrap_or(&ty).to_uppercase(),
+                words(ty.rsplit("::").next().unwrap_or(&ty)).to_uppercase(),
                 if retained { "retains (orphans)" } else { "DELETES" },
                 if retained { "" } else { " with its data" },
             ));
         }
     }
     warnings
+}
+
+/// `LogGroup` -> `Log Group`.
+fn words(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if i > 0 && c.is_uppercase() {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn parameter_changes(old: &Template, new: &Template) -> Vec<EntryChange> {

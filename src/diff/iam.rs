@@ -3,7 +3,7 @@
 //! templates, with the additions that widen access flagged. The same rule decides deploy's
 //! approval prompt.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -12,6 +12,7 @@ use crate::template::{Expr, Resource, Template};
 
 /// One policy statement, flattened to readable strings.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Statement {
     /// The resource holding the policy (`OrderProcessorServiceRole`).
     pub owner: String,
@@ -248,7 +249,28 @@ fn covers(old: &Statement, new: &Statement) -> bool {
 /// assert!(narrower.iter().all(|c| !c.broadens));
 /// ```
 pub fn security_changes(old: &Template, new: &Template) -> Vec<SecurityChange> {
-    let before: BTreeSet<Statement> = statements(old).into_iter().collect();
+    security_changes_renamed(old, new, &BTreeMap::new())
+}
+
+/// As [`security_changes`], with renamed logical IDs (old → new) taken as the same holder,
+/// so a renamed role's unchanged policies are not reported.
+pub fn security_changes_renamed(
+    old: &Template,
+    new: &Template,
+    renamed: &BTreeMap<String, String>,
+) -> Vec<SecurityChange> {
+    let rename = |mut s: Statement| {
+        if let Some(n) = renamed.get(&s.owner) {
+            s.owner = n.clone();
+        }
+        for p in s.principals.iter_mut() {
+            if let Some(n) = p.strip_prefix("role ").and_then(|id| renamed.get(id)) {
+                *p = format!("role {n}");
+            }
+        }
+        s
+    };
+    let before: BTreeSet<Statement> = statements(old).into_iter().map(rename).collect();
     let after: BTreeSet<Statement> = statements(new).into_iter().collect();
     let mut out = Vec::new();
     for s in after.difference(&before) {

@@ -26,7 +26,7 @@ pub use iam::{security_changes, statements, SecurityChange, Statement};
 pub use replacement::{replacing_properties, update_impact, Impact};
 pub use show::show;
 
-use crate::template::Expr;
+use crate::template::{Expr, Template};
 
 /// What happens to a logical ID (resource, parameter or output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,6 +52,46 @@ impl Action {
 pub struct DiffContext {
     /// Export name → the other stacks that import it.
     pub imports: BTreeMap<String, Vec<String>>,
+}
+
+impl DiffContext {
+    /// Who imports what, from every stack's template (`Fn::ImportValue` of a literal name).
+    ///
+    /// ```
+    /// use ordersctl::diff::DiffContext;
+    /// use ordersctl::template::Template;
+    /// let api = Template::from_json_str(r#"{"Resources": {"Q": {"Type": "AWS::SQS::QueuePolicy",
+    ///     "Properties": {"Queues": [{"Fn::ImportValue": "Data:QueueUrl"}]}}}}"#).unwrap();
+    /// let ctx = DiffContext::from_stacks([("Api", &api)]);
+    /// assert_eq!(ctx.imports["Data:QueueUrl"], ["Api"]);
+    /// ```
+    pub fn from_stacks<'a>(stacks: impl IntoIterator<Item = (&'a str, &'a Template)>) -> Self {
+        let mut imports: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, t) in stacks {
+            let mut found = Vec::new();
+            let values = t
+                .resources
+                .values()
+                .flat_map(|r| r.properties.values())
+                .chain(t.outputs.values().map(|o| &o.value));
+            for v in values {
+                v.walk(&mut |e| {
+                    if let Expr::ImportValue(inner) = e {
+                        if let Expr::Str(export) = inner.as_ref() {
+                            found.push(export.clone());
+                        }
+                    }
+                });
+            }
+            for export in found {
+                let who = imports.entry(export).or_default();
+                if !who.iter().any(|w| w == name) {
+                    who.push(name.to_string());
+                }
+            }
+        }
+        DiffContext { imports }
+    }
 }
 
 /// One changed value of a modified resource.

@@ -133,9 +133,13 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
                     .as_ref()
                     .map(|c| format!(" ({c})"))
                     .unwrap_or_default();
+                let what = match e.action {
+                    Action::Add => "added",
+                    Action::Modify => "changed",
+                    Action::Remove => "removed",
+                };
                 out.push_str(&format!(
-                    "- {} {}: {old} → {new}{cause}\n",
-                    sign(e.action),
+                    "- {what} {}: {old} → {new}{cause}\n",
                     code(&e.name)
                 ));
             }

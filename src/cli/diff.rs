@@ -1,0 +1,176 @@
+//! `ordersctl diff`: what deploying would change, against the deployed stacks, a previous
+//! assembly or a template file.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, ValueEnum};
+use ordersctl::deploy::{deployed_template, Aws};
+use ordersctl::diff::{diff_stack, render, DiffContext, StackDiff};
+use ordersctl::synth::reader::read_assembly;
+use ordersctl::synth::Assembly;
+use ordersctl::template::Template;
+
+use crate::cli::app_args::AppArgs;
+use crate::cli::aws_args::AwsArgs;
+use crate::cli::deploy::select;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For a terminal (coloured on a TTY unless NO_COLOR is set).
+    Text,
+    /// For a pull-request comment.
+    Markdown,
+    /// For programs.
+    Json,
+}
+
+/// Show what deploying would change: resources added, removed and modified (each changed
+/// property, and whether CloudFormation replaces the resource), renames, exports in use, and
+/// IAM statements added or removed with broadening flagged.
+///
+/// Compares the synthesized templates with the deployed stacks (GetTemplate; a stack that
+/// does not exist is all additions), or offline with `--against`.
+///
+/// Examples:
+///   ordersctl diff OrderPipeline
+///   ordersctl diff --against main.out --format markdown > diff.md
+///   ordersctl diff OrderPipeline --against old.template.json --fail
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DiffArgs {
+    /// Stacks to compare (default: all).
+    stacks: Vec<String>,
+    /// A previous assembly directory, or a template file (then name exactly one stack).
+    #[arg(long, value_name = "DIR|FILE")]
+    against: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// Exit 1 when there are differences (0 otherwise).
+    #[arg(long)]
+    fail: bool,
+    /// Plan-style exit codes: 0 no differences, 1 error, 2 differences.
+    #[arg(long, conflicts_with = "fail")]
+    exit_code: bool,
+    /// Compare this existing assembly instead of synthesizing.
+    #[arg(long = "app", value_name = "DIR")]
+    app_dir: Option<PathBuf>,
+    #[command(flatten)]
+    app: AppArgs,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+/// The old side of each stack, by the rules of `--against`.
+enum Baseline {
+    Assembly(Assembly),
+    File(Template),
+    Deployed,
+}
+
+fn read_template(path: &Path) -> Result<Template> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Template::from_json_str(&text).map_err(|e| {
+        anyhow!(
+            "{}: not a JSON CloudFormation template: {e}",
+            path.display()
+        )
+    })
+}
+
+/// Returns the process exit code.
+pub fn run(args: DiffArgs) -> Result<i32> {
+    let assembly = match &args.app_dir {
+        Some(dir) => read_assembly(dir)?,
+        None => args.app.assembly()?,
+    };
+    let names = if args.stacks.is_empty() {
+        select(&assembly, &[], true)?
+    } else {
+        // Only the named stacks: dependencies are not pulled in here.
+        select(&assembly, &args.stacks, false)?;
+        args.stacks.clone()
+    };
+    let baseline = match &args.against {
+        Some(p) if p.is_dir() => Baseline::Assembly(read_assembly(p)?),
+        Some(p) if p.is_file() => {
+            if names.len() != 1 {
+                bail!(
+                    "--against {} is one template: name the one stack to compare it with",
+                    p.display()
+                );
+            }
+            Baseline::File(read_template(p)?)
+        }
+        Some(p) => bail!("--against {}: no such file or directory", p.display()),
+        None => Baseline::Deployed,
+    };
+    let ctx = DiffContext::from_stacks(
+        assembly
+            .stacks
+            .iter()
+            .map(|s| (s.name.as_str(), &s.template)),
+    );
+    let diffs: Vec<StackDiff> = match &baseline {
+        Baseline::Assembly(old) => names
+            .iter()
+            .map(|n| {
+                let new = &assembly.stack(n).expect("selected").template;
+                let empty = Template::default();
+                let before = old.stack(n).map(|s| &s.template).unwrap_or(&empty);
+                diff_stack(n, before, new, &ctx)
+            })
+            .collect(),
+        Baseline::File(before) => {
+            let n = &names[0];
+            vec![diff_stack(
+                n,
+                before,
+                &assembly.stack(n).expect("selected").template,
+                &ctx,
+            )]
+        }
+        Baseline::Deployed => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let aws = args.aws.connect().await?;
+                let mut out = Vec::new();
+                for n in &names {
+                    let before = deployed(&aws, n).await?;
+                    out.push(diff_stack(
+                        n,
+                        &before,
+                        &assembly.stack(n).expect("selected").template,
+                        &ctx,
+                    ));
+                }
+                Ok::<_, anyhow::Error>(out)
+            })?
+        }
+    };
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let rendered = match args.format {
+        DiffFormat::Text => render::text(&diffs, color),
+        DiffFormat::Markdown => render::markdown(&diffs),
+        DiffFormat::Json => render::json(&diffs),
+    };
+    print!("{rendered}");
+    let differ = diffs.iter().any(|d| !d.is_empty());
+    Ok(match (differ, args.fail, args.exit_code) {
+        (true, true, _) => 1,
+        (true, _, true) => 2,
+        _ => 0,
+    })
+}
+
+async fn deployed(aws: &Aws, name: &str) -> Result<Template> {
+    match deployed_template(aws, name).await? {
+        Some(body) => Template::from_json_str(&body)
+            .map_err(|e| anyhow!("{name}: the deployed template cannot be read: {e}")),
+        None => Ok(Template::default()),
+    }
+}
