@@ -191,8 +191,41 @@ async fn bootstrap_deploy_invoke_update_destroy() {
     ));
     assert!(again.contains("OrderPipeline: no changes"), "{again}");
 
-    // One property changed in the assembly: exactly that update.
+    // diff against the deployed stack: nothing; then exactly the one changed property.
+    let same = ordersctl(&moto, &["diff", "OrderPipeline", "--fail"]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
     set_visibility(&asm.join("OrderPipeline.template.json"), 120);
+    let changed = ordersctl(
+        &moto,
+        &["diff", "OrderPipeline", "--app", asm_s, "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&changed.stdout).unwrap();
+    let resources = v["stacks"][0]["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 1, "{v:#}");
+    assert_eq!(resources[0]["logicalId"], "OrderCreatedQueue");
+    let changes = resources[0]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{v:#}");
+    assert_eq!(
+        (
+            &changes[0]["path"],
+            &changes[0]["old"],
+            &changes[0]["new"],
+            &changes[0]["impact"]
+        ),
+        (
+            &"VisibilityTimeout".into(),
+            &60.into(),
+            &120.into(),
+            &"no-interruption".into()
+        )
+    );
+
+    // One property changed in the assembly: exactly that update.
     let update = ok(&ordersctl(
         &moto,
         &["deploy", "OrderPipeline", "--yes", "--app", asm_s],

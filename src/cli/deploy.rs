@@ -11,8 +11,9 @@ use ordersctl::bundle::bundle;
 use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
 use ordersctl::deploy::{
     deploy_direct, deployed_template, execute_change_set, prepare_change_set,
-    set_termination_protection, toolkit_bucket, upload_if_missing, upload_template, Aws,
-    DeployResult, Progress, ResourceChange, Schedule, StackDeploy, MAX_INLINE_TEMPLATE,
+    set_termination_protection, stack_parameters, stack_status, toolkit_bucket, upload_if_missing,
+    upload_template, Aws, DeployResult, Progress, ResourceChange, Schedule, StackDeploy,
+    MAX_INLINE_TEMPLATE,
 };
 use ordersctl::diff::{diff_stack, Action, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
@@ -374,9 +375,14 @@ async fn deploy_one(
             if !changes.is_empty() {
                 progress.changes(&s.name, &changes);
             }
-            // Sent even when the templates agree: parameters may differ; the endpoint says
-            // "no updates" otherwise.
-            deploy_direct(aws, &d, progress).await?
+            let mut sent = d.parameters.clone();
+            sent.sort();
+            let deployed = diff.is_empty() && stack_status(aws, &s.name).await?.is_some();
+            if deployed && stack_parameters(aws, &s.name).await? == sent {
+                DeployResult::NoChanges
+            } else {
+                deploy_direct(aws, &d, progress).await?
+            }
         }
     };
     progress.finished(&s.name);

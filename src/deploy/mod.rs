@@ -13,7 +13,7 @@ pub use client::{Aws, Identity, Target};
 pub use schedule::Schedule;
 pub use stack::{
     delete_and_wait, deploy_direct, deploy_stack, deployed_template, execute_change_set,
-    prepare_change_set, set_termination_protection, stack_outputs, stack_status,
+    prepare_change_set, set_termination_protection, stack_outputs, stack_parameters, stack_status,
     termination_protected, wait_stable, DeployResult, Method, Prepared, ResourceChange,
     StackDeploy, MAX_INLINE_TEMPLATE,
 };

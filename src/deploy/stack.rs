@@ -124,6 +124,34 @@ pub async fn stack_outputs(aws: &Aws, name: &str) -> Result<Vec<(String, String)
         .unwrap_or_default())
 }
 
+/// Parameters of a stack as deployed, as (key, value), sorted.
+pub async fn stack_parameters(aws: &Aws, name: &str) -> Result<Vec<(String, String)>, DeployError> {
+    let out = aws
+        .cloudformation
+        .describe_stacks()
+        .stack_name(name)
+        .send()
+        .await
+        .map_err(|e| api_error(name, "DescribeStacks", &e))?;
+    let mut params: Vec<(String, String)> = out
+        .stacks()
+        .first()
+        .map(|s| {
+            s.parameters()
+                .iter()
+                .map(|p| {
+                    (
+                        p.parameter_key().unwrap_or_default().to_string(),
+                        p.parameter_value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    params.sort();
+    Ok(params)
+}
+
 /// Wait until no operation runs on the stack; returns its final status.
 pub async fn wait_stable(
     aws: &Aws,
