@@ -225,6 +225,18 @@ async fn bootstrap_deploy_invoke_update_destroy() {
         )
     );
 
+    // CloudFormation's own view of the same change, through a change set it then deletes.
+    let cs = ordersctl(
+        &moto,
+        &["diff", "OrderPipeline", "--app", asm_s, "--change-set"],
+    );
+    let cs_out = String::from_utf8_lossy(&cs.stdout);
+    assert!(
+        cs_out.contains("OrderPipeline: Modify  OrderCreatedQueue (AWS::SQS::Queue)"),
+        "{cs_out}"
+    );
+    assert!(cs_out.ends_with("(change set)\n"), "{cs_out}");
+
     // One property changed in the assembly: exactly that update.
     let update = ok(&ordersctl(
         &moto,

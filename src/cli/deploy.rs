@@ -299,6 +299,29 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
     Ok(())
 }
 
+/// The parameters a stack is deployed with: the asset bucket when it takes one, and those of
+/// `--parameters` it declares.
+pub fn stack_parameters_for(
+    s: &StackArtifact,
+    bucket: Option<&str>,
+    given: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut parameters = Vec::new();
+    if let (Some(b), true) = (
+        bucket,
+        s.template.parameters.contains_key(ASSET_BUCKET_PARAMETER),
+    ) {
+        parameters.push((ASSET_BUCKET_PARAMETER.to_string(), b.to_string()));
+    }
+    for (k, v) in given {
+        if s.template.parameters.contains_key(k) {
+            parameters.retain(|(pk, _)| pk != k);
+            parameters.push((k.clone(), v.clone()));
+        }
+    }
+    parameters
+}
+
 /// Deploy one stack; returns how it ended and how long ordersctl spent on it.
 async fn deploy_one(
     shared: &Shared<'_>,
@@ -313,19 +336,7 @@ async fn deploy_one(
         (Some(b), true) => Some(upload_template(aws, b, &s.name, body).await?),
         _ => None,
     };
-    let mut parameters = Vec::new();
-    if let (Some(b), true) = (
-        &shared.bucket,
-        s.template.parameters.contains_key(ASSET_BUCKET_PARAMETER),
-    ) {
-        parameters.push((ASSET_BUCKET_PARAMETER.to_string(), b.clone()));
-    }
-    for (k, v) in &args.parameters {
-        if s.template.parameters.contains_key(k) {
-            parameters.retain(|(pk, _)| pk != k);
-            parameters.push((k.clone(), v.clone()));
-        }
-    }
+    let parameters = stack_parameters_for(s, shared.bucket.as_deref(), &args.parameters);
     let d = StackDeploy {
         name: &s.name,
         template_body: body,

@@ -6,15 +6,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::deploy::{deployed_template, Aws};
+use ordersctl::deploy::{
+    deployed_template, discard_change_set, prepare_change_set, toolkit_bucket, Aws, Progress,
+    ResourceChange, StackDeploy,
+};
 use ordersctl::diff::{diff_stack, render, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
 use ordersctl::synth::Assembly;
 use ordersctl::template::Template;
 
 use crate::cli::app_args::AppArgs;
-use crate::cli::aws_args::AwsArgs;
-use crate::cli::deploy::select;
+use crate::cli::aws_args::{parse_pair, AwsArgs};
+use crate::cli::deploy::{select, stack_parameters_for};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,6 +58,12 @@ pub struct DiffArgs {
     /// Plan-style exit codes: 0 no differences, 1 error, 2 differences.
     #[arg(long, conflicts_with = "fail")]
     exit_code: bool,
+    /// Ask CloudFormation instead: create a change set per stack, show its changes, delete it.
+    #[arg(long, conflicts_with = "against")]
+    change_set: bool,
+    /// A stack parameter for --change-set, KEY=VALUE (repeatable).
+    #[arg(long = "parameters", value_name = "KEY=VALUE", value_parser = parse_pair, requires = "change_set")]
+    parameters: Vec<(String, String)>,
     /// Compare this existing assembly instead of synthesizing.
     #[arg(long = "app", value_name = "DIR")]
     app_dir: Option<PathBuf>,
@@ -95,6 +104,9 @@ pub fn run(args: DiffArgs) -> Result<i32> {
         select(&assembly, &args.stacks, false)?;
         args.stacks.clone()
     };
+    if args.change_set {
+        return change_sets(&args, &assembly, &names);
+    }
     let baseline = match &args.against {
         Some(p) if p.is_dir() => Baseline::Assembly(read_assembly(p)?),
         Some(p) if p.is_file() => {
@@ -159,12 +171,16 @@ pub fn run(args: DiffArgs) -> Result<i32> {
         DiffFormat::Json => render::json(&diffs),
     };
     print!("{rendered}");
-    let differ = diffs.iter().any(|d| !d.is_empty());
-    Ok(match (differ, args.fail, args.exit_code) {
+    Ok(exit_code(&args, diffs.iter().any(|d| !d.is_empty())))
+}
+
+/// `--fail`: 1 on differences; `--exit-code`: 2 on differences; otherwise 0.
+fn exit_code(args: &DiffArgs, differ: bool) -> i32 {
+    match (differ, args.fail, args.exit_code) {
         (true, true, _) => 1,
         (true, _, true) => 2,
         _ => 0,
-    })
+    }
 }
 
 async fn deployed(aws: &Aws, name: &str) -> Result<Template> {
@@ -173,4 +189,140 @@ async fn deployed(aws: &Aws, name: &str) -> Result<Template> {
             .map_err(|e| anyhow!("{name}: the deployed template cannot be read: {e}")),
         None => Ok(Template::default()),
     }
+}
+
+/// Progress that stays silent: diff prints only the result.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn resource(&self, _: &str, _: &str, _: &str) {}
+    fn changes(&self, _: &str, _: &[ResourceChange]) {}
+    fn note(&self, stack: &str, message: &str) {
+        eprintln!("{stack}: {message}");
+    }
+}
+
+/// `--change-set`: CloudFormation's own answer, rendered; the change sets are deleted again.
+fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result<i32> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let per_stack: Vec<(String, Vec<ResourceChange>)> = rt.block_on(async {
+        let aws = args.aws.connect().await?;
+        let needs_bucket = names.iter().any(|n| {
+            assembly.stack(n).is_some_and(|s| {
+                s.template
+                    .parameters
+                    .contains_key(ordersctl::constructs::ASSET_BUCKET_PARAMETER)
+            })
+        });
+        let bucket = if needs_bucket {
+            Some(toolkit_bucket(&aws).await?)
+        } else {
+            None
+        };
+        let mut out = Vec::new();
+        for n in names {
+            let s = assembly.stack(n).expect("selected");
+            let body = s.template.to_json_string();
+            let d = StackDeploy {
+                name: n,
+                template_body: &body,
+                template_url: None,
+                parameters: stack_parameters_for(s, bucket.as_deref(), &args.parameters),
+                tags: Vec::new(),
+                continue_rollback: false,
+            };
+            let changes = match prepare_change_set(&aws, &d, &Quiet).await? {
+                None => Vec::new(),
+                Some(p) => {
+                    discard_change_set(&aws, n, &p).await?;
+                    p.changes
+                }
+            };
+            out.push((n.clone(), changes));
+        }
+        Ok::<_, anyhow::Error>(out)
+    })?;
+    rt.shutdown_background();
+    let replacement = |c: &ResourceChange| match c.replacement.as_deref() {
+        Some("True") => "replace",
+        Some("Conditional") => "may replace",
+        Some("False") => "no interruption",
+        _ => "",
+    };
+    let summary = |stack: &str, changes: &[ResourceChange]| {
+        let n = |a: &str| changes.iter().filter(|c| c.action == a).count();
+        let replaced = changes
+            .iter()
+            .filter(|c| c.replacement.as_deref() == Some("True"))
+            .count();
+        if changes.is_empty() {
+            format!("{stack}: no changes (change set)")
+        } else {
+            format!(
+                "{stack}: {} to add, {} to change ({replaced} replacement(s)), {} to remove (change set)",
+                n("Add"),
+                n("Modify"),
+                n("Remove")
+            )
+        }
+    };
+    let mut out = String::new();
+    match args.format {
+        DiffFormat::Json => {
+            let stacks: Vec<serde_json::Value> = per_stack
+                .iter()
+                .map(|(stack, changes)| {
+                    serde_json::json!({
+                        "stack": stack,
+                        "changes": changes.iter().map(|c| serde_json::json!({
+                            "action": c.action, "logicalId": c.logical_id,
+                            "type": c.resource_type, "replacement": c.replacement,
+                        })).collect::<Vec<_>>(),
+                        "summary": summary(stack, changes),
+                    })
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&serde_json::json!({"stacks": stacks}))? + "\n";
+        }
+        DiffFormat::Markdown => {
+            out.push_str("## ordersctl diff (change sets)\n\n| Stack | Action | Resource | Type | Replacement |\n|---|---|---|---|---|\n");
+            for (stack, changes) in &per_stack {
+                for c in changes {
+                    out.push_str(&format!(
+                        "| {stack} | {} | `{}` | `{}` | {} |\n",
+                        c.action,
+                        c.logical_id,
+                        c.resource_type,
+                        replacement(c)
+                    ));
+                }
+            }
+            out.push('\n');
+            for (stack, changes) in &per_stack {
+                out.push_str(&format!("**{}**  \n", summary(stack, changes)));
+            }
+        }
+        DiffFormat::Text => {
+            for (stack, changes) in &per_stack {
+                for c in changes {
+                    out.push_str(&format!(
+                        "{stack}: {:<7} {} ({}) {}\n",
+                        c.action,
+                        c.logical_id,
+                        c.resource_type,
+                        replacement(c)
+                    ));
+                }
+            }
+            for (stack, changes) in &per_stack {
+                out.push_str(&summary(stack, changes));
+                out.push('\n');
+            }
+        }
+    }
+    print!("{out}");
+    Ok(exit_code(
+        args,
+        per_stack.iter().any(|(_, c)| !c.is_empty()),
+    ))
 }

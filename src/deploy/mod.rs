@@ -12,10 +12,10 @@ use std::path::Path;
 pub use client::{Aws, Identity, Target};
 pub use schedule::Schedule;
 pub use stack::{
-    delete_and_wait, deploy_direct, deploy_stack, deployed_template, execute_change_set,
-    prepare_change_set, set_termination_protection, stack_outputs, stack_parameters, stack_status,
-    termination_protected, wait_stable, DeployResult, Method, Prepared, ResourceChange,
-    StackDeploy, MAX_INLINE_TEMPLATE,
+    delete_and_wait, deploy_direct, deploy_stack, deployed_template, discard_change_set,
+    execute_change_set, prepare_change_set, set_termination_protection, stack_outputs,
+    stack_parameters, stack_status, termination_protected, wait_stable, DeployResult, Method,
+    Prepared, ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE,
 };
 pub use state::{decide, poll_delay, root_causes, Plan, RootCause, StackEvent, StackStatus};
 pub use toolkit::{toolkit_template, BUCKET_OUTPUT, TOOLKIT_STACK};

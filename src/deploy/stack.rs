@@ -67,6 +67,8 @@ pub struct StackDeploy<'a> {
 pub struct Prepared {
     pub change_set: String,
     pub changes: Vec<ResourceChange>,
+    /// A CREATE change set: the stack exists only to hold it (REVIEW_IN_PROGRESS).
+    pub creates_stack: bool,
 }
 
 /// The stack's status, or `None` when there is no such stack.
@@ -393,6 +395,7 @@ pub async fn prepare_change_set(
                 return Ok(Some(Prepared {
                     change_set,
                     changes,
+                    creates_stack: change_set_type == ChangeSetType::Create,
                 }));
             }
             Some(ChangeSetStatus::Failed) => {
@@ -455,6 +458,30 @@ pub async fn execute_change_set(
         changes: prepared.changes,
         outputs,
     })
+}
+
+/// Delete a change set that will not run, and the empty stack a CREATE change set made.
+pub async fn discard_change_set(
+    aws: &Aws,
+    name: &str,
+    prepared: &Prepared,
+) -> Result<(), DeployError> {
+    aws.cloudformation
+        .delete_change_set()
+        .stack_name(name)
+        .change_set_name(&prepared.change_set)
+        .send()
+        .await
+        .map_err(|e| api_error(name, "DeleteChangeSet", &e))?;
+    if prepared.creates_stack {
+        aws.cloudformation
+            .delete_stack()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| api_error(name, "DeleteStack", &e))?;
+    }
+    Ok(())
 }
 
 /// Wait for the running operation; on success the outputs, otherwise the root causes.
