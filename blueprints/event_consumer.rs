@@ -119,19 +119,22 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
         .build()?;
 
     // Daily maintenance through EventBridge Scheduler, with its own dead-letter queue.
+    let maintenance_dlq = stack
+        .queue("MaintenanceDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
+    // The scheduler invokes asynchronously: a run that still fails after Lambda's retries
+    // lands in the same DLQ as an undeliverable schedule.
     let maintenance = stack
         .function("Maintenance")
         .handler_crate("maintenance")
         .memory_mb(256)
         .timeout(Duration::minutes(5))
         .env("IDEMPOTENCY_TABLE", idempotency.name())
+        .on_failure(&maintenance_dlq)
         .build()?;
     idempotency.grant_read_write(&maintenance);
-    let maintenance_dlq = stack
-        .queue("MaintenanceDLQ")
-        .retention(Duration::days(14))
-        .removal(removal)
-        .build()?;
     stack
         .schedule("DailyMaintenance")
         .description("Runs the Maintenance function once a day")

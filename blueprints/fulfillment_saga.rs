@@ -266,6 +266,8 @@ fn saga<'a>(
         )
         .expression_names([("#status", "status")])
         .result_path("$.statusUpdate")
+        // Setting a status is idempotent: safe to retry.
+        .retry(task_failed())
     };
     let approval_request = TaskInput::object(Expr::map([
         ("orderId.$", Expr::from("$.detail.orderId")),
@@ -292,6 +294,13 @@ fn saga<'a>(
             Task::send_message_and_wait("AwaitApproval", &approvals, approval_request)
                 .timeout(Duration::secs(86_400))
                 .result_path("$.approval")
+                // Only the send is retried (SQS errors), never a rejection or the timeout.
+                .retry(
+                    Retry::on(["SQS.SdkClientException", "SQS.AmazonSQSException"])
+                        .interval(Duration::secs(2))
+                        .max_attempts(3)
+                        .backoff_rate(2.0),
+                )
                 .catch(
                     Catch::on(["States.Timeout", "ApprovalRejected"], "ReleaseInventory")
                         .result_path("$.error"),
@@ -305,14 +314,25 @@ fn saga<'a>(
                 .catch_all("ReleaseInventory")
                 .next("MarkFulfilled"),
         )
-        .state(set_status("MarkFulfilled", "FULFILLED").end())
+        // Paid and reserved: if the status still cannot be written, undoing the payment would
+        // be wrong; fail loudly for reconciliation instead.
+        .state(set_status("MarkFulfilled", "FULFILLED").catch_all("StatusNotRecorded").end())
+        .state(
+            Fail::new("StatusNotRecorded")
+                .error("StatusNotRecorded")
+                .cause("Paid and reserved, but the FULFILLED status could not be written; reconcile the order"),
+        )
         .state(
             Task::invoke("ReleaseInventory", &release)
                 .result_path("$.release")
                 .retry(task_failed())
                 .next("CancelOrder"),
         )
-        .state(set_status("CancelOrder", "CANCELLED").next("OrderFailed"))
+        .state(
+            set_status("CancelOrder", "CANCELLED")
+                .catch_all("OrderFailed")
+                .next("OrderFailed"),
+        )
         .state(
             Fail::new("OrderFailed")
                 .error("OrderCancelled")

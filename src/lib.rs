@@ -4,6 +4,7 @@
 //! [`constructs`] (the typed DSL) <- [`synth`] (App -> cloud assembly).
 
 pub mod bundle;
+pub mod checks;
 pub mod constructs;
 pub mod deploy;
 pub mod diff;

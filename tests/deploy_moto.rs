@@ -138,7 +138,7 @@ async fn bootstrap_deploy_invoke_update_destroy() {
     assert_eq!(f.runtime().map(|r| r.as_str()), Some("provided.al2023"));
     assert_eq!(
         (f.memory_size(), f.timeout(), f.handler()),
-        (Some(256), Some(30), Some("bootstrap"))
+        (Some(256), Some(10), Some("bootstrap"))
     );
 
     // The bundled handler, run locally three times on the same event against the deployed

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use ordersctl::bundle::HandlerWorkspace;
+use ordersctl::checks::{check_template, Report, Severity};
 use ordersctl::constructs::App;
 use ordersctl::synth::{synthesize, Assembly};
 
@@ -39,8 +40,36 @@ impl AppArgs {
             .context("synth failed; the assembly was not changed")
     }
 
-    /// The synthesized assembly.
+    /// The synthesized assembly, after the checks: an error (an unsuppressed rule of error
+    /// severity) fails synth like a construct error does.
     pub fn assembly(&self) -> Result<Assembly> {
+        let assembly = self.assembly_unchecked()?;
+        let reports: Vec<Report> = assembly
+            .stacks
+            .iter()
+            .map(|s| check_template(&s.name, &s.template))
+            .collect();
+        let errors: Vec<String> = reports
+            .iter()
+            .flat_map(|r| r.findings.iter().filter(|f| f.severity == Severity::Error))
+            .map(|f| {
+                format!(
+                    "  {} {}: {}. Fix: {}.",
+                    f.rule, f.location, f.message, f.fix
+                )
+            })
+            .collect();
+        if !errors.is_empty() {
+            bail!(
+                "synth failed the checks; the assembly was not changed (details: ordersctl check):\n{}",
+                errors.join("\n")
+            );
+        }
+        Ok(assembly)
+    }
+
+    /// The synthesized assembly, before the checks.
+    pub fn assembly_unchecked(&self) -> Result<Assembly> {
         let app = self.app()?;
         synthesize(&app).context("synth failed; the assembly was not changed")
     }

@@ -4,6 +4,7 @@ mod app_args;
 mod aws_args;
 mod bootstrap;
 mod bundle;
+mod check;
 mod config;
 mod deploy;
 mod destroy;
@@ -36,6 +37,7 @@ enum Command {
     Deploy(deploy::DeployArgs),
     Destroy(destroy::DestroyArgs),
     Diff(diff::DiffArgs),
+    Check(check::CheckArgs),
 }
 
 /// Run the CLI; returns the process exit code (0 success, 1 failure).
@@ -61,6 +63,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Deploy(args) => deploy::run(args).map(|()| 0),
         Command::Destroy(args) => destroy::run(args).map(|()| 0),
         Command::Diff(args) => diff::run(args),
+        Command::Check(args) => check::run(args),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
+use ordersctl::checks::{check_template, Severity};
 use ordersctl::synth::writer::write_assembly;
 use ordersctl::template::Format;
 
@@ -63,6 +64,15 @@ pub fn run(args: SynthArgs) -> Result<()> {
         assembly.stacks.retain(|s| args.stacks.contains(&s.name));
     }
     let written = write_assembly(&assembly, &args.out, format)?;
+    // The checks ran in `assembly()` (errors stop synth); the rest is worth a line.
+    let warnings: usize = assembly
+        .stacks
+        .iter()
+        .map(|s| check_template(&s.name, &s.template).count(Severity::Warning))
+        .sum();
+    if warnings > 0 && !args.quiet {
+        eprintln!("checks: {warnings} warning(s); `ordersctl check` shows them");
+    }
     if let ([only], false) = (assembly.stacks.as_slice(), args.quiet) {
         let mut out = std::io::stdout().lock();
         out.write_all(only.template.render(format).as_bytes())?;

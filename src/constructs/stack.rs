@@ -109,6 +109,14 @@ struct Override {
     value: Expr,
 }
 
+/// A check deliberately not applied to one resource, and why.
+#[derive(Debug, Clone)]
+struct Suppression {
+    logical_id: String,
+    rule: String,
+    reason: String,
+}
+
 /// Mutable state behind a [`Stack`].
 #[derive(Debug)]
 pub(crate) struct StackState {
@@ -119,6 +127,7 @@ pub(crate) struct StackState {
     owners: HashMap<String, String>,
     policies: IndexMap<String, PendingPolicy>,
     overrides: Vec<Override>,
+    suppressions: Vec<Suppression>,
     /// Problems found by calls that return no `Result` (outputs, grants); synth reports the first.
     errors: Vec<SynthError>,
 }
@@ -133,6 +142,7 @@ impl StackState {
             owners: HashMap::new(),
             policies: IndexMap::new(),
             overrides: Vec::new(),
+            suppressions: Vec::new(),
             errors: Vec::new(),
         }
     }
@@ -193,7 +203,60 @@ impl StackState {
             let path: Vec<&str> = o.path.iter().map(String::as_str).collect();
             r.set_path(&path, o.value.clone());
         }
+        self.render_suppressions(&mut t)?;
         Ok(t)
+    }
+}
+
+impl StackState {
+    /// Suppressions go into the resource's Metadata: scanner checks (checkov's `CKV_` IDs) in
+    /// the form checkov reads (`checkov.skip: [{id, comment}]`), ordersctl's own rules under
+    /// `ordersctl.suppressions: [{rule, reason}]`.
+    fn render_suppressions(&self, t: &mut Template) -> Result<(), SynthError> {
+        for s in &self.suppressions {
+            let r = t.resources.get_mut(&s.logical_id).ok_or_else(|| {
+                SynthError::invalid(
+                    format!("{}/{}", self.name, s.logical_id),
+                    format!(
+                        "suppression of {} names a logical ID that is not in the stack",
+                        s.rule
+                    ),
+                )
+            })?;
+            let (section, list, entry) = if s.rule.starts_with("CKV") {
+                (
+                    "checkov",
+                    "skip",
+                    Expr::map([
+                        ("id", Expr::from(s.rule.as_str())),
+                        ("comment", Expr::from(s.reason.as_str())),
+                    ]),
+                )
+            } else {
+                (
+                    "ordersctl",
+                    "suppressions",
+                    Expr::map([
+                        ("rule", Expr::from(s.rule.as_str())),
+                        ("reason", Expr::from(s.reason.as_str())),
+                    ]),
+                )
+            };
+            let holder = r
+                .metadata
+                .entry(section.to_string())
+                .or_insert_with(|| Expr::Map(Default::default()));
+            if let Expr::Map(m) = holder {
+                match m
+                    .entry(list.to_string())
+                    .or_insert_with(|| Expr::List(Vec::new()))
+                {
+                    Expr::List(items) => items.push(entry),
+                    other => *other = Expr::List(vec![entry]),
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -321,6 +384,35 @@ impl Stack {
             logical_id: logical_id.to_string(),
             path: property_path.split('.').map(str::to_string).collect(),
             value,
+        });
+    }
+
+    /// Deliberately skip one check on one resource, with the reason a reviewer reads: an
+    /// ordersctl rule (`ORD…`, see `ordersctl check --help`) or a scanner check (checkov's
+    /// `CKV_…`). Recorded in the resource's Metadata, where `ordersctl check` and checkov find
+    /// it; a suppression without a reason is a synth error.
+    ///
+    /// ```
+    /// use ordersctl::constructs::App;
+    /// let app = App::new();
+    /// let stack = app.stack("Demo");
+    /// let q = stack.queue("Jobs").build().unwrap();
+    /// stack.suppress(&q.logical_id(), "ORD006", "a human drains this DLQ daily; no pager");
+    /// ```
+    pub fn suppress(&self, logical_id: &str, rule: &str, reason: &str) {
+        let mut st = self.state.borrow_mut();
+        if reason.trim().is_empty() {
+            let path = format!("{}/{logical_id}", self.name);
+            st.errors.push(SynthError::invalid(
+                path,
+                format!("the suppression of {rule} needs a reason a reviewer would accept"),
+            ));
+            return;
+        }
+        st.suppressions.push(Suppression {
+            logical_id: logical_id.to_string(),
+            rule: rule.to_string(),
+            reason: reason.to_string(),
         });
     }
 
@@ -510,6 +602,12 @@ macro_rules! handle {
             pub fn stack(&self) -> &'a $crate::constructs::Stack {
                 self.stack
             }
+            /// Skip one check on this construct's main resource, saying why (see
+            /// [`Stack::suppress`](crate::constructs::Stack::suppress)).
+            pub fn suppress(&self, rule: &str, reason: &str) -> Self {
+                self.stack.suppress(&self.logical_id(), rule, reason);
+                *self
+            }
             /// `{"Ref": logicalId}`.
             pub fn ref_(&self) -> $crate::template::Expr {
                 self.stack.ref_(&self.logical_id())
@@ -539,6 +637,32 @@ mod tests {
     use crate::constructs::App;
     use crate::synth::synthesize;
     use crate::template::{Expr, Parameter, Resource};
+
+    #[test]
+    fn suppressions_land_in_metadata_and_need_a_reason() {
+        let app = App::new();
+        let s = app.stack("S");
+        let q = s.queue("Jobs").build().unwrap();
+        q.suppress("ORD006", "drained by hand")
+            .suppress("CKV_AWS_27", "SSE-SQS is on");
+        let t = synthesize(&app).unwrap().stacks[0].template.clone();
+        let meta = t.resources["Jobs"].to_owned().metadata;
+        assert_eq!(
+            Expr::Map(meta).to_json(),
+            serde_json::json!({
+                "checkov": {"skip": [{"id": "CKV_AWS_27", "comment": "SSE-SQS is on"}]},
+                "ordersctl": {"suppressions": [{"rule": "ORD006", "reason": "drained by hand"}]}
+            })
+        );
+        let bad = App::new();
+        let b = bad.stack("B");
+        b.queue("Jobs").build().unwrap().suppress("ORD006", "  ");
+        let err = synthesize(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("B/Jobs") && err.contains("needs a reason"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn escape_hatch_raw_resource_and_property_override() {

@@ -70,6 +70,8 @@ impl Assembly {
                     "resourceCount": s.template.resources.len(),
                     "outputs": s.template.outputs.keys().collect::<Vec<_>>(),
                     "assets": assets,
+                    // Every deliberate exception to a check, with its reason.
+                    "suppressions": s.template.suppressions(),
                 });
                 (s.name.clone(), entry)
             })

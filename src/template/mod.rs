@@ -6,6 +6,7 @@ mod logical_id;
 mod parse;
 mod render;
 mod resource;
+mod suppression;
 #[allow(clippy::module_inception)]
 mod template;
 mod yaml;
@@ -15,4 +16,5 @@ pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};
 pub use parse::ParseError;
 pub use render::Format;
 pub use resource::{Policy, Resource};
+pub use suppression::Suppression;
 pub use template::{DuplicateLogicalId, Output, Parameter, Template};

@@ -36,6 +36,19 @@ impl Template {
         Template::from_json_value(&v)
     }
 
+    /// Parse a YAML template, short intrinsic tags included (`!Ref`, `!GetAtt A.B`, `!Sub` ...).
+    ///
+    /// ```
+    /// use ordersctl::template::{Expr, Template};
+    /// let t = Template::from_yaml_str("Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !GetAtt R.Arn\n").unwrap();
+    /// assert_eq!(t.resources["F"].properties["Role"], Expr::get_att("R", "Arn"));
+    /// ```
+    pub fn from_yaml_str(text: &str) -> Result<Template, ParseError> {
+        let v: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| ParseError(format!("not YAML: {e}")))?;
+        Template::from_json_value(&yaml_to_json(v)?)
+    }
+
     /// Parse a template from a JSON value.
     pub fn from_json_value(v: &Value) -> Result<Template, ParseError> {
         let root = v
@@ -191,4 +204,60 @@ mod tests {
         .unwrap_err();
         assert!(e.0.contains("Resources.Q.DeletionPolicy"), "{e}");
     }
+}
+
+/// YAML to the JSON form, the short intrinsic tags expanded to their long form.
+fn yaml_to_json(v: serde_yaml::Value) -> Result<Value, ParseError> {
+    use serde_yaml::Value as Y;
+    Ok(match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => serde_json::to_value(&n).map_err(|e| ParseError(e.to_string()))?,
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Mapping(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    Y::String(s) => s,
+                    other => serde_yaml::to_string(&other)
+                        .map_err(|e| ParseError(e.to_string()))?
+                        .trim()
+                        .to_string(),
+                };
+                out.insert(key, yaml_to_json(v)?);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => {
+            let tag = t.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let value = yaml_to_json(t.value)?;
+            let (key, value) = match name {
+                "Ref" => ("Ref".to_string(), value),
+                "Condition" => ("Condition".to_string(), value),
+                "GetAtt" => match value {
+                    Value::String(s) => {
+                        let (res, attr) = s.split_once('.').ok_or_else(|| {
+                            ParseError(format!("!GetAtt {s}: expected Resource.Attribute"))
+                        })?;
+                        ("Fn::GetAtt".to_string(), serde_json::json!([res, attr]))
+                    }
+                    other => ("Fn::GetAtt".to_string(), other),
+                },
+                "Sub" | "Join" | "Select" | "Split" | "ImportValue" | "GetAZs" | "If"
+                | "Equals" | "And" | "Or" | "Not" | "FindInMap" | "Base64" | "Cidr"
+                | "Transform" | "Length" | "ToJsonString" => (format!("Fn::{name}"), value),
+                other => return Err(ParseError(format!("unknown YAML tag !{other}"))),
+            };
+            let mut m = serde_json::Map::new();
+            m.insert(key, value);
+            Value::Object(m)
+        }
+    })
 }

@@ -1,0 +1,175 @@
+//! Encryption at rest, log retention, tracing, least privilege and the HTTP API's front door.
+
+use super::model::{boolean, field, num, prop, statements_of, strings, target, Model};
+use super::{Finding, Severity};
+use crate::template::Expr;
+
+/// Actions that have no resource-level permissions: `Resource: "*"` is the only way to grant
+/// them (Service Authorization Reference for X-Ray, CloudWatch and CloudWatch Logs; the log
+/// delivery actions are what Step Functions logging needs, per "IAM policies for logging to
+/// CloudWatch Logs" in the Step Functions developer guide), so they do not count as wildcards.
+const RESOURCELESS_ACTIONS: [&str; 14] = [
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "cloudwatch:PutMetricData",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "events:PutPartnerEvents",
+];
+
+pub fn check(m: &Model, out: &mut Vec<Finding>) {
+    encryption(m, out);
+    for (id, g) in m.of_type("AWS::Logs::LogGroup") {
+        if num(prop(g, "RetentionInDays")).is_none() {
+            out.push(m.at(
+                id,
+                "ORD014",
+                "logs are kept forever and billed forever".into(),
+            ));
+        }
+    }
+    for (id, f) in m.of_type("AWS::Lambda::Function") {
+        if strings(prop(f, "TracingConfig.Mode")) != ["Active"] {
+            out.push(m.at(
+                id,
+                "ORD015",
+                "the function is not traced: a slow hop is invisible".into(),
+            ));
+        }
+    }
+    for (id, sm) in m.of_type("AWS::StepFunctions::StateMachine") {
+        if boolean(prop(sm, "TracingConfiguration.Enabled")) != Some(true) {
+            out.push(m.at(id, "ORD015", "the state machine is not traced".into()));
+        }
+    }
+    wildcards(m, out);
+    http_api(m, out);
+}
+
+fn encryption(m: &Model, out: &mut Vec<Finding>) {
+    for (id, q) in m.of_type("AWS::SQS::Queue") {
+        if boolean(prop(q, "SqsManagedSseEnabled")) == Some(false)
+            && prop(q, "KmsMasterKeyId").is_none()
+        {
+            out.push(m.with_severity(
+                id,
+                "ORD013",
+                Severity::Error,
+                "the queue is not encrypted at rest".into(),
+            ));
+        }
+    }
+    for (id, t) in m.of_type("AWS::SNS::Topic") {
+        if prop(t, "KmsMasterKeyId").is_none() {
+            out.push(m.at(
+                id,
+                "ORD013",
+                "the topic is not encrypted at rest (SNS encrypts only with a KMS key)".into(),
+            ));
+        }
+    }
+    // DynamoDB always encrypts at rest (with an AWS owned key unless told otherwise), so a
+    // table is never "off": worth a note, not a warning.
+    for (id, t) in m.of_type("AWS::DynamoDB::Table") {
+        if boolean(prop(t, "SSESpecification.SSEEnabled")) != Some(true) {
+            out.push(m.with_severity(
+                id,
+                "ORD013",
+                Severity::Note,
+                "the table is encrypted with the AWS owned key only: no KMS key you can audit or revoke".into(),
+            ));
+        }
+    }
+}
+
+fn wildcards(m: &Model, out: &mut Vec<Finding>) {
+    let mut report = |holder: &str, doc: &Expr| {
+        for s in statements_of(doc) {
+            if strings(field(s, "Effect")) == ["Deny"] {
+                continue;
+            }
+            let actions = strings(field(s, "Action"));
+            let resources = strings(field(s, "Resource"));
+            let wild_actions: Vec<&String> = actions.iter().filter(|a| a.contains('*')).collect();
+            let resourceless = !actions.is_empty()
+                && actions
+                    .iter()
+                    .all(|a| RESOURCELESS_ACTIONS.contains(&a.as_str()));
+            let wild_resource = resources.iter().any(|r| r == "*") && !resourceless;
+            if !wild_actions.is_empty() || wild_resource {
+                let mut what = Vec::new();
+                if !wild_actions.is_empty() {
+                    what.push(format!(
+                        "actions {}",
+                        wild_actions
+                            .iter()
+                            .map(|a| a.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                if wild_resource {
+                    what.push(format!("resource * for {}", actions.join(", ")));
+                }
+                out.push(m.at(
+                    holder,
+                    "ORD016",
+                    format!("the policy grants {}", what.join(" and ")),
+                ));
+            }
+        }
+    };
+    for (id, r) in m.of_type("AWS::IAM::Role") {
+        if let Some(Expr::List(policies)) = prop(r, "Policies") {
+            for p in policies {
+                if let Some(doc) = field(p, "PolicyDocument") {
+                    report(id, doc);
+                }
+            }
+        }
+    }
+    for ty in ["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"] {
+        for (id, r) in m.of_type(ty) {
+            if let Some(doc) = prop(r, "PolicyDocument") {
+                report(id, doc);
+            }
+        }
+    }
+}
+
+fn http_api(m: &Model, out: &mut Vec<Finding>) {
+    for (id, route) in m.of_type("AWS::ApiGatewayV2::Route") {
+        let api = target(prop(route, "ApiId"));
+        let auth = strings(prop(route, "AuthorizationType"));
+        let mut missing = Vec::new();
+        if auth.is_empty() || auth == ["NONE"] {
+            missing.push("an authorizer");
+        }
+        let throttled = m.of_type("AWS::ApiGatewayV2::Stage").any(|(_, st)| {
+            target(prop(st, "ApiId")) == api
+                && (num(prop(st, "DefaultRouteSettings.ThrottlingRateLimit")).is_some()
+                    || num(prop(st, "DefaultRouteSettings.ThrottlingBurstLimit")).is_some())
+        });
+        if !throttled {
+            missing.push("throttling");
+        }
+        if !missing.is_empty() {
+            let key = prop(route, "RouteKey")
+                .map(crate::diff::show)
+                .unwrap_or_default();
+            out.push(m.at(
+                id,
+                "ORD018",
+                format!("route {key} has no {}", missing.join(" and no ")),
+            ));
+        }
+    }
+}

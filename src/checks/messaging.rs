@@ -1,0 +1,239 @@
+//! Queues, event sources and asynchronous hops: visibility timeouts, partial batch responses,
+//! dead-letter queues and their alarms, retries and on-failure destinations.
+
+use super::model::{boolean, num, prop, strings, target, Model};
+use super::{Finding, Severity};
+use crate::template::Expr;
+
+/// SQS's default visibility timeout and Lambda's default timeout, in seconds.
+const SQS_DEFAULT_VISIBILITY: i64 = 30;
+const LAMBDA_DEFAULT_TIMEOUT: i64 = 3;
+const SQS_DEFAULT_BATCH: i64 = 10;
+const DLQ_RETENTION: i64 = 14 * 86_400;
+
+/// DynamoDB actions that write.
+const TABLE_WRITES: [&str; 6] = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:*",
+];
+
+pub fn check(m: &Model, out: &mut Vec<Finding>) {
+    queues(m, out);
+    sqs_event_sources(m, out);
+    stream_event_sources(m, out);
+    rule_targets(m, out);
+    async_functions(m, out);
+}
+
+fn queues(m: &Model, out: &mut Vec<Finding>) {
+    let dlqs = m.dead_letter_queues();
+    for (id, q) in m.of_type("AWS::SQS::Queue") {
+        let consumers = m.queue_consumers(id);
+        let visibility = num(prop(q, "VisibilityTimeout")).unwrap_or(SQS_DEFAULT_VISIBILITY);
+        for (_, function) in &consumers {
+            let Some(f) = function.and_then(|f| m.get(f)) else {
+                continue;
+            };
+            let timeout = num(prop(f, "Timeout")).unwrap_or(LAMBDA_DEFAULT_TIMEOUT);
+            let fname = function.unwrap_or_default();
+            if visibility < timeout {
+                out.push(m.with_severity(id, "ORD001", Severity::Error, format!(
+                    "visibility timeout {visibility} s is below the {timeout} s timeout of {fname}, which consumes it: messages reappear while still being processed"
+                )));
+            } else if visibility < 6 * timeout {
+                out.push(m.at(id, "ORD001", format!(
+                    "visibility timeout {visibility} s is below 6x the {timeout} s timeout of {fname} ({} s), as AWS recommends for Lambda consumers",
+                    6 * timeout
+                )));
+            }
+        }
+        let redrive = prop(q, "RedrivePolicy");
+        if !consumers.is_empty() && redrive.is_none() {
+            out.push(m.at(id, "ORD003", "the queue is consumed but has no dead-letter queue: a poison message is retried until it expires".into()));
+        }
+        if let Some(count) = num(prop(q, "RedrivePolicy.maxReceiveCount")) {
+            if !(3..=5).contains(&count) {
+                out.push(m.at(id, "ORD004", format!("maxReceiveCount is {count}")));
+            }
+        }
+        if dlqs.contains(&id.as_str()) {
+            let retention = num(prop(q, "MessageRetentionPeriod")).unwrap_or(4 * 86_400);
+            if retention < DLQ_RETENTION {
+                out.push(m.at(id, "ORD005", format!(
+                    "the dead-letter queue keeps messages {} days; failures need time to be looked at",
+                    retention / 86_400
+                )));
+            }
+            let alarmed = m.of_type("AWS::CloudWatch::Alarm").any(|(_, a)| {
+                strings(prop(a, "MetricName"))
+                    .contains(&"ApproximateNumberOfMessagesVisible".to_string())
+                    && matches!(prop(a, "Dimensions"), Some(Expr::List(ds)) if ds.iter().any(|d| {
+                        matches!(d, Expr::Map(dm) if target(dm.get("Value")) == Some(id.as_str()))
+                    }))
+            });
+            if !alarmed {
+                out.push(m.at(
+                    id,
+                    "ORD006",
+                    "nobody hears about messages landing in this dead-letter queue".into(),
+                ));
+            }
+        }
+    }
+}
+
+fn is_sqs_source(m: &Model, esm: &crate::template::Resource) -> bool {
+    let arn = prop(esm, "EventSourceArn");
+    m.type_of(arn) == Some("AWS::SQS::Queue")
+        || matches!(arn, Some(Expr::Str(s)) if s.contains(":sqs:"))
+}
+
+fn writes_tables(m: &Model, function: &str) -> bool {
+    let Some(role) = m.get(function).and_then(|f| target(prop(f, "Role"))) else {
+        return false;
+    };
+    m.role_statements(role).iter().any(|s| {
+        strings(super::model::field(s, "Action"))
+            .iter()
+            .any(|a| TABLE_WRITES.contains(&a.as_str()) || a == "*")
+    })
+}
+
+fn sqs_event_sources(m: &Model, out: &mut Vec<Finding>) {
+    for (id, esm) in m.of_type("AWS::Lambda::EventSourceMapping") {
+        if !is_sqs_source(m, esm) {
+            continue;
+        }
+        let batch = num(prop(esm, "BatchSize")).unwrap_or(SQS_DEFAULT_BATCH);
+        let partial = strings(prop(esm, "FunctionResponseTypes"))
+            .contains(&"ReportBatchItemFailures".to_string());
+        if batch > 1 && !partial {
+            out.push(m.at(id, "ORD002", format!(
+                "batch size {batch} without ReportBatchItemFailures: one bad message makes the whole batch retry"
+            )));
+        }
+        let function = target(prop(esm, "FunctionName"));
+        if function.is_some_and(|f| writes_tables(m, f))
+            && num(prop(esm, "ScalingConfig.MaximumConcurrency")).is_none()
+        {
+            out.push(m.at(id, "ORD017", format!(
+                "{} writes to DynamoDB and scales with the queue unbounded: a backlog becomes a write storm and throttling",
+                function.unwrap_or_default()
+            )));
+        }
+    }
+}
+
+fn stream_event_sources(m: &Model, out: &mut Vec<Finding>) {
+    for (id, esm) in m.of_type("AWS::Lambda::EventSourceMapping") {
+        if prop(esm, "StartingPosition").is_none() || is_sqs_source(m, esm) {
+            continue;
+        }
+        let mut missing = Vec::new();
+        if prop(esm, "DestinationConfig.OnFailure.Destination").is_none() {
+            missing.push("an on-failure destination");
+        }
+        if boolean(prop(esm, "BisectBatchOnFunctionError")) != Some(true) {
+            missing.push("bisect on error");
+        }
+        match num(prop(esm, "MaximumRetryAttempts")) {
+            None | Some(-1) => missing.push("a bounded retry count"),
+            _ => {}
+        }
+        if !missing.is_empty() {
+            out.push(m.at(
+                id,
+                "ORD009",
+                format!(
+                "the stream event source has no {}: a bad record blocks its shard until it expires",
+                missing.join(", no ")
+            ),
+            ));
+        }
+    }
+}
+
+fn rule_targets(m: &Model, out: &mut Vec<Finding>) {
+    for (id, rule) in m.of_type("AWS::Events::Rule") {
+        let Some(Expr::List(targets)) = prop(rule, "Targets") else {
+            continue;
+        };
+        for t in targets {
+            let Expr::Map(tm) = t else { continue };
+            let name = tm
+                .get("Id")
+                .map(|i| crate::diff::show(i))
+                .unwrap_or_default();
+            let mut missing = Vec::new();
+            if tm.get("DeadLetterConfig").is_none() {
+                missing.push("dead-letter queue");
+            }
+            if tm.get("RetryPolicy").is_none() {
+                missing.push("retry policy");
+            }
+            if !missing.is_empty() {
+                out.push(m.at(
+                    id,
+                    "ORD007",
+                    format!(
+                        "target {name} has no {}: events that cannot be delivered are dropped",
+                        missing.join(" and no ")
+                    ),
+                ));
+            }
+        }
+    }
+    for (id, s) in m.of_type("AWS::Scheduler::Schedule") {
+        if prop(s, "Target.DeadLetterConfig.Arn").is_none()
+            || prop(s, "Target.RetryPolicy").is_none()
+        {
+            out.push(m.at(
+                id,
+                "ORD007",
+                "the schedule's target has no dead-letter queue or retry policy".into(),
+            ));
+        }
+    }
+}
+
+/// Functions invoked asynchronously: targets of rules and schedules, SNS subscribers.
+fn async_functions(m: &Model, out: &mut Vec<Finding>) {
+    let mut invoked: Vec<&str> = Vec::new();
+    for (_, rule) in m.of_type("AWS::Events::Rule") {
+        if let Some(Expr::List(targets)) = prop(rule, "Targets") {
+            for t in targets {
+                if let Expr::Map(tm) = t {
+                    invoked.extend(target(tm.get("Arn")));
+                }
+            }
+        }
+    }
+    for (_, s) in m.of_type("AWS::Scheduler::Schedule") {
+        invoked.extend(target(prop(s, "Target.Arn")));
+    }
+    for (_, s) in m.of_type("AWS::SNS::Subscription") {
+        if strings(prop(s, "Protocol")) == ["lambda"] {
+            invoked.extend(target(prop(s, "Endpoint")));
+        }
+    }
+    invoked.sort();
+    invoked.dedup();
+    for f in invoked {
+        let Some(function) = m.get(f) else { continue };
+        if function.resource_type != "AWS::Lambda::Function" {
+            continue;
+        }
+        let has_dlq = prop(function, "DeadLetterConfig.TargetArn").is_some();
+        let has_destination = m.of_type("AWS::Lambda::EventInvokeConfig").any(|(_, c)| {
+            target(prop(c, "FunctionName")) == Some(f)
+                && prop(c, "DestinationConfig.OnFailure.Destination").is_some()
+        });
+        if !has_dlq && !has_destination {
+            out.push(m.at(f, "ORD008", "the function is invoked asynchronously; after Lambda's retries a failed event is lost".into()));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Architecture checks: the production lessons of event-driven order processing, enforced over
+//! the synthesized template model. They read only CloudFormation, so they apply to any
+//! template (`ordersctl check --template FILE`), whatever tool wrote it. Pure: no I/O.
+//!
+//! ```
+//! use ordersctl::checks::{check_template, Severity};
+//! use ordersctl::template::Template;
+//! let t = Template::from_json_str(r#"{"Resources": {
+//!   "Q": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}},
+//!   "F": {"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 30}},
+//!   "M": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+//!     "EventSourceArn": {"Fn::GetAtt": ["Q", "Arn"]}, "FunctionName": {"Ref": "F"}}}}}"#).unwrap();
+//! let report = check_template("Orders", &t);
+//! let visibility = report.findings.iter().find(|f| f.rule == "ORD001").unwrap();
+//! assert_eq!(visibility.severity, Severity::Warning);
+//! assert_eq!(visibility.location, "Orders/Q");
+//! ```
+
+mod hygiene;
+mod limits;
+mod messaging;
+mod model;
+pub mod report;
+mod rules;
+mod suppress;
+mod workflows;
+
+use serde::Serialize;
+
+pub use crate::template::Suppression;
+pub use rules::{rule, Rule, RULES};
+
+use crate::template::Template;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails.
+    Note,
+    /// Fails with `--strict`.
+    Warning,
+    /// Fails synth and `check`.
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One rule broken by one resource (or the template).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// `Stack/LogicalId` (the construct path when the logical ID is the construct's), or the
+    /// stack alone for template-wide rules.
+    pub location: String,
+    /// The logical ID, when the finding is about one resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logical_id: Option<String>,
+    pub message: String,
+    pub fix: String,
+}
+
+/// A finding that a suppression silenced, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suppressed {
+    pub finding: Finding,
+    pub reason: String,
+}
+
+/// The checks of one stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub stack: String,
+    /// What stands, most severe first.
+    pub findings: Vec<Finding>,
+    /// What was silenced, and why.
+    pub suppressed: Vec<Suppressed>,
+    /// Every suppression in the template, ordersctl's and scanners' (checkov's `CKV_` IDs).
+    pub suppressions: Vec<Suppression>,
+}
+
+impl Report {
+    /// Findings of a severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// Whether the stack fails: any error, or with `strict` any warning.
+    pub fn fails(&self, strict: bool) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == Severity::Error || (strict && f.severity == Severity::Warning))
+    }
+}
+
+/// Run every rule over one template and apply its suppressions.
+pub fn check_template(stack: &str, t: &Template) -> Report {
+    let m = model::Model::new(stack, t);
+    let mut findings = Vec::new();
+    messaging::check(&m, &mut findings);
+    workflows::check(&m, &mut findings);
+    hygiene::check(&m, &mut findings);
+    limits::check(&m, &mut findings);
+    suppress::apply(stack, t, findings)
+}
+
+#[cfg(test)]
+mod tests;

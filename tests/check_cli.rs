@@ -1,0 +1,102 @@
+//! `ordersctl check` end to end: the blueprints pass; any template file, JSON or YAML, is
+//! checked; text, JSON and SARIF output; exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn ordersctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(args)
+        .output()
+        .expect("run ordersctl")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/checks")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn every_blueprint_passes_even_strictly() {
+    let o = ordersctl(&["check", "--strict"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("7 stack(s): 0 error(s), 0 warning(s), 8 note(s), 0 suppressed\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_template_file_with_a_short_visibility_timeout_reports_the_rule() {
+    for file in ["visibility.template.json", "visibility.template.yaml"] {
+        let path = fixture(file);
+        let o = ordersctl(&["check", "--template", &path]);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "a warning alone passes: {out}");
+        assert!(
+            out.contains("warning ORD001 visibility/OrdersQueue: visibility timeout 60 s is below 6x the 30 s timeout of Processor (180 s)"),
+            "{file}: {out}"
+        );
+        assert!(
+            out.ends_with("1 stack(s): 0 error(s), 1 warning(s), 0 note(s), 0 suppressed\n"),
+            "{file}: {out}"
+        );
+        let strict = ordersctl(&["check", "--template", &path, "--strict"]);
+        assert_eq!(strict.status.code(), Some(1));
+    }
+}
+
+#[test]
+fn json_and_sarif_output() {
+    let path = fixture("visibility.template.json");
+    let j: serde_json::Value = serde_json::from_slice(
+        &ordersctl(&["check", "--template", &path, "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(j["stacks"][0]["findings"][0]["rule"], "ORD001");
+    assert_eq!(j["stacks"][0]["findings"][0]["logicalId"], "OrdersQueue");
+    let s: serde_json::Value = serde_json::from_slice(
+        &ordersctl(&["check", "--template", &path, "--format", "sarif"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    let result = &s["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "ORD001");
+    assert_eq!(result["level"], "warning");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        path.as_str()
+    );
+    let rules = s["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "ORD023"));
+}
+
+#[test]
+fn an_unreadable_template_fails_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: !Bogus x\n",
+    )
+    .unwrap();
+    let o = ordersctl(&["check", "--template", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("not a CloudFormation template: unknown YAML tag !Bogus"));
+}
+
+#[test]
+fn rules_are_listed() {
+    let o = ordersctl(&["check", "--rules"]);
+    assert!(stdout(&o).lines().count() >= 24);
+    assert!(stdout(&o).starts_with("ORD000 error"));
+}
