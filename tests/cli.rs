@@ -158,12 +158,12 @@ fn list_shows_stacks_with_resource_counts() {
         .find(|r| r["stack"] == "OrderPipeline")
         .unwrap();
     assert_eq!(row["blueprint"], "order-pipeline");
-    assert_eq!(row["resources"], 7);
+    assert_eq!(row["resources"], 8);
     let o = ordersctl(&["list"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with('7')),
+            .any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with('8')),
         "{text}"
     );
 }
