@@ -143,8 +143,16 @@ pub fn fulfillment_saga(app: &App) -> Result<(), SynthError> {
         .dead_letter_queue(&email_dlq, 3)
         .removal(removal)
         .build()?;
+    // What SNS cannot deliver to the queue (a policy or KMS mistake) is kept, not dropped.
+    let undelivered = stack
+        .queue("NotificationsUndeliveredDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
+    undelivered.alarm_not_empty()?;
     topic
         .subscribe_queue(&email_queue)
+        .dead_letter_queue(&undelivered)
         .raw_message_delivery()
         .filter_policy(
             EventPattern::new()
@@ -235,9 +243,17 @@ fn saga<'a>(
         .timeout(Duration::secs(15))
         .env("ACTION", "charge")
         .build()?;
+    // Approval requests the approver fails to handle three times are kept for a human.
+    let approvals_dlq = stack
+        .queue("ApprovalsDLQ")
+        .retention(Duration::days(14))
+        .removal(removal)
+        .build()?;
+    approvals_dlq.alarm_not_empty()?;
     let approvals = stack
         .queue("ApprovalsQueue")
         .retention(Duration::days(4))
+        .dead_letter_queue(&approvals_dlq, 3)
         .removal(removal)
         .build()?;
 

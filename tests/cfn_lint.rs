@@ -1,4 +1,5 @@
-//! cfn-lint over every synthesized template, JSON and YAML: zero errors, zero warnings.
+//! cfn-lint over every synthesized template, JSON and YAML, with the serverless rules of
+//! cfn-lint-serverless appended: zero errors, zero warnings.
 //!
 //! `scripts/test` installs cfn-lint into a virtualenv and sets `ORDERSCTL_CFN_LINT`. A
 //! missing cfn-lint is a failure, never a skip.
@@ -38,8 +39,15 @@ fn cfn_lint_reports_nothing_on_any_template() {
         );
     }
     assert_eq!(files.len(), 2 * assembly.stacks.len());
+    // With the serverless rules (PyPI cfn-lint-serverless) appended to cfn-lint's own.
     let out = Command::new(&lint)
-        .args(["--format", "parseable"])
+        .args([
+            "--format",
+            "parseable",
+            "--append-rules",
+            "cfn_lint_serverless.rules",
+            "--",
+        ])
         .args(&files)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", lint.display()));
@@ -70,5 +78,28 @@ fn cfn_lint_is_really_checking() {
     assert!(
         !out.status.success(),
         "cfn-lint accepted an invalid template"
+    );
+}
+
+#[test]
+fn the_serverless_rules_are_really_loaded() {
+    // A consumed queue without a redrive policy: cfn-lint-serverless's ES6000 must report it.
+    let lint = cfn_lint();
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("queue.template.json");
+    std::fs::write(
+        &bad,
+        r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {}}}}"#,
+    )
+    .unwrap();
+    let out = Command::new(&lint)
+        .args(["--append-rules", "cfn_lint_serverless.rules", "--"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("ES6000"),
+        "serverless rules not loaded: {report}"
     );
 }

@@ -119,7 +119,9 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
     watch.dlqs.push(projector_dlq);
     watch.functions.push(projector);
 
-    notifications(stack)?;
+    let undelivered = dlq(stack, "NotificationsUndeliveredDLQ", removal)?;
+    watch.dlqs.push(undelivered);
+    notifications(stack, &undelivered)?;
     saga(stack, data, removal, &order_created(), &mut watch)?;
     alarms(stack, &watch)?;
 
@@ -167,7 +169,8 @@ fn consume<'a>(f: &FunctionRef<'a>, q: &QueueRef<'a>) -> Result<(), SynthError> 
 }
 
 /// SNS `CustomerNotifications` with email and SMS subscribers, each filtered by channel.
-fn notifications(stack: &Stack) -> Result<(), SynthError> {
+/// What SNS cannot deliver (an address that bounces, a blocked number) lands in `undelivered`.
+fn notifications<'a>(stack: &'a Stack, undelivered: &QueueRef<'a>) -> Result<(), SynthError> {
     let mut email = Parameter::new("String");
     email.description = Some("Address receiving order notifications by email".into());
     let email = stack.parameter("NotificationEmail", email)?;
@@ -178,10 +181,12 @@ fn notifications(stack: &Stack) -> Result<(), SynthError> {
     let topic = stack.topic("CustomerNotifications").build()?;
     topic
         .subscribe_email(email)
+        .dead_letter_queue(undelivered)
         .filter_policy(EventPattern::new().field("channel", [Match::from("email")]))
         .build()?;
     topic
         .subscribe_sms(phone)
+        .dead_letter_queue(undelivered)
         .filter_policy(
             EventPattern::new()
                 .field("channel", [Match::from("sms")])

@@ -1,5 +1,7 @@
 //! Check results as text, JSON, or SARIF 2.1.0 for code-scanning tools.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use super::{Report, Severity, RULES};
@@ -19,16 +21,23 @@ pub fn text(reports: &[Report]) -> String {
             ));
         }
     }
-    let suppressions: Vec<_> = reports
-        .iter()
-        .flat_map(|r| r.suppressions.iter().map(move |s| (r, s)))
-        .collect();
-    if !suppressions.is_empty() {
+    // Suppressions grouped by check and reason: one line per reason, then where it applies.
+    let mut groups: BTreeMap<(&str, &str, &str), Vec<String>> = BTreeMap::new();
+    for r in reports {
+        for s in &r.suppressions {
+            groups
+                .entry((s.rule.as_str(), s.tool, s.reason.as_str()))
+                .or_default()
+                .push(format!("{}/{}", r.stack, s.logical_id));
+        }
+    }
+    if !groups.is_empty() {
         out.push_str("suppressed:\n");
-        for (r, s) in suppressions {
+        for ((rule, tool, reason), at) in groups {
             out.push_str(&format!(
-                "  {} {}/{} ({}): {}\n",
-                s.rule, r.stack, s.logical_id, s.tool, s.reason
+                "  {rule} ({tool}, {}x): {reason}\n    {}\n",
+                at.len(),
+                at.join(", ")
             ));
         }
     }

@@ -517,8 +517,9 @@ impl<'a> FunctionRef<'a> {
         source_arn: Expr,
     ) -> Result<(), SynthError> {
         let mut r = Resource::new("AWS::Lambda::Permission");
+        // By name, as the EventInvokeConfig names it: tools pair the two by equal values.
         r.set("Action", "lambda:InvokeFunction")
-            .set("FunctionName", self.arn())
+            .set("FunctionName", self.ref_())
             .set("Principal", service)
             .set("SourceArn", source_arn);
         self.stack.add_resource(

@@ -36,6 +36,7 @@ pub use table::{
 pub use units::{Duration, Size};
 mod http_api;
 pub use http_api::{HttpApiBuilder, HttpApiRef, HttpMethod, RouteBuilder, RouteRef, Throttle};
+mod scanner;
 mod schedule;
 pub use schedule::{ScheduleBuilder, ScheduleRef};
 pub(crate) mod alarm;

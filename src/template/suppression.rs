@@ -10,7 +10,7 @@ use super::{Expr, Template};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Suppression {
-    /// `ordersctl` or `checkov`.
+    /// `ordersctl`, `checkov` or `cfn-lint`.
     pub tool: &'static str,
     pub rule: String,
     pub logical_id: String,
@@ -49,9 +49,17 @@ impl Template {
                 };
                 for item in items {
                     let Expr::Map(entry) = item else { continue };
+                    let rule = text(entry.get(key));
+                    // ordersctl also keeps the reasons of cfn-lint's ignores (cfn-lint has no
+                    // place for one).
+                    let tool = if tool == "ordersctl" && !rule.starts_with("ORD") {
+                        "cfn-lint"
+                    } else {
+                        tool
+                    };
                     out.push(Suppression {
                         tool,
-                        rule: text(entry.get(key)),
+                        rule,
                         logical_id: id.clone(),
                         reason: text(entry.get(why)),
                     });
