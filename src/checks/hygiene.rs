@@ -163,7 +163,7 @@ fn http_api(m: &Model, out: &mut Vec<Finding>) {
         }
         if !missing.is_empty() {
             let key = prop(route, "RouteKey")
-                .map(crate::diff::show)
+                .map(crate::template::show)
                 .unwrap_or_default();
             out.push(m.at(
                 id,

@@ -3,7 +3,7 @@
 
 use super::model::{boolean, num, prop, strings, target, Model};
 use super::{Finding, Severity};
-use crate::template::Expr;
+use crate::template::{show, Expr};
 
 /// SQS's default visibility timeout and Lambda's default timeout, in seconds.
 const SQS_DEFAULT_VISIBILITY: i64 = 30;
@@ -158,33 +158,24 @@ fn stream_event_sources(m: &Model, out: &mut Vec<Finding>) {
 }
 
 fn rule_targets(m: &Model, out: &mut Vec<Finding>) {
-    for (id, rule) in m.of_type("AWS::Events::Rule") {
-        let Some(Expr::List(targets)) = prop(rule, "Targets") else {
-            continue;
-        };
-        for t in targets {
-            let Expr::Map(tm) = t else { continue };
-            let name = tm
-                .get("Id")
-                .map(|i| crate::diff::show(i))
-                .unwrap_or_default();
-            let mut missing = Vec::new();
-            if tm.get("DeadLetterConfig").is_none() {
-                missing.push("dead-letter queue");
-            }
-            if tm.get("RetryPolicy").is_none() {
-                missing.push("retry policy");
-            }
-            if !missing.is_empty() {
-                out.push(m.at(
-                    id,
-                    "ORD007",
-                    format!(
-                        "target {name} has no {}: events that cannot be delivered are dropped",
-                        missing.join(" and no ")
-                    ),
-                ));
-            }
+    for (id, tm) in m.rule_targets() {
+        let name = tm.get("Id").map(show).unwrap_or_default();
+        let mut missing = Vec::new();
+        if tm.get("DeadLetterConfig").is_none() {
+            missing.push("dead-letter queue");
+        }
+        if tm.get("RetryPolicy").is_none() {
+            missing.push("retry policy");
+        }
+        if !missing.is_empty() {
+            out.push(m.at(
+                id,
+                "ORD007",
+                format!(
+                    "target {name} has no {}: events that cannot be delivered are dropped",
+                    missing.join(" and no ")
+                ),
+            ));
         }
     }
     for (id, s) in m.of_type("AWS::Scheduler::Schedule") {
@@ -203,14 +194,8 @@ fn rule_targets(m: &Model, out: &mut Vec<Finding>) {
 /// Functions invoked asynchronously: targets of rules and schedules, SNS subscribers.
 fn async_functions(m: &Model, out: &mut Vec<Finding>) {
     let mut invoked: Vec<&str> = Vec::new();
-    for (_, rule) in m.of_type("AWS::Events::Rule") {
-        if let Some(Expr::List(targets)) = prop(rule, "Targets") {
-            for t in targets {
-                if let Expr::Map(tm) = t {
-                    invoked.extend(target(tm.get("Arn")));
-                }
-            }
-        }
+    for (_, tm) in m.rule_targets() {
+        invoked.extend(target(tm.get("Arn")));
     }
     for (_, s) in m.of_type("AWS::Scheduler::Schedule") {
         invoked.extend(target(prop(s, "Target.Arn")));

@@ -2,6 +2,8 @@
 //! that need several resources (who consumes a queue, which role a function has, what it may
 //! write).
 
+use std::collections::BTreeMap;
+
 use crate::template::{Expr, Resource, Template};
 
 use super::rules::rule;
@@ -139,6 +141,21 @@ impl<'t> Model<'t> {
         for (id, r) in self.of_type("AWS::Pipes::Pipe") {
             if target(prop(r, "Source")) == Some(queue) {
                 out.push((id.as_str(), None));
+            }
+        }
+        out
+    }
+
+    /// Every EventBridge rule target: (rule ID, the target's properties).
+    pub fn rule_targets(&self) -> Vec<(&'t str, &'t BTreeMap<String, Expr>)> {
+        let mut out = Vec::new();
+        for (id, rule) in self.of_type("AWS::Events::Rule") {
+            if let Some(Expr::List(targets)) = prop(rule, "Targets") {
+                for t in targets {
+                    if let Expr::Map(tm) = t {
+                        out.push((id.as_str(), tm));
+                    }
+                }
             }
         }
         out

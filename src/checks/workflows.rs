@@ -46,7 +46,7 @@ fn text(e: Option<&Expr>) -> String {
     match e {
         Some(Expr::Str(s)) => s.clone(),
         Some(Expr::Sub(s, _)) => s.clone(),
-        Some(other) => crate::diff::show(other),
+        Some(other) => crate::template::show(other),
         None => String::new(),
     }
 }

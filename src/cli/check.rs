@@ -78,7 +78,9 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let (reports, file_of): (Vec<Report>, Box<dyn Fn(&str) -> String>) = match &args.template {
+    // The reports, and the file a stack's template is in (for SARIF locations).
+    type FileOf = Box<dyn Fn(&str) -> String>;
+    let (reports, file_of): (Vec<Report>, FileOf) = match &args.template {
         Some(path) => {
             let t = read_template(path)?;
             let name = path

@@ -429,20 +429,9 @@ async fn approved(shared: &Shared<'_>, diff: &StackDiff) -> Result<bool> {
     let _one_at_a_time = shared.prompt.lock().await;
     let mut question = format!("{}: access widens:\n", diff.stack);
     for c in diff.security.iter().filter(|c| c.broadens) {
+        let sign = if c.change == "add" { "+" } else { "- removed:" };
         let st = &c.statement;
-        question.push_str(&format!(
-            "  {} {} {} {} on {} ({})\n",
-            if c.change == "add" { "+" } else { "- removed:" },
-            st.effect,
-            st.principals.join(", "),
-            st.actions.join(", "),
-            if st.resources.is_empty() {
-                "-".to_string()
-            } else {
-                st.resources.join(", ")
-            },
-            st.owner
-        ));
+        question.push_str(&format!("  {sign} {} ({})\n", st.summary(), st.owner));
     }
     question.push_str("Execute?");
     if !yes {

@@ -75,7 +75,7 @@ pub struct DiffArgs {
 
 /// The old side of each stack, by the rules of `--against`.
 enum Baseline {
-    Assembly(Assembly),
+    Assembly(Box<Assembly>),
     File(Template),
     Deployed,
 }
@@ -108,7 +108,7 @@ pub fn run(args: DiffArgs) -> Result<i32> {
         return change_sets(&args, &assembly, &names);
     }
     let baseline = match &args.against {
-        Some(p) if p.is_dir() => Baseline::Assembly(read_assembly(p)?),
+        Some(p) if p.is_dir() => Baseline::Assembly(Box::new(read_assembly(p)?)),
         Some(p) if p.is_file() => {
             if names.len() != 1 {
                 bail!(

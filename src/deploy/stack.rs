@@ -518,38 +518,30 @@ pub async fn deploy_direct(
     d: &StackDeploy<'_>,
     progress: &dyn Progress,
 ) -> Result<DeployResult, DeployError> {
+    // CreateStack and UpdateStack take the same settings but are different builder types.
+    macro_rules! send {
+        ($op:ident, $action:literal) => {{
+            let req = aws
+                .cloudformation
+                .$op()
+                .stack_name(d.name)
+                .set_capabilities(Some(capabilities()))
+                .set_parameters(Some(parameters(d)))
+                .set_tags(Some(tags(d)));
+            match &d.template_url {
+                Some(url) => req.template_url(url),
+                None => req.template_body(d.template_body),
+            }
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ($action, sdk_message(&e)))
+        }};
+    }
     let sent = if make_ready(aws, d, progress).await? {
-        let req = aws
-            .cloudformation
-            .update_stack()
-            .stack_name(d.name)
-            .set_capabilities(Some(capabilities()))
-            .set_parameters(Some(parameters(d)))
-            .set_tags(Some(tags(d)));
-        match &d.template_url {
-            Some(url) => req.template_url(url),
-            None => req.template_body(d.template_body),
-        }
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| ("UpdateStack", sdk_message(&e)))
+        send!(update_stack, "UpdateStack")
     } else {
-        let req = aws
-            .cloudformation
-            .create_stack()
-            .stack_name(d.name)
-            .set_capabilities(Some(capabilities()))
-            .set_parameters(Some(parameters(d)))
-            .set_tags(Some(tags(d)));
-        match &d.template_url {
-            Some(url) => req.template_url(url),
-            None => req.template_body(d.template_body),
-        }
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| ("CreateStack", sdk_message(&e)))
+        send!(create_stack, "CreateStack")
     };
     match sent {
         Err((_, message)) if means_no_changes(&message) => Ok(DeployResult::NoChanges),

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::iam::security_changes_renamed;
 use super::properties::{display_path, lookup_path, property_changes, reference_paths, value_at};
 use super::replacement::{update_impact, Impact};
-use super::show::show;
 use super::{Action, DiffContext, EntryChange, PropertyChange, ResourceDiff, StackDiff};
+use crate::template::show;
 use crate::template::{Expr, Output, Resource, Template};
 
 /// Types whose deletion loses data: a rename of one gets a loud warning.

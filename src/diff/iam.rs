@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::show::show;
+use crate::template::show;
 use crate::template::{Expr, Resource, Template};
 
 /// One policy statement, flattened to readable strings.
@@ -27,6 +27,28 @@ pub struct Statement {
     pub resources: Vec<String>,
     /// The condition block, if any, on one line.
     pub condition: Option<String>,
+}
+
+impl Statement {
+    /// `Allow role R sqs:SendMessage on !GetAtt Q.Arn when ...`: who may do what to what.
+    pub fn summary(&self) -> String {
+        let resources = if self.resources.is_empty() {
+            "-".to_string()
+        } else {
+            self.resources.join(", ")
+        };
+        let condition = self
+            .condition
+            .as_ref()
+            .map(|c| format!(" when {c}"))
+            .unwrap_or_default();
+        format!(
+            "{} {} {} on {resources}{condition}",
+            self.effect,
+            self.principals.join(", "),
+            self.actions.join(", ")
+        )
+    }
 }
 
 /// A statement added or removed.
@@ -124,6 +146,26 @@ fn document_statements(
     }
 }
 
+/// An Allow statement written by a resource's own properties (not a policy document).
+fn allow(
+    id: &str,
+    r: &Resource,
+    principals: Vec<String>,
+    actions: Vec<String>,
+    resources: Vec<String>,
+    condition: Option<String>,
+) -> Statement {
+    Statement {
+        owner: id.to_string(),
+        owner_type: r.resource_type.clone(),
+        effect: "Allow".into(),
+        principals,
+        actions,
+        resources,
+        condition,
+    }
+}
+
 /// Every policy statement a template grants or denies.
 pub fn statements(t: &Template) -> Vec<Statement> {
     let mut out = Vec::new();
@@ -141,15 +183,14 @@ pub fn statements(t: &Template) -> Vec<Statement> {
                     }
                 }
                 for arn in strings(p("ManagedPolicyArns")) {
-                    out.push(Statement {
-                        owner: id.clone(),
-                        owner_type: r.resource_type.clone(),
-                        effect: "Allow".into(),
-                        principals: me.to_vec(),
-                        actions: vec![format!("managed policy {arn}")],
-                        resources: Vec::new(),
-                        condition: None,
-                    });
+                    out.push(allow(
+                        id,
+                        r,
+                        me.to_vec(),
+                        vec![format!("managed policy {arn}")],
+                        Vec::new(),
+                        None,
+                    ));
                 }
             }
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
@@ -175,15 +216,14 @@ pub fn statements(t: &Template) -> Vec<Statement> {
                     );
                     document_statements(id, r, Some(&doc), &[], &mut out);
                 } else {
-                    out.push(Statement {
-                        owner: id.clone(),
-                        owner_type: r.resource_type.clone(),
-                        effect: "Allow".into(),
-                        principals: strings(p("Principal")),
-                        actions: strings(p("Action")),
-                        resources: strings(p("EventBusName")),
-                        condition: p("Condition").map(show),
-                    });
+                    out.push(allow(
+                        id,
+                        r,
+                        strings(p("Principal")),
+                        strings(p("Action")),
+                        strings(p("EventBusName")),
+                        p("Condition").map(show),
+                    ));
                 }
             }
             "AWS::Lambda::Permission" => {
@@ -191,15 +231,14 @@ pub fn statements(t: &Template) -> Vec<Statement> {
                     .iter()
                     .filter_map(|k| p(k).map(|v| format!("{k}: {}", show(v))))
                     .collect();
-                out.push(Statement {
-                    owner: id.clone(),
-                    owner_type: r.resource_type.clone(),
-                    effect: "Allow".into(),
-                    principals: strings(p("Principal")),
-                    actions: strings(p("Action")),
-                    resources: strings(p("FunctionName")),
-                    condition: (!conditions.is_empty()).then(|| conditions.join(", ")),
-                });
+                out.push(allow(
+                    id,
+                    r,
+                    strings(p("Principal")),
+                    strings(p("Action")),
+                    strings(p("FunctionName")),
+                    (!conditions.is_empty()).then(|| conditions.join(", ")),
+                ));
             }
             _ => {}
         }

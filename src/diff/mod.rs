@@ -17,14 +17,13 @@ mod iam;
 mod properties;
 pub mod render;
 mod replacement;
-mod show;
 
 use std::collections::BTreeMap;
 
+pub use crate::template::show;
 pub use compare::diff_stack;
 pub use iam::{security_changes, statements, SecurityChange, Statement};
 pub use replacement::{replacing_properties, update_impact, Impact};
-pub use show::show;
 
 use crate::template::{Expr, Template};
 

@@ -6,6 +6,7 @@ mod logical_id;
 mod parse;
 mod render;
 mod resource;
+mod show;
 mod suppression;
 #[allow(clippy::module_inception)]
 mod template;
@@ -16,5 +17,6 @@ pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};
 pub use parse::ParseError;
 pub use render::Format;
 pub use resource::{Policy, Resource};
+pub use show::show;
 pub use suppression::Suppression;
 pub use template::{DuplicateLogicalId, Output, Parameter, Template};

@@ -161,51 +161,6 @@ impl Template {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rendering_then_parsing_gives_the_same_template() {
-        let app = crate::constructs::App::new();
-        let s = app.stack("S");
-        let q = s
-            .queue("Q")
-            .retention(crate::constructs::Duration::days(14))
-            .build()
-            .unwrap();
-        s.table("T")
-            .partition_key("pk", crate::constructs::Attr::String)
-            .build()
-            .unwrap();
-        s.output("Url", q.url()).description("d").export("S-Url");
-        let t = crate::synth::synthesize(&app)
-            .unwrap()
-            .stacks
-            .remove(0)
-            .template;
-        let back = Template::from_json_str(&t.to_json_string()).unwrap();
-        assert_eq!(back.to_json_string(), t.to_json_string());
-    }
-
-    #[test]
-    fn bad_templates_say_where() {
-        assert!(Template::from_json_str("[]")
-            .unwrap_err()
-            .0
-            .contains("JSON object"));
-        assert!(Template::from_json_str(r#"{"Resources": {"Q": {}}}"#)
-            .unwrap_err()
-            .0
-            .contains("Resources.Q: Type"));
-        let e = Template::from_json_str(
-            r#"{"Resources": {"Q": {"Type": "X", "DeletionPolicy": "Keep"}}}"#,
-        )
-        .unwrap_err();
-        assert!(e.0.contains("Resources.Q.DeletionPolicy"), "{e}");
-    }
-}
-
 /// YAML to the JSON form, the short intrinsic tags expanded to their long form.
 fn yaml_to_json(v: serde_yaml::Value) -> Result<Value, ParseError> {
     use serde_yaml::Value as Y;
@@ -260,4 +215,49 @@ fn yaml_to_json(v: serde_yaml::Value) -> Result<Value, ParseError> {
             Value::Object(m)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendering_then_parsing_gives_the_same_template() {
+        let app = crate::constructs::App::new();
+        let s = app.stack("S");
+        let q = s
+            .queue("Q")
+            .retention(crate::constructs::Duration::days(14))
+            .build()
+            .unwrap();
+        s.table("T")
+            .partition_key("pk", crate::constructs::Attr::String)
+            .build()
+            .unwrap();
+        s.output("Url", q.url()).description("d").export("S-Url");
+        let t = crate::synth::synthesize(&app)
+            .unwrap()
+            .stacks
+            .remove(0)
+            .template;
+        let back = Template::from_json_str(&t.to_json_string()).unwrap();
+        assert_eq!(back.to_json_string(), t.to_json_string());
+    }
+
+    #[test]
+    fn bad_templates_say_where() {
+        assert!(Template::from_json_str("[]")
+            .unwrap_err()
+            .0
+            .contains("JSON object"));
+        assert!(Template::from_json_str(r#"{"Resources": {"Q": {}}}"#)
+            .unwrap_err()
+            .0
+            .contains("Resources.Q: Type"));
+        let e = Template::from_json_str(
+            r#"{"Resources": {"Q": {"Type": "X", "DeletionPolicy": "Keep"}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("Resources.Q.DeletionPolicy"), "{e}");
+    }
 }

@@ -137,28 +137,17 @@ pub fn text(diffs: &[StackDiff], color: bool) -> String {
                     Action::Remove
                 };
                 let st = &s.statement;
+                let broadens = if s.broadens {
+                    p.wrap("1;31", "  broadens")
+                } else {
+                    String::new()
+                };
                 out.push_str(&format!(
-                    "  {} {} {} {} on {}{}  [{} {}]{}\n",
+                    "  {} {}  [{} {}]{broadens}\n",
                     p.action(a, &format!("[{}]", sign(a))),
-                    st.effect,
-                    st.principals.join(", "),
-                    st.actions.join(", "),
-                    if st.resources.is_empty() {
-                        "-".to_string()
-                    } else {
-                        st.resources.join(", ")
-                    },
-                    st.condition
-                        .as_ref()
-                        .map(|c| format!(" when {c}"))
-                        .unwrap_or_default(),
+                    st.summary(),
                     st.owner,
                     st.owner_type,
-                    if s.broadens {
-                        p.wrap("1;31", "  broadens")
-                    } else {
-                        String::new()
-                    }
                 ));
             }
         }

@@ -1,12 +1,12 @@
 //! Values written the way people read templates: intrinsics in their short YAML form
 //! (`!GetAtt Orders.Arn`, not a JSON blob), on one line.
 
-use crate::template::Expr;
+use super::Expr;
 
 /// One-line readable form of a value.
 ///
 /// ```
-/// use ordersctl::diff::show;
+/// use ordersctl::template::show;
 /// use ordersctl::template::Expr;
 /// assert_eq!(show(&Expr::get_att("Orders", "Arn")), "!GetAtt Orders.Arn");
 /// assert_eq!(show(&Expr::from("60")), "\"60\"");
