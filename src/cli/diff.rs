@@ -76,7 +76,7 @@ pub struct DiffArgs {
 /// The old side of each stack, by the rules of `--against`.
 enum Baseline {
     Assembly(Box<Assembly>),
-    File(Template),
+    File(Box<Template>),
     Deployed,
 }
 
@@ -116,7 +116,7 @@ pub fn run(args: DiffArgs) -> Result<i32> {
                     p.display()
                 );
             }
-            Baseline::File(read_template(p)?)
+            Baseline::File(Box::new(read_template(p)?))
         }
         Some(p) => bail!("--against {}: no such file or directory", p.display()),
         None => Baseline::Deployed,

@@ -39,7 +39,7 @@ impl Duration {
     }
     /// Whole days, if the duration is a whole number of days.
     pub fn whole_days(self) -> Option<u64> {
-        (self.0 % 86_400 == 0).then_some(self.0 / 86_400)
+        self.0.is_multiple_of(86_400).then_some(self.0 / 86_400)
     }
 }
 

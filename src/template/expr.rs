@@ -174,7 +174,9 @@ impl Expr {
         Expr::Equals(Box::new(a.into()), Box::new(b.into()))
     }
 
-    /// `{"Fn::Not": [c]}`.
+    /// `{"Fn::Not": [c]}`. Named after the intrinsic, as `and`/`or` are; it builds a
+    /// template condition, it does not negate a Rust value.
+    #[allow(clippy::should_implement_trait)]
     pub fn not(c: Expr) -> Expr {
         Expr::Not(Box::new(c))
     }
