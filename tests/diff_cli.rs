@@ -114,3 +114,21 @@ fn against_a_template_file_names_one_stack() {
     assert!(String::from_utf8_lossy(&missing.stderr)
         .contains("--against /no/such/place: no such file or directory"));
 }
+
+#[test]
+fn against_a_yaml_template_too() {
+    // The same template written as YAML (as synth --format yaml does): no differences.
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = tmp.path().join("yaml");
+    let o = ordersctl(&["synth", "--out", yaml.to_str().unwrap(), "--format", "yaml"]);
+    assert!(o.status.success());
+    let file = yaml.join("OrderPipeline.template.yaml");
+    let o = ordersctl(&[
+        "diff",
+        "OrderPipeline",
+        "--against",
+        file.to_str().unwrap(),
+        "--fail",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

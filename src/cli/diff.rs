@@ -2,9 +2,9 @@
 //! assembly or a template file.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 use ordersctl::deploy::{
     deployed_template, discard_change_set, prepare_change_set, toolkit_bucket, Aws, Progress,
@@ -17,6 +17,7 @@ use ordersctl::template::Template;
 
 use crate::cli::app_args::AppArgs;
 use crate::cli::aws_args::{parse_pair, AwsArgs};
+use crate::cli::check::read_template;
 use crate::cli::deploy::{select, stack_parameters_for};
 
 /// Output format.
@@ -46,7 +47,8 @@ pub enum DiffFormat {
 pub struct DiffArgs {
     /// Stacks to compare (default: all).
     stacks: Vec<String>,
-    /// A previous assembly directory, or a template file (then name exactly one stack).
+    /// A previous assembly directory, or a template file, JSON or YAML (then name exactly one
+    /// stack).
     #[arg(long, value_name = "DIR|FILE")]
     against: Option<PathBuf>,
     /// Output format.
@@ -78,17 +80,6 @@ enum Baseline {
     Assembly(Box<Assembly>),
     File(Box<Template>),
     Deployed,
-}
-
-fn read_template(path: &Path) -> Result<Template> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Template::from_json_str(&text).map_err(|e| {
-        anyhow!(
-            "{}: not a JSON CloudFormation template: {e}",
-            path.display()
-        )
-    })
 }
 
 /// Returns the process exit code.
