@@ -38,6 +38,7 @@ mod http_api;
 pub use http_api::{HttpApiBuilder, HttpApiRef, HttpMethod, RouteBuilder, RouteRef, Throttle};
 mod scanner;
 mod schedule;
+mod suppression;
 pub use schedule::{ScheduleBuilder, ScheduleRef};
 pub(crate) mod alarm;
 pub use alarm::{AlarmBuilder, AlarmRef, Comparison, Metric, Statistic};

@@ -2,6 +2,7 @@
 //! calls ([`client`], [`stack`]) are thin and report through [`Progress`].
 
 mod client;
+mod query;
 mod schedule;
 mod stack;
 mod state;
@@ -10,12 +11,15 @@ mod toolkit;
 use std::path::Path;
 
 pub use client::{Aws, Identity, Target};
+pub use query::{
+    deployed_template, set_termination_protection, stack_outputs, stack_parameters, stack_status,
+    termination_protected,
+};
 pub use schedule::Schedule;
 pub use stack::{
-    delete_and_wait, deploy_direct, deploy_stack, deployed_template, discard_change_set,
-    execute_change_set, prepare_change_set, set_termination_protection, stack_outputs,
-    stack_parameters, stack_status, termination_protected, wait_stable, DeployResult, Method,
-    Prepared, ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE,
+    delete_and_wait, deploy_direct, deploy_stack, discard_change_set, execute_change_set,
+    prepare_change_set, wait_stable, DeployResult, Method, Prepared, ResourceChange, StackDeploy,
+    MAX_INLINE_TEMPLATE,
 };
 pub use state::{decide, poll_delay, root_causes, Plan, RootCause, StackEvent, StackStatus};
 pub use toolkit::{toolkit_template, BUCKET_OUTPUT, TOOLKIT_STACK};
