@@ -18,7 +18,7 @@ pub use query::{
 pub use schedule::Schedule;
 pub use stack::{
     delete_and_wait, deploy_direct, deploy_stack, discard_change_set, execute_change_set,
-    prepare_change_set, wait_stable, DeployResult, Method, Prepared, ResourceChange, StackDeploy,
+    prepare_change_set, wait_stable, DeployResult, Prepared, ResourceChange, StackDeploy,
     MAX_INLINE_TEMPLATE,
 };
 pub use state::{decide, poll_delay, root_causes, Plan, RootCause, StackEvent, StackStatus};

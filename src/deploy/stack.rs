@@ -40,17 +40,6 @@ pub enum DeployResult {
     },
 }
 
-/// How a stack is created or updated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Method {
-    /// Through a change set, shown (and approved) before it runs.
-    #[default]
-    ChangeSet,
-    /// CreateStack / UpdateStack without a change set (faster; the caller decides approval
-    /// from a template diff).
-    Direct,
-}
-
 /// What to deploy.
 #[derive(Debug, Clone)]
 pub struct StackDeploy<'a> {
