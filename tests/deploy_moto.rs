@@ -424,3 +424,104 @@ async fn omni_stacks_in_dependency_order_direct_method_and_destroy_all() {
     assert!(gone.contains("OrderSaga: not deployed"), "{gone}");
     assert_eq!(stack_names(&moto).await, ["OrdersctlToolkit"]);
 }
+
+/// A TCP relay to moto that holds every chunk the client sends for `delay`: an endpoint slow
+/// enough for a signal to land while a deploy is under way.
+fn slow_relay(to: u16, delay: std::time::Duration) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    fn pump(mut from: TcpStream, mut to: TcpStream, delay: std::time::Duration) {
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = to.shutdown(Shutdown::Write);
+                    return;
+                }
+                Ok(n) => {
+                    std::thread::sleep(delay);
+                    if to.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", to)) else {
+                continue;
+            };
+            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || pump(client, server, delay));
+            std::thread::spawn(move || pump(s2, c2, std::time::Duration::ZERO));
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_a_deploy_says_what_is_still_running() {
+    use std::io::BufRead;
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let asm_s = asm.to_str().unwrap();
+    ok(&ordersctl(&moto, &["synth", "--out", asm_s]));
+
+    // OmniData has no assets and no parameters: the deploy goes straight to its change set.
+    let relay = slow_relay(moto.port(), std::time::Duration::from_millis(400));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["deploy", "OmniData", "--yes", "--app", asm_s])
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{relay}"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let mut lines = stderr.lines();
+    // The change set is computed: the deploy is inside the stack loop, where Ctrl-C is handled.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let ready = line.contains("OmniData: Add");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().unwrap();
+    let all = seen.join("\n");
+    eprintln!("{all}");
+    assert_eq!(status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("interrupted; nothing more will start"),
+        "{all}"
+    );
+    // Whatever CloudFormation was doing is reported, not cut off.
+    assert!(
+        all.contains("OmniData: a change set was created and not executed; the stack is unchanged")
+            || all.contains("OmniData: CREATE_COMPLETE")
+            || all.contains("OmniData: still CREATE_IN_PROGRESS"),
+        "{all}"
+    );
+    assert!(all.contains("error: interrupted"), "{all}");
+    // Running the same command again picks up from whatever state was left.
+    let again = ok(&ordersctl(
+        &moto,
+        &["deploy", "OmniData", "--yes", "--app", asm_s],
+    ));
+    assert!(
+        again.contains("OmniData: deployed") || again.contains("OmniData: no changes"),
+        "{again}"
+    );
+}
