@@ -525,3 +525,36 @@ async fn ctrl_c_during_a_deploy_says_what_is_still_running() {
         "{again}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_protected_stack_is_not_destroyed() {
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let asm_s = asm.to_str().unwrap();
+    ok(&ordersctl(&moto, &["synth", "--out", asm_s]));
+    // Created directly, CreateStack takes the flag (moto has no UpdateTerminationProtection).
+    let deployed = ok(&ordersctl(
+        &moto,
+        &[
+            "deploy",
+            "OmniData",
+            "--yes",
+            "--method",
+            "direct",
+            "--termination-protection",
+            "on",
+            "--app",
+            asm_s,
+        ],
+    ));
+    assert!(deployed.contains("OmniData: deployed"), "{deployed}");
+    let refused = ordersctl(&moto, &["destroy", "OmniData", "--force"]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("OmniData: failed: termination protection is on; turn it off with `ordersctl deploy OmniData --termination-protection off`"),
+        "{err}"
+    );
+    assert!(stack_names(&moto).await.contains(&"OmniData".to_string()));
+}

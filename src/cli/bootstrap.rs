@@ -33,6 +33,7 @@ pub fn run(args: BootstrapArgs) -> Result<()> {
             parameters: vec![],
             tags: vec![],
             continue_rollback: false,
+            termination_protection: None,
         };
         match deploy_stack(&aws, &d, display().as_ref()).await? {
             DeployResult::NoChanges => eprintln!("{TOOLKIT_STACK}: no changes"),

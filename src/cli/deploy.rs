@@ -11,9 +11,9 @@ use ordersctl::bundle::bundle;
 use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
 use ordersctl::deploy::{
     deploy_direct, deployed_template, execute_change_set, prepare_change_set,
-    set_termination_protection, stack_parameters, stack_status, toolkit_bucket, upload_if_missing,
-    upload_template, Aws, DeployResult, Progress, ResourceChange, Schedule, StackDeploy,
-    MAX_INLINE_TEMPLATE,
+    set_termination_protection, stack_parameters, stack_status, termination_protected,
+    toolkit_bucket, upload_if_missing, upload_template, Aws, DeployResult, Progress,
+    ResourceChange, Schedule, StackDeploy, MAX_INLINE_TEMPLATE,
 };
 use ordersctl::diff::{diff_stack, Action, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
@@ -344,6 +344,7 @@ async fn deploy_one(
         parameters,
         tags: args.tags.clone(),
         continue_rollback: args.continue_rollback,
+        termination_protection: args.termination_protection.map(|t| t == Toggle::On),
     };
     // What widens is decided from the deployed template and the new one, the same rule
     // `ordersctl diff` reports.
@@ -400,9 +401,12 @@ async fn deploy_one(
     if let (Some(t), DeployResult::Deployed { .. } | DeployResult::NoChanges) =
         (args.termination_protection, &result)
     {
-        set_termination_protection(aws, &s.name, t == Toggle::On)
-            .await
-            .context("the stack is deployed, but its termination protection was not changed")?;
+        // Only when it differs (a direct create already set it).
+        if termination_protected(aws, &s.name).await? != (t == Toggle::On) {
+            set_termination_protection(aws, &s.name, t == Toggle::On)
+                .await
+                .context("the stack is deployed, but its termination protection was not changed")?;
+        }
     }
     Ok((result, started.elapsed().as_secs_f64()))
 }

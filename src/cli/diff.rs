@@ -221,6 +221,7 @@ fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result
                 parameters: stack_parameters_for(s, bucket.as_deref(), &args.parameters),
                 tags: Vec::new(),
                 continue_rollback: false,
+                termination_protection: None,
             };
             let changes = match prepare_change_set(&aws, &d, &Quiet).await? {
                 None => Vec::new(),

@@ -50,6 +50,9 @@ pub struct StackDeploy<'a> {
     pub parameters: Vec<(String, String)>,
     pub tags: Vec<(String, String)>,
     pub continue_rollback: bool,
+    /// Set on a stack this deploy creates directly (CreateStack takes it); otherwise the
+    /// caller changes it afterwards.
+    pub termination_protection: Option<bool>,
 }
 
 /// A computed change set that has not run yet.
@@ -400,10 +403,8 @@ pub async fn deploy_direct(
 ) -> Result<DeployResult, DeployError> {
     // CreateStack and UpdateStack take the same settings but are different builder types.
     macro_rules! send {
-        ($op:ident, $action:literal) => {{
-            let req = aws
-                .cloudformation
-                .$op()
+        ($req:expr, $action:literal) => {{
+            let req = $req
                 .stack_name(d.name)
                 .set_capabilities(Some(capabilities()))
                 .set_parameters(Some(parameters(d)))
@@ -419,9 +420,14 @@ pub async fn deploy_direct(
         }};
     }
     let sent = if make_ready(aws, d, progress).await? {
-        send!(update_stack, "UpdateStack")
+        send!(aws.cloudformation.update_stack(), "UpdateStack")
     } else {
-        send!(create_stack, "CreateStack")
+        send!(
+            aws.cloudformation
+                .create_stack()
+                .set_enable_termination_protection(d.termination_protection),
+            "CreateStack"
+        )
     };
     match sent {
         Err((_, message)) if means_no_changes(&message) => Ok(DeployResult::NoChanges),
