@@ -558,3 +558,35 @@ async fn a_protected_stack_is_not_destroyed() {
     );
     assert!(stack_names(&moto).await.contains(&"OmniData".to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_each_stack_gets_a_progress_bar() {
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let asm_s = asm.to_str().unwrap();
+    ok(&ordersctl(&moto, &["synth", "--out", asm_s]));
+    // `script` (util-linux) runs the deploy on a pseudo-terminal and copies what it shows.
+    let command = format!(
+        "{} deploy OmniData --yes --app {asm_s}",
+        env!("CARGO_BIN_EXE_ordersctl")
+    );
+    let out = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .envs(moto.env())
+        .output()
+        .expect("run script(1)");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("OmniData [") && screen.contains("0/6 resources"),
+        "{screen}"
+    );
+    assert!(screen.contains("6/6 resources"), "{screen}");
+    // The lines still appear, printed above the bar.
+    assert!(
+        screen.contains("OmniData Orders CREATE_COMPLETE"),
+        "{screen}"
+    );
+    assert!(screen.contains("OmniData: deployed"), "{screen}");
+}
