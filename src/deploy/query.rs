@@ -117,8 +117,12 @@ pub(super) async fn events(aws: &Aws, name: &str) -> Vec<StackEvent> {
 
 /// The template the stack runs now (GetTemplate), or `None` when there is no such stack.
 pub async fn deployed_template(aws: &Aws, name: &str) -> Result<Option<String>, DeployError> {
-    if stack_status(aws, name).await?.is_none() {
-        return Ok(None);
+    // A stack that only holds an unexecuted CREATE change set (REVIEW_IN_PROGRESS) or is gone
+    // runs no template.
+    match stack_status(aws, name).await? {
+        None => return Ok(None),
+        Some(s) if s.0 == "REVIEW_IN_PROGRESS" || s.0 == "DELETE_COMPLETE" => return Ok(None),
+        Some(_) => {}
     }
     let out = aws
         .cloudformation

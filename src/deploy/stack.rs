@@ -147,6 +147,11 @@ async fn make_ready(
                 );
                 status = wait_stable(aws, d.name, progress).await?;
             }
+            Plan::DiscardReviewThenCreate => {
+                progress.note(d.name, "discarding the unexecuted change sets of the REVIEW_IN_PROGRESS stack before creating it");
+                delete_and_wait(aws, d.name, progress).await?;
+                status = None;
+            }
             Plan::DeleteThenCreate => {
                 progress.note(d.name, "a failed first create left the stack in ROLLBACK_COMPLETE; deleting it and creating it again");
                 delete_and_wait(aws, d.name, progress).await?;

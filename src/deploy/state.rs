@@ -46,6 +46,9 @@ pub enum Plan {
     /// A failed first create left it in ROLLBACK_COMPLETE, which can only be deleted: delete,
     /// then create (and say so).
     DeleteThenCreate,
+    /// Only unexecuted CREATE change sets hold the stack (REVIEW_IN_PROGRESS, left by
+    /// `--no-execute`, a refused approval or an interrupt): delete them with it, then create.
+    DiscardReviewThenCreate,
     /// Another operation is running: wait for it, then decide again.
     Wait,
     /// UPDATE_ROLLBACK_FAILED and the user asked: continue the rollback, then decide again.
@@ -66,7 +69,8 @@ pub fn decide(stack: &str, status: Option<&StackStatus>, continue_rollback: bool
         return Plan::Create;
     };
     match status.0.as_str() {
-        "DELETE_COMPLETE" | "REVIEW_IN_PROGRESS" => Plan::Create,
+        "DELETE_COMPLETE" => Plan::Create,
+        "REVIEW_IN_PROGRESS" => Plan::DiscardReviewThenCreate,
         "ROLLBACK_COMPLETE" => Plan::DeleteThenCreate,
         "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE" | "IMPORT_ROLLBACK_COMPLETE" => Plan::Update,
         "UPDATE_ROLLBACK_FAILED" if continue_rollback => Plan::ContinueRollback,
@@ -158,7 +162,7 @@ mod tests {
             ("UPDATE_COMPLETE", Plan::Update),
             ("UPDATE_ROLLBACK_COMPLETE", Plan::Update),
             ("ROLLBACK_COMPLETE", Plan::DeleteThenCreate),
-            ("REVIEW_IN_PROGRESS", Plan::Create),
+            ("REVIEW_IN_PROGRESS", Plan::DiscardReviewThenCreate),
             ("DELETE_COMPLETE", Plan::Create),
             ("CREATE_IN_PROGRESS", Plan::Wait),
             ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", Plan::Wait),
