@@ -515,7 +515,10 @@ async fn ctrl_c_during_a_deploy_says_what_is_still_running() {
         "{all}"
     );
     assert!(all.contains("error: interrupted"), "{all}");
-    // Running the same command again picks up from whatever state was left.
+    // A request already on its way when the signal came still lands (the relay delivers it,
+    // as a network would): give it time, then run the same command again, which picks up from
+    // whatever state was left.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let again = ok(&ordersctl(
         &moto,
         &["deploy", "OmniData", "--yes", "--app", asm_s],

@@ -86,6 +86,11 @@ where
                 "the endpoint failed with HTTP {status} and gave no reason (a local endpoint may not support this request or what the template uses)"
             );
         }
+        if matches!(e, SdkError::ServiceError(_)) && e.code().is_none() {
+            return format!(
+                "the endpoint answered HTTP {status} with nothing the SDK could read (a local endpoint may not support this request)"
+            );
+        }
     }
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(e);
