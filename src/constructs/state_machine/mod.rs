@@ -17,6 +17,8 @@ mod tasks;
 mod validate;
 
 #[cfg(test)]
+mod render_tests;
+#[cfg(test)]
 mod tests;
 
 pub use flow::{Catch, Condition, Jitter, Retry, STATES_ALL};
