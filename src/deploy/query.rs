@@ -1,12 +1,14 @@
 //! What a stack is now: status, outputs, parameters, template, events, termination
 //! protection (DescribeStacks, GetTemplate, DescribeStackEvents).
 
+use aws_sdk_cloudformation::types::Stack;
+
 use super::stack::api_error;
 use super::state::{StackEvent, StackStatus};
 use super::{sdk_message, Aws, DeployError};
 
-/// The stack's status, or `None` when there is no such stack.
-pub async fn stack_status(aws: &Aws, name: &str) -> Result<Option<StackStatus>, DeployError> {
+/// DescribeStacks for one stack; `None` when there is no such stack.
+async fn describe(aws: &Aws, name: &str) -> Result<Option<Stack>, DeployError> {
     match aws
         .cloudformation
         .describe_stacks()
@@ -14,78 +16,65 @@ pub async fn stack_status(aws: &Aws, name: &str) -> Result<Option<StackStatus>, 
         .send()
         .await
     {
-        Ok(out) => Ok(out
-            .stacks()
-            .first()
-            .and_then(|s| s.stack_status())
-            .map(|s| StackStatus::new(s.as_str()))),
+        Ok(out) => Ok(out.stacks().first().cloned()),
         Err(e) => {
-            let msg = sdk_message(&e);
-            if msg.contains("does not exist") {
+            let message = sdk_message(&e);
+            if message.contains("does not exist") {
                 Ok(None)
             } else {
                 Err(DeployError::Api {
                     stack: name.to_string(),
                     action: "DescribeStacks".into(),
-                    message: msg,
+                    message,
                 })
             }
         }
     }
 }
 
+/// DescribeStacks for a stack that must exist.
+async fn existing(aws: &Aws, name: &str) -> Result<Stack, DeployError> {
+    describe(aws, name).await?.ok_or_else(|| DeployError::Api {
+        stack: name.to_string(),
+        action: "DescribeStacks".into(),
+        message: format!("stack {name} does not exist"),
+    })
+}
+
+/// The stack's status, or `None` when there is no such stack.
+pub async fn stack_status(aws: &Aws, name: &str) -> Result<Option<StackStatus>, DeployError> {
+    Ok(describe(aws, name)
+        .await?
+        .and_then(|s| s.stack_status().map(|st| StackStatus::new(st.as_str()))))
+}
+
 /// Outputs of a stack, as (key, value).
 pub async fn stack_outputs(aws: &Aws, name: &str) -> Result<Vec<(String, String)>, DeployError> {
-    let out = aws
-        .cloudformation
-        .describe_stacks()
-        .stack_name(name)
-        .send()
-        .await
-        .map_err(|e| api_error(name, "DescribeStacks", &e))?;
-    Ok(out
-        .stacks()
-        .first()
-        .map(|s| {
-            s.outputs()
-                .iter()
-                .map(|o| {
-                    (
-                        o.output_key().unwrap_or_default().to_string(),
-                        o.output_value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default())
+    let stack = existing(aws, name).await?;
+    Ok(stack
+        .outputs()
+        .iter()
+        .map(|o| pair(o.output_key(), o.output_value()))
+        .collect())
 }
 
 /// Parameters of a stack as deployed, as (key, value), sorted.
 pub async fn stack_parameters(aws: &Aws, name: &str) -> Result<Vec<(String, String)>, DeployError> {
-    let out = aws
-        .cloudformation
-        .describe_stacks()
-        .stack_name(name)
-        .send()
-        .await
-        .map_err(|e| api_error(name, "DescribeStacks", &e))?;
-    let mut params: Vec<(String, String)> = out
-        .stacks()
-        .first()
-        .map(|s| {
-            s.parameters()
-                .iter()
-                .map(|p| {
-                    (
-                        p.parameter_key().unwrap_or_default().to_string(),
-                        p.parameter_value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let stack = existing(aws, name).await?;
+    let mut params: Vec<(String, String)> = stack
+        .parameters()
+        .iter()
+        .map(|p| pair(p.parameter_key(), p.parameter_value()))
+        .collect();
     params.sort();
     Ok(params)
+}
+
+fn pair(key: Option<&str>, value: Option<&str>) -> (String, String) {
+    (
+        key.unwrap_or_default().to_string(),
+        value.unwrap_or_default().to_string(),
+    )
 }
 
 pub(super) async fn events(aws: &Aws, name: &str) -> Vec<StackEvent> {
@@ -152,16 +141,8 @@ pub async fn set_termination_protection(
 
 /// Whether the stack refuses deletion.
 pub async fn termination_protected(aws: &Aws, name: &str) -> Result<bool, DeployError> {
-    let out = aws
-        .cloudformation
-        .describe_stacks()
-        .stack_name(name)
-        .send()
-        .await
-        .map_err(|e| api_error(name, "DescribeStacks", &e))?;
-    Ok(out
-        .stacks()
-        .first()
-        .and_then(|s| s.enable_termination_protection())
+    Ok(existing(aws, name)
+        .await?
+        .enable_termination_protection()
         .unwrap_or(false))
 }
