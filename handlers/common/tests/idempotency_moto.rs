@@ -4,34 +4,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_dynamodb::Client;
 use common::{Idempotency, IdempotencyError, Outcome};
 use moto_harness::MotoServer;
 
 async fn setup(moto: &MotoServer) -> Client {
     let client = Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name("Idem")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    common::dynamo::create_table(&client, "Idem", "id", None)
         .await
         .unwrap();
     client

@@ -1,34 +1,13 @@
 //! event-processor against a real moto server.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_dynamodb::Client;
 use moto_harness::MotoServer;
 use serde_json::Value;
 
 async fn setup(moto: &MotoServer) -> Client {
     let client = Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name("Idem")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    common::dynamo::create_table(&client, "Idem", "id", None)
         .await
         .unwrap();
     client

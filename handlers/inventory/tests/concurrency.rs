@@ -11,10 +11,7 @@
 
 use std::time::Instant;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use inventory::{Action, Config, InventoryError};
 use moto_harness::MotoServer;
@@ -42,25 +39,7 @@ fn start(serialized: bool) -> MotoServer {
 /// (successes, out of stock, other errors, stock left, reservations held)
 async fn run(moto: &MotoServer) -> (usize, usize, Vec<String>, i64, usize) {
     let client = Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name("Inventory")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    common::dynamo::create_table(&client, "Inventory", "pk", None)
         .await
         .unwrap();
     let config = Config {

@@ -1,9 +1,6 @@
 //! inventory against a real moto server.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use inventory::{Action, Config};
 use moto_harness::MotoServer;
@@ -11,25 +8,7 @@ use serde_json::json;
 
 async fn setup(moto: &MotoServer, stock: &[(&str, u32)]) -> (Client, Config) {
     let client = Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    client
-        .create_table()
-        .table_name("Inventory")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    common::dynamo::create_table(&client, "Inventory", "pk", None)
         .await
         .unwrap();
     let config = Config {

@@ -2,9 +2,6 @@
 
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use moto_harness::MotoServer;
 use order_ingest::Ingest;
 use serde_json::{json, Value};
@@ -20,38 +17,10 @@ async fn setup(moto: &MotoServer) -> Env {
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let events = aws_sdk_eventbridge::Client::new(&config);
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    let key = |n: &str, t| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(t)
-            .build()
-            .unwrap()
-    };
-    dynamodb
-        .create_table()
-        .table_name("Orders")
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    common::dynamo::create_table(&dynamodb, "Orders", "pk", Some("sk"))
         .await
         .unwrap();
-    dynamodb
-        .create_table()
-        .table_name("Idem")
-        .attribute_definitions(attr("id"))
-        .key_schema(key("id", KeyType::Hash))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    common::dynamo::create_table(&dynamodb, "Idem", "id", None)
         .await
         .unwrap();
     events

@@ -1,9 +1,6 @@
 //! order-processor against a real moto server.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_dynamodb::Client;
 use moto_harness::MotoServer;
 use serde_json::{json, Value};
@@ -12,34 +9,7 @@ const TABLE: &str = "Orders";
 
 async fn setup(moto: &MotoServer) -> Client {
     let client = Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    client
-        .create_table()
-        .table_name(TABLE)
-        .attribute_definitions(attr("orderId"))
-        .attribute_definitions(attr("createdAt"))
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("orderId")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("createdAt")
-                .key_type(KeyType::Range)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    common::dynamo::create_table(&client, TABLE, "orderId", Some("createdAt"))
         .await
         .unwrap();
     client

@@ -1,49 +1,20 @@
 //! Payments against a real DynamoDB API (moto): once per order, bad records fail alone.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use payment_worker::PaymentWorker;
-
-async fn table(client: &aws_sdk_dynamodb::Client, name: &str, keys: &[(&str, KeyType)]) {
-    let mut t = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest);
-    for (k, kt) in keys {
-        t = t
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(*k)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(*k)
-                    .key_type(kt.clone())
-                    .build()
-                    .unwrap(),
-            );
-    }
-    t.send().await.unwrap();
-}
 
 #[tokio::test]
 async fn charges_each_order_once() {
     let moto = moto_harness::MotoServer::start();
     let client =
         aws_sdk_dynamodb::Client::new(&common::sdk_config_for_endpoint(&moto.endpoint()).await);
-    table(
-        &client,
-        "Orders",
-        &[("pk", KeyType::Hash), ("sk", KeyType::Range)],
-    )
-    .await;
-    table(&client, "Idempotency", &[("id", KeyType::Hash)]).await;
+    common::dynamo::create_table(&client, "Orders", "pk", Some("sk"))
+        .await
+        .unwrap();
+    common::dynamo::create_table(&client, "Idempotency", "id", None)
+        .await
+        .unwrap();
     client
         .put_item()
         .table_name("Orders")
