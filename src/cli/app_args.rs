@@ -43,6 +43,11 @@ impl AppArgs {
     /// The synthesized assembly, after the checks: an error (an unsuppressed rule of error
     /// severity) fails synth like a construct error does.
     pub fn assembly(&self) -> Result<Assembly> {
+        self.checked_assembly().map(|(assembly, _)| assembly)
+    }
+
+    /// The synthesized assembly and its check reports (errors already refused).
+    pub fn checked_assembly(&self) -> Result<(Assembly, Vec<Report>)> {
         let assembly = self.assembly_unchecked()?;
         let reports: Vec<Report> = assembly
             .stacks
@@ -65,7 +70,7 @@ impl AppArgs {
                 errors.join("\n")
             );
         }
-        Ok(assembly)
+        Ok((assembly, reports))
     }
 
     /// The synthesized assembly, before the checks.

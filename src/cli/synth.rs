@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::checks::{check_template, Severity};
+use ordersctl::checks::Severity;
 use ordersctl::synth::writer::write_assembly;
 use ordersctl::template::Format;
 
@@ -53,7 +53,7 @@ pub struct SynthArgs {
 
 pub fn run(args: SynthArgs) -> Result<()> {
     let format: Format = args.format.into();
-    let mut assembly = args.app.assembly()?;
+    let (mut assembly, reports) = args.app.checked_assembly()?;
     if !args.stacks.is_empty() {
         let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
         for name in &args.stacks {
@@ -64,11 +64,11 @@ pub fn run(args: SynthArgs) -> Result<()> {
         assembly.stacks.retain(|s| args.stacks.contains(&s.name));
     }
     let written = write_assembly(&assembly, &args.out, format)?;
-    // The checks ran in `assembly()` (errors stop synth); the rest is worth a line.
-    let warnings: usize = assembly
-        .stacks
+    // The checks ran with synth (errors stop it); warnings are worth a line.
+    let warnings: usize = reports
         .iter()
-        .map(|s| check_template(&s.name, &s.template).count(Severity::Warning))
+        .filter(|r| assembly.stack(&r.stack).is_some())
+        .map(|r| r.count(Severity::Warning))
         .sum();
     if warnings > 0 && !args.quiet {
         eprintln!("checks: {warnings} warning(s); `ordersctl check` shows them");
