@@ -34,61 +34,27 @@ fn has(r: &Resource, key: &str) -> bool {
     r.properties.contains_key(key)
 }
 
+/// Whether something sends its failures to `id`: a redrive policy, a dead-letter config or
+/// an on-failure destination, wherever it sits in a resource's properties (queues, rule and
+/// schedule targets, subscriptions, pipes, event source mappings, invoke configs).
 fn is_dlq(t: &Template, id: &str) -> bool {
-    t.resources.values().any(|q| {
-        q.resource_type == "AWS::SQS::Queue"
-            && matches!(q.properties.get("RedrivePolicy"), Some(Expr::Map(m)) if target(m.get("deadLetterTargetArn")) == Some(id))
-    }) || t.resources.values().any(|r| {
-        // Rule targets, subscriptions, pipes and invoke configs that send their failures here.
-        let json = r.properties.values().map(Expr::references).any(|refs| refs.iter().any(|x| x == id));
-        json && matches!(r.resource_type.as_str(), "AWS::Events::Rule" | "AWS::SNS::Subscription" | "AWS::Pipes::Pipe" | "AWS::Lambda::EventInvokeConfig" | "AWS::Scheduler::Schedule" | "AWS::Lambda::EventSourceMapping")
-            && dlq_position(r, id)
-    })
-}
-
-/// Whether `id` appears in a dead-letter or on-failure position of `r`.
-fn dlq_position(r: &Resource, id: &str) -> bool {
-    let mut found = false;
-    fn walk(e: &Expr, key: &str, id: &str, found: &mut bool) {
+    fn failure_slot(key: &str) -> bool {
+        matches!(key, "DeadLetterConfig" | "RedrivePolicy" | "OnFailure")
+    }
+    fn walk(e: &Expr, in_slot: bool, id: &str) -> bool {
         match e {
-            Expr::Map(m) => {
-                for (k, v) in m {
-                    walk(v, k, id, found);
-                }
-            }
-            Expr::List(items) => items.iter().for_each(|v| walk(v, key, id, found)),
-            other => {
-                let slot = matches!(
-                    key,
-                    "Arn" | "Destination" | "deadLetterTargetArn" | "TargetArn"
-                );
-                if slot && other.references().iter().any(|x| x == id) {
-                    *found = true;
-                }
-            }
+            Expr::Map(m) => m
+                .iter()
+                .any(|(k, v)| walk(v, in_slot || failure_slot(k), id)),
+            Expr::List(items) => items.iter().any(|v| walk(v, in_slot, id)),
+            leaf => in_slot && leaf.references().iter().any(|x| x == id),
         }
     }
-    for (k, v) in &r.properties {
-        if matches!(
-            k.as_str(),
-            "DeadLetterConfig"
-                | "RedrivePolicy"
-                | "DestinationConfig"
-                | "Targets"
-                | "Target"
-                | "TargetParameters"
-                | "SourceParameters"
-        ) {
-            walk(v, k, id, &mut found);
-        }
-    }
-    // A rule target's own Arn is the target, not a DLQ: only nested DeadLetterConfig counts.
-    if r.resource_type == "AWS::Events::Rule" {
-        found = matches!(r.properties.get("Targets"), Some(Expr::List(ts)) if ts.iter().any(|t| {
-            matches!(t, Expr::Map(m) if matches!(m.get("DeadLetterConfig"), Some(Expr::Map(d)) if target(d.get("Arn")) == Some(id)))
-        }));
-    }
-    found
+    t.resources.values().any(|r| {
+        r.properties
+            .iter()
+            .any(|(k, v)| walk(v, failure_slot(k), id))
+    })
 }
 
 fn function_dlq_reason(t: &Template, id: &str) -> &'static str {
