@@ -9,6 +9,7 @@ pub mod constructs;
 pub mod deploy;
 pub mod diff;
 pub mod invoke;
+pub mod local;
 pub mod synth;
 pub mod template;
 

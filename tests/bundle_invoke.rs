@@ -62,6 +62,7 @@ fn bundles_are_reproducible_cached_and_run_behind_the_runtime_api() {
             timeout: Duration::from_secs(10),
             env: vec![("GREETING".into(), "hello".into())],
             event: br#"{"orderId":"o-1"}"#,
+            inherit_env: true,
         },
     )
     .unwrap();
@@ -77,6 +78,7 @@ fn bundles_are_reproducible_cached_and_run_behind_the_runtime_api() {
             timeout: Duration::from_secs(10),
             env: vec![],
             event: br#"{"fail": true}"#,
+            inherit_env: true,
         },
     )
     .unwrap();
@@ -101,6 +103,7 @@ fn a_handler_that_exits_without_answering_is_reported() {
             timeout: Duration::from_secs(5),
             env: vec![],
             event: b"{}",
+            inherit_env: true,
         },
     )
     .unwrap_err()

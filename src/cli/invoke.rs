@@ -137,6 +137,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
             timeout: Duration::from_secs(timeout.unwrap_or(3)),
             env,
             event: &event,
+            inherit_env: true,
         },
     )?;
     match result {

@@ -47,6 +47,9 @@ pub struct Invocation<'a> {
     /// Extra environment on top of this process's (which carries AWS endpoint settings).
     pub env: Vec<(String, String)>,
     pub event: &'a [u8],
+    /// Whether the handler also sees this process's environment; `false` gives it only the
+    /// Lambda variables and `env` (local runs, so no real credentials or profile leak in).
+    pub inherit_env: bool,
 }
 
 enum Msg {
@@ -87,7 +90,11 @@ pub fn invoke(binary: &Path, inv: &Invocation<'_>) -> Result<Outcome, InvokeErro
             }
         });
     }
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    if !inv.inherit_env {
+        command.env_clear();
+    }
+    let mut child = command
         .envs(lambda_env(inv, &addr.to_string()))
         .envs(inv.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())

@@ -1,0 +1,203 @@
+//! Minimal HTTP/1.1 framing for the proxy: read one request or response from a stream.
+
+use std::io::{BufRead, BufReader, Read};
+
+/// A request as read off the wire.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    /// Header names lower-cased, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The first header of that (lower-case) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The request re-encoded with `Connection: close` and a Content-Length body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.target).into_bytes();
+        for (k, v) in &self.headers {
+            if matches!(
+                k.as_str(),
+                "connection" | "content-length" | "transfer-encoding" | "expect"
+            ) {
+                continue;
+            }
+            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "content-length: {}\r\nconnection: close\r\n\r\n",
+                self.body.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+/// Read one request; `None` at end of stream or on a malformed head.
+pub fn read_request<R: Read>(reader: &mut BufReader<R>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let headers = read_headers(reader)?;
+    let body = read_body(reader, &headers)?;
+    Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
+}
+
+fn read_headers<R: Read>(reader: &mut BufReader<R>) -> Option<Vec<(String, String)>> {
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            return Some(headers);
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+}
+
+fn read_body<R: Read>(reader: &mut BufReader<R>, headers: &[(String, String)]) -> Option<Vec<u8>> {
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut body = Vec::new();
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line).ok()?;
+            let size =
+                usize::from_str_radix(size_line.trim().split(';').next()?.trim(), 16).ok()?;
+            if size == 0 {
+                loop {
+                    let mut t = String::new();
+                    if reader.read_line(&mut t).ok()? == 0 || t.trim_end().is_empty() {
+                        return Some(body);
+                    }
+                }
+            }
+            let mut chunk = vec![0u8; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            chunk.truncate(size);
+            body.extend_from_slice(&chunk);
+        }
+    }
+    let len: usize = get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+/// A response with a body and headers.
+pub fn response(status: u16, reason: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
+    for (k, v) in headers {
+        out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    out.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Decode `application/x-www-form-urlencoded`.
+pub fn form(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_requests_with_length_or_chunks_and_re_encodes_them() {
+        let raw = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\nContent-Length: 2\r\n\r\n{}GET /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        let mut r = BufReader::new(&raw[..]);
+        let a = read_request(&mut r).unwrap();
+        assert_eq!(
+            (
+                a.method.as_str(),
+                a.header("x-amz-target"),
+                a.body.as_slice()
+            ),
+            ("POST", Some("DynamoDB_20120810.PutItem"), &b"{}"[..])
+        );
+        let b = read_request(&mut r).unwrap();
+        assert_eq!(b.body, b"abc");
+        assert!(String::from_utf8(b.to_bytes())
+            .unwrap()
+            .contains("content-length: 3\r\nconnection: close"));
+        assert!(read_request(&mut r).is_none());
+    }
+
+    #[test]
+    fn decodes_forms() {
+        assert_eq!(
+            form(b"Action=Publish&Message=a+b%2Fc&X=%ZZ"),
+            vec![
+                ("Action".into(), "Publish".into()),
+                ("Message".into(), "a b/c".into()),
+                ("X".into(), "%ZZ".into())
+            ]
+        );
+    }
+}

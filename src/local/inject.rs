@@ -1,0 +1,360 @@
+//! The inject file of `ordersctl local run`: a JSON array of inputs, applied in order.
+//!
+//! ```
+//! use ordersctl::local::inject::{parse, Injection};
+//! let list = parse(r#"[{"queue": "OrderCreatedQueue", "body": {"orderId": "o-1"}}, {"idle": true}]"#).unwrap();
+//! assert!(matches!(&list[0], Injection::Queue { name, .. } if name == "OrderCreatedQueue"));
+//! assert_eq!(list[1], Injection::Idle);
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// One input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Injection {
+    /// SendMessage to a queue; a JSON body is sent as its text.
+    Queue {
+        name: String,
+        body: String,
+        attributes: BTreeMap<String, String>,
+    },
+    /// PutEvents on a bus.
+    Bus {
+        name: String,
+        source: String,
+        detail_type: String,
+        detail: Value,
+    },
+    /// Fire a schedule or a scheduled rule once.
+    Schedule { name: String },
+    /// Answer the first execution waiting in `state`.
+    TaskToken {
+        state: String,
+        result: Result<Value, (String, String)>,
+    },
+    /// Invoke a function asynchronously (as an event).
+    Invoke { function: String, payload: Value },
+    /// StartExecution.
+    StartExecution { name: String, input: Value },
+    /// Move the engine's clock.
+    Advance { millis: u64 },
+    /// The next `times` invocations of a function crash.
+    Fault { function: String, times: u32 },
+    /// Run until idle before the next injection.
+    Idle,
+}
+
+/// What is wrong with an inject file: the entry (0-based) and the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entry {index}{}: {message}", field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default())]
+pub struct InjectError {
+    pub index: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// The kinds of entry, by their key.
+pub const KINDS: &[&str] = &[
+    "queue",
+    "bus",
+    "schedule",
+    "task_token",
+    "invoke",
+    "start_execution",
+    "advance",
+    "fault",
+    "idle",
+    "table",
+    "http",
+];
+
+/// Parse the file's text.
+pub fn parse(text: &str) -> Result<Vec<Injection>, InjectError> {
+    let top = |m: String| InjectError {
+        index: 0,
+        field: None,
+        message: m,
+    };
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| top(format!("the inject file is not JSON: {e}")))?;
+    let Value::Array(items) = v else {
+        return Err(top("the inject file is a JSON array of entries".into()));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| entry(i, item))
+        .collect()
+}
+
+fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
+    let err = |field: &str, message: &str| InjectError {
+        index,
+        field: (!field.is_empty()).then(|| field.to_string()),
+        message: message.to_string(),
+    };
+    let Value::Object(m) = v else {
+        return Err(err("", "an entry is a JSON object"));
+    };
+    let kind = KINDS
+        .iter()
+        .find(|k| m.contains_key(**k))
+        .ok_or_else(|| err("", &format!("an entry names one of: {}", KINDS.join(", "))))?;
+    let string = |field: &str| -> Result<String, InjectError> {
+        match m.get(field) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(_) => Err(err(field, "must be a non-empty string")),
+            None => Err(err(field, "is required")),
+        }
+    };
+    let only = |allowed: &[&str]| -> Result<(), InjectError> {
+        match m.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) => Err(err(
+                k,
+                &format!(
+                    "is not a field of a `{kind}` entry; allowed: {}",
+                    allowed.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    };
+    Ok(match *kind {
+        "queue" => {
+            only(&["queue", "body", "attributes"])?;
+            let body = match m.get("body") {
+                Some(Value::String(s)) => s.clone(),
+                Some(v @ (Value::Object(_) | Value::Array(_))) => v.to_string(),
+                Some(_) => return Err(err("body", "must be a JSON object or array, or a string")),
+                None => return Err(err("body", "is required")),
+            };
+            let attributes = match m.get("attributes") {
+                None => BTreeMap::new(),
+                Some(Value::Object(a)) => a
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|s| (k.clone(), s.to_string()))
+                            .ok_or_else(|| err("attributes", "values must be strings"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(err("attributes", "must be an object of strings")),
+            };
+            Injection::Queue {
+                name: string("queue")?,
+                body,
+                attributes,
+            }
+        }
+        "bus" => {
+            only(&["bus", "source", "detail-type", "detail"])?;
+            let detail = match m.get("detail") {
+                Some(v @ Value::Object(_)) => v.clone(),
+                None => Value::Object(Map::new()),
+                Some(_) => return Err(err("detail", "must be a JSON object")),
+            };
+            Injection::Bus {
+                name: string("bus")?,
+                source: string("source")?,
+                detail_type: string("detail-type")?,
+                detail,
+            }
+        }
+        "schedule" => {
+            only(&["schedule"])?;
+            Injection::Schedule {
+                name: string("schedule")?,
+            }
+        }
+        "task_token" => {
+            only(&["task_token"])?;
+            let Some(Value::Object(t)) = m.get("task_token") else {
+                return Err(err(
+                    "task_token",
+                    "must be an object with `state` and `success` or `failure`",
+                ));
+            };
+            let state = t.get("state").and_then(Value::as_str).ok_or_else(|| {
+                err(
+                    "task_token.state",
+                    "is required (the state waiting for the token)",
+                )
+            })?;
+            let result =
+                match (t.get("success"), t.get("failure")) {
+                    (Some(out), None) => Ok(out.clone()),
+                    (None, Some(Value::Object(f))) => Err((
+                        f.get("error")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        f.get("cause")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    )),
+                    _ => return Err(err(
+                        "task_token",
+                        "needs exactly one of `success` (any JSON) or `failure` ({error, cause})",
+                    )),
+                };
+            Injection::TaskToken {
+                state: state.to_string(),
+                result,
+            }
+        }
+        "invoke" => {
+            only(&["invoke", "payload"])?;
+            Injection::Invoke {
+                function: string("invoke")?,
+                payload: m
+                    .get("payload")
+                    .cloned()
+                    .unwrap_or(Value::Object(Map::new())),
+            }
+        }
+        "start_execution" => {
+            only(&["start_execution", "input"])?;
+            Injection::StartExecution {
+                name: string("start_execution")?,
+                input: m.get("input").cloned().unwrap_or(Value::Object(Map::new())),
+            }
+        }
+        "advance" => {
+            only(&["advance"])?;
+            Injection::Advance {
+                millis: duration(&string("advance")?).ok_or_else(|| {
+                    err(
+                        "advance",
+                        "must be an ISO 8601 duration such as PT90S, PT2H or P1D",
+                    )
+                })?,
+            }
+        }
+        "fault" => {
+            only(&["fault"])?;
+            let f = m
+                .get("fault")
+                .and_then(Value::as_object)
+                .ok_or_else(|| err("fault", "must be {\"function\": NAME, \"times\": N}"))?;
+            let function = f
+                .get("function")
+                .and_then(Value::as_str)
+                .ok_or_else(|| err("fault.function", "is required"))?;
+            let times = f
+                .get("times")
+                .map_or(Some(1), Value::as_u64)
+                .filter(|t| *t >= 1)
+                .ok_or_else(|| err("fault.times", "must be a whole number >= 1"))?;
+            Injection::Fault {
+                function: function.to_string(),
+                times: times as u32,
+            }
+        }
+        "idle" => {
+            only(&["idle"])?;
+            if m.get("idle") != Some(&Value::Bool(true)) {
+                return Err(err("idle", "must be true"));
+            }
+            Injection::Idle
+        }
+        other => {
+            return Err(err(
+                other,
+                &format!("`{other}` entries are not run by the local engine yet"),
+            ))
+        }
+    })
+}
+
+/// An ISO 8601 duration (`P1DT2H`, `PT90S`, `PT0.5S`) in milliseconds.
+pub fn duration(s: &str) -> Option<u64> {
+    let rest = s.strip_prefix('P')?;
+    let (date, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (rest, ""),
+    };
+    let mut ms = 0f64;
+    let mut eat = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut num = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                num.push(c);
+            } else {
+                let f = units.iter().find(|(u, _)| *u == c)?.1;
+                ms += num.parse::<f64>().ok()? * f;
+                num.clear();
+            }
+        }
+        num.is_empty().then_some(())
+    };
+    eat(date, &[('W', 604_800_000.0), ('D', 86_400_000.0)])?;
+    eat(time, &[('H', 3_600_000.0), ('M', 60_000.0), ('S', 1000.0)])?;
+    (rest != "T" && !rest.is_empty()).then_some(ms as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_parses() {
+        let list = parse(
+            r#"[
+            {"queue": "Q", "body": "not json", "attributes": {"correlationId": "c"}},
+            {"bus": "OrdersBus", "source": "com.app", "detail-type": "OrderCreated", "detail": {"orderId": "o"}},
+            {"schedule": "DailyMaintenance"},
+            {"task_token": {"state": "AwaitApproval", "failure": {"error": "Rejected", "cause": "no"}}},
+            {"invoke": "F"}, {"start_execution": "EtlWorkflow", "input": {"a": 1}},
+            {"advance": "PT1M30S"}, {"fault": {"function": "F", "times": 2}}, {"idle": true}
+        ]"#,
+        )
+        .unwrap();
+        assert_eq!(list.len(), 9);
+        assert_eq!(
+            list[3],
+            Injection::TaskToken {
+                state: "AwaitApproval".into(),
+                result: Err(("Rejected".into(), "no".into()))
+            }
+        );
+        assert_eq!(list[6], Injection::Advance { millis: 90_000 });
+    }
+
+    #[test]
+    fn errors_name_the_entry_and_field() {
+        let e = parse(r#"[{"idle": true}, {"queue": "Q"}]"#).unwrap_err();
+        assert_eq!(e.to_string(), "entry 1, field `body`: is required");
+        let e = parse(r#"[{"bus": "B", "source": "s", "detail-type": "d", "detial": {}}]"#)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("field `detial`: is not a field of a `bus` entry"),
+            "{e}"
+        );
+        let e = parse(r#"[{"advance": "90s"}]"#).unwrap_err();
+        assert!(e.to_string().contains("ISO 8601"), "{e}");
+        let e = parse(r#"[{"nothing": 1}]"#).unwrap_err();
+        assert!(e.to_string().contains("queue, bus"), "{e}");
+        assert!(parse("{}").is_err());
+        assert!(parse("[").unwrap_err().to_string().contains("not JSON"));
+        let e = parse(r#"[{"http": "POST /orders"}]"#).unwrap_err();
+        assert!(
+            e.to_string().contains("not run by the local engine yet"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("PT90S"), Some(90_000));
+        assert_eq!(duration("P1D"), Some(86_400_000));
+        assert_eq!(duration("PT0.5S"), Some(500));
+        assert_eq!(duration("P1DT2H"), Some(93_600_000));
+        assert_eq!(duration("PT"), None);
+        assert_eq!(duration("P"), None);
+        assert_eq!(duration("PT5X"), None);
+    }
+}

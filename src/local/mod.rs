@@ -1,0 +1,25 @@
+//! `ordersctl local`: run a stack's whole event flow on a local endpoint.
+//!
+//! The endpoint (moto) holds state: queues, tables, buckets. The engine does every delivery
+//! itself, read from the deployed templates: SQS event source mappings, EventBridge rules and
+//! targets, asynchronous invocation with its retries and destinations, schedules, and state
+//! machines. Functions run as their handler binaries behind an emulated Lambda Runtime API;
+//! their AWS calls pass through a proxy that evaluates each one against the function role's
+//! policies. Time the engine owns runs on a virtual clock.
+//!
+//! The pure core — [`pattern`], [`iam`], [`asl`], [`resolve`], [`world`], [`inject`],
+//! [`trace`] — has no I/O; [`engine`], [`proxy`] and [`deploy`] are the edges.
+
+pub mod asl;
+pub mod iam;
+pub mod inject;
+pub mod pattern;
+pub mod resolve;
+pub mod trace;
+pub mod world;
+
+pub mod engine;
+mod http;
+pub mod input;
+pub mod moto;
+pub mod proxy;

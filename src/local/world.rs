@@ -1,0 +1,594 @@
+//! The event plane of deployed stacks, read from their templates: functions with their
+//! environment and role policies, queues, event source mappings, buses, rules and targets,
+//! async-invoke configs, schedules, state machines and archives. What the engine cannot run is
+//! refused here, each named, before anything runs.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::asl;
+use super::resolve::{queue_name, DeployedStack, ResolveError, Resolver, ACCOUNT, REGION};
+use crate::template::{Expr, Resource};
+
+/// A Lambda function.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub stack: String,
+    pub logical_id: String,
+    pub name: String,
+    pub arn: String,
+    pub handler_crate: String,
+    pub env: Vec<(String, String)>,
+    pub timeout_secs: u64,
+    pub memory_mb: u64,
+    /// The execution role's identity-based policy documents, resolved.
+    pub policies: Vec<Value>,
+    pub role_arn: String,
+}
+
+/// An SQS queue.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub stack: String,
+    pub logical_id: String,
+    pub name: String,
+    pub url: String,
+    pub arn: String,
+    pub visibility_timeout_secs: u64,
+    /// Dead-letter queue ARN and maxReceiveCount.
+    pub redrive: Option<(String, u32)>,
+}
+
+/// An SQS event source mapping.
+#[derive(Debug, Clone)]
+pub struct SqsSource {
+    pub stack: String,
+    pub logical_id: String,
+    pub queue_arn: String,
+    pub function: String,
+    pub batch_size: usize,
+    pub window_secs: u64,
+    pub report_batch_item_failures: bool,
+    pub enabled: bool,
+    /// Filter criteria patterns (a message is delivered when any matches).
+    pub filters: Vec<Value>,
+}
+
+/// An EventBridge rule target.
+#[derive(Debug, Clone)]
+pub struct RuleTarget {
+    pub id: String,
+    pub arn: String,
+    pub input: Option<String>,
+    pub input_path: Option<String>,
+    /// InputPathsMap and InputTemplate.
+    pub transformer: Option<(BTreeMap<String, String>, String)>,
+    pub dead_letter_arn: Option<String>,
+    pub max_retries: u32,
+    pub max_age_secs: u64,
+}
+
+/// An EventBridge rule (pattern or schedule).
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub stack: String,
+    pub logical_id: String,
+    pub name: String,
+    pub arn: String,
+    pub bus: String,
+    pub pattern: Option<Value>,
+    pub schedule: Option<String>,
+    pub enabled: bool,
+    pub targets: Vec<RuleTarget>,
+}
+
+/// Asynchronous invocation settings of a function.
+#[derive(Debug, Clone)]
+pub struct InvokeConfig {
+    pub max_retries: u32,
+    pub max_age_secs: u64,
+    pub on_success: Option<String>,
+    pub on_failure: Option<String>,
+}
+
+impl Default for InvokeConfig {
+    fn default() -> Self {
+        // Lambda's defaults: two retries, six hours.
+        InvokeConfig {
+            max_retries: 2,
+            max_age_secs: 21_600,
+            on_success: None,
+            on_failure: None,
+        }
+    }
+}
+
+/// An EventBridge Scheduler schedule.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub stack: String,
+    pub logical_id: String,
+    pub expression: String,
+    pub target: RuleTarget,
+}
+
+/// A state machine.
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    pub stack: String,
+    pub logical_id: String,
+    pub name: String,
+    pub arn: String,
+    pub definition: Value,
+    pub express: bool,
+    pub policies: Vec<Value>,
+}
+
+/// An event archive: records what its pattern matches on its bus.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub stack: String,
+    pub logical_id: String,
+    pub bus_arn: String,
+    pub pattern: Option<Value>,
+}
+
+/// A DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub stack: String,
+    pub logical_id: String,
+    pub name: String,
+}
+
+/// Everything the engine delivers between.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub functions: Vec<Function>,
+    pub queues: Vec<Queue>,
+    pub sqs_sources: Vec<SqsSource>,
+    pub buses: Vec<(String, String, String)>,
+    pub rules: Vec<Rule>,
+    pub invoke_configs: BTreeMap<String, InvokeConfig>,
+    pub schedules: Vec<Schedule>,
+    pub state_machines: Vec<StateMachine>,
+    pub archives: Vec<Archive>,
+    pub tables: Vec<Table>,
+    pub topics: Vec<(String, String, String)>,
+}
+
+/// Resource types that hold state or configuration the engine reads elsewhere, or that take no
+/// part in delivery (alarms have no metrics locally).
+const INERT: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Logs::LogGroup",
+    "AWS::KMS::Key",
+    "AWS::KMS::Alias",
+    "AWS::CloudWatch::Alarm",
+    "AWS::Lambda::Permission",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::Events::EventBusPolicy",
+    "AWS::Scheduler::ScheduleGroup",
+    "AWS::DynamoDB::Table",
+    "AWS::SNS::Topic",
+    "AWS::Events::EventBus",
+];
+
+/// Why a type is not run yet, for the refusal.
+fn unsupported(ty: &str) -> Option<&'static str> {
+    Some(match ty {
+        "AWS::SNS::Subscription" => "SNS subscriptions are not delivered by the local engine yet",
+        "AWS::Pipes::Pipe" => "EventBridge Pipes are not run by the local engine yet",
+        t if t.starts_with("AWS::ApiGatewayV2::") || t.starts_with("AWS::ApiGateway::") => {
+            "HTTP APIs are not served by the local engine yet"
+        }
+        _ => return None,
+    })
+}
+
+/// Read the event plane. `crates` maps (stack, function logical ID) to its handler crate.
+pub fn build(
+    r: &Resolver<'_>,
+    crates: &BTreeMap<(String, String), String>,
+) -> Result<World, Vec<String>> {
+    let mut w = World::default();
+    let mut problems = Vec::new();
+    for s in r.stacks {
+        for (id, res) in &s.template.resources {
+            let ty = res.resource_type.as_str();
+            let here = format!("{}/{id} ({ty})", s.name);
+            if let Err(e) = read(r, s, id, res, crates, &mut w) {
+                problems.push(format!("{here}: {e}"));
+            } else if let Some(why) = unsupported(ty) {
+                problems.push(format!("{here}: {why}"));
+            } else if !INERT.contains(&ty) && !RUN.contains(&ty) {
+                problems.push(format!(
+                    "{here}: this resource type is not run by the local engine"
+                ));
+            }
+        }
+    }
+    for sm in &w.state_machines {
+        for p in asl::check(&sm.definition) {
+            problems.push(format!(
+                "{}/{} (AWS::StepFunctions::StateMachine): {p}",
+                sm.stack, sm.logical_id
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(w)
+    } else {
+        Err(problems)
+    }
+}
+
+const RUN: &[&str] = &[
+    "AWS::Lambda::Function",
+    "AWS::SQS::Queue",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Events::Rule",
+    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Scheduler::Schedule",
+    "AWS::StepFunctions::StateMachine",
+    "AWS::Events::Archive",
+];
+
+fn props(r: &Resolver<'_>, stack: &str, res: &Resource) -> Result<Value, ResolveError> {
+    Ok(r.value(stack, &Expr::Map(res.properties.clone()))?
+        .unwrap_or(Value::Null))
+}
+
+fn s_(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn n_(v: &Value, k: &str) -> Option<u64> {
+    v.get(k).and_then(|x| {
+        x.as_u64()
+            .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+    })
+}
+
+fn function_name(arn_or_name: &str) -> String {
+    match arn_or_name.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest).to_string(),
+        None => arn_or_name.to_string(),
+    }
+}
+
+fn read(
+    r: &Resolver<'_>,
+    s: &DeployedStack,
+    id: &str,
+    res: &Resource,
+    crates: &BTreeMap<(String, String), String>,
+    w: &mut World,
+) -> Result<(), String> {
+    let stack = s.name.as_str();
+    let e = |e: ResolveError| e.message;
+    match res.resource_type.as_str() {
+        "AWS::Lambda::Function" => {
+            let p = props(r, stack, res).map_err(e)?;
+            if p.get("DurableConfig").is_some() {
+                return Err("durable functions are not run by the local engine yet (it does not serve the durable-execution checkpoint API)".into());
+            }
+            let name = r.reference(stack, id).map_err(e)?;
+            let handler_crate = crates
+                .get(&(stack.to_string(), id.to_string()))
+                .cloned()
+                .ok_or("the function has no handler crate in the assembly (its code cannot be run locally)")?;
+            let env = p
+                .pointer("/Environment/Variables")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| v.to_string()),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let role_arn = s_(&p, "Role").unwrap_or_default();
+            let policies = role_policies(r, s, res.properties.get("Role"))?;
+            w.functions.push(Function {
+                stack: stack.into(),
+                logical_id: id.into(),
+                arn: format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"),
+                name,
+                handler_crate,
+                env,
+                timeout_secs: n_(&p, "Timeout").unwrap_or(3),
+                memory_mb: n_(&p, "MemorySize").unwrap_or(128),
+                policies,
+                role_arn,
+            });
+        }
+        "AWS::SQS::Queue" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let name = queue_name(&r.reference(stack, id).map_err(e)?);
+            let redrive = match p.get("RedrivePolicy") {
+                Some(rp) => {
+                    let rp = if let Value::String(s) = rp {
+                        serde_json::from_str(s).unwrap_or(Value::Null)
+                    } else {
+                        rp.clone()
+                    };
+                    Some((
+                        s_(&rp, "deadLetterTargetArn")
+                            .ok_or("RedrivePolicy without deadLetterTargetArn")?,
+                        n_(&rp, "maxReceiveCount").unwrap_or(10) as u32,
+                    ))
+                }
+                None => None,
+            };
+            w.queues.push(Queue {
+                stack: stack.into(),
+                logical_id: id.into(),
+                url: r.queue_url(&name),
+                arn: format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"),
+                name,
+                visibility_timeout_secs: n_(&p, "VisibilityTimeout").unwrap_or(30),
+                redrive,
+            });
+        }
+        "AWS::Lambda::EventSourceMapping" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let source =
+                s_(&p, "EventSourceArn").ok_or("no EventSourceArn (only SQS sources are run)")?;
+            if !source.starts_with("arn:aws:sqs:") {
+                return Err(format!("event source `{source}`: only SQS event sources are run by the local engine yet (not DynamoDB or Kinesis streams)"));
+            }
+            let filters = p
+                .pointer("/FilterCriteria/Filters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|f| s_(f, "Pattern"))
+                .map(|t| {
+                    serde_json::from_str(&t)
+                        .map_err(|err| format!("a filter pattern is not JSON: {err}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let report = p
+                .get("FunctionResponseTypes")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|t| t == "ReportBatchItemFailures"));
+            w.sqs_sources.push(SqsSource {
+                stack: stack.into(),
+                logical_id: id.into(),
+                queue_arn: source,
+                function: function_name(&s_(&p, "FunctionName").unwrap_or_default()),
+                batch_size: n_(&p, "BatchSize").unwrap_or(10) as usize,
+                window_secs: n_(&p, "MaximumBatchingWindowInSeconds").unwrap_or(0),
+                report_batch_item_failures: report,
+                enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                filters,
+            });
+        }
+        "AWS::Events::Rule" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let name = r.reference(stack, id).map_err(e)?;
+            let bus = s_(&p, "EventBusName")
+                .map(|b| b.rsplit('/').next().unwrap_or(&b).to_string())
+                .unwrap_or_else(|| "default".into());
+            let targets = p
+                .get("Targets")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(target)
+                .collect::<Result<Vec<_>, _>>()?;
+            w.rules.push(Rule {
+                stack: stack.into(),
+                logical_id: id.into(),
+                arn: format!(
+                    "arn:aws:events:{REGION}:{ACCOUNT}:rule/{}{}",
+                    if bus == "default" {
+                        String::new()
+                    } else {
+                        format!("{bus}/")
+                    },
+                    name.rsplit('|').next().unwrap_or(&name)
+                ),
+                name,
+                bus,
+                pattern: p.get("EventPattern").map(|v| {
+                    if let Value::String(s) = v {
+                        serde_json::from_str(s).unwrap_or(Value::Null)
+                    } else {
+                        v.clone()
+                    }
+                }),
+                schedule: s_(&p, "ScheduleExpression"),
+                enabled: s_(&p, "State").is_none_or(|st| st == "ENABLED"),
+                targets,
+            });
+        }
+        "AWS::Lambda::EventInvokeConfig" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let f = function_name(&s_(&p, "FunctionName").unwrap_or_default());
+            w.invoke_configs.insert(
+                f,
+                InvokeConfig {
+                    max_retries: n_(&p, "MaximumRetryAttempts").unwrap_or(2) as u32,
+                    max_age_secs: n_(&p, "MaximumEventAgeInSeconds").unwrap_or(21_600),
+                    on_success: p
+                        .pointer("/DestinationConfig/OnSuccess/Destination")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    on_failure: p
+                        .pointer("/DestinationConfig/OnFailure/Destination")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                },
+            );
+        }
+        "AWS::Scheduler::Schedule" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let t = p.get("Target").ok_or("no Target")?;
+            w.schedules.push(Schedule {
+                stack: stack.into(),
+                logical_id: id.into(),
+                expression: s_(&p, "ScheduleExpression").unwrap_or_default(),
+                target: target(t)?,
+            });
+        }
+        "AWS::StepFunctions::StateMachine" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let mut definition = match (p.get("Definition"), p.get("DefinitionString")) {
+                (Some(d), _) => d.clone(),
+                (None, Some(Value::String(s))) => serde_json::from_str(s)
+                    .map_err(|err| format!("DefinitionString is not JSON: {err}"))?,
+                _ => return Err(
+                    "no Definition or DefinitionString (DefinitionS3Location is not read locally)"
+                        .into(),
+                ),
+            };
+            if let Some(Value::Object(subs)) = p.get("DefinitionSubstitutions") {
+                let mut text = definition.to_string();
+                for (k, v) in subs {
+                    text = text.replace(&format!("${{{k}}}"), v.as_str().unwrap_or_default());
+                }
+                definition = serde_json::from_str(&text).map_err(|err| {
+                    format!("the definition after DefinitionSubstitutions is not JSON: {err}")
+                })?;
+            }
+            let arn = r.reference(stack, id).map_err(e)?;
+            w.state_machines.push(StateMachine {
+                stack: stack.into(),
+                logical_id: id.into(),
+                name: arn.rsplit(':').next().unwrap_or(&arn).to_string(),
+                arn,
+                definition,
+                express: s_(&p, "StateMachineType").as_deref() == Some("EXPRESS"),
+                policies: role_policies(r, s, res.properties.get("RoleArn"))?,
+            });
+        }
+        "AWS::Events::Archive" => {
+            let p = props(r, stack, res).map_err(e)?;
+            w.archives.push(Archive {
+                stack: stack.into(),
+                logical_id: id.into(),
+                bus_arn: s_(&p, "SourceArn").unwrap_or_default(),
+                pattern: p.get("EventPattern").cloned(),
+            });
+        }
+        "AWS::Events::EventBus" => {
+            let name = r.reference(stack, id).map_err(e)?;
+            let name = name.rsplit('/').next().unwrap_or(&name).to_string();
+            w.buses.push((stack.to_string(), id.to_string(), name));
+        }
+        "AWS::DynamoDB::Table" => {
+            w.tables.push(Table {
+                stack: stack.into(),
+                logical_id: id.into(),
+                name: r.reference(stack, id).map_err(e)?,
+            });
+        }
+        "AWS::SNS::Topic" => {
+            w.topics.push((
+                stack.to_string(),
+                id.to_string(),
+                r.reference(stack, id).map_err(e)?,
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn target(t: &Value) -> Result<RuleTarget, String> {
+    Ok(RuleTarget {
+        id: s_(t, "Id").unwrap_or_default(),
+        arn: s_(t, "Arn").ok_or("a target without Arn")?,
+        input: s_(t, "Input"),
+        input_path: s_(t, "InputPath"),
+        transformer: t.get("InputTransformer").map(|x| {
+            let paths = x
+                .get("InputPathsMap")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (paths, s_(x, "InputTemplate").unwrap_or_default())
+        }),
+        dead_letter_arn: t
+            .pointer("/DeadLetterConfig/Arn")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        // EventBridge's defaults: 185 attempts over 24 hours.
+        max_retries: t
+            .pointer("/RetryPolicy/MaximumRetryAttempts")
+            .and_then(Value::as_u64)
+            .unwrap_or(185) as u32,
+        max_age_secs: t
+            .pointer("/RetryPolicy/MaximumEventAgeInSeconds")
+            .and_then(Value::as_u64)
+            .unwrap_or(86_400),
+    })
+}
+
+/// The identity-based policies of the role a `Role`/`RoleArn` expression points at: its
+/// inline policies and every AWS::IAM::Policy / ManagedPolicy of the stack attached to it.
+fn role_policies(
+    r: &Resolver<'_>,
+    s: &DeployedStack,
+    role: Option<&Expr>,
+) -> Result<Vec<Value>, String> {
+    let role_id = match role {
+        Some(Expr::GetAtt(t, _)) | Some(Expr::Ref(t)) => t.logical_id.clone(),
+        _ => return Ok(Vec::new()),
+    };
+    let stack = s.name.as_str();
+    let Some(role_res) = s.template.resources.get(&role_id) else {
+        return Ok(Vec::new());
+    };
+    let mut docs = Vec::new();
+    let rp = props(r, stack, role_res).map_err(|e| e.message)?;
+    for p in rp
+        .get("Policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(d) = p.get("PolicyDocument") {
+            docs.push(d.clone());
+        }
+    }
+    for res in s.template.resources.values() {
+        if !matches!(
+            res.resource_type.as_str(),
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy"
+        ) {
+            continue;
+        }
+        let attached = match res.properties.get("Roles") {
+            Some(Expr::List(items)) => items
+                .iter()
+                .any(|i| matches!(i, Expr::Ref(t) if t.logical_id == role_id)),
+            _ => false,
+        };
+        if attached {
+            let p = props(r, stack, res).map_err(|e| e.message)?;
+            if let Some(d) = p.get("PolicyDocument") {
+                docs.push(d.clone());
+            }
+        }
+    }
+    Ok(docs)
+}
