@@ -174,6 +174,48 @@ pub fn bundle(
         .collect()
 }
 
+/// Build handler crates with cargo's `dev` profile for the host (what local runs execute;
+/// the test suite builds the same profile, so its dependencies are shared). Returns each
+/// crate's binary.
+pub fn build_dev(
+    ws: &HandlerWorkspace,
+    crates: &[String],
+) -> Result<BTreeMap<String, PathBuf>, BundleError> {
+    let mut packages = Vec::new();
+    for c in crates {
+        packages.push(ws.package_name(c)?);
+    }
+    if packages.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(ws.root())
+        .env("CARGO_TARGET_DIR", ws.target_dir())
+        .args(["build", "--quiet"]);
+    for p in &packages {
+        cmd.args(["-p", p]);
+    }
+    let status = cmd.status().map_err(|source| BundleError::Spawn {
+        program: cargo.to_string_lossy().into_owned(),
+        source,
+    })?;
+    if !status.success() {
+        return Err(BundleError::CargoFailed {
+            status: status.to_string(),
+        });
+    }
+    Ok(crates
+        .iter()
+        .cloned()
+        .zip(
+            packages
+                .iter()
+                .map(|p| ws.target_dir().join("debug").join(p)),
+        )
+        .collect())
+}
+
 fn cargo_build(
     ws: &HandlerWorkspace,
     triple: &str,

@@ -12,6 +12,7 @@ mod diff;
 mod fan_out;
 mod invoke;
 mod list;
+mod local;
 mod progress;
 mod synth;
 
@@ -38,6 +39,7 @@ enum Command {
     Destroy(destroy::DestroyArgs),
     Diff(diff::DiffArgs),
     Check(check::CheckArgs),
+    Local(local::LocalArgs),
 }
 
 /// Run the CLI; returns the process exit code (0 success, 1 failure).
@@ -64,6 +66,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Destroy(args) => destroy::run(args).map(|()| 0),
         Command::Diff(args) => diff::run(args),
         Command::Check(args) => check::run(args),
+        Command::Local(args) => local::run(args).map(|()| 0),
     };
     match result {
         Ok(code) => code,

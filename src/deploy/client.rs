@@ -5,6 +5,9 @@ use aws_config::{BehaviorVersion, Region};
 
 use super::DeployError;
 
+/// The region local endpoints are addressed in (moto's default).
+pub const LOCAL_REGION: &str = "us-east-1";
+
 /// Where and as whom to deploy.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
@@ -63,6 +66,41 @@ impl Aws {
             region,
             endpoint_url,
         })
+    }
+
+    /// Clients for a local endpoint only: the test credentials and region a local server
+    /// (moto) accepts, nothing read from the environment or profiles, so a local run can
+    /// never act on a real account. Every call has a timeout.
+    pub async fn local(endpoint_url: &str) -> Aws {
+        use aws_config::timeout::TimeoutConfig;
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint_url)
+            .region(Region::new(LOCAL_REGION))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "ordersctl-local",
+            ))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(60))
+                    .build(),
+            )
+            .load()
+            .await;
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build();
+        Aws {
+            cloudformation: aws_sdk_cloudformation::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            sts: aws_sdk_sts::Client::new(&config),
+            region: LOCAL_REGION.to_string(),
+            endpoint_url: Some(endpoint_url.to_string()),
+        }
     }
 
     /// GetCallerIdentity: fails clearly when credentials are missing or expired.

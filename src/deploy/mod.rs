@@ -10,7 +10,7 @@ mod toolkit;
 
 use std::path::Path;
 
-pub use client::{Aws, Identity, Target};
+pub use client::{Aws, Identity, Target, LOCAL_REGION};
 pub use query::{
     deployed_template, set_termination_protection, stack_outputs, stack_parameters, stack_status,
     termination_protected,

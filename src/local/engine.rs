@@ -191,6 +191,83 @@ impl<'w> Engine<'w> {
         self.until_idle()
     }
 
+    /// Check every name the injections use before any is applied: bad input fails whole.
+    pub fn check(&self, injections: &[Injection]) -> Result<(), EngineError> {
+        for (i, inj) in injections.iter().enumerate() {
+            let at = |e: EngineError| EngineError::BadInput(format!("entry {i}: {e}"));
+            match inj {
+                Injection::Queue { name, .. } => self.queue(name).map(|_| ()).map_err(at)?,
+                Injection::Bus { name, .. } => self.bus(name).map(|_| ()).map_err(at)?,
+                Injection::Invoke { function, .. } | Injection::Fault { function, .. } => {
+                    self.function(function).map(|_| ()).map_err(at)?
+                }
+                Injection::StartExecution { name, .. } => {
+                    self.state_machine(name).map(|_| ()).map_err(at)?
+                }
+                Injection::Schedule { name } => {
+                    let known: Vec<String> = self
+                        .world
+                        .schedules
+                        .iter()
+                        .map(|s| (s.stack.clone(), s.logical_id.clone()))
+                        .chain(
+                            self.world
+                                .rules
+                                .iter()
+                                .filter(|r| r.schedule.is_some())
+                                .map(|r| (r.stack.clone(), r.logical_id.clone())),
+                        )
+                        .filter(|(s, id)| name == id || *name == format!("{s}/{id}"))
+                        .map(|(_, id)| id)
+                        .collect();
+                    if known.is_empty() {
+                        let all: Vec<String> = self
+                            .world
+                            .schedules
+                            .iter()
+                            .map(|s| format!("{}/{}", s.stack, s.logical_id))
+                            .chain(
+                                self.world
+                                    .rules
+                                    .iter()
+                                    .filter(|r| r.schedule.is_some())
+                                    .map(|r| format!("{}/{}", r.stack, r.logical_id)),
+                            )
+                            .collect();
+                        return Err(at(EngineError::BadInput(format!(
+                            "no schedule or scheduled rule named `{name}`; schedules: {}",
+                            if all.is_empty() {
+                                "none in these stacks".into()
+                            } else {
+                                all.join(", ")
+                            }
+                        ))));
+                    }
+                }
+                Injection::TaskToken { state, .. } => {
+                    let waits: Vec<String> = self
+                        .world
+                        .state_machines
+                        .iter()
+                        .flat_map(|m| token_states(&m.definition))
+                        .collect();
+                    if !waits.contains(state) {
+                        return Err(at(EngineError::BadInput(format!(
+                            "no state named `{state}` waits for a task token; such states: {}",
+                            if waits.is_empty() {
+                                "none in these stacks".into()
+                            } else {
+                                waits.join(", ")
+                            }
+                        ))));
+                    }
+                }
+                Injection::Advance { .. } | Injection::Idle => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Apply one injection (`idle` and `advance` run the loop).
     pub fn inject(&mut self, inj: &Injection) -> Result<(), EngineError> {
         match inj {
@@ -1559,6 +1636,33 @@ impl<'w> Engine<'w> {
             format!("AccessDenied: the state machine's role may not {action} on {resource}"),
         ))
     }
+}
+
+/// Names of the states (at any depth) whose task waits for a token.
+fn token_states(definition: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(states) = definition.get("States").and_then(Value::as_object) {
+        for (name, s) in states {
+            if s.get("Resource")
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.ends_with(".waitForTaskToken"))
+            {
+                out.push(name.clone());
+            }
+            for b in s
+                .get("Branches")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.extend(token_states(b));
+            }
+            if let Some(p) = s.get("ItemProcessor").or_else(|| s.get("Iterator")) {
+                out.extend(token_states(p));
+            }
+        }
+    }
+    out
 }
 
 /// The access key ID a function's SDK signs with: the proxy tells callers apart by it.

@@ -18,8 +18,10 @@ pub mod resolve;
 pub mod trace;
 pub mod world;
 
+pub mod deploy;
 pub mod engine;
-mod http;
+pub mod http;
 pub mod input;
 pub mod moto;
 pub mod proxy;
+pub mod server;

@@ -275,17 +275,24 @@ impl<'a> Resolver<'a> {
     }
 
     fn physical(&self, stack: &str, id: &str) -> Result<String, ResolveError> {
-        self.stack(stack)
-            .physical
-            .get(id)
-            .filter(|p| !p.is_empty())
-            .cloned()
-            .ok_or_else(|| {
-                Self::err(
-                    stack,
-                    format!("`{id}` has no physical ID on the local endpoint"),
-                )
-            })
+        let s = self.stack(stack);
+        if let Some(p) = s.physical.get(id).filter(|p| !p.is_empty()) {
+            return Ok(p.clone());
+        }
+        // Some local endpoints report no physical ID for a resource they did create (moto:
+        // event buses); a resource named in the template is found by that name.
+        let named = s.template.resources.get(id).and_then(|r| {
+            NAME_PROPERTIES
+                .iter()
+                .find_map(|k| r.properties.get(*k))
+                .and_then(|e| self.string(stack, e).ok())
+        });
+        named.ok_or_else(|| {
+            Self::err(
+                stack,
+                format!("`{id}` has no physical ID on the local endpoint"),
+            )
+        })
     }
 
     /// The URL handlers use for a queue.
@@ -355,6 +362,19 @@ impl<'a> Resolver<'a> {
         })
     }
 }
+
+/// Properties that name a resource, by the types the engine reads.
+const NAME_PROPERTIES: &[&str] = &[
+    "Name",
+    "QueueName",
+    "TableName",
+    "FunctionName",
+    "TopicName",
+    "StateMachineName",
+    "RoleName",
+    "BucketName",
+    "LogGroupName",
+];
 
 /// A queue's name from its physical ID (a URL or a name).
 pub fn queue_name(physical: &str) -> String {

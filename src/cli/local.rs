@@ -1,0 +1,525 @@
+//! `ordersctl local`: deploy stacks to a local endpoint and run their event flow there.
+
+use std::collections::BTreeMap;
+use std::io::{BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Subcommand};
+use ordersctl::bundle::build_dev;
+use ordersctl::deploy::{Aws, Progress, ResourceChange};
+use ordersctl::local::deploy as local_deploy;
+use ordersctl::local::engine::{Engine, EngineError, Options};
+use ordersctl::local::http::{read_request, response};
+use ordersctl::local::inject::{self, Injection};
+use ordersctl::local::moto::Endpoint;
+use ordersctl::local::proxy::Proxy;
+use ordersctl::local::resolve::{DeployedStack, Resolver};
+use ordersctl::local::server::Server;
+use ordersctl::local::trace::{self, Hop};
+use ordersctl::local::world::{self, World};
+use ordersctl::synth::reader::read_assembly;
+use ordersctl::synth::Assembly;
+
+use crate::cli::app_args::AppArgs;
+use crate::cli::deploy::select;
+
+/// Run stacks' whole event flow on a local endpoint (moto on 127.0.0.1), no AWS account
+/// needed. The stacks are deployed there (the "local deploy": CreateStack directly, event
+/// source mappings disabled so only ordersctl delivers, outputs moto cannot resolve left out);
+/// then ordersctl delivers every event itself: SQS event sources, EventBridge rules and
+/// targets, asynchronous invocation with retries and destinations, schedules and state
+/// machines, on a virtual clock. Functions run as their handler binaries (built with cargo's
+/// dev profile); their AWS calls are checked against their role's policies.
+///
+/// Examples:
+///   ordersctl local run OrderPipeline --inject scenario.json --trace trace.jsonl
+///   ordersctl local up EventConsumer          # then, from another terminal:
+///   ordersctl local send '{"bus": "ApplicationBus", "source": "com.app.events", "detail-type": "OrderCreated", "detail": {"orderId": "o-1"}}'
+///   ordersctl local trace o-1 --trace trace.jsonl
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct LocalArgs {
+    #[command(subcommand)]
+    command: LocalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum LocalCommand {
+    Run(RunArgs),
+    Up(UpArgs),
+    Send(SendArgs),
+    Trace(TraceArgs),
+}
+
+/// Where the stacks come from and where they run.
+#[derive(Debug, Args)]
+struct Target {
+    /// Stacks to run (with the stacks they import from).
+    stacks: Vec<String>,
+    /// Run every stack.
+    #[arg(long)]
+    all: bool,
+    /// A running local server (loopback only) instead of starting moto_server.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Run this assembly (written by synth, possibly edited) instead of synthesizing.
+    #[arg(long = "app", value_name = "DIR")]
+    app_dir: Option<PathBuf>,
+    #[command(flatten)]
+    app: AppArgs,
+}
+
+/// Deploy, apply the injections in order, run until idle, write the trace. A business
+/// failure (a handler error, a message in a dead-letter queue, a failed execution) is in the
+/// trace, not the exit code; exit 1 is for bad input or an engine failure.
+///
+/// Example:
+///   ordersctl local run OrderPipeline --inject scenario.json --trace trace.jsonl
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+struct RunArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The inputs: a JSON array (README: "The inject format").
+    #[arg(long, value_name = "FILE")]
+    inject: PathBuf,
+    /// Give up (exit 1) when the flow is not idle after this many seconds of wall time.
+    #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    timeout: u64,
+    /// Write the trace here as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Print hops as JSON lines on stdout instead of text on stderr.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Deploy and run the event plane in the foreground, one line per hop, until Ctrl-C; inject
+/// from another terminal with `ordersctl local send`.
+#[derive(Debug, Args)]
+struct UpArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Loopback port `local send` talks to.
+    #[arg(long, default_value_t = 4599)]
+    control_port: u16,
+}
+
+/// Inject into a running `ordersctl local up`: one entry or an array, as JSON text or a file.
+///
+/// Example:
+///   ordersctl local send '{"queue": "OrderCreatedQueue", "body": {"orderId": "o-1"}}'
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+struct SendArgs {
+    /// The entry (or array of entries) as JSON.
+    entry: Option<String>,
+    /// Read the entries from this file instead.
+    #[arg(long, value_name = "FILE", conflicts_with = "entry")]
+    file: Option<PathBuf>,
+    /// The port `local up` listens on.
+    #[arg(long, default_value_t = 4599)]
+    control_port: u16,
+}
+
+/// Print the hops of a trace that carry an ID (message, execution or correlation ID).
+#[derive(Debug, Args)]
+struct TraceArgs {
+    /// The ID to follow.
+    id: String,
+    /// The trace file (JSON lines, written by `local run --trace`).
+    #[arg(long, value_name = "FILE")]
+    trace: PathBuf,
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: LocalArgs) -> Result<()> {
+    match args.command {
+        LocalCommand::Run(a) => run_flow(a),
+        LocalCommand::Up(a) => up(a),
+        LocalCommand::Send(a) => send(a),
+        LocalCommand::Trace(a) => show_trace(a),
+    }
+}
+
+/// Everything a started run holds; dropped in reverse (proxy, then the server).
+struct Running {
+    _server: Server,
+    proxy: Proxy,
+    endpoint: Endpoint,
+    world: World,
+    binaries: BTreeMap<String, PathBuf>,
+}
+
+fn start(target: &Target) -> Result<Running> {
+    let assembly: Assembly = match &target.app_dir {
+        Some(dir) => read_assembly(dir)?,
+        None => target.app.assembly()?,
+    };
+    let selected = select(&assembly, &target.stacks, target.all)?;
+    let stacks: Vec<_> = assembly
+        .stacks
+        .iter()
+        .filter(|s| selected.contains(&s.name))
+        .collect();
+    let crates: BTreeMap<(String, String), String> = stacks
+        .iter()
+        .flat_map(|s| {
+            s.assets.iter().map(move |a| {
+                (
+                    (s.name.clone(), a.function.clone()),
+                    a.handler_crate.clone(),
+                )
+            })
+        })
+        .collect();
+
+    // Refuse what the engine cannot run before anything starts: the world read with
+    // stand-in physical IDs (each resource named by its logical ID).
+    let preview: Vec<DeployedStack> = stacks
+        .iter()
+        .map(|s| DeployedStack {
+            name: s.name.clone(),
+            template: s.template.clone(),
+            physical: s
+                .template
+                .resources
+                .keys()
+                .map(|k| (k.clone(), k.clone()))
+                .collect(),
+            parameters: s
+                .template
+                .parameters
+                .keys()
+                .map(|k| (k.clone(), k.clone()))
+                .collect(),
+        })
+        .collect();
+    world::build(
+        &Resolver {
+            stacks: &preview,
+            queue_url_base: "http://127.0.0.1".into(),
+        },
+        &crates,
+    )
+    .map_err(|problems| {
+        anyhow!(
+            "the local engine cannot run these stacks; it would have to skip:\n  {}",
+            problems.join("\n  ")
+        )
+    })?;
+
+    let ws = target.app.workspace();
+    let mut wanted: Vec<String> = crates.values().cloned().collect();
+    wanted.sort();
+    wanted.dedup();
+    for c in &wanted {
+        if !ws.crate_dir(c).join("Cargo.toml").is_file() {
+            bail!(
+                "handler crate `{c}` is not in {} (pass --workspace DIR)",
+                ws.root().join("handlers").display()
+            );
+        }
+    }
+    eprintln!(
+        "building {} handler crate(s) (dev profile) ...",
+        wanted.len()
+    );
+    let binaries = build_dev(&ws, &wanted)?;
+
+    let server = match &target.endpoint_url {
+        Some(url) => Server::at(url)?,
+        None => Server::start()?,
+    };
+    let proxy =
+        Proxy::start(server.addr).context("cannot start the AWS-call proxy on 127.0.0.1")?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let endpoint_url = server.endpoint();
+    let deployed = rt.block_on(async {
+        let aws = Aws::local(&endpoint_url).await;
+        local_deploy::deploy(&aws, &stacks, &Quiet).await
+    })?;
+    let world = world::build(
+        &Resolver {
+            stacks: &deployed,
+            queue_url_base: endpoint_url.clone(),
+        },
+        &crates,
+    )
+    .map_err(|problems| {
+        anyhow!(
+            "the local engine cannot run these stacks:\n  {}",
+            problems.join("\n  ")
+        )
+    })?;
+    eprintln!(
+        "deployed {} on {endpoint_url}; AWS calls of functions go through {}",
+        selected.join(", "),
+        proxy.endpoint()
+    );
+    Ok(Running {
+        endpoint: Endpoint(server.addr),
+        _server: server,
+        proxy,
+        world,
+        binaries,
+    })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn run_flow(args: RunArgs) -> Result<()> {
+    // Bad input is refused before anything starts.
+    let text = std::fs::read_to_string(&args.inject)
+        .with_context(|| format!("cannot read the inject file {}", args.inject.display()))?;
+    let injections = inject::parse(&text).map_err(|e| anyhow!("{}: {e}", args.inject.display()))?;
+    if let Some(t) = &args.trace {
+        if t.is_dir() {
+            bail!("--trace {}: is a directory; name a file", t.display());
+        }
+    }
+    let r = start(&args.target)?;
+    let json = args.json;
+    let sink: Box<dyn FnMut(&Hop)> = Box::new(move |h: &Hop| {
+        if json {
+            println!("{}", serde_json::to_string(h).unwrap_or_default());
+        } else {
+            eprintln!("{}", h.human());
+        }
+    });
+    let opts = Options {
+        binaries: r.binaries.clone(),
+        proxy_endpoint: r.proxy.endpoint(),
+        timeout: Duration::from_secs(args.timeout),
+        start_ms: now_ms(),
+    };
+    let mut engine = Engine::new(
+        &r.world,
+        r.endpoint,
+        Arc::clone(&r.proxy.shared),
+        opts,
+        sink,
+    );
+    engine
+        .check(&injections)
+        .map_err(|e| anyhow!("{}: {e}", args.inject.display()))?;
+    let result = engine.run(&injections);
+    if let Some(path) = &args.trace {
+        write_trace(path, engine.hops())?;
+    }
+    let hops = engine.hops().len();
+    match result {
+        Ok(()) => {
+            eprintln!("idle after {hops} hops");
+            Ok(())
+        }
+        Err(e @ EngineError::Timeout(_)) => Err(anyhow!(e)),
+        Err(e) => Err(anyhow!("the run stopped: {e}")),
+    }
+}
+
+/// Write the trace whole or not at all.
+fn write_trace(path: &PathBuf, hops: &[Hop]) -> Result<()> {
+    let mut text = String::new();
+    for h in hops {
+        text.push_str(&serde_json::to_string(h)?);
+        text.push('\n');
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("cannot write the trace next to {}", path.display()))?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.persist(path)
+        .map_err(|e| anyhow!("cannot write the trace {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+type Control = (Vec<Injection>, Sender<Result<(), String>>);
+
+fn up(args: UpArgs) -> Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", args.control_port)).with_context(|| {
+        format!(
+            "cannot listen on 127.0.0.1:{} (another `local up`? choose --control-port)",
+            args.control_port
+        )
+    })?;
+    let r = start(&args.target)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                let _ = rt.block_on(tokio::signal::ctrl_c());
+            }
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
+    let (tx, rx): (Sender<Control>, Receiver<Control>) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            control(stream, &tx);
+        }
+    });
+    eprintln!("running; inject with `ordersctl local send '<entry JSON>'` (port {}); Ctrl-C stops and removes the endpoint", args.control_port);
+    let sink: Box<dyn FnMut(&Hop)> = Box::new(|h: &Hop| eprintln!("{}", h.human()));
+    let opts = Options {
+        binaries: r.binaries.clone(),
+        proxy_endpoint: r.proxy.endpoint(),
+        timeout: Duration::MAX,
+        start_ms: now_ms(),
+    };
+    let mut engine = Engine::new(
+        &r.world,
+        r.endpoint,
+        Arc::clone(&r.proxy.shared),
+        opts,
+        sink,
+    );
+    while !stop.load(Ordering::SeqCst) {
+        if let Ok((list, reply)) = rx.recv_timeout(Duration::from_millis(200)) {
+            let outcome = engine
+                .check(&list)
+                .and_then(|()| list.iter().try_for_each(|i| engine.inject(i)));
+            let _ = reply.send(outcome.map_err(|e| e.to_string()));
+        }
+        engine
+            .until_idle()
+            .map_err(|e| anyhow!("the engine stopped: {e}"))?;
+    }
+    eprintln!("stopped after {} hops", engine.hops().len());
+    Ok(())
+}
+
+fn control(stream: TcpStream, tx: &Sender<Control>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut out = stream;
+    let Some(req) = read_request(&mut BufReader::new(read_half)) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&req.body).trim().to_string();
+    let text = if text.starts_with('{') {
+        format!("[{text}]")
+    } else {
+        text
+    };
+    let reply = match inject::parse(&text) {
+        Err(e) => Err(e.to_string()),
+        Ok(list) => {
+            let (rtx, rrx) = mpsc::channel();
+            if tx.send((list, rtx)).is_err() {
+                Err("the engine has stopped".to_string())
+            } else {
+                rrx.recv_timeout(Duration::from_secs(600))
+                    .unwrap_or_else(|_| Err("no answer from the engine".into()))
+            }
+        }
+    };
+    let (status, body) = match reply {
+        Ok(()) => (200, serde_json::json!({"ok": true})),
+        Err(e) => (400, serde_json::json!({"error": e})),
+    };
+    let _ = out.write_all(&response(
+        status,
+        if status == 200 { "OK" } else { "Bad Request" },
+        &[("content-type", "application/json".into())],
+        body.to_string().as_bytes(),
+    ));
+}
+
+fn send(args: SendArgs) -> Result<()> {
+    let body = match (&args.entry, &args.file) {
+        (Some(e), None) => e.clone(),
+        (None, Some(f)) => {
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?
+        }
+        _ => bail!("give the entry as JSON text or with --file FILE"),
+    };
+    let text = if body.trim_start().starts_with('{') {
+        format!("[{body}]")
+    } else {
+        body.clone()
+    };
+    inject::parse(&text).map_err(|e| anyhow!("{e}"))?;
+    let mut s = TcpStream::connect_timeout(
+        &([127, 0, 0, 1], args.control_port).into(),
+        Duration::from_secs(3),
+    )
+    .map_err(|_| {
+        anyhow!(
+            "nothing listens on 127.0.0.1:{}; start `ordersctl local up` first",
+            args.control_port
+        )
+    })?;
+    s.set_read_timeout(Some(Duration::from_secs(600)))?;
+    let req = format!("POST /inject HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    s.write_all(req.as_bytes())?;
+    let mut raw = String::new();
+    std::io::Read::read_to_string(&mut s, &mut raw)?;
+    let answer: serde_json::Value = raw
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or_default();
+    match answer.get("error").and_then(|e| e.as_str()) {
+        Some(e) => bail!("{e}"),
+        None if answer.get("ok").is_some() => {
+            eprintln!("sent; the hops show in the `local up` terminal");
+            Ok(())
+        }
+        None => bail!("`local up` gave no answer"),
+    }
+}
+
+fn show_trace(args: TraceArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.trace)
+        .with_context(|| format!("cannot read the trace {}", args.trace.display()))?;
+    let hops = trace::parse(&text).map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
+    let found: Vec<&Hop> = hops.iter().filter(|h| h.mentions(&args.id)).collect();
+    if found.is_empty() {
+        bail!("no hop of {} carries `{}`", args.trace.display(), args.id);
+    }
+    for h in found {
+        if args.json {
+            println!("{}", serde_json::to_string(h)?);
+        } else {
+            println!("{}", h.human());
+        }
+    }
+    Ok(())
+}
+
+/// Deploy progress for local runs: one line per stack.
+struct Quiet;
+
+impl Progress for Quiet {
+    fn resource(&self, _stack: &str, _logical_id: &str, _status: &str) {}
+    fn changes(&self, _stack: &str, _changes: &[ResourceChange]) {}
+    fn note(&self, stack: &str, message: &str) {
+        eprintln!("{stack}: {message}");
+    }
+    fn started(&self, stack: &str, total: usize) {
+        eprintln!("{stack}: deploying {total} resources locally");
+    }
+}
