@@ -229,16 +229,16 @@ fn start(target: &Target) -> Result<Running> {
             );
         }
     }
+    // The endpoint first: a bad --endpoint-url fails before a build.
+    let server = match &target.endpoint_url {
+        Some(url) => Server::at(url)?,
+        None => Server::start()?,
+    };
     eprintln!(
         "building {} handler crate(s) (dev profile) ...",
         wanted.len()
     );
     let binaries = build_dev(&ws, &wanted)?;
-
-    let server = match &target.endpoint_url {
-        Some(url) => Server::at(url)?,
-        None => Server::start()?,
-    };
     let proxy =
         Proxy::start(server.addr).context("cannot start the AWS-call proxy on 127.0.0.1")?;
     let rt = tokio::runtime::Runtime::new()?;

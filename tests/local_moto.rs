@@ -1,0 +1,381 @@
+//! `ordersctl local run` against a moto server on 127.0.0.1: the blueprints' flows end to
+//! end, judged by their business outcomes in the endpoint's DynamoDB and SQS and by the trace.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use moto_harness::MotoServer;
+use ordersctl::local::trace::{parse, Hop};
+use serde_json::Value;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/local");
+
+fn ordersctl(args: &[&str]) -> Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(args)
+        .output()
+        .expect("run ordersctl");
+    eprintln!(
+        "$ ordersctl {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// `local run` on `moto`; returns the trace.
+fn local_run(moto: &MotoServer, dir: &Path, stack_or_app: &[&str], inject: &Path) -> Vec<Hop> {
+    let trace = dir.join("trace.jsonl");
+    let mut args = vec!["local", "run"];
+    args.extend_from_slice(stack_or_app);
+    let endpoint = moto.endpoint();
+    args.extend([
+        "--inject",
+        inject.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+        "--endpoint-url",
+        &endpoint,
+    ]);
+    let o = ordersctl(&args);
+    assert!(
+        o.status.success(),
+        "local run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    parse(&std::fs::read_to_string(&trace).unwrap()).unwrap()
+}
+
+async fn sdk(moto: &MotoServer) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new(moto_harness::REGION))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+async fn scan(
+    moto: &MotoServer,
+    table: &str,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    let db = aws_sdk_dynamodb::Client::new(&sdk(moto).await);
+    db.scan()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .to_vec()
+}
+
+/// Every message on a queue (by name), each received once.
+async fn drain(moto: &MotoServer, queue: &str) -> Vec<String> {
+    let sqs = aws_sdk_sqs::Client::new(&sdk(moto).await);
+    let url = sqs
+        .get_queue_url()
+        .queue_name(queue)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let mut bodies = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .visibility_timeout(300)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            return bodies;
+        }
+        bodies.extend(
+            out.messages()
+                .iter()
+                .map(|m| m.body().unwrap_or_default().to_string()),
+        );
+    }
+}
+
+fn count(hops: &[Hop], kind: &str, outcome: &str) -> usize {
+    hops.iter()
+        .filter(|h| h.kind == kind && h.outcome == outcome)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_pipeline_stores_an_order_once_and_dead_letters_a_poison_message_after_three_receives(
+) {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let hops = local_run(
+        &moto,
+        dir.path(),
+        &["OrderPipeline"],
+        &Path::new(FIXTURES).join("order-pipeline.json"),
+    );
+
+    let injected: Vec<&Hop> = hops.iter().filter(|h| h.kind == "inject").collect();
+    assert_eq!(injected.len(), 4);
+    let poison = injected[3].message_ids[0].clone();
+    // Three deliveries of the poison message to the function, then the redrive.
+    let deliveries = hops
+        .iter()
+        .filter(|h| h.kind == "esm" && h.message_ids.contains(&poison))
+        .count();
+    assert_eq!(deliveries, 3, "{hops:#?}");
+    let redrive: Vec<&Hop> = hops.iter().filter(|h| h.kind == "redrive").collect();
+    assert_eq!(redrive.len(), 1);
+    assert_eq!(
+        (redrive[0].from.as_str(), redrive[0].to.as_str()),
+        ("OrderCreatedQueue", "OrderCreatedDLQ")
+    );
+    assert_eq!(redrive[0].message_ids, vec![poison]);
+    // Every grant is in place: no call was denied.
+    assert_eq!(count(&hops, "call", "denied"), 0);
+    // The redeliveries waited the queue's 60 s visibility timeout on the engine's clock.
+    let esm: Vec<&Hop> = hops.iter().filter(|h| h.kind == "esm").collect();
+    assert!(
+        esm[1].time > esm[0].time && esm[2].time > esm[1].time,
+        "{esm:#?}"
+    );
+    assert_eq!(esm[0].correlation_id.as_deref(), Some("corr-o-1"));
+
+    let items = scan(&moto, "Orders").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["orderId"], AttributeValue::S("o-1".into()));
+    assert_eq!(items[0]["status"], AttributeValue::S("CONFIRMED".into()));
+    assert_eq!(
+        drain(&moto, "OrderCreatedDLQ").await,
+        vec!["this is not JSON".to_string()]
+    );
+    assert!(drain(&moto, "OrderCreatedQueue").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grant_removed_from_the_role_denies_exactly_that_call() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asm = dir.path().join("asm");
+    let o = ordersctl(&["synth", "--out", asm.to_str().unwrap()]);
+    assert!(o.status.success());
+    // A test template: the processor's role loses its table grant; one receive before the DLQ.
+    let file = asm.join("OrderPipeline.template.json");
+    let mut t: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let statements = t["Resources"]["OrderProcessorServiceRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .unwrap();
+    let before = statements.len();
+    statements.retain(|s| !s["Action"].to_string().contains("dynamodb:PutItem"));
+    assert_eq!(statements.len(), before - 1);
+    t["Resources"]["OrderCreatedQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] =
+        1.into();
+    std::fs::write(&file, serde_json::to_string_pretty(&t).unwrap()).unwrap();
+    let inject = dir.path().join("one-order.json");
+    std::fs::write(
+        &inject,
+        r#"[{"queue": "OrderCreatedQueue", "body": {"orderId": "o-9", "customerId": "c-9", "items": [{"sku": "B"}], "totalAmount": 3, "createdAt": "2026-12-01T11:00:00Z"}}]"#,
+    )
+    .unwrap();
+
+    let hops = local_run(
+        &moto,
+        dir.path(),
+        &["OrderPipeline", "--app", asm.to_str().unwrap()],
+        &inject,
+    );
+    let denied: Vec<&Hop> = hops.iter().filter(|h| h.outcome == "denied").collect();
+    assert_eq!(denied.len(), 1, "{hops:#?}");
+    assert_eq!(denied[0].from, "OrderProcessor");
+    assert_eq!(
+        denied[0].error.as_deref(),
+        Some("dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/Orders")
+    );
+    assert!(scan(&moto, "Orders").await.is_empty());
+    assert_eq!(drain(&moto, "OrderCreatedDLQ").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn event_consumer_processes_each_event_once_retries_dead_letters_and_runs_its_workflow() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let hops = local_run(
+        &moto,
+        dir.path(),
+        &["EventConsumer"],
+        &Path::new(FIXTURES).join("event-consumer.json"),
+    );
+
+    // Four events match the rule; the one from another source does not.
+    assert_eq!(count(&hops, "rule", "matched"), 4);
+    assert_eq!(count(&hops, "rule", "unmatched"), 1);
+    let processor: Vec<&Hop> = hops
+        .iter()
+        .filter(|h| h.kind == "invoke" && h.to == "EventProcessor")
+        .collect();
+    let outcomes: Vec<&str> = processor.iter().map(|h| h.outcome.as_str()).collect();
+    // o-1 twice; p-1 crashes once then succeeds on Lambda's retry; p-2 crashes on all three attempts.
+    assert_eq!(
+        outcomes,
+        ["ok", "ok", "failed", "ok", "failed", "failed", "failed"],
+        "{processor:#?}"
+    );
+    assert_eq!(count(&hops, "call", "denied"), 0);
+    let dead: Vec<&Hop> = hops.iter().filter(|h| h.kind == "destination").collect();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].to.as_str(), dead[0].outcome.as_str()),
+        ("EventProcessorDLQ", "on-failure")
+    );
+
+    // The effect ran once per event: one PROCESSED record for o-1 (sent twice) and p-1.
+    let db = aws_sdk_dynamodb::Client::new(&sdk(&moto).await);
+    let tables = db.list_tables().send().await.unwrap();
+    let table = tables
+        .table_names()
+        .iter()
+        .find(|t| t.contains("IdempotencyTable"))
+        .expect("the idempotency table")
+        .clone();
+    let mut processed: Vec<String> = scan(&moto, &table)
+        .await
+        .iter()
+        .filter_map(|i| {
+            i.get("id")
+                .and_then(|v| v.as_s().ok())
+                .filter(|id| id.starts_with("PROCESSED#"))
+                .cloned()
+        })
+        .collect();
+    processed.sort();
+    assert_eq!(
+        processed,
+        [
+            "PROCESSED#OrderCreated:o-1",
+            "PROCESSED#PaymentProcessed:p-1"
+        ]
+    );
+    // p-2's invocation record went to the on-failure destination.
+    let records = drain(&moto, "EventProcessorDLQ").await;
+    assert_eq!(records.len(), 1);
+    let record: Value = serde_json::from_str(&records[0]).unwrap();
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    assert_eq!(record["requestPayload"]["detail"]["id"], "p-2");
+
+    // The ETL workflow loads a good batch and fails a bad one cleanly.
+    let ends: Vec<&Hop> = hops
+        .iter()
+        .filter(|h| h.kind == "execution" && h.to == "end")
+        .collect();
+    assert_eq!(ends.len(), 2);
+    assert_eq!(ends[0].outcome, "failed");
+    assert!(
+        ends[0].error.as_deref().unwrap().starts_with("EtlFailed"),
+        "{ends:#?}"
+    );
+    assert_eq!(ends[1].outcome, "succeeded");
+    assert!(ends[1]
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("\"status\":\"LOADED\""));
+    // The daily schedule ran the maintenance function.
+    assert_eq!(count(&hops, "schedule", "fired"), 1);
+    assert!(hops
+        .iter()
+        .any(|h| h.kind == "invoke" && h.from == "DailyMaintenance" && h.outcome == "ok"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_is_one_clear_sentence_and_exit_1() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let fail = |args: &[&str]| {
+        let o = ordersctl(args);
+        assert_eq!(o.status.code(), Some(1));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let endpoint = moto.endpoint();
+    let trace = dir.path().join("trace.jsonl");
+
+    // A malformed file names the entry and field, before anything starts.
+    let bad = write("bad.json", r#"[{"queue": "OrderCreatedQueue"}]"#);
+    assert!(fail(&[
+        "local",
+        "run",
+        "OrderPipeline",
+        "--inject",
+        bad.to_str().unwrap()
+    ])
+    .contains("entry 0, field `body`: is required"));
+    // An unknown name lists the candidates; no trace is written.
+    let unknown = write("unknown.json", r#"[{"queue": "OrderQueue", "body": "x"}]"#);
+    let e = fail(&[
+        "local",
+        "run",
+        "OrderPipeline",
+        "--inject",
+        unknown.to_str().unwrap(),
+        "--endpoint-url",
+        &endpoint,
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(e.contains("no queue named `OrderQueue`; queues: OrderPipeline/OrderCreatedDLQ, OrderPipeline/OrderCreatedQueue"), "{e}");
+    assert!(!trace.exists());
+    // What the engine cannot run is refused up front, each named.
+    let ok = write("ok.json", "[]");
+    let e = fail(&[
+        "local",
+        "run",
+        "OrderSaga",
+        "--inject",
+        ok.to_str().unwrap(),
+        "--endpoint-url",
+        &endpoint,
+    ]);
+    assert!(
+        e.contains("OrderSaga/OrdersApi (AWS::ApiGatewayV2::Api): HTTP APIs are not served"),
+        "{e}"
+    );
+    assert!(
+        e.contains("(AWS::SNS::Subscription): SNS subscriptions are not delivered"),
+        "{e}"
+    );
+    // Never anything but loopback.
+    let e = fail(&[
+        "local",
+        "run",
+        "OrderPipeline",
+        "--inject",
+        ok.to_str().unwrap(),
+        "--endpoint-url",
+        "http://10.1.2.3:5000",
+    ]);
+    assert!(e.contains("only talk to a server on this machine"), "{e}");
+    let e = fail(&[
+        "local",
+        "run",
+        "NoSuchStack",
+        "--inject",
+        ok.to_str().unwrap(),
+    ]);
+    assert!(e.contains("no stack named `NoSuchStack`"), "{e}");
+    let e = fail(&["local", "trace", "x", "--trace", bad.to_str().unwrap()]);
+    assert!(e.contains("line 1: not a trace hop"), "{e}");
+}
