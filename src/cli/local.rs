@@ -316,14 +316,23 @@ fn run_flow(args: RunArgs) -> Result<()> {
     engine
         .check(&injections)
         .map_err(|e| anyhow!("{}: {e}", args.inject.display()))?;
+    let engine_started = std::time::Instant::now();
     let result = engine.run(&injections);
     if let Some(path) = &args.trace {
         write_trace(path, engine.hops())?;
     }
     let hops = engine.hops().len();
+    let wall = engine_started.elapsed();
+    let handlers = engine.handler_time();
     match result {
         Ok(()) => {
-            eprintln!("idle after {hops} hops");
+            // The engine's own share per hop: everything but the handlers' time.
+            let own = wall.saturating_sub(handlers).as_secs_f64() * 1000.0 / hops.max(1) as f64;
+            eprintln!(
+                "idle after {hops} hops in {:.2} s ({:.2} s in handlers, {own:.1} ms of engine time per hop)",
+                wall.as_secs_f64(),
+                handlers.as_secs_f64()
+            );
             Ok(())
         }
         Err(e @ EngineError::Timeout(_)) => Err(anyhow!(e)),

@@ -11,6 +11,7 @@
 //! [`trace`] — has no I/O; [`engine`], [`proxy`] and [`deploy`] are the edges.
 
 pub mod asl;
+pub mod authorize;
 pub mod iam;
 pub mod inject;
 pub mod pattern;

@@ -1,0 +1,273 @@
+//! Injections: checked whole against the stacks' names first, then applied one by one.
+
+use super::*;
+
+impl<'w> Engine<'w> {
+    /// Check every name the injections use before any is applied: bad input fails whole.
+    pub fn check(&self, injections: &[Injection]) -> Result<(), EngineError> {
+        for (i, inj) in injections.iter().enumerate() {
+            let at = |e: EngineError| EngineError::BadInput(format!("entry {i}: {e}"));
+            match inj {
+                Injection::Queue { name, .. } => self.queue(name).map(|_| ()).map_err(at)?,
+                Injection::Bus { name, .. } => self.bus(name).map(|_| ()).map_err(at)?,
+                Injection::Invoke { function, .. } | Injection::Fault { function, .. } => {
+                    self.function(function).map(|_| ()).map_err(at)?
+                }
+                Injection::StartExecution { name, .. } => {
+                    self.state_machine(name).map(|_| ()).map_err(at)?
+                }
+                Injection::Schedule { name } => {
+                    let known: Vec<String> = self
+                        .world
+                        .schedules
+                        .iter()
+                        .map(|s| (s.stack.clone(), s.logical_id.clone()))
+                        .chain(
+                            self.world
+                                .rules
+                                .iter()
+                                .filter(|r| r.schedule.is_some())
+                                .map(|r| (r.stack.clone(), r.logical_id.clone())),
+                        )
+                        .filter(|(s, id)| name == id || *name == format!("{s}/{id}"))
+                        .map(|(_, id)| id)
+                        .collect();
+                    if known.is_empty() {
+                        let all: Vec<String> = self
+                            .world
+                            .schedules
+                            .iter()
+                            .map(|s| format!("{}/{}", s.stack, s.logical_id))
+                            .chain(
+                                self.world
+                                    .rules
+                                    .iter()
+                                    .filter(|r| r.schedule.is_some())
+                                    .map(|r| format!("{}/{}", r.stack, r.logical_id)),
+                            )
+                            .collect();
+                        return Err(at(EngineError::BadInput(format!(
+                            "no schedule or scheduled rule named `{name}`; schedules: {}",
+                            if all.is_empty() {
+                                "none in these stacks".into()
+                            } else {
+                                all.join(", ")
+                            }
+                        ))));
+                    }
+                }
+                Injection::TaskToken { state, .. } => {
+                    let waits: Vec<String> = self
+                        .world
+                        .state_machines
+                        .iter()
+                        .flat_map(|m| token_states(&m.definition))
+                        .collect();
+                    if !waits.contains(state) {
+                        return Err(at(EngineError::BadInput(format!(
+                            "no state named `{state}` waits for a task token; such states: {}",
+                            if waits.is_empty() {
+                                "none in these stacks".into()
+                            } else {
+                                waits.join(", ")
+                            }
+                        ))));
+                    }
+                }
+                Injection::Advance { .. } | Injection::Idle => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply one injection (`idle` and `advance` run the loop).
+    pub fn inject(&mut self, inj: &Injection) -> Result<(), EngineError> {
+        match inj {
+            Injection::Idle => self.until_idle()?,
+            Injection::Advance { millis } => self.advance(*millis)?,
+            Injection::Fault { function, times } => {
+                let f = self.function(function)?.name.clone();
+                *self.faults.entry(f.clone()).or_default() += times;
+                self.hop(Hop::new(
+                    "inject",
+                    "fault",
+                    f,
+                    &format!("next {times} invocation(s) crash"),
+                ));
+            }
+            Injection::Queue {
+                name,
+                body,
+                attributes,
+            } => {
+                let q = self.queue(name)?;
+                let (url, qname) = (q.url.clone(), q.name.clone());
+                let attrs: serde_json::Map<String, Value> = attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!({"DataType": "String", "StringValue": v})))
+                    .collect();
+                let mut req = json!({"QueueUrl": url, "MessageBody": body});
+                if !attrs.is_empty() {
+                    req["MessageAttributes"] = Value::Object(attrs);
+                }
+                let out = self
+                    .endpoint
+                    .sqs("SendMessage", &req)
+                    .map_err(|e| EngineError::Endpoint(e.to_string()))?;
+                let mut h = Hop::new("inject", "inject", qname, "sent");
+                h.message_ids = out
+                    .get("MessageId")
+                    .and_then(Value::as_str)
+                    .map(|m| vec![m.to_string()])
+                    .unwrap_or_default();
+                h.correlation_id = attributes.get("correlationId").cloned();
+                self.hop(h);
+            }
+            Injection::Bus {
+                name,
+                source,
+                detail_type,
+                detail,
+            } => {
+                let bus = self.bus(name)?;
+                let event = self.event(source, detail_type, detail.clone(), vec![]);
+                let mut h = Hop::new("inject", "inject", &bus, "put");
+                h.message_ids = vec![event["id"].as_str().unwrap_or_default().to_string()];
+                self.hop(h);
+                self.work.push_back(Work::Event {
+                    bus,
+                    event,
+                    from: "inject".into(),
+                });
+            }
+            Injection::Schedule { name } => self.fire_schedule(name)?,
+            Injection::Invoke { function, payload } => {
+                let f = self.function(function)?.name.clone();
+                self.hop(Hop::new("inject", "inject", &f, "invoke"));
+                self.work.push_back(Work::AsyncInvoke {
+                    function: f,
+                    payload: payload.clone(),
+                    from: "inject".into(),
+                    attempt: 0,
+                });
+            }
+            Injection::StartExecution { name, input } => {
+                let sm = self.state_machine(name)?;
+                let (arn, name) = (sm.arn.clone(), sm.name.clone());
+                let exec = format!(
+                    "{}:{}",
+                    arn.replace(":stateMachine:", ":execution:"),
+                    self.id("inject")
+                );
+                self.hop(Hop::new("inject", "inject", name, "start"));
+                self.start_execution(&arn, &exec, input.clone(), "inject");
+            }
+            Injection::TaskToken { state, result } => {
+                let token = self
+                    .tokens
+                    .iter()
+                    .find(|(_, w)| &w.state == state)
+                    .map(|(t, _)| t.clone());
+                match token {
+                    Some(t) => self.answer_token(&t, result.clone(), "inject"),
+                    None => {
+                        let mut h = Hop::new("inject", "inject", state, "unanswered");
+                        h.error = Some(format!("no execution is waiting for a task token in state `{state}` (add {{\"idle\": true}} before it if the flow has not reached it yet)"));
+                        self.hop(h);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn find<'a, T>(
+        &self,
+        kind: &str,
+        name: &str,
+        items: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a T)>,
+    ) -> Result<&'a T, EngineError>
+    where
+        T: 'a,
+    {
+        let all: Vec<_> = items.collect();
+        let hits: Vec<_> = all
+            .iter()
+            .filter(|(stack, id, physical, _)| {
+                name == format!("{stack}/{id}") || name == *id || name == *physical
+            })
+            .collect();
+        match hits.as_slice() {
+            [one] => Ok(one.3),
+            [] => Err(EngineError::BadInput(format!(
+                "no {kind} named `{name}`; {kind}s: {}",
+                if all.is_empty() {
+                    "none in these stacks".to_string()
+                } else {
+                    all.iter()
+                        .map(|(s, i, _, _)| format!("{s}/{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ))),
+            many => Err(EngineError::BadInput(format!(
+                "`{name}` names more than one {kind}; use one of: {}",
+                many.iter()
+                    .map(|(s, i, _, _)| format!("{s}/{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    pub(super) fn function(&self, name: &str) -> Result<&'w Function, EngineError> {
+        self.find(
+            "function",
+            name,
+            self.world
+                .functions
+                .iter()
+                .map(|f| (f.stack.as_str(), f.logical_id.as_str(), f.name.as_str(), f)),
+        )
+    }
+
+    pub(super) fn queue(&self, name: &str) -> Result<&'w crate::local::world::Queue, EngineError> {
+        self.find(
+            "queue",
+            name,
+            self.world
+                .queues
+                .iter()
+                .map(|q| (q.stack.as_str(), q.logical_id.as_str(), q.name.as_str(), q)),
+        )
+    }
+
+    pub(super) fn bus(&self, name: &str) -> Result<String, EngineError> {
+        if name == "default" {
+            return Ok("default".into());
+        }
+        self.find(
+            "event bus",
+            name,
+            self.world
+                .buses
+                .iter()
+                .map(|b| (b.0.as_str(), b.1.as_str(), b.2.as_str(), &b.2)),
+        )
+        .cloned()
+    }
+
+    pub(super) fn state_machine(
+        &self,
+        name: &str,
+    ) -> Result<&'w crate::local::world::StateMachine, EngineError> {
+        self.find(
+            "state machine",
+            name,
+            self.world
+                .state_machines
+                .iter()
+                .map(|s| (s.stack.as_str(), s.logical_id.as_str(), s.name.as_str(), s)),
+        )
+    }
+}

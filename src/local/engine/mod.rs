@@ -1,0 +1,562 @@
+//! The event loop: injections in, deliveries out, on a virtual clock.
+//!
+//! One loop, one thing at a time: pending work first (events to route, targets to deliver,
+//! asynchronous invocations, execution steps), then one poll of each consumed queue; when
+//! nothing is runnable the clock jumps to the next timer (a message becoming visible again, a
+//! retry delay, a Wait state). Idle is: no work, nothing visible on a consumed queue, no timer
+//! that the flow itself is waiting on (task-token timeouts and schedules only fire when the
+//! clock is advanced on purpose).
+
+mod delivery;
+mod executions;
+mod injections;
+mod sqs;
+
+#[cfg(test)]
+use delivery::rate_ms;
+#[cfg(test)]
+use executions::parse_rfc3339_ms;
+use executions::token_states;
+#[cfg(test)]
+use sqs::{filter_view, sqs_record};
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::asl::{self, Action, Execution};
+use super::inject::Injection;
+use super::input::{select, transform};
+use super::moto::Endpoint;
+use super::pattern;
+use super::proxy::{EngineCall, Principal, Shared};
+use super::resolve::{ACCOUNT, REGION};
+use super::trace::{rfc3339_ms, Hop};
+use super::world::{Function, RuleTarget, World};
+use crate::invoke::{invoke, Invocation, Outcome};
+
+/// Why the engine stopped before the flow was idle.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the run did not become idle within {0:?} (--timeout); the trace so far is kept")]
+    Timeout(Duration),
+    #[error("the local endpoint failed: {0}")]
+    Endpoint(String),
+    #[error("{0}")]
+    BadInput(String),
+}
+
+/// How to run.
+pub struct Options {
+    /// Handler crate -> its built binary.
+    pub binaries: BTreeMap<String, PathBuf>,
+    /// The proxy's endpoint, given to every function as `AWS_ENDPOINT_URL`.
+    pub proxy_endpoint: String,
+    /// Wall-clock bound of the whole run.
+    pub timeout: Duration,
+    /// The virtual clock's start (ms since the epoch).
+    pub start_ms: u64,
+}
+
+enum Work {
+    Event {
+        bus: String,
+        event: Value,
+        from: String,
+    },
+    Target {
+        from: String,
+        target: RuleTarget,
+        input: Value,
+        attempt: u32,
+        first_ms: u64,
+    },
+    AsyncInvoke {
+        function: String,
+        payload: Value,
+        from: String,
+        attempt: u32,
+    },
+    Step(String),
+}
+
+enum Timer {
+    Visible {
+        queue_url: String,
+        queue: String,
+        receipt: String,
+        message_id: String,
+        redrive_to: Option<String>,
+    },
+    Work(Work),
+    WaitDone(String),
+    TokenTimeout {
+        exec: String,
+        token: String,
+        error: &'static str,
+    },
+}
+
+struct Waiting {
+    exec: String,
+    state: String,
+}
+
+/// The engine over one deployed world.
+pub struct Engine<'w> {
+    world: &'w World,
+    endpoint: Endpoint,
+    shared: Arc<Shared>,
+    opts: Options,
+    clock: u64,
+    seq: u64,
+    /// (due, seq) -> (timer, counts for idleness)
+    timers: BTreeMap<(u64, u64), (Timer, bool)>,
+    work: VecDeque<Work>,
+    hops: Vec<Hop>,
+    sink: Box<dyn FnMut(&Hop) + 'w>,
+    faults: BTreeMap<String, u32>,
+    executions: BTreeMap<String, Execution>,
+    tokens: BTreeMap<String, Waiting>,
+    started: Instant,
+    handler_time: Duration,
+    ids: u64,
+}
+
+impl<'w> Engine<'w> {
+    /// An engine; `sink` sees every hop as it happens.
+    pub fn new(
+        world: &'w World,
+        endpoint: Endpoint,
+        shared: Arc<Shared>,
+        opts: Options,
+        sink: Box<dyn FnMut(&Hop) + 'w>,
+    ) -> Engine<'w> {
+        if let Ok(mut p) = shared.principals.lock() {
+            for f in &world.functions {
+                p.insert(
+                    access_key(f),
+                    Principal {
+                        name: f.name.clone(),
+                        role_arn: f.role_arn.clone(),
+                        policies: f.policies.clone(),
+                    },
+                );
+            }
+        }
+        Engine {
+            world,
+            endpoint,
+            shared,
+            clock: opts.start_ms,
+            opts,
+            seq: 0,
+            timers: BTreeMap::new(),
+            work: VecDeque::new(),
+            hops: Vec::new(),
+            sink,
+            faults: BTreeMap::new(),
+            executions: BTreeMap::new(),
+            tokens: BTreeMap::new(),
+            started: Instant::now(),
+            handler_time: Duration::ZERO,
+            ids: 0,
+        }
+    }
+
+    /// The trace so far.
+    pub fn hops(&self) -> &[Hop] {
+        &self.hops
+    }
+
+    /// Wall time spent inside handlers (process start to answer), so the engine's own share
+    /// of a run can be told apart.
+    pub fn handler_time(&self) -> Duration {
+        self.handler_time
+    }
+
+    fn id(&mut self, prefix: &str) -> String {
+        self.ids += 1;
+        format!("{prefix}-{:08}", self.ids)
+    }
+
+    fn hop(&mut self, mut h: Hop) {
+        self.seq += 1;
+        h.seq = self.seq;
+        h.time = rfc3339_ms(self.clock);
+        (self.sink)(&h);
+        self.hops.push(h);
+    }
+
+    fn timer(&mut self, after_ms: u64, t: Timer, counts: bool) {
+        self.seq += 1;
+        self.timers
+            .insert((self.clock + after_ms, self.seq), (t, counts));
+    }
+
+    fn check_wall(&self) -> Result<(), EngineError> {
+        if self.started.elapsed() > self.opts.timeout {
+            return Err(EngineError::Timeout(self.opts.timeout));
+        }
+        Ok(())
+    }
+
+    /// Apply the injections in order, then run until idle.
+    pub fn run(&mut self, injections: &[Injection]) -> Result<(), EngineError> {
+        for inj in injections {
+            self.inject(inj)?;
+        }
+        self.until_idle()
+    }
+
+    fn event(
+        &mut self,
+        source: &str,
+        detail_type: &str,
+        detail: Value,
+        resources: Vec<String>,
+    ) -> Value {
+        json!({
+            "version": "0", "id": self.id("event"), "detail-type": detail_type, "source": source,
+            "account": ACCOUNT, "time": rfc3339_ms(self.clock / 1000 * 1000).replace(".000Z", "Z"), "region": REGION,
+            "resources": resources, "detail": detail
+        })
+    }
+
+    /// Run until nothing is in flight.
+    pub fn until_idle(&mut self) -> Result<(), EngineError> {
+        loop {
+            self.check_wall()?;
+            if self.tick()? {
+                continue;
+            }
+            // Nothing runnable now: jump to the next timer the flow waits on.
+            let Some(key) = self
+                .timers
+                .iter()
+                .find(|(_, (_, counts))| *counts)
+                .map(|(k, _)| *k)
+            else {
+                return Ok(());
+            };
+            self.fire_timers_until(key.0)?;
+        }
+    }
+
+    /// Move the clock by `ms`, running everything that falls due on the way.
+    pub fn advance(&mut self, ms: u64) -> Result<(), EngineError> {
+        let target = self.clock + ms;
+        let from = self.clock;
+        loop {
+            self.check_wall()?;
+            if self.tick()? {
+                continue;
+            }
+            match self.timers.keys().next().copied() {
+                Some((due, _)) if due <= target => self.fire_timers_until(due)?,
+                _ => break,
+            }
+        }
+        self.clock = target;
+        self.fire_rate_schedules(from, target)?;
+        let mut h = Hop::new("inject", "advance", "clock", "moved");
+        h.detail = Some(format!("{} s", ms as f64 / 1000.0));
+        self.hop(h);
+        self.until_idle()
+    }
+
+    fn fire_timers_until(&mut self, due: u64) -> Result<(), EngineError> {
+        self.clock = self.clock.max(due);
+        let ready: Vec<(u64, u64)> = self
+            .timers
+            .keys()
+            .filter(|(d, _)| *d <= due)
+            .copied()
+            .collect();
+        for k in ready {
+            if let Some((t, _)) = self.timers.remove(&k) {
+                self.fire(t)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn fire(&mut self, t: Timer) -> Result<(), EngineError> {
+        match t {
+            Timer::Visible {
+                queue_url,
+                queue,
+                receipt,
+                message_id,
+                redrive_to,
+            } => {
+                self.endpoint
+                    .sqs("ChangeMessageVisibility", &json!({"QueueUrl": queue_url, "ReceiptHandle": receipt, "VisibilityTimeout": 0}))
+                    .map_err(|e| EngineError::Endpoint(e.to_string()))?;
+                if let Some(dlq) = redrive_to {
+                    // The endpoint moves it on the next receive, as SQS does.
+                    let mut h = Hop::new("redrive", queue, dlq, "moved");
+                    h.message_ids = vec![message_id];
+                    h.detail = Some("maxReceiveCount reached".into());
+                    self.hop(h);
+                }
+            }
+            Timer::Work(w) => self.work.push_back(w),
+            Timer::WaitDone(exec) => {
+                if let Some(e) = self.executions.get_mut(&exec) {
+                    e.wait_done();
+                }
+                self.work.push_back(Work::Step(exec));
+            }
+            Timer::TokenTimeout { exec, token, error } => {
+                if self.tokens.remove(&token).is_some() {
+                    if let Some(e) = self.executions.get_mut(&exec) {
+                        e.task_done(Err((
+                            error.to_string(),
+                            "the task token was not answered in time".into(),
+                        )));
+                    }
+                    self.work.push_back(Work::Step(exec));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One unit of progress; false when nothing was runnable.
+    fn tick(&mut self) -> Result<bool, EngineError> {
+        self.drain_proxy();
+        if let Some(w) = self.work.pop_front() {
+            self.perform(w)?;
+            return Ok(true);
+        }
+        let mut any = false;
+        for i in 0..self.world.sqs_sources.len() {
+            if self.world.sqs_sources[i].enabled {
+                any |= self.poll(i)?;
+            }
+        }
+        Ok(any)
+    }
+
+    fn drain_proxy(&mut self) {
+        let hops: Vec<Hop> = self
+            .shared
+            .hops
+            .lock()
+            .map(|mut h| std::mem::take(&mut *h))
+            .unwrap_or_default();
+        for h in hops {
+            self.hop(h);
+        }
+        let calls: Vec<EngineCall> = self
+            .shared
+            .calls
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default();
+        for c in calls {
+            match c {
+                EngineCall::PutEvent {
+                    caller,
+                    bus,
+                    source,
+                    detail_type,
+                    detail,
+                    resources,
+                    trace_header,
+                } => {
+                    let event = self.event(&source, &detail_type, detail, resources);
+                    let mut h = Hop::new("call", &caller, &bus, "put");
+                    h.message_ids = vec![event["id"].as_str().unwrap_or_default().to_string()];
+                    h.correlation_id = correlation(&event["detail"]);
+                    h.detail = trace_header
+                        .map(|t| format!("PutEvents {detail_type}; trace {t}"))
+                        .or(Some(format!("PutEvents {detail_type}")));
+                    self.hop(h);
+                    self.work.push_back(Work::Event {
+                        bus,
+                        event,
+                        from: caller,
+                    });
+                }
+                EngineCall::StartExecution {
+                    caller,
+                    state_machine_arn,
+                    execution_arn,
+                    input,
+                } => {
+                    self.start_execution(&state_machine_arn, &execution_arn, input, &caller);
+                }
+                EngineCall::TaskResult {
+                    caller,
+                    token,
+                    result,
+                } => self.answer_token(&token, result, &caller),
+                EngineCall::InvokeAsync {
+                    caller,
+                    function,
+                    payload,
+                } => {
+                    self.work.push_back(Work::AsyncInvoke {
+                        function,
+                        payload,
+                        from: caller,
+                        attempt: 0,
+                    });
+                }
+            }
+        }
+    }
+
+    fn perform(&mut self, w: Work) -> Result<(), EngineError> {
+        match w {
+            Work::Event { bus, event, from } => self.route(&bus, event, &from),
+            Work::Target {
+                from,
+                target,
+                input,
+                attempt,
+                first_ms,
+            } => self.deliver(&from, &target, input, attempt, first_ms),
+            Work::AsyncInvoke {
+                function,
+                payload,
+                from,
+                attempt,
+            } => self.invoke_async(&function, payload, &from, attempt),
+            Work::Step(exec) => self.step(&exec),
+        }
+    }
+
+    /// Run a function on an event: its response, or (error type, message).
+    fn run_function(&mut self, f: &Function, event: &Value) -> Result<Value, (String, String)> {
+        if let Some(n) = self.faults.get_mut(&f.name).filter(|n| **n > 0) {
+            *n -= 1;
+            return Err((
+                "Runtime.ExitError".into(),
+                "injected fault: the function crashed".into(),
+            ));
+        }
+        let Some(bin) = self.opts.binaries.get(&f.handler_crate) else {
+            return Err((
+                "Runtime.InvalidEntrypoint".into(),
+                format!("no binary for handler crate {}", f.handler_crate),
+            ));
+        };
+        let mut env = f.env.clone();
+        env.extend([
+            (
+                "AWS_ENDPOINT_URL".to_string(),
+                self.opts.proxy_endpoint.clone(),
+            ),
+            ("AWS_ACCESS_KEY_ID".to_string(), access_key(f)),
+            ("AWS_SECRET_ACCESS_KEY".to_string(), "local".to_string()),
+            ("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string()),
+            ("AWS_CONFIG_FILE".to_string(), "/dev/null".to_string()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+                "/dev/null".to_string(),
+            ),
+            ("AWS_MAX_ATTEMPTS".to_string(), "2".to_string()),
+            (
+                "RUST_LOG".to_string(),
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            ),
+        ]);
+        let body = event.to_string();
+        let began = Instant::now();
+        let result = invoke(
+            bin,
+            &Invocation {
+                function_name: &f.name,
+                memory_mb: f.memory_mb,
+                timeout: Duration::from_secs(f.timeout_secs),
+                env,
+                event: body.as_bytes(),
+                inherit_env: false,
+            },
+        );
+        self.handler_time += began.elapsed();
+        match result {
+            Ok(Outcome::Response(r)) => Ok(serde_json::from_str(&r).unwrap_or(Value::String(r))),
+            Ok(Outcome::Error(e)) | Ok(Outcome::InitError(e)) => {
+                let v: Value = serde_json::from_str(&e).unwrap_or(Value::Null);
+                let ty = v
+                    .get("errorType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Unhandled")
+                    .to_string();
+                let msg = v
+                    .get("errorMessage")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or(e);
+                Err((ty, msg))
+            }
+            Err(crate::invoke::InvokeError::Timeout(d)) => Err((
+                "Sandbox.Timedout".into(),
+                format!("Task timed out after {:.2} seconds", d.as_secs_f64()),
+            )),
+            Err(e) => Err(("Runtime.ExitError".into(), e.to_string())),
+        }
+    }
+}
+
+/// The access key ID a function's SDK signs with: the proxy tells callers apart by it.
+pub fn access_key(f: &Function) -> String {
+    format!(
+        "LOCAL{}",
+        f.name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+    )
+}
+
+/// The correlation ID a payload carries, by the names the handlers use.
+pub fn correlation(v: &Value) -> Option<String> {
+    ["correlationId", "correlation_id"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 300 {
+        format!("{}…", s.chars().take(300).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_timestamps() {
+        assert_eq!(rate_ms("rate(1 day)"), Some(86_400_000));
+        assert_eq!(rate_ms("rate(5 minutes)"), Some(300_000));
+        assert_eq!(rate_ms("cron(0 3 * * ? *)"), None);
+        assert_eq!(
+            parse_rfc3339_ms("2026-12-01T00:00:01.5Z"),
+            Some(1_796_083_201_500)
+        );
+        assert_eq!(
+            parse_rfc3339_ms(&rfc3339_ms(1_796_083_201_234)),
+            Some(1_796_083_201_234)
+        );
+    }
+
+    #[test]
+    fn filters_see_a_parsed_body() {
+        let r = sqs_record(
+            &json!({"MessageId": "m", "Body": "{\"status\":\"NEW\"}"}),
+            "arn",
+        );
+        assert!(pattern::matches(&json!({"body": {"status": ["NEW"]}}), &filter_view(&r)).unwrap());
+    }
+}
