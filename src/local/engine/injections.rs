@@ -95,34 +95,7 @@ impl<'w> Engine<'w> {
                     &format!("next {times} invocation(s) crash"),
                 ));
             }
-            Injection::Queue {
-                name,
-                body,
-                attributes,
-            } => {
-                let q = self.queue(name)?;
-                let (url, qname) = (q.url.clone(), q.name.clone());
-                let attrs: serde_json::Map<String, Value> = attributes
-                    .iter()
-                    .map(|(k, v)| (k.clone(), json!({"DataType": "String", "StringValue": v})))
-                    .collect();
-                let mut req = json!({"QueueUrl": url, "MessageBody": body});
-                if !attrs.is_empty() {
-                    req["MessageAttributes"] = Value::Object(attrs);
-                }
-                let out = self
-                    .endpoint
-                    .sqs("SendMessage", &req)
-                    .map_err(|e| EngineError::Endpoint(e.to_string()))?;
-                let mut h = Hop::new("inject", "inject", qname, "sent");
-                h.message_ids = out
-                    .get("MessageId")
-                    .and_then(Value::as_str)
-                    .map(|m| vec![m.to_string()])
-                    .unwrap_or_default();
-                h.correlation_id = attributes.get("correlationId").cloned();
-                self.hop(h);
-            }
+            Injection::Queue { .. } => self.send_injected(std::slice::from_ref(inj))?,
             Injection::Bus {
                 name,
                 source,
@@ -269,5 +242,68 @@ impl<'w> Engine<'w> {
                 .iter()
                 .map(|s| (s.stack.as_str(), s.logical_id.as_str(), s.name.as_str(), s)),
         )
+    }
+
+    /// Queue injections to one queue (at most 10), sent in one SendMessageBatch.
+    pub(super) fn send_injected(&mut self, batch: &[Injection]) -> Result<(), EngineError> {
+        let mut entries = Vec::new();
+        let mut target = None;
+        for (k, inj) in batch.iter().enumerate() {
+            let Injection::Queue {
+                name,
+                body,
+                attributes,
+            } = inj
+            else {
+                continue;
+            };
+            let q = self.queue(name)?;
+            target = Some((q.url.clone(), q.name.clone()));
+            let mut e = json!({"Id": format!("m{k}"), "MessageBody": body});
+            if !attributes.is_empty() {
+                let attrs: serde_json::Map<String, Value> = attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!({"DataType": "String", "StringValue": v})))
+                    .collect();
+                e["MessageAttributes"] = Value::Object(attrs);
+            }
+            entries.push((e, attributes.get("correlationId").cloned()));
+        }
+        let Some((url, qname)) = target else {
+            return Ok(());
+        };
+        let out = self
+            .endpoint
+            .sqs("SendMessageBatch", &json!({"QueueUrl": url, "Entries": entries.iter().map(|(e, _)| e).collect::<Vec<_>>()}))
+            .map_err(|e| EngineError::Endpoint(e.to_string()))?;
+        if let Some(f) = out
+            .get("Failed")
+            .and_then(Value::as_array)
+            .filter(|f| !f.is_empty())
+        {
+            return Err(EngineError::Endpoint(format!(
+                "SendMessageBatch to {qname} failed: {}",
+                Value::Array(f.clone())
+            )));
+        }
+        let ids: BTreeMap<String, String> = out
+            .get("Successful")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                Some((
+                    s.get("Id")?.as_str()?.to_string(),
+                    s.get("MessageId")?.as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        for (k, (_, corr)) in entries.into_iter().enumerate() {
+            let mut h = Hop::new("inject", "inject", &qname, "sent");
+            h.message_ids = ids.get(&format!("m{k}")).cloned().into_iter().collect();
+            h.correlation_id = corr;
+            self.hop(h);
+        }
+        Ok(())
     }
 }

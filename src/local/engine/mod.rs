@@ -206,8 +206,33 @@ impl<'w> Engine<'w> {
 
     /// Apply the injections in order, then run until idle.
     pub fn run(&mut self, injections: &[Injection]) -> Result<(), EngineError> {
-        for inj in injections {
-            self.inject(inj)?;
+        let mut i = 0;
+        while i < injections.len() {
+            // Consecutive messages for one queue go in batches of ten, as a producer would.
+            let queue_of = |inj: &Injection| match inj {
+                Injection::Queue { name, .. } => self.queue(name).ok().map(|q| q.url.clone()),
+                _ => None,
+            };
+            match queue_of(&injections[i]) {
+                Some(url) => {
+                    let mut j = i + 1;
+                    while j < injections.len()
+                        && j - i < 10
+                        && queue_of(&injections[j]).as_ref() == Some(&url)
+                    {
+                        j += 1;
+                    }
+                    self.send_injected(&injections[i..j])?;
+                    // Consumers poll while producers send, as in AWS: one step of the flow
+                    // after each batch keeps the queue as shallow as it would be there.
+                    self.tick()?;
+                    i = j;
+                }
+                None => {
+                    self.inject(&injections[i])?;
+                    i += 1;
+                }
+            }
         }
         self.until_idle()
     }

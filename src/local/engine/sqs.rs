@@ -43,7 +43,7 @@ impl Engine<'_> {
         }
         for m in &filtered {
             // Lambda deletes messages its filters drop.
-            self.delete(&q.url, m)?;
+            self.delete(&q.url, std::slice::from_ref(m))?;
             let mut h = Hop::new("esm", &q.name, &f.name, "filtered");
             h.message_ids = vec![m["MessageId"].as_str().unwrap_or_default().to_string()];
             self.hop(h);
@@ -99,6 +99,7 @@ impl Engine<'_> {
             Ok(_) => {}
         }
         self.hop(h);
+        let mut done = Vec::new();
         for m in &messages {
             let id = m["MessageId"].as_str().unwrap_or_default().to_string();
             if filtered.iter().any(|x| x["MessageId"] == m["MessageId"]) {
@@ -124,20 +125,41 @@ impl Engine<'_> {
                 };
                 self.timer(q.visibility_timeout_secs * 1000, t, true);
             } else {
-                self.delete(&q.url, m)?;
+                done.push(m.clone());
             }
         }
+        self.delete(&q.url, &done)?;
         Ok(true)
     }
 
-    pub(super) fn delete(&self, url: &str, m: &Value) -> Result<(), EngineError> {
-        self.endpoint
+    /// DeleteMessageBatch (a batch is at most ten, as a receive is).
+    pub(super) fn delete(&self, url: &str, messages: &[Value]) -> Result<(), EngineError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let entries: Vec<Value> = messages
+            .iter()
+            .enumerate()
+            .map(|(k, m)| json!({"Id": format!("d{k}"), "ReceiptHandle": m["ReceiptHandle"]}))
+            .collect();
+        let out = self
+            .endpoint
             .sqs(
-                "DeleteMessage",
-                &json!({"QueueUrl": url, "ReceiptHandle": m["ReceiptHandle"]}),
+                "DeleteMessageBatch",
+                &json!({"QueueUrl": url, "Entries": entries}),
             )
-            .map(|_| ())
-            .map_err(|e| EngineError::Endpoint(e.to_string()))
+            .map_err(|e| EngineError::Endpoint(e.to_string()))?;
+        match out
+            .get("Failed")
+            .and_then(Value::as_array)
+            .filter(|f| !f.is_empty())
+        {
+            Some(f) => Err(EngineError::Endpoint(format!(
+                "DeleteMessageBatch failed: {}",
+                Value::Array(f.clone())
+            ))),
+            None => Ok(()),
+        }
     }
 }
 
