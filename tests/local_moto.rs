@@ -379,3 +379,76 @@ async fn bad_input_is_one_clear_sentence_and_exit_1() {
     let e = fail(&["local", "trace", "x", "--trace", bad.to_str().unwrap()]);
     assert!(e.contains("line 1: not a trace hop"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_up_runs_until_interrupted_and_local_send_injects_into_it() {
+    use std::io::BufRead;
+    let moto = MotoServer::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mut up = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args([
+            "local",
+            "up",
+            "OrderPipeline",
+            "--endpoint-url",
+            &moto.endpoint(),
+            "--control-port",
+            &port,
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = up.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            eprintln!("up: {line}");
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("local up went quiet");
+        if line.contains(needle) {
+            return line;
+        }
+    };
+    wait_for("running; inject with");
+    let send = |entry: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(["local", "send", "--control-port", &port, entry])
+            .output()
+            .unwrap()
+    };
+    let o = send(
+        r#"{"queue": "OrderCreatedQueue", "body": {"orderId": "o-up", "customerId": "c", "items": [1], "totalAmount": 2, "createdAt": "2026-12-01T12:00:00Z"}}"#,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let hop = wait_for("esm ");
+    assert!(
+        hop.contains("OrderCreatedQueue -> OrderProcessor  ok"),
+        "{hop}"
+    );
+    // A bad name is refused by the running engine, naming the candidates.
+    let o = send(r#"{"queue": "Nope", "body": "x"}"#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("queues: OrderPipeline/OrderCreatedDLQ"));
+    assert_eq!(scan(&moto, "Orders").await.len(), 1);
+
+    let killed = Command::new("kill")
+        .args(["-INT", &up.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(up.wait().unwrap().success());
+    wait_for("stopped after");
+}

@@ -174,28 +174,30 @@ pub fn bundle(
         .collect()
 }
 
-/// Build handler crates with cargo's `dev` profile for the host (what local runs execute;
-/// the test suite builds the same profile, so its dependencies are shared). Returns each
-/// crate's binary.
+/// Build handler crates with cargo's `dev` profile for the host (what local runs execute).
+/// The whole workspace is built, as `cargo test --workspace` builds it: cargo unifies
+/// dependency features over the packages of one build, and a different package set (one
+/// stack's crates, then another's, then the test suite's) would rebuild the shared
+/// dependencies back and forth. Returns the binary of each crate asked for.
 pub fn build_dev(
     ws: &HandlerWorkspace,
     crates: &[String],
 ) -> Result<BTreeMap<String, PathBuf>, BundleError> {
-    let mut packages = Vec::new();
-    for c in crates {
-        packages.push(ws.package_name(c)?);
-    }
-    if packages.is_empty() {
+    if crates.is_empty() {
         return Ok(BTreeMap::new());
+    }
+    let mut binaries = BTreeMap::new();
+    for c in crates {
+        binaries.insert(
+            c.clone(),
+            ws.target_dir().join("debug").join(ws.package_name(c)?),
+        );
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(ws.root())
         .env("CARGO_TARGET_DIR", ws.target_dir())
-        .args(["build", "--quiet"]);
-    for p in &packages {
-        cmd.args(["-p", p]);
-    }
+        .args(["build", "--quiet", "--workspace"]);
     let status = cmd.status().map_err(|source| BundleError::Spawn {
         program: cargo.to_string_lossy().into_owned(),
         source,
@@ -205,15 +207,7 @@ pub fn build_dev(
             status: status.to_string(),
         });
     }
-    Ok(crates
-        .iter()
-        .cloned()
-        .zip(
-            packages
-                .iter()
-                .map(|p| ws.target_dir().join("debug").join(p)),
-        )
-        .collect())
+    Ok(binaries)
 }
 
 fn cargo_build(

@@ -413,6 +413,7 @@ fn up(args: UpArgs) -> Result<()> {
         }
         engine
             .until_idle()
+            .and_then(|()| engine.catch_up(now_ms()))
             .map_err(|e| anyhow!("the engine stopped: {e}"))?;
     }
     eprintln!("stopped after {} hops", engine.hops().len());

@@ -271,6 +271,23 @@ impl<'w> Engine<'w> {
         }
     }
 
+    /// Bring the clock up to `now_ms` (never back), firing what falls due: `local up` keeps
+    /// the engine's time with the wall clock between injections.
+    pub fn catch_up(&mut self, now_ms: u64) -> Result<(), EngineError> {
+        while let Some((due, _)) = self
+            .timers
+            .keys()
+            .next()
+            .copied()
+            .filter(|(d, _)| *d <= now_ms)
+        {
+            self.fire_timers_until(due)?;
+            self.until_idle()?;
+        }
+        self.clock = self.clock.max(now_ms);
+        Ok(())
+    }
+
     /// Move the clock by `ms`, running everything that falls due on the way.
     pub fn advance(&mut self, ms: u64) -> Result<(), EngineError> {
         let target = self.clock + ms;
