@@ -290,6 +290,10 @@ fn run_flow(args: RunArgs) -> Result<()> {
         if t.is_dir() {
             bail!("--trace {}: is a directory; name a file", t.display());
         }
+        let parent = t.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) {
+            bail!("--trace {}: the directory does not exist", t.display());
+        }
     }
     let r = start(&args.target)?;
     let json = args.json;

@@ -55,6 +55,9 @@ pub struct InjectError {
     pub message: String,
 }
 
+/// The longest `advance`: a year and a day.
+pub const MAX_ADVANCE_MS: u64 = 366 * 86_400_000;
+
 /// The kinds of entry, by their key.
 pub const KINDS: &[&str] = &[
     "queue",
@@ -224,14 +227,16 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
         }
         "advance" => {
             only(&["advance"])?;
-            Injection::Advance {
-                millis: duration(&string("advance")?).ok_or_else(|| {
-                    err(
-                        "advance",
-                        "must be an ISO 8601 duration such as PT90S, PT2H or P1D",
-                    )
-                })?,
+            let millis = duration(&string("advance")?).ok_or_else(|| {
+                err(
+                    "advance",
+                    "must be an ISO 8601 duration such as PT90S, PT2H or P1D",
+                )
+            })?;
+            if millis > MAX_ADVANCE_MS {
+                return Err(err("advance", "must be at most P366D"));
             }
+            Injection::Advance { millis }
         }
         "fault" => {
             only(&["fault"])?;
@@ -246,8 +251,8 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
             let times = f
                 .get("times")
                 .map_or(Some(1), Value::as_u64)
-                .filter(|t| *t >= 1)
-                .ok_or_else(|| err("fault.times", "must be a whole number >= 1"))?;
+                .filter(|t| (1..=10_000).contains(t))
+                .ok_or_else(|| err("fault.times", "must be a whole number from 1 to 10000"))?;
             Injection::Fault {
                 function: function.to_string(),
                 times: times as u32,
@@ -334,6 +339,10 @@ mod tests {
                 .contains("field `detial`: is not a field of a `bus` entry"),
             "{e}"
         );
+        let e = parse(r#"[{"advance": "P9999D"}]"#).unwrap_err();
+        assert!(e.to_string().contains("at most P366D"), "{e}");
+        let e = parse(r#"[{"fault": {"function": "F", "times": 4294967296}}]"#).unwrap_err();
+        assert!(e.to_string().contains("field `fault.times`"), "{e}");
         let e = parse(r#"[{"advance": "90s"}]"#).unwrap_err();
         assert!(e.to_string().contains("ISO 8601"), "{e}");
         let e = parse(r#"[{"nothing": 1}]"#).unwrap_err();

@@ -290,7 +290,7 @@ impl<'w> Engine<'w> {
 
     /// Move the clock by `ms`, running everything that falls due on the way.
     pub fn advance(&mut self, ms: u64) -> Result<(), EngineError> {
-        let target = self.clock + ms;
+        let target = self.clock.saturating_add(ms);
         let from = self.clock;
         loop {
             self.check_wall()?;
@@ -511,12 +511,15 @@ impl<'w> Engine<'w> {
         ]);
         let body = event.to_string();
         let began = Instant::now();
+        // Never past the run's own bound (--timeout): a hung handler cannot hang the run.
+        let budget = self.opts.timeout.saturating_sub(self.started.elapsed());
+        let limit = Duration::from_secs(f.timeout_secs).min(budget.max(Duration::from_millis(1)));
         let result = invoke(
             bin,
             &Invocation {
                 function_name: &f.name,
                 memory_mb: f.memory_mb,
-                timeout: Duration::from_secs(f.timeout_secs),
+                timeout: limit,
                 env,
                 event: body.as_bytes(),
                 inherit_env: false,
@@ -538,6 +541,14 @@ impl<'w> Engine<'w> {
                     .map(str::to_string)
                     .unwrap_or(e);
                 Err((ty, msg))
+            }
+            Err(crate::invoke::InvokeError::Timeout(_))
+                if limit < Duration::from_secs(f.timeout_secs) =>
+            {
+                Err((
+                    "Sandbox.Timedout".into(),
+                    "stopped: the run's --timeout ran out while the handler was running".into(),
+                ))
             }
             Err(crate::invoke::InvokeError::Timeout(d)) => Err((
                 "Sandbox.Timedout".into(),
