@@ -452,3 +452,146 @@ async fn local_up_runs_until_interrupted_and_local_send_injects_into_it() {
     assert!(up.wait().unwrap().success());
     wait_for("stopped after");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn task_tokens_are_answered_by_injections_or_time_out_on_the_engine_clock() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let asm = dir.path().join("asm");
+    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
+        .status
+        .success());
+    // A test template: EventConsumer's workflow becomes an approval that waits for a task
+    // token sent through a queue, for at most a day.
+    let file = asm.join("EventConsumer.template.json");
+    let mut t: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    t["Resources"]["EtlWorkflow"]["Properties"]["Definition"] = serde_json::json!({
+        "StartAt": "Await",
+        "States": {
+            "Await": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": {"Ref": "MaintenanceDLQ"}, "MessageBody": {"token.$": "$$.Task.Token", "order.$": "$.orderId"}},
+                "TimeoutSeconds": 86400,
+                "Catch": [
+                    {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "Expired"},
+                    {"ErrorEquals": ["Rejected"], "ResultPath": "$.error", "Next": "Release"}
+                ],
+                "Next": "Approved"},
+            "Approved": {"Type": "Succeed"},
+            "Release": {"Type": "Pass", "Result": "released", "End": true},
+            "Expired": {"Type": "Fail", "Error": "ApprovalExpired", "Cause": "nobody answered"}
+        }
+    });
+    let statements = t["Resources"]["EtlWorkflowRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .unwrap();
+    statements.push(serde_json::json!({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["MaintenanceDLQ", "Arn"]}}));
+    std::fs::write(&file, serde_json::to_string_pretty(&t).unwrap()).unwrap();
+    let inject = dir.path().join("approvals.json");
+    std::fs::write(
+        &inject,
+        r#"[
+        {"start_execution": "EtlWorkflow", "input": {"orderId": "o-1"}},
+        {"start_execution": "EtlWorkflow", "input": {"orderId": "o-2"}},
+        {"start_execution": "EtlWorkflow", "input": {"orderId": "o-3"}},
+        {"idle": true},
+        {"task_token": {"state": "Await", "success": {"approved": true}}},
+        {"task_token": {"state": "Await", "failure": {"error": "Rejected", "cause": "out of stock"}}},
+        {"idle": true},
+        {"advance": "P1D"}
+    ]"#,
+    )
+    .unwrap();
+
+    let hops = local_run(
+        &moto,
+        dir.path(),
+        &["EventConsumer", "--app", asm.to_str().unwrap()],
+        &inject,
+    );
+    let ends: Vec<&Hop> = hops
+        .iter()
+        .filter(|h| h.kind == "execution" && h.to == "end")
+        .collect();
+    let ends_seen: Vec<(String, String, String, String)> = ends
+        .iter()
+        .map(|h| {
+            (
+                h.outcome.clone(),
+                h.error.clone().unwrap_or_default(),
+                h.detail.clone().unwrap_or_default(),
+                h.time.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(ends_seen.len(), 3, "{hops:#?}");
+    // First answered with success, the second rejected (caught, released), the third expired a
+    // day later on the engine's clock.
+    assert_eq!(ends_seen[0].0, "succeeded");
+    assert_eq!(ends_seen[1].0, "succeeded");
+    assert_eq!(ends_seen[1].2, "\"released\"");
+    assert_eq!(ends_seen[2].0, "failed");
+    assert!(
+        ends_seen[2].1.starts_with("ApprovalExpired"),
+        "{:?}",
+        ends_seen[2]
+    );
+    let first = hops
+        .iter()
+        .find(|h| h.kind == "execution")
+        .unwrap()
+        .time
+        .clone();
+    assert!(
+        ends_seen[2].3.as_str()
+            >= first
+                .replacen(&first[..10], &next_day(&first[..10]), 1)
+                .as_str(),
+        "{} vs {first}",
+        ends_seen[2].3
+    );
+    // Each waiting task sent its token through the queue.
+    let bodies = drain(&moto, &queue_named(&moto, "MaintenanceDLQ").await).await;
+    assert_eq!(bodies.len(), 3);
+    assert!(bodies
+        .iter()
+        .all(|b| serde_json::from_str::<Value>(b).unwrap()["token"]
+            .as_str()
+            .is_some_and(|t| t.contains(":Await:"))));
+}
+
+/// The physical name of a queue whose name contains `part` (generated names).
+async fn queue_named(moto: &MotoServer, part: &str) -> String {
+    let sqs = aws_sdk_sqs::Client::new(&sdk(moto).await);
+    let urls = sqs.list_queues().send().await.unwrap();
+    let url = urls
+        .queue_urls()
+        .iter()
+        .find(|u| u.contains(part))
+        .expect("the queue")
+        .clone();
+    url.rsplit('/').next().unwrap().to_string()
+}
+
+/// `YYYY-MM-DD` of the day after.
+fn next_day(date: &str) -> String {
+    let days_in = |y: i32, m: u32| match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let (y, m, d): (i32, u32, u32) = (
+        date[..4].parse().unwrap(),
+        date[5..7].parse().unwrap(),
+        date[8..10].parse().unwrap(),
+    );
+    let (y, m, d) = if d < days_in(y, m) {
+        (y, m, d + 1)
+    } else if m < 12 {
+        (y, m + 1, 1)
+    } else {
+        (y + 1, 1, 1)
+    };
+    format!("{y:04}-{m:02}-{d:02}")
+}

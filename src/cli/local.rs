@@ -14,8 +14,9 @@ use clap::{Args, Subcommand};
 use ordersctl::bundle::build_dev;
 use ordersctl::deploy::{Aws, Progress, ResourceChange};
 use ordersctl::local::deploy as local_deploy;
-use ordersctl::local::engine::{Engine, EngineError, Options};
+use ordersctl::local::engine::{Auth, Engine, EngineError, Options};
 use ordersctl::local::http::{read_request, response};
+use ordersctl::local::http_api::{HttpRequest, HttpResponse};
 use ordersctl::local::inject::{self, Injection};
 use ordersctl::local::moto::Endpoint;
 use ordersctl::local::proxy::Proxy;
@@ -71,6 +72,10 @@ struct Target {
     /// Run this assembly (written by synth, possibly edited) instead of synthesizing.
     #[arg(long = "app", value_name = "DIR")]
     app_dir: Option<PathBuf>,
+    /// A stack parameter, KEY=VALUE (repeatable); parameters without a value or default run
+    /// with a placeholder (`local-<Name>`).
+    #[arg(long = "parameters", value_name = "KEY=VALUE", value_parser = crate::cli::aws_args::parse_pair)]
+    parameters: Vec<(String, String)>,
     #[command(flatten)]
     app: AppArgs,
 }
@@ -195,11 +200,8 @@ fn start(target: &Target) -> Result<Running> {
                 .keys()
                 .map(|k| (k.clone(), k.clone()))
                 .collect(),
-            parameters: s
-                .template
-                .parameters
-                .keys()
-                .map(|k| (k.clone(), k.clone()))
+            parameters: local_deploy::local_parameters(s, &target.parameters)
+                .into_iter()
                 .collect(),
         })
         .collect();
@@ -245,7 +247,7 @@ fn start(target: &Target) -> Result<Running> {
     let endpoint_url = server.endpoint();
     let deployed = rt.block_on(async {
         let aws = Aws::local(&endpoint_url).await;
-        local_deploy::deploy(&aws, &stacks, &Quiet).await
+        local_deploy::deploy(&aws, &stacks, &target.parameters, &Quiet).await
     })?;
     let world = world::build(
         &Resolver {
@@ -364,7 +366,12 @@ fn write_trace(path: &PathBuf, hops: &[Hop]) -> Result<()> {
     Ok(())
 }
 
-type Control = (Vec<Injection>, Sender<Result<(), String>>);
+/// What reaches the `local up` loop: entries from `local send`, or a request on an API's
+/// listener.
+enum Control {
+    Inject(Vec<Injection>, Sender<Result<(), String>>),
+    Http(String, HttpRequest, Sender<HttpResponse>),
+}
 
 fn up(args: UpArgs) -> Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", args.control_port)).with_context(|| {
@@ -388,11 +395,36 @@ fn up(args: UpArgs) -> Result<()> {
         });
     }
     let (tx, rx): (Sender<Control>, Receiver<Control>) = mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            control(stream, &tx);
-        }
-    });
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                control(stream, &tx);
+            }
+        });
+    }
+    for api in &r.world.http_apis {
+        let l = TcpListener::bind("127.0.0.1:0")
+            .context("cannot open a loopback port for an HTTP API")?;
+        let url = format!("http://{}", l.local_addr()?);
+        let (tx, id) = (tx.clone(), api.logical_id.clone());
+        eprintln!(
+            "{}/{}: {url} (routes: {})",
+            api.stack,
+            api.logical_id,
+            api.routes
+                .iter()
+                .map(|r| r.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        std::thread::spawn(move || {
+            for stream in l.incoming().flatten() {
+                let (tx, id) = (tx.clone(), id.clone());
+                std::thread::spawn(move || serve_api(stream, &id, &tx));
+            }
+        });
+    }
     eprintln!("running; inject with `ordersctl local send '<entry JSON>'` (port {}); Ctrl-C stops and removes the endpoint", args.control_port);
     let sink: Box<dyn FnMut(&Hop)> = Box::new(|h: &Hop| eprintln!("{}", h.human()));
     let opts = Options {
@@ -409,11 +441,34 @@ fn up(args: UpArgs) -> Result<()> {
         sink,
     );
     while !stop.load(Ordering::SeqCst) {
-        if let Ok((list, reply)) = rx.recv_timeout(Duration::from_millis(200)) {
-            let outcome = engine
-                .check(&list)
-                .and_then(|()| list.iter().try_for_each(|i| engine.inject(i)));
-            let _ = reply.send(outcome.map_err(|e| e.to_string()));
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(Control::Inject(list, reply)) => {
+                let outcome = engine
+                    .check(&list)
+                    .and_then(|()| list.iter().try_for_each(|i| engine.inject(i)));
+                let _ = reply.send(outcome.map_err(|e| e.to_string()));
+            }
+            Ok(Control::Http(api, req, reply)) => {
+                // Locally any bearer token passes a JWT authorizer; signatures are not checked.
+                let auth = if req
+                    .headers
+                    .keys()
+                    .any(|k| k.eq_ignore_ascii_case("authorization"))
+                {
+                    Auth::Valid
+                } else {
+                    Auth::None
+                };
+                let response = engine
+                    .http(Some(&api), &req, auth, "http")
+                    .unwrap_or_else(|e| HttpResponse {
+                        status: 500,
+                        headers: BTreeMap::new(),
+                        body: serde_json::json!({"message": e.to_string()}).to_string(),
+                    });
+                let _ = reply.send(response);
+            }
+            Err(_) => {}
         }
         engine
             .until_idle()
@@ -443,7 +498,7 @@ fn control(stream: TcpStream, tx: &Sender<Control>) {
         Err(e) => Err(e.to_string()),
         Ok(list) => {
             let (rtx, rrx) = mpsc::channel();
-            if tx.send((list, rtx)).is_err() {
+            if tx.send(Control::Inject(list, rtx)).is_err() {
                 Err("the engine has stopped".to_string())
             } else {
                 rrx.recv_timeout(Duration::from_secs(600))
@@ -461,6 +516,49 @@ fn control(stream: TcpStream, tx: &Sender<Control>) {
         &[("content-type", "application/json".into())],
         body.to_string().as_bytes(),
     ));
+}
+
+/// One connection to an API's listener: requests go to the engine, answers come back.
+fn serve_api(stream: TcpStream, api: &str, tx: &Sender<Control>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut out = stream;
+    while let Some(req) = read_request(&mut reader) {
+        let request = HttpRequest {
+            method: req.method.clone(),
+            target: req.target.clone(),
+            headers: req.headers.iter().cloned().collect(),
+            body: (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned()),
+        };
+        let (rtx, rrx) = mpsc::channel();
+        let answer = if tx
+            .send(Control::Http(api.to_string(), request, rtx))
+            .is_ok()
+        {
+            rrx.recv_timeout(Duration::from_secs(900)).ok()
+        } else {
+            None
+        };
+        let r = answer.unwrap_or(HttpResponse {
+            status: 503,
+            headers: BTreeMap::new(),
+            body: "{\"message\":\"the engine has stopped\"}".into(),
+        });
+        let headers: Vec<(&str, String)> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        if out
+            .write_all(&response(r.status, "", &headers, r.body.as_bytes()))
+            .is_err()
+        {
+            return;
+        }
+    }
 }
 
 fn send(args: SendArgs) -> Result<()> {

@@ -177,8 +177,12 @@ fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
                         )
                     })
                 };
-                // After the one event, leave the runtime waiting; the process is stopped.
+                // After the one event, leave the runtime waiting (no answer, the connection
+                // open) until the process is stopped: a closed connection would make the
+                // runtime report an error of its own.
                 let Some((event, id, deadline, arn)) = next else {
+                    let mut buf = [0u8; 1];
+                    let _ = reader.read(&mut buf);
                     return;
                 };
                 let head = format!(

@@ -38,6 +38,27 @@ fn placeholder(ty: &str) -> bool {
 /// The template as deployed locally.
 pub fn local_template(t: &Template) -> Template {
     let mut t = t.clone();
+    // moto hands the records of a stream with a mapping to that mapping (and drops them when
+    // it cannot invoke), so stream mappings are not created there at all; queue mappings are
+    // created disabled.
+    let stream_mappings: Vec<String> = t
+        .resources
+        .iter()
+        .filter(|(_, r)| {
+            r.resource_type == "AWS::Lambda::EventSourceMapping"
+                && reads_a_stream(r.properties.get("EventSourceArn"))
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    for id in stream_mappings {
+        let referenced = t.resources.values().any(|r| r.references().contains(&id))
+            || t.outputs
+                .values()
+                .any(|o| o.value.references().contains(&id));
+        if !referenced {
+            t.resources.shift_remove(&id);
+        }
+    }
     for r in t.resources.values_mut() {
         if r.resource_type == "AWS::Lambda::EventSourceMapping" {
             r.properties.insert("Enabled".into(), Expr::Bool(false));
@@ -54,10 +75,55 @@ pub fn local_template(t: &Template) -> Template {
     t
 }
 
+/// Whether an event source ARN expression names a DynamoDB or Kinesis stream.
+fn reads_a_stream(e: Option<&Expr>) -> bool {
+    let mut found = false;
+    if let Some(e) = e {
+        e.walk(&mut |x| match x {
+            Expr::GetAtt(_, attr) if attr == "StreamArn" => found = true,
+            Expr::Str(s)
+                if s.contains("/stream/")
+                    || s.starts_with("arn:aws:kinesis:")
+                    || s.contains("StreamArn") =>
+            {
+                found = true
+            }
+            _ => {}
+        });
+    }
+    found
+}
+
+fn placeholder_value(name: &str) -> String {
+    format!("local-{name}")
+}
+
+/// What each parameter is deployed with locally: the asset bucket, the value given, the
+/// template's default, else a placeholder (`local-<Name>`): a JWT issuer or an e-mail address
+/// has no meaning on the local endpoint.
+pub fn local_parameters(s: &StackArtifact, given: &[(String, String)]) -> Vec<(String, String)> {
+    s.template
+        .parameters
+        .iter()
+        .filter_map(|(k, p)| {
+            if k == ASSET_BUCKET_PARAMETER {
+                return Some((k.clone(), ASSET_BUCKET.to_string()));
+            }
+            if let Some((_, v)) = given.iter().find(|(gk, _)| gk == k) {
+                return Some((k.clone(), v.clone()));
+            }
+            p.default
+                .is_none()
+                .then(|| (k.clone(), placeholder_value(k)))
+        })
+        .collect()
+}
+
 /// Deploy `stacks` (in dependency order) and read what the endpoint named each resource.
 pub async fn deploy(
     aws: &Aws,
     stacks: &[&StackArtifact],
+    given: &[(String, String)],
     progress: &dyn Progress,
 ) -> Result<Vec<DeployedStack>, DeployError> {
     let api = |action: &str, message: String| DeployError::Api {
@@ -92,9 +158,14 @@ pub async fn deploy(
     let mut out = Vec::new();
     for s in stacks {
         let body = local_template(&s.template).to_json_string();
-        let mut parameters = Vec::new();
-        if s.template.parameters.contains_key(ASSET_BUCKET_PARAMETER) {
-            parameters.push((ASSET_BUCKET_PARAMETER.to_string(), ASSET_BUCKET.to_string()));
+        let parameters = local_parameters(s, given);
+        let placeholders: Vec<&str> = parameters
+            .iter()
+            .filter(|(k, v)| *v == placeholder_value(k))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        if !placeholders.is_empty() {
+            progress.note(&s.name, &format!("parameters without a value run with placeholders (set them with --parameters K=V): {}", placeholders.join(", ")));
         }
         let d = StackDeploy {
             name: &s.name,
@@ -156,6 +227,8 @@ mod tests {
         let t = Template::from_json_str(
             r#"{"Resources": {
                 "M": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"FunctionName": "f", "EventSourceArn": "a"}},
+                "S": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"FunctionName": "f", "EventSourceArn": {"Fn::GetAtt": ["T", "StreamArn"]}}},
+                "I": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {"FunctionName": "f", "EventSourceArn": {"Fn::ImportValue": "OmniData:OrdersStreamArn"}}},
                 "A": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {}},
                 "Q": {"Type": "AWS::SQS::Queue", "Properties": {}}},
               "Outputs": {"Url": {"Value": {"Fn::GetAtt": ["A", "ApiEndpoint"]}}, "Queue": {"Value": {"Ref": "Q"}}}}"#,
@@ -163,6 +236,7 @@ mod tests {
         .unwrap();
         let l = local_template(&t);
         assert_eq!(l.resources["M"].properties["Enabled"], Expr::Bool(false));
+        assert!(!l.resources.contains_key("S") && !l.resources.contains_key("I"));
         assert_eq!(l.outputs.keys().collect::<Vec<_>>(), vec!["Queue"]);
     }
 }

@@ -117,6 +117,44 @@ fn read_body<R: Read>(reader: &mut BufReader<R>, headers: &[(String, String)]) -
     Some(body)
 }
 
+/// Read one response whole (by Content-Length, chunks, or to the end of the stream) and
+/// return it re-framed with a Content-Length: the proxy's client keeps its connection, so the
+/// framing must not depend on the upstream closing its own.
+pub fn reframe_response<R: Read>(reader: &mut BufReader<R>) -> Option<Vec<u8>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.trim_end().splitn(3, ' ');
+    let (_version, status, reason) = (parts.next()?, parts.next()?, parts.next().unwrap_or(""));
+    let status: u16 = status.parse().ok()?;
+    let headers = read_headers(reader)?;
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = if get("transfer-encoding").is_some() || get("content-length").is_some() {
+        read_body(reader, &headers)?
+    } else {
+        let mut b = Vec::new();
+        reader.read_to_end(&mut b).ok()?;
+        b
+    };
+    let kept: Vec<(&str, String)> = headers
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "content-length" | "transfer-encoding" | "connection" | "keep-alive"
+            )
+        })
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    Some(response(status, reason, &kept, &body))
+}
+
 /// A response with a body and headers.
 pub fn response(status: u16, reason: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
@@ -187,6 +225,20 @@ mod tests {
             .unwrap()
             .contains("content-length: 3\r\nconnection: close"));
         assert!(read_request(&mut r).is_none());
+    }
+
+    #[test]
+    fn responses_are_reframed_with_a_length() {
+        let raw = b"HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n\r\n{\"a\":1}";
+        let out =
+            String::from_utf8(reframe_response(&mut BufReader::new(&raw[..])).unwrap()).unwrap();
+        assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+        assert!(
+            out.contains("content-length: 7\r\n")
+                && !out.to_ascii_lowercase().contains("connection"),
+            "{out}"
+        );
+        assert!(out.ends_with("{\"a\":1}"));
     }
 
     #[test]

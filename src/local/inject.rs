@@ -44,6 +44,16 @@ pub enum Injection {
     Fault { function: String, times: u32 },
     /// Run until idle before the next injection.
     Idle,
+    /// An HTTP request to an API: method and target (`POST /orders?x=1`), the API's name when
+    /// the stacks have several, headers, body, and whether it carries a valid token.
+    Http {
+        api: Option<String>,
+        method: String,
+        target: String,
+        headers: BTreeMap<String, String>,
+        body: Option<String>,
+        auth_valid: bool,
+    },
 }
 
 /// What is wrong with an inject file: the entry (0-based) and the field.
@@ -265,6 +275,56 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
             }
             Injection::Idle
         }
+        "http" => {
+            only(&["http", "api", "headers", "body", "auth"])?;
+            let line = string("http")?;
+            let Some((method, target)) = line
+                .split_once(' ')
+                .filter(|(m, t)| !m.is_empty() && t.starts_with('/'))
+            else {
+                return Err(err(
+                    "http",
+                    "must be \"METHOD /path\", e.g. \"POST /orders\"",
+                ));
+            };
+            let headers: BTreeMap<String, String> = match m.get("headers") {
+                None => BTreeMap::new(),
+                Some(Value::Object(h)) => h
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|s| (k.clone(), s.to_string()))
+                            .ok_or_else(|| err("headers", "values must be strings"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(err("headers", "must be an object of strings")),
+            };
+            let body = match m.get("body") {
+                None => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(v) => Some(v.to_string()),
+            };
+            let auth_valid = match m.get("auth").map(|a| a.as_str()) {
+                None => headers
+                    .keys()
+                    .any(|k| k.eq_ignore_ascii_case("authorization")),
+                Some(Some("valid")) => true,
+                Some(Some("none")) => false,
+                Some(_) => return Err(err("auth", "must be \"valid\" or \"none\"")),
+            };
+            let api = match m.get("api") {
+                None => None,
+                Some(_) => Some(string("api")?),
+            };
+            Injection::Http {
+                api,
+                method: method.to_ascii_uppercase(),
+                target: target.to_string(),
+                headers,
+                body,
+                auth_valid,
+            }
+        }
         other => {
             return Err(err(
                 other,
@@ -349,10 +409,20 @@ mod tests {
         assert!(e.to_string().contains("queue, bus"), "{e}");
         assert!(parse("{}").is_err());
         assert!(parse("[").unwrap_err().to_string().contains("not JSON"));
-        let e = parse(r#"[{"http": "POST /orders"}]"#).unwrap_err();
+        let e = parse(r#"[{"table": "Orders", "put": {}}]"#).unwrap_err();
         assert!(
             e.to_string().contains("not run by the local engine yet"),
             "{e}"
+        );
+        let e = parse(r#"[{"http": "orders"}]"#).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("field `http`: must be \"METHOD /path\""),
+            "{e}"
+        );
+        let ok = parse(r#"[{"http": "post /orders", "auth": "valid", "body": {"a": 1}}]"#).unwrap();
+        assert!(
+            matches!(&ok[0], Injection::Http { method, auth_valid: true, body: Some(b), .. } if method == "POST" && b == "{\"a\":1}")
         );
     }
 

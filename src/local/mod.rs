@@ -12,10 +12,12 @@
 
 pub mod asl;
 pub mod authorize;
+pub mod http_api;
 pub mod iam;
 pub mod inject;
 pub mod pattern;
 pub mod resolve;
+pub mod sns;
 pub mod trace;
 pub mod world;
 

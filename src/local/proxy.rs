@@ -7,7 +7,7 @@
 //! on to the endpoint unchanged.
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -58,6 +58,15 @@ pub enum EngineCall {
         caller: String,
         function: String,
         payload: Value,
+    },
+    /// SNS Publish: topic, message, subject, attributes (name, data type, value).
+    Publish {
+        caller: String,
+        topic_arn: String,
+        message: String,
+        subject: Option<String>,
+        attributes: Vec<(String, String, String)>,
+        message_id: String,
     },
 }
 
@@ -353,6 +362,41 @@ fn engine_call(service: &str, req: &Request, caller: &str, shared: &Shared) -> O
             });
             json_ok(json!({}))
         }
+        ("sns", _) => {
+            let f = super::http::form(&req.body);
+            let get = |k: &str| f.iter().find(|(fk, _)| fk == k).map(|(_, v)| v.clone());
+            if get("Action").as_deref() != Some("Publish") {
+                return None;
+            }
+            let mut attributes = Vec::new();
+            for n in 1.. {
+                let key = |part: &str| format!("MessageAttributes.entry.{n}.{part}");
+                let Some(name) = get(&key("Name")) else { break };
+                let data_type = get(&key("Value.DataType")).unwrap_or_else(|| "String".into());
+                let value = get(&key("Value.StringValue"))
+                    .or_else(|| get(&key("Value.BinaryValue")))
+                    .unwrap_or_default();
+                attributes.push((name, data_type, value));
+            }
+            let message_id = format!("00000000-0000-4000-8000-{:012x}", next());
+            calls.push(EngineCall::Publish {
+                caller: caller.into(),
+                topic_arn: get("TopicArn")
+                    .or_else(|| get("TargetArn"))
+                    .unwrap_or_default(),
+                message: get("Message").unwrap_or_default(),
+                subject: get("Subject"),
+                attributes,
+                message_id: message_id.clone(),
+            });
+            let xml = format!("<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult><MessageId>{message_id}</MessageId></PublishResult><ResponseMetadata><RequestId>{message_id}</RequestId></ResponseMetadata></PublishResponse>");
+            response(
+                200,
+                "OK",
+                &[("content-type", "text/xml".into())],
+                xml.as_bytes(),
+            )
+        }
         ("states", "SendTaskHeartbeat") => json_ok(json!({})),
         ("lambda", _) if req.target.contains("/invocations") => {
             let name = req
@@ -397,17 +441,15 @@ fn engine_call(service: &str, req: &Request, caller: &str, shared: &Shared) -> O
 }
 
 fn forward(req: &Request, upstream: SocketAddr) -> Vec<u8> {
-    let attempt = || -> std::io::Result<Vec<u8>> {
+    let attempt = || -> std::io::Result<Option<Vec<u8>>> {
         let mut s = TcpStream::connect_timeout(&upstream, Duration::from_secs(5))?;
         s.set_read_timeout(Some(Duration::from_secs(60)))?;
         s.write_all(&req.to_bytes())?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf)?;
-        Ok(buf)
+        Ok(super::http::reframe_response(&mut BufReader::new(s)))
     };
     match attempt() {
-        Ok(b) if !b.is_empty() => b,
-        Ok(_) | Err(_) => response(
+        Ok(Some(b)) => b,
+        Ok(None) | Err(_) => response(
             502,
             "Bad Gateway",
             &[("content-type", "application/json".into())],

@@ -95,6 +95,14 @@ impl Engine<'_> {
             );
             self.start_execution(arn, &exec, input.clone(), from);
             Ok(arn.rsplit(':').next().unwrap_or(arn).to_string())
+        } else if arn.starts_with("arn:aws:sns:") {
+            let id = self.id("sns");
+            let text = match &input {
+                Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            self.publish(from, arn, &text, None, &Default::default(), &id);
+            Ok(arn.rsplit(':').next().unwrap_or(arn).to_string())
         } else if arn.contains(":event-bus/") {
             let bus = arn.rsplit('/').next().unwrap_or(arn).to_string();
             self.work.push_back(Work::Event {
@@ -147,6 +155,16 @@ impl Engine<'_> {
 
     /// SendMessage of a JSON value (strings as they are) to a queue by name.
     pub(super) fn send(&mut self, queue: &str, body: &Value) -> Result<String, String> {
+        self.send_with(queue, body, None)
+    }
+
+    /// SendMessage with message attributes (`{name: {DataType, StringValue}}`).
+    pub(super) fn send_with(
+        &mut self,
+        queue: &str,
+        body: &Value,
+        attributes: Option<Value>,
+    ) -> Result<String, String> {
         let url = self
             .world
             .queues
@@ -158,11 +176,12 @@ impl Engine<'_> {
             Value::String(s) => s.clone(),
             v => v.to_string(),
         };
+        let mut req = json!({"QueueUrl": url, "MessageBody": text});
+        if let Some(a) = attributes.filter(|a| a.as_object().is_some_and(|m| !m.is_empty())) {
+            req["MessageAttributes"] = a;
+        }
         self.endpoint
-            .sqs(
-                "SendMessage",
-                &json!({"QueueUrl": url, "MessageBody": text}),
-            )
+            .sqs("SendMessage", &req)
             .map(|o| {
                 o.get("MessageId")
                     .and_then(Value::as_str)
@@ -263,6 +282,17 @@ impl Engine<'_> {
                 from: f.name.clone(),
             });
             bus
+        } else if dest.starts_with("arn:aws:sns:") {
+            let id = self.id("sns");
+            self.publish(
+                &f.name,
+                dest,
+                &record.to_string(),
+                None,
+                &Default::default(),
+                &id,
+            );
+            dest.rsplit(':').next().unwrap_or(dest).to_string()
         } else if dest.contains(":function:") {
             let g = dest.rsplit(':').next().unwrap_or(dest).to_string();
             self.work.push_back(Work::AsyncInvoke {

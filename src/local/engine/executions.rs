@@ -286,7 +286,24 @@ impl Engine<'_> {
                 to = topic.rsplit(':').next().unwrap_or(&topic).to_string();
                 match self.deny(&policies, machine, "sns:Publish", &topic) {
                     Some(d) => Err(d),
-                    None => Ok(json!({"MessageId": self.id("sns")})),
+                    None => {
+                        let message = match p.get("Message") {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(v) => v.to_string(),
+                            None => String::new(),
+                        };
+                        let id = self.id("sns");
+                        let attrs = super::sns::attributes_from(p.get("MessageAttributes"));
+                        self.publish(
+                            &format!("{machine}/{}", call.state),
+                            &topic,
+                            &message,
+                            p.get("Subject").and_then(Value::as_str),
+                            &attrs,
+                            &id,
+                        );
+                        Ok(json!({"MessageId": id}))
+                    }
                 }
             }
             dynamo if dynamo.starts_with("dynamodb:") => {

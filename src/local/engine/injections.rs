@@ -74,7 +74,35 @@ impl<'w> Engine<'w> {
                         ))));
                     }
                 }
-                Injection::Advance { .. } | Injection::Idle => {}
+                Injection::Http {
+                    api: Some(name), ..
+                } => {
+                    self.find(
+                        "HTTP API",
+                        name,
+                        self.world
+                            .http_apis
+                            .iter()
+                            .map(|a| (a.stack.as_str(), a.logical_id.as_str(), a.name.as_str(), a)),
+                    )
+                    .map_err(at)?;
+                }
+                Injection::Http { api: None, .. } if self.world.http_apis.len() != 1 => {
+                    return Err(at(EngineError::BadInput(format!(
+                        "name the API with \"api\"; APIs: {}",
+                        if self.world.http_apis.is_empty() {
+                            "none in these stacks".to_string()
+                        } else {
+                            self.world
+                                .http_apis
+                                .iter()
+                                .map(|a| format!("{}/{}", a.stack, a.logical_id))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    ))))
+                }
+                Injection::Http { .. } | Injection::Advance { .. } | Injection::Idle => {}
             }
         }
         Ok(())
@@ -114,6 +142,27 @@ impl<'w> Engine<'w> {
                 });
             }
             Injection::Schedule { name } => self.fire_schedule(name)?,
+            Injection::Http {
+                api,
+                method,
+                target,
+                headers,
+                body,
+                auth_valid,
+            } => {
+                let req = crate::local::http_api::HttpRequest {
+                    method: method.clone(),
+                    target: target.clone(),
+                    headers: headers.clone(),
+                    body: body.clone(),
+                };
+                let auth = if *auth_valid {
+                    super::Auth::Valid
+                } else {
+                    super::Auth::None
+                };
+                self.http(api.as_deref(), &req, auth, "inject")?;
+            }
             Injection::Invoke { function, payload } => {
                 let f = self.function(function)?.name.clone();
                 self.hop(Hop::new("inject", "inject", &f, "invoke"));

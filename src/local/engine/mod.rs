@@ -9,14 +9,18 @@
 
 mod delivery;
 mod executions;
+mod http;
 mod injections;
+mod sns;
 mod sqs;
+mod streams;
 
 #[cfg(test)]
 use delivery::rate_ms;
 #[cfg(test)]
 use executions::parse_rfc3339_ms;
 use executions::token_states;
+pub use http::Auth;
 #[cfg(test)]
 use sqs::{filter_view, sqs_record};
 
@@ -93,6 +97,8 @@ enum Timer {
     },
     Work(Work),
     WaitDone(String),
+    /// A stream source may retry its batch.
+    Unblock(usize),
     TokenTimeout {
         exec: String,
         token: String,
@@ -123,6 +129,7 @@ pub struct Engine<'w> {
     tokens: BTreeMap<String, Waiting>,
     started: Instant,
     handler_time: Duration,
+    streams: Vec<streams::StreamPos>,
     ids: u64,
 }
 
@@ -163,6 +170,7 @@ impl<'w> Engine<'w> {
             tokens: BTreeMap::new(),
             started: Instant::now(),
             handler_time: Duration::ZERO,
+            streams: vec![Default::default(); world.stream_sources.len()],
             ids: 0,
         }
     }
@@ -347,6 +355,7 @@ impl<'w> Engine<'w> {
                 }
             }
             Timer::Work(w) => self.work.push_back(w),
+            Timer::Unblock(i) => self.unblock_stream(i),
             Timer::WaitDone(exec) => {
                 if let Some(e) = self.executions.get_mut(&exec) {
                     e.wait_done();
@@ -379,6 +388,11 @@ impl<'w> Engine<'w> {
         for i in 0..self.world.sqs_sources.len() {
             if self.world.sqs_sources[i].enabled {
                 any |= self.poll(i)?;
+            }
+        }
+        for i in 0..self.world.stream_sources.len() {
+            if self.world.stream_sources[i].enabled {
+                any |= self.poll_stream(i)?;
             }
         }
         Ok(any)
@@ -438,6 +452,35 @@ impl<'w> Engine<'w> {
                     token,
                     result,
                 } => self.answer_token(&token, result, &caller),
+                EngineCall::Publish {
+                    caller,
+                    topic_arn,
+                    message,
+                    subject,
+                    attributes,
+                    message_id,
+                } => {
+                    let attrs = attributes
+                        .into_iter()
+                        .map(|(n, t, v)| {
+                            (
+                                n,
+                                crate::local::sns::Attribute {
+                                    data_type: t,
+                                    value: v,
+                                },
+                            )
+                        })
+                        .collect();
+                    self.publish(
+                        &caller,
+                        &topic_arn,
+                        &message,
+                        subject.as_deref(),
+                        &attrs,
+                        &message_id,
+                    );
+                }
                 EngineCall::InvokeAsync {
                     caller,
                     function,

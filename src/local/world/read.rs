@@ -1,244 +1,12 @@
-//! The event plane of deployed stacks, read from their templates: functions with their
-//! environment and role policies, queues, event source mappings, buses, rules and targets,
-//! async-invoke configs, schedules, state machines and archives. What the engine cannot run is
-//! refused here, each named, before anything runs.
+//! Reading each resource type of a deployed template into the event plane.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::asl;
-use super::resolve::{queue_name, DeployedStack, ResolveError, Resolver, ACCOUNT, REGION};
+use super::*;
+use crate::local::resolve::{queue_name, DeployedStack, ResolveError, Resolver, ACCOUNT, REGION};
 use crate::template::{Expr, Resource};
-
-/// A Lambda function.
-#[derive(Debug, Clone)]
-pub struct Function {
-    pub stack: String,
-    pub logical_id: String,
-    pub name: String,
-    pub arn: String,
-    pub handler_crate: String,
-    pub env: Vec<(String, String)>,
-    pub timeout_secs: u64,
-    pub memory_mb: u64,
-    /// The execution role's identity-based policy documents, resolved.
-    pub policies: Vec<Value>,
-    pub role_arn: String,
-}
-
-/// An SQS queue.
-#[derive(Debug, Clone)]
-pub struct Queue {
-    pub stack: String,
-    pub logical_id: String,
-    pub name: String,
-    pub url: String,
-    pub arn: String,
-    pub visibility_timeout_secs: u64,
-    /// Dead-letter queue ARN and maxReceiveCount.
-    pub redrive: Option<(String, u32)>,
-}
-
-/// An SQS event source mapping.
-#[derive(Debug, Clone)]
-pub struct SqsSource {
-    pub stack: String,
-    pub logical_id: String,
-    pub queue_arn: String,
-    pub function: String,
-    pub batch_size: usize,
-    pub window_secs: u64,
-    pub report_batch_item_failures: bool,
-    pub enabled: bool,
-    /// Filter criteria patterns (a message is delivered when any matches).
-    pub filters: Vec<Value>,
-}
-
-/// An EventBridge rule target.
-#[derive(Debug, Clone)]
-pub struct RuleTarget {
-    pub id: String,
-    pub arn: String,
-    pub input: Option<String>,
-    pub input_path: Option<String>,
-    /// InputPathsMap and InputTemplate.
-    pub transformer: Option<(BTreeMap<String, String>, String)>,
-    pub dead_letter_arn: Option<String>,
-    pub max_retries: u32,
-    pub max_age_secs: u64,
-}
-
-/// An EventBridge rule (pattern or schedule).
-#[derive(Debug, Clone)]
-pub struct Rule {
-    pub stack: String,
-    pub logical_id: String,
-    pub name: String,
-    pub arn: String,
-    pub bus: String,
-    pub pattern: Option<Value>,
-    pub schedule: Option<String>,
-    pub enabled: bool,
-    pub targets: Vec<RuleTarget>,
-}
-
-/// Asynchronous invocation settings of a function.
-#[derive(Debug, Clone)]
-pub struct InvokeConfig {
-    pub max_retries: u32,
-    pub max_age_secs: u64,
-    pub on_success: Option<String>,
-    pub on_failure: Option<String>,
-}
-
-impl Default for InvokeConfig {
-    fn default() -> Self {
-        // Lambda's defaults: two retries, six hours.
-        InvokeConfig {
-            max_retries: 2,
-            max_age_secs: 21_600,
-            on_success: None,
-            on_failure: None,
-        }
-    }
-}
-
-/// An EventBridge Scheduler schedule.
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    pub stack: String,
-    pub logical_id: String,
-    pub expression: String,
-    pub target: RuleTarget,
-}
-
-/// A state machine.
-#[derive(Debug, Clone)]
-pub struct StateMachine {
-    pub stack: String,
-    pub logical_id: String,
-    pub name: String,
-    pub arn: String,
-    pub definition: Value,
-    pub express: bool,
-    pub policies: Vec<Value>,
-}
-
-/// An event archive: records what its pattern matches on its bus.
-#[derive(Debug, Clone)]
-pub struct Archive {
-    pub stack: String,
-    pub logical_id: String,
-    pub bus_arn: String,
-    pub pattern: Option<Value>,
-}
-
-/// A DynamoDB table.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub stack: String,
-    pub logical_id: String,
-    pub name: String,
-}
-
-/// Everything the engine delivers between.
-#[derive(Debug, Clone, Default)]
-pub struct World {
-    pub functions: Vec<Function>,
-    pub queues: Vec<Queue>,
-    pub sqs_sources: Vec<SqsSource>,
-    pub buses: Vec<(String, String, String)>,
-    pub rules: Vec<Rule>,
-    pub invoke_configs: BTreeMap<String, InvokeConfig>,
-    pub schedules: Vec<Schedule>,
-    pub state_machines: Vec<StateMachine>,
-    pub archives: Vec<Archive>,
-    pub tables: Vec<Table>,
-    pub topics: Vec<(String, String, String)>,
-}
-
-/// Resource types that hold state or configuration the engine reads elsewhere, or that take no
-/// part in delivery (alarms have no metrics locally).
-const INERT: &[&str] = &[
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
-    "AWS::Logs::LogGroup",
-    "AWS::KMS::Key",
-    "AWS::KMS::Alias",
-    "AWS::CloudWatch::Alarm",
-    "AWS::Lambda::Permission",
-    "AWS::SQS::QueuePolicy",
-    "AWS::SNS::TopicPolicy",
-    "AWS::S3::Bucket",
-    "AWS::S3::BucketPolicy",
-    "AWS::Events::EventBusPolicy",
-    "AWS::Scheduler::ScheduleGroup",
-    "AWS::DynamoDB::Table",
-    "AWS::SNS::Topic",
-    "AWS::Events::EventBus",
-];
-
-/// Why a type is not run yet, for the refusal.
-fn unsupported(ty: &str) -> Option<&'static str> {
-    Some(match ty {
-        "AWS::SNS::Subscription" => "SNS subscriptions are not delivered by the local engine yet",
-        "AWS::Pipes::Pipe" => "EventBridge Pipes are not run by the local engine yet",
-        t if t.starts_with("AWS::ApiGatewayV2::") || t.starts_with("AWS::ApiGateway::") => {
-            "HTTP APIs are not served by the local engine yet"
-        }
-        _ => return None,
-    })
-}
-
-/// Read the event plane. `crates` maps (stack, function logical ID) to its handler crate.
-pub fn build(
-    r: &Resolver<'_>,
-    crates: &BTreeMap<(String, String), String>,
-) -> Result<World, Vec<String>> {
-    let mut w = World::default();
-    let mut problems = Vec::new();
-    for s in r.stacks {
-        for (id, res) in &s.template.resources {
-            let ty = res.resource_type.as_str();
-            let here = format!("{}/{id} ({ty})", s.name);
-            if let Err(e) = read(r, s, id, res, crates, &mut w) {
-                problems.push(format!("{here}: {e}"));
-            } else if let Some(why) = unsupported(ty) {
-                problems.push(format!("{here}: {why}"));
-            } else if !INERT.contains(&ty) && !RUN.contains(&ty) {
-                problems.push(format!(
-                    "{here}: this resource type is not run by the local engine"
-                ));
-            }
-        }
-    }
-    for sm in &w.state_machines {
-        for p in asl::check(&sm.definition) {
-            problems.push(format!(
-                "{}/{} (AWS::StepFunctions::StateMachine): {p}",
-                sm.stack, sm.logical_id
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(w)
-    } else {
-        Err(problems)
-    }
-}
-
-const RUN: &[&str] = &[
-    "AWS::Lambda::Function",
-    "AWS::SQS::Queue",
-    "AWS::Lambda::EventSourceMapping",
-    "AWS::Events::Rule",
-    "AWS::Lambda::EventInvokeConfig",
-    "AWS::Scheduler::Schedule",
-    "AWS::StepFunctions::StateMachine",
-    "AWS::Events::Archive",
-];
 
 fn props(r: &Resolver<'_>, stack: &str, res: &Resource) -> Result<Value, ResolveError> {
     Ok(r.value(stack, &Expr::Map(res.properties.clone()))?
@@ -263,7 +31,7 @@ fn function_name(arn_or_name: &str) -> String {
     }
 }
 
-fn read(
+pub(super) fn read(
     r: &Resolver<'_>,
     s: &DeployedStack,
     id: &str,
@@ -347,8 +115,52 @@ fn read(
             let p = props(r, stack, res).map_err(e)?;
             let source =
                 s_(&p, "EventSourceArn").ok_or("no EventSourceArn (only SQS sources are run)")?;
+            if source.starts_with("arn:aws:dynamodb:") && source.contains("/stream/") {
+                let table = source
+                    .split(":table/")
+                    .nth(1)
+                    .and_then(|t| t.split('/').next())
+                    .unwrap_or_default()
+                    .to_string();
+                w.stream_sources.push(StreamSource {
+                    stack: stack.into(),
+                    logical_id: id.into(),
+                    table,
+                    function: function_name(&s_(&p, "FunctionName").unwrap_or_default()),
+                    batch_size: n_(&p, "BatchSize").unwrap_or(100) as usize,
+                    report_batch_item_failures: p
+                        .get("FunctionResponseTypes")
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| a.iter().any(|t| t == "ReportBatchItemFailures")),
+                    bisect: p
+                        .get("BisectBatchOnFunctionError")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    max_retries: p
+                        .get("MaximumRetryAttempts")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(-1),
+                    on_failure: p
+                        .pointer("/DestinationConfig/OnFailure/Destination")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    filters: p
+                        .pointer("/FilterCriteria/Filters")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| s_(f, "Pattern"))
+                        .map(|t| {
+                            serde_json::from_str(&t)
+                                .map_err(|err| format!("a filter pattern is not JSON: {err}"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                    enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                });
+                return Ok(());
+            }
             if !source.starts_with("arn:aws:sqs:") {
-                return Err(format!("event source `{source}`: only SQS event sources are run by the local engine yet (not DynamoDB or Kinesis streams)"));
+                return Err(format!("event source `{source}`: only SQS and DynamoDB stream event sources are run by the local engine (not Kinesis, Kafka or MQ)"));
             }
             let filters = p
                 .pointer("/FilterCriteria/Filters")
@@ -497,6 +309,43 @@ fn read(
                 name: r.reference(stack, id).map_err(e)?,
             });
         }
+        "AWS::SNS::Subscription" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let protocol = s_(&p, "Protocol").unwrap_or_default();
+            if ![
+                "sqs",
+                "lambda",
+                "email",
+                "email-json",
+                "sms",
+                "http",
+                "https",
+            ]
+            .contains(&protocol.as_str())
+            {
+                return Err(format!("protocol `{protocol}`: the local engine delivers SNS to sqs and lambda endpoints and records email, sms and http(s) ones"));
+            }
+            let text_json = |v: Option<&Value>| match v {
+                Some(Value::String(t)) => serde_json::from_str(t).ok(),
+                Some(v @ Value::Object(_)) => Some(v.clone()),
+                _ => None,
+            };
+            let truthy = |v: Option<&Value>| {
+                matches!(v, Some(Value::Bool(true))) || v.and_then(Value::as_str) == Some("true")
+            };
+            w.subscriptions.push(Subscription {
+                stack: stack.into(),
+                logical_id: id.into(),
+                topic_arn: s_(&p, "TopicArn").ok_or("no TopicArn")?,
+                protocol,
+                endpoint: s_(&p, "Endpoint").ok_or("no Endpoint")?,
+                raw: truthy(p.get("RawMessageDelivery")),
+                filter: text_json(p.get("FilterPolicy")),
+                body_scope: s_(&p, "FilterPolicyScope").as_deref() == Some("MessageBody"),
+                dead_letter_arn: text_json(p.get("RedrivePolicy"))
+                    .and_then(|rp| s_(&rp, "deadLetterTargetArn")),
+            });
+        }
         "AWS::SNS::Topic" => {
             w.topics.push((
                 stack.to_string(),
@@ -545,7 +394,7 @@ fn target(t: &Value) -> Result<RuleTarget, String> {
 
 /// The identity-based policies of the role a `Role`/`RoleArn` expression points at: its
 /// inline policies and every AWS::IAM::Policy / ManagedPolicy of the stack attached to it.
-fn role_policies(
+pub(super) fn role_policies(
     r: &Resolver<'_>,
     s: &DeployedStack,
     role: Option<&Expr>,

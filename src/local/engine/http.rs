@@ -1,0 +1,163 @@
+//! HTTP APIs: a request is routed, authorized (a JWT route takes `auth: valid`, or any bearer
+//! token on the local listener; signatures are not checked locally), and handed to its
+//! integration: a Lambda function (payload 2.0, answered synchronously) or SQS SendMessage
+//! under the integration role's policies.
+
+use super::*;
+use crate::local::http_api::{event_v2, match_route, response_v2, HttpRequest, HttpResponse};
+use crate::local::world::HttpIntegration;
+
+/// Whether the caller presents a valid token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    Valid,
+    None,
+}
+
+fn json_response(status: u16, body: Value) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: [("content-type".to_string(), "application/json".to_string())].into(),
+        body: body.to_string(),
+    }
+}
+
+impl Engine<'_> {
+    /// Serve one request on an API (by name; optional when the stacks have one API).
+    pub fn http(
+        &mut self,
+        api: Option<&str>,
+        req: &HttpRequest,
+        auth: Auth,
+        from: &str,
+    ) -> Result<HttpResponse, EngineError> {
+        let api = match api {
+            Some(name) => self.find(
+                "HTTP API",
+                name,
+                self.world
+                    .http_apis
+                    .iter()
+                    .map(|a| (a.stack.as_str(), a.logical_id.as_str(), a.name.as_str(), a)),
+            )?,
+            None => match self.world.http_apis.as_slice() {
+                [one] => one,
+                [] => {
+                    return Err(EngineError::BadInput(
+                        "there is no HTTP API in these stacks".into(),
+                    ))
+                }
+                many => {
+                    return Err(EngineError::BadInput(format!(
+                        "name the API with \"api\"; APIs: {}",
+                        many.iter()
+                            .map(|a| format!("{}/{}", a.stack, a.logical_id))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )))
+                }
+            },
+        };
+        let keys: Vec<String> = api.routes.iter().map(|r| r.key.clone()).collect();
+        let request_id = self.id("http");
+        let mut h = Hop::new("http", from, &api.logical_id, "");
+        h.detail = Some(format!("{} {}", req.method, req.target));
+        h.correlation_id = req
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-correlation-id"))
+            .map(|(_, v)| v.clone());
+        let Some((i, params)) = match_route(&keys, &req.method, req.path()) else {
+            h.outcome = "404".into();
+            self.hop(h);
+            return Ok(json_response(404, json!({"message": "Not Found"})));
+        };
+        let route = &api.routes[i];
+        h.detail = Some(format!(
+            "{} {} -> route {}",
+            req.method, req.target, route.key
+        ));
+        let claims = match (&route.jwt, auth) {
+            (None, _) => None,
+            (Some(_), Auth::None) => {
+                h.outcome = "401".into();
+                h.error =
+                    Some("the route has a JWT authorizer and the request no valid token".into());
+                self.hop(h);
+                return Ok(json_response(401, json!({"message": "Unauthorized"})));
+            }
+            (Some((issuer, audience)), Auth::Valid) => Some(
+                json!({"iss": issuer, "aud": audience.first().cloned().unwrap_or_default(), "sub": "local-user", "scope": ""}),
+            ),
+        };
+        let response = match &route.integration {
+            HttpIntegration::Lambda { function } => {
+                let f = self.function(function)?;
+                h.to = f.name.clone();
+                let event = event_v2(
+                    req,
+                    &api.logical_id,
+                    &route.key,
+                    &params,
+                    claims.as_ref(),
+                    &request_id,
+                    self.clock,
+                );
+                match self.run_function(f, &event) {
+                    Ok(answer) => response_v2(&answer),
+                    Err((t, m)) => {
+                        h.error = Some(format!("{t}: {m}"));
+                        json_response(500, json!({"message": "Internal Server Error"}))
+                    }
+                }
+            }
+            HttpIntegration::SqsSend {
+                queue,
+                body,
+                policies,
+                status,
+            } => {
+                h.to = queue.clone();
+                let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}");
+                if crate::local::iam::evaluate(policies, "sqs:SendMessage", &arn)
+                    != crate::local::iam::Decision::Allow
+                {
+                    let mut d = Hop::new(
+                        "call",
+                        format!("{}/integration", api.logical_id),
+                        "sqs",
+                        "denied",
+                    );
+                    d.error = Some(format!("sqs:SendMessage on {arn}"));
+                    self.hop(d);
+                    json_response(500, json!({"message": "Internal Server Error"}))
+                } else {
+                    let text = if body == "$request.body" {
+                        req.body.clone().unwrap_or_default()
+                    } else {
+                        body.clone()
+                    };
+                    match self.send(queue, &Value::String(text)) {
+                        Ok(id) => {
+                            h.message_ids = vec![id.clone()];
+                            json_response(
+                                *status,
+                                json!({"SendMessageResponse": {"SendMessageResult": {"MessageId": id}, "ResponseMetadata": {"RequestId": request_id}}}),
+                            )
+                        }
+                        Err(e) => {
+                            h.error = Some(e);
+                            json_response(500, json!({"message": "Internal Server Error"}))
+                        }
+                    }
+                }
+            }
+        };
+        h.outcome = response.status.to_string();
+        if h.error.is_none() && response.status >= 400 {
+            h.error = Some(response.body.chars().take(300).collect());
+        }
+        self.hop(h);
+        Ok(response)
+    }
+}

@@ -1,0 +1,251 @@
+//! DynamoDB stream event sources: records read from the table's stream on the endpoint in
+//! order, filtered, handed to the function in batches; a failed batch is retried (split in
+//! two with BisectBatchOnFunctionError, resumed from the first failed record with
+//! ReportBatchItemFailures) until MaximumRetryAttempts, then described to the on-failure
+//! destination and skipped, as Lambda does.
+
+use super::*;
+
+/// Where one stream source stands.
+#[derive(Debug, Clone, Default)]
+pub(super) struct StreamPos {
+    stream_arn: Option<String>,
+    shard: Option<String>,
+    /// The last record handled (delivered, filtered out, or given up on).
+    last_seq: Option<String>,
+    /// A batch waiting to be retried.
+    pending: Option<Vec<Value>>,
+    retries: u32,
+    blocked: bool,
+}
+
+impl Engine<'_> {
+    fn stream_call(&self, action: &str, body: &Value) -> Result<Value, EngineError> {
+        self.endpoint
+            .call(
+                "dynamodb",
+                &format!("DynamoDBStreams_20120810.{action}"),
+                body,
+            )
+            .map_err(|e| EngineError::Endpoint(format!("{action}: {e}")))
+    }
+
+    /// Records after the last one handled, at most `limit`.
+    fn read_stream(&mut self, i: usize, limit: usize) -> Result<Vec<Value>, EngineError> {
+        let src = &self.world.stream_sources[i];
+        if self.streams[i].stream_arn.is_none() {
+            let t = self
+                .endpoint
+                .dynamodb("DescribeTable", &json!({"TableName": src.table}))
+                .map_err(|e| EngineError::Endpoint(format!("DescribeTable {}: {e}", src.table)))?;
+            let arn = t
+                .pointer("/Table/LatestStreamArn")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    EngineError::Endpoint(format!(
+                        "table {} has no stream on the endpoint",
+                        src.table
+                    ))
+                })?;
+            let d = self.stream_call("DescribeStream", &json!({"StreamArn": arn}))?;
+            self.streams[i].shard = d
+                .pointer("/StreamDescription/Shards/0/ShardId")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            self.streams[i].stream_arn = Some(arn.to_string());
+        }
+        let (Some(arn), Some(shard)) = (
+            self.streams[i].stream_arn.clone(),
+            self.streams[i].shard.clone(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut req =
+            json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"});
+        if let Some(seq) = &self.streams[i].last_seq {
+            req["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
+            req["SequenceNumber"] = json!(seq);
+        }
+        let it = self.stream_call("GetShardIterator", &req)?;
+        let Some(iterator) = it.get("ShardIterator").and_then(Value::as_str) else {
+            return Ok(Vec::new());
+        };
+        let out = self.stream_call(
+            "GetRecords",
+            &json!({"ShardIterator": iterator, "Limit": limit.clamp(1, 1000)}),
+        )?;
+        let mut records = out
+            .get("Records")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for r in &mut records {
+            r["eventSourceARN"] = json!(arn);
+        }
+        Ok(records)
+    }
+
+    pub(super) fn poll_stream(&mut self, i: usize) -> Result<bool, EngineError> {
+        if self.streams[i].blocked {
+            return Ok(false);
+        }
+        let src = self.world.stream_sources[i].clone();
+        let batch = match self.streams[i].pending.take() {
+            Some(b) => b,
+            None => self.read_stream(i, src.batch_size)?,
+        };
+        if batch.is_empty() {
+            return Ok(false);
+        }
+        let seq = |r: &Value| {
+            r.pointer("/dynamodb/SequenceNumber")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let last = seq(batch.last().expect("not empty"));
+        let kept: Vec<Value> = batch
+            .iter()
+            .filter(|r| {
+                src.filters.is_empty()
+                    || src
+                        .filters
+                        .iter()
+                        .any(|p| pattern::matches(p, r).unwrap_or(false))
+            })
+            .cloned()
+            .collect();
+        let table = format!("{}/stream", src.table);
+        if kept.is_empty() {
+            self.streams[i].last_seq = Some(last);
+            let mut h = Hop::new("esm", &table, &src.function, "filtered");
+            h.detail = Some(format!("{} record(s) matched no filter", batch.len()));
+            self.hop(h);
+            return Ok(true);
+        }
+        let f = self.function(&src.function)?;
+        let ids: Vec<String> = kept
+            .iter()
+            .map(|r| r["eventID"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let result = self.run_function(f, &json!({"Records": kept}));
+        // The records still to do after this attempt: none on success.
+        let failed_from: Option<usize> = match &result {
+            Err(_) => Some(0),
+            Ok(resp) if src.report_batch_item_failures => resp
+                .get("batchItemFailures")
+                .and_then(Value::as_array)
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .filter_map(|x| x.get("itemIdentifier").and_then(Value::as_str))
+                        .filter_map(|id| kept.iter().position(|r| seq(r) == id))
+                        .min()
+                }),
+            Ok(_) => None,
+        };
+        let mut h = Hop::new(
+            "esm",
+            &table,
+            &f.name,
+            match failed_from {
+                None => "ok",
+                Some(0) => "failed",
+                Some(_) => "partial",
+            },
+        );
+        h.message_ids = ids;
+        if let Err((t, m)) = &result {
+            h.error = Some(format!("{t}: {m}"));
+        }
+        let Some(from) = failed_from else {
+            self.hop(h);
+            self.streams[i].last_seq = Some(last);
+            self.streams[i].retries = 0;
+            return Ok(true);
+        };
+        if from > 0 {
+            self.streams[i].last_seq = Some(seq(&kept[from - 1]));
+        }
+        let mut rest: Vec<Value> = kept[from..].to_vec();
+        let pos = &mut self.streams[i];
+        pos.retries += 1;
+        if src.max_retries >= 0 && i64::from(pos.retries) > src.max_retries {
+            h.detail = Some(format!(
+                "retries exhausted after {} attempt(s)",
+                pos.retries
+            ));
+            pos.retries = 0;
+            pos.last_seq = Some(last);
+            self.hop(h);
+            if let Some(dest) = &src.on_failure {
+                self.stream_failure(&src.logical_id, &f.arn, dest, &rest)?;
+            }
+            return Ok(true);
+        }
+        if src.bisect && rest.len() > 1 && result.is_err() {
+            rest.truncate(rest.len().div_ceil(2));
+            h.detail = Some(format!(
+                "retry {} with the first {} record(s) (bisect)",
+                pos.retries,
+                rest.len()
+            ));
+        } else {
+            h.detail = Some(format!("retry {}", pos.retries));
+        }
+        pos.pending = Some(rest);
+        pos.blocked = true;
+        let delay = 1000 * u64::from(pos.retries.min(60));
+        self.hop(h);
+        self.timer(delay, Timer::Unblock(i), true);
+        Ok(true)
+    }
+
+    /// What Lambda sends an on-failure destination for a stream batch it gives up on.
+    fn stream_failure(
+        &mut self,
+        mapping: &str,
+        function_arn: &str,
+        dest: &str,
+        records: &[Value],
+    ) -> Result<(), EngineError> {
+        let seq = |r: Option<&Value>| {
+            r.and_then(|r| r.pointer("/dynamodb/SequenceNumber"))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        let arn = records
+            .first()
+            .and_then(|r| r.get("eventSourceARN"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let record = json!({
+            "requestContext": {"requestId": self.id("request"), "functionArn": function_arn, "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 1},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0", "timestamp": rfc3339_ms(self.clock),
+            "DDBStreamBatchInfo": {"shardId": "local", "startSequenceNumber": seq(records.first()), "endSequenceNumber": seq(records.last()), "batchSize": records.len(), "streamArn": arn}
+        });
+        let to = dest.rsplit(':').next().unwrap_or(dest).to_string();
+        if dest.starts_with("arn:aws:sqs:") {
+            self.send(&to, &record).map_err(EngineError::Endpoint)?;
+        } else if dest.starts_with("arn:aws:sns:") {
+            let id = self.id("sns");
+            self.publish(
+                mapping,
+                dest,
+                &record.to_string(),
+                None,
+                &Default::default(),
+                &id,
+            );
+        }
+        self.hop(Hop::new("destination", mapping, to, "on-failure"));
+        Ok(())
+    }
+
+    pub(super) fn unblock_stream(&mut self, i: usize) {
+        if let Some(p) = self.streams.get_mut(i) {
+            p.blocked = false;
+        }
+    }
+}
