@@ -20,6 +20,13 @@ pub enum Injection {
         body: String,
         attributes: BTreeMap<String, String>,
     },
+    /// Publish to an SNS topic; attributes are `String` ones.
+    Topic {
+        name: String,
+        message: String,
+        subject: Option<String>,
+        attributes: BTreeMap<String, String>,
+    },
     /// PutEvents on a bus.
     Bus {
         name: String,
@@ -71,6 +78,7 @@ pub const MAX_ADVANCE_MS: u64 = 366 * 86_400_000;
 /// The kinds of entry, by their key.
 pub const KINDS: &[&str] = &[
     "queue",
+    "topic",
     "bus",
     "schedule",
     "task_token",
@@ -158,6 +166,42 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
             Injection::Queue {
                 name: string("queue")?,
                 body,
+                attributes,
+            }
+        }
+        "topic" => {
+            only(&["topic", "message", "subject", "attributes"])?;
+            let message = match m.get("message") {
+                Some(Value::String(s)) => s.clone(),
+                Some(v @ (Value::Object(_) | Value::Array(_))) => v.to_string(),
+                Some(_) => {
+                    return Err(err(
+                        "message",
+                        "must be a JSON object or array, or a string",
+                    ))
+                }
+                None => return Err(err("message", "is required")),
+            };
+            let attributes = match m.get("attributes") {
+                None => BTreeMap::new(),
+                Some(Value::Object(a)) => a
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|s| (k.clone(), s.to_string()))
+                            .ok_or_else(|| err("attributes", "values must be strings"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(err("attributes", "must be an object of strings")),
+            };
+            let subject = match m.get("subject") {
+                None => None,
+                Some(_) => Some(string("subject")?),
+            };
+            Injection::Topic {
+                name: string("topic")?,
+                message,
+                subject,
                 attributes,
             }
         }

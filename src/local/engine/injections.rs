@@ -10,6 +10,7 @@ impl<'w> Engine<'w> {
             match inj {
                 Injection::Queue { name, .. } => self.queue(name).map(|_| ()).map_err(at)?,
                 Injection::Bus { name, .. } => self.bus(name).map(|_| ()).map_err(at)?,
+                Injection::Topic { name, .. } => self.topic(name).map(|_| ()).map_err(at)?,
                 Injection::Invoke { function, .. } | Injection::Fault { function, .. } => {
                     self.function(function).map(|_| ()).map_err(at)?
                 }
@@ -142,6 +143,20 @@ impl<'w> Engine<'w> {
                 });
             }
             Injection::Schedule { name } => self.fire_schedule(name)?,
+            Injection::Topic {
+                name,
+                message,
+                subject,
+                attributes,
+            } => {
+                let arn = self.topic(name)?;
+                let attrs = attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), crate::local::sns::Attribute::string(v)))
+                    .collect();
+                let id = self.id("sns");
+                self.publish("inject", &arn, message, subject.as_deref(), &attrs, &id);
+            }
             Injection::Http {
                 api,
                 method,
@@ -354,5 +369,30 @@ impl<'w> Engine<'w> {
             self.hop(h);
         }
         Ok(())
+    }
+
+    /// A topic's ARN by name.
+    pub(super) fn topic(&self, name: &str) -> Result<String, EngineError> {
+        let by_name: Vec<(String, String, String, String)> = self
+            .world
+            .topics
+            .iter()
+            .map(|t| {
+                (
+                    t.0.clone(),
+                    t.1.clone(),
+                    t.2.rsplit(':').next().unwrap_or(&t.2).to_string(),
+                    t.2.clone(),
+                )
+            })
+            .collect();
+        self.find(
+            "topic",
+            name,
+            by_name
+                .iter()
+                .map(|t| (t.0.as_str(), t.1.as_str(), t.2.as_str(), &t.3)),
+        )
+        .cloned()
     }
 }
