@@ -49,6 +49,9 @@ pub fn transform(event: &Value, paths: &BTreeMap<String, String>, template: &str
                 let name: String = chars[i + 1..i + 1 + end].iter().collect();
                 let value = if name == "aws.events.event.json" {
                     Some(Some(event.clone()))
+                } else if name.starts_with("$.") || name == "$" {
+                    // Pipes write the path in the placeholder itself.
+                    Some(select(event, &name))
                 } else {
                     paths.get(&name).map(|p| select(event, p))
                 };
@@ -109,6 +112,10 @@ mod tests {
         assert_eq!(
             transform(&e, &paths, "{\"whole\": <aws.events.event.json>}")["whole"],
             e
+        );
+        assert_eq!(
+            transform(&e, &BTreeMap::new(), "{\"id\": <$.detail.instance-id>}"),
+            json!({"id": "i-0123"})
         );
         assert_eq!(select(&e, "$.detail.state"), Some(json!("running")));
         assert_eq!(select(&json!({"a": [1, 2]}), "$.a[1]"), Some(json!(2)));

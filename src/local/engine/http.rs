@@ -154,6 +154,13 @@ impl Engine<'_> {
             }
         };
         h.outcome = response.status.to_string();
+        if response.status < 400 && !response.body.is_empty() {
+            let shown: String = response.body.chars().take(300).collect();
+            h.detail = Some(format!(
+                "{}; response {shown}",
+                h.detail.take().unwrap_or_default()
+            ));
+        }
         if h.error.is_none() && response.status >= 400 {
             h.error = Some(response.body.chars().take(300).collect());
         }

@@ -123,12 +123,36 @@ impl Engine<'_> {
             self.hop(h);
             return Ok(true);
         }
-        let f = self.function(&src.function)?;
         let ids: Vec<String> = kept
             .iter()
             .map(|r| r["eventID"].as_str().unwrap_or_default().to_string())
             .collect();
-        let result = self.run_function(f, &json!({"Records": kept}));
+        let (kind, consumer, consumer_arn, result) = match &src.pipe {
+            None => {
+                let f = self.function(&src.function)?;
+                (
+                    "esm",
+                    f.name.clone(),
+                    f.arn.clone(),
+                    self.run_function(f, &json!({"Records": kept})),
+                )
+            }
+            Some(pipe) => {
+                let to = pipe
+                    .arn
+                    .rsplit([':', '/'])
+                    .next()
+                    .unwrap_or(&pipe.arn)
+                    .to_string();
+                let arn = format!("arn:aws:pipes:{REGION}:{ACCOUNT}:pipe/{}", src.logical_id);
+                (
+                    "pipe",
+                    to,
+                    arn,
+                    self.pipe_deliver(&src.logical_id, pipe, &kept),
+                )
+            }
+        };
         // The records still to do after this attempt: none on success.
         let failed_from: Option<usize> = match &result {
             Err(_) => Some(0),
@@ -145,9 +169,9 @@ impl Engine<'_> {
             Ok(_) => None,
         };
         let mut h = Hop::new(
-            "esm",
+            kind,
             &table,
-            &f.name,
+            &consumer,
             match failed_from {
                 None => "ok",
                 Some(0) => "failed",
@@ -179,7 +203,7 @@ impl Engine<'_> {
             pos.last_seq = Some(last);
             self.hop(h);
             if let Some(dest) = &src.on_failure {
-                self.stream_failure(&src.logical_id, &f.arn, dest, &rest)?;
+                self.stream_failure(&src.logical_id, &consumer_arn, dest, &rest)?;
             }
             return Ok(true);
         }
@@ -247,5 +271,85 @@ impl Engine<'_> {
         if let Some(p) = self.streams.get_mut(i) {
             p.blocked = false;
         }
+    }
+
+    /// A pipe hands each record (through its input template) to its target, under the pipe
+    /// role's policies; the first failure fails the batch.
+    fn pipe_deliver(
+        &mut self,
+        pipe_id: &str,
+        pipe: &crate::local::world::PipeTarget,
+        records: &[Value],
+    ) -> Result<Value, (String, String)> {
+        let arn = pipe.arn.as_str();
+        let action = if arn.starts_with("arn:aws:sqs:") {
+            "sqs:SendMessage"
+        } else if arn.contains(":event-bus/") {
+            "events:PutEvents"
+        } else if arn.contains(":stateMachine:") {
+            "states:StartExecution"
+        } else {
+            "lambda:InvokeFunction"
+        };
+        if crate::local::iam::evaluate(&pipe.policies, action, arn)
+            != crate::local::iam::Decision::Allow
+        {
+            let mut d = Hop::new(
+                "call",
+                pipe_id,
+                action.split(':').next().unwrap_or(action),
+                "denied",
+            );
+            d.error = Some(format!("{action} on {arn}"));
+            self.hop(d);
+            return Err((
+                "AccessDenied".into(),
+                format!("the pipe's role may not {action} on {arn}"),
+            ));
+        }
+        for record in records {
+            let input = match &pipe.input_template {
+                Some(t) => crate::local::input::transform(record, &Default::default(), t),
+                None => record.clone(),
+            };
+            if arn.contains(":event-bus/") {
+                let bus = arn.rsplit('/').next().unwrap_or(arn).to_string();
+                let source = pipe
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| format!("Pipe {pipe_id}"));
+                let detail_type = pipe
+                    .detail_type
+                    .clone()
+                    .unwrap_or_else(|| "Event from aws:dynamodb".into());
+                let event = self.event(&source, &detail_type, input, vec![]);
+                self.work.push_back(Work::Event {
+                    bus,
+                    event,
+                    from: pipe_id.to_string(),
+                });
+            } else if arn.starts_with("arn:aws:sqs:") {
+                let q = arn.rsplit(':').next().unwrap_or(arn).to_string();
+                self.send(&q, &input)
+                    .map_err(|e| ("SQS.SendMessageFailed".to_string(), e))?;
+            } else if arn.contains(":stateMachine:") {
+                let exec = format!(
+                    "{}:{}",
+                    arn.replace(":stateMachine:", ":execution:"),
+                    self.id("pipe")
+                );
+                self.start_execution(arn, &exec, input, pipe_id);
+            } else {
+                let name = arn.rsplit(':').next().unwrap_or(arn).to_string();
+                let f = self.function(&name).map_err(|e| {
+                    (
+                        "Lambda.ResourceNotFoundException".to_string(),
+                        e.to_string(),
+                    )
+                })?;
+                self.run_function(f, &json!([input]))?;
+            }
+        }
+        Ok(Value::Null)
     }
 }

@@ -77,6 +77,22 @@ pub struct StreamSource {
     pub on_failure: Option<String>,
     pub filters: Vec<Value>,
     pub enabled: bool,
+    /// Set when the reader is an EventBridge pipe instead of a Lambda mapping (`function` is
+    /// then empty).
+    pub pipe: Option<PipeTarget>,
+}
+
+/// Where an EventBridge pipe sends what it reads.
+#[derive(Debug, Clone)]
+pub struct PipeTarget {
+    pub arn: String,
+    /// InputTemplate, with `<$.path>` placeholders.
+    pub input_template: Option<String>,
+    /// EventBridgeEventBusParameters: Source and DetailType.
+    pub source: Option<String>,
+    pub detail_type: Option<String>,
+    /// The pipe role's policies.
+    pub policies: Vec<Value>,
 }
 
 /// An EventBridge rule target.
@@ -227,7 +243,6 @@ const INERT: &[&str] = &[
 /// Why a type is not run yet, for the refusal.
 fn unsupported(ty: &str) -> Option<&'static str> {
     Some(match ty {
-        "AWS::Pipes::Pipe" => "EventBridge Pipes are not run by the local engine yet",
         t if t.starts_with("AWS::ApiGateway::") => {
             "REST APIs (API Gateway v1) are not served by the local engine"
         }
@@ -285,6 +300,7 @@ const RUN: &[&str] = &[
     "AWS::StepFunctions::StateMachine",
     "AWS::Events::Archive",
     "AWS::SNS::Subscription",
+    "AWS::Pipes::Pipe",
     // Read as a whole per API (world/http.rs).
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Route",

@@ -156,6 +156,7 @@ pub(super) fn read(
                         })
                         .collect::<Result<Vec<_>, _>>()?,
                     enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                    pipe: None,
                 });
                 return Ok(());
             }
@@ -307,6 +308,77 @@ pub(super) fn read(
                 stack: stack.into(),
                 logical_id: id.into(),
                 name: r.reference(stack, id).map_err(e)?,
+            });
+        }
+        "AWS::Pipes::Pipe" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let source = s_(&p, "Source").ok_or("no Source")?;
+            if !(source.starts_with("arn:aws:dynamodb:") && source.contains("/stream/")) {
+                return Err(format!(
+                    "source `{source}`: the local engine runs pipes from DynamoDB streams only"
+                ));
+            }
+            if p.get("Enrichment").is_some() {
+                return Err("pipe enrichment is not run by the local engine yet".into());
+            }
+            let target = s_(&p, "Target").ok_or("no Target")?;
+            let supported = target.starts_with("arn:aws:sqs:")
+                || target.contains(":event-bus/")
+                || target.contains(":stateMachine:")
+                || target.contains(":function:");
+            if !supported {
+                return Err(format!("target `{target}`: the local engine runs pipe targets on SQS, EventBridge, Step Functions and Lambda"));
+            }
+            let sp = p
+                .pointer("/SourceParameters/DynamoDBStreamParameters")
+                .cloned()
+                .unwrap_or(Value::Null);
+            let tp = p.get("TargetParameters").cloned().unwrap_or(Value::Null);
+            let bus = tp
+                .get("EventBridgeEventBusParameters")
+                .cloned()
+                .unwrap_or(Value::Null);
+            w.stream_sources.push(StreamSource {
+                stack: stack.into(),
+                logical_id: id.into(),
+                table: source
+                    .split(":table/")
+                    .nth(1)
+                    .and_then(|t| t.split('/').next())
+                    .unwrap_or_default()
+                    .to_string(),
+                function: String::new(),
+                batch_size: n_(&sp, "BatchSize").unwrap_or(1) as usize,
+                report_batch_item_failures: false,
+                bisect: sp.get("OnPartialBatchItemFailure").and_then(Value::as_str)
+                    == Some("AUTOMATIC_BISECT"),
+                max_retries: sp
+                    .get("MaximumRetryAttempts")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(-1),
+                on_failure: sp
+                    .pointer("/DeadLetterConfig/Arn")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                filters: p
+                    .pointer("/SourceParameters/FilterCriteria/Filters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| s_(f, "Pattern"))
+                    .map(|t| {
+                        serde_json::from_str(&t)
+                            .map_err(|err| format!("a filter pattern is not JSON: {err}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                enabled: s_(&p, "DesiredState").is_none_or(|d| d == "RUNNING"),
+                pipe: Some(PipeTarget {
+                    arn: target,
+                    input_template: s_(&tp, "InputTemplate"),
+                    source: s_(&bus, "Source"),
+                    detail_type: s_(&bus, "DetailType"),
+                    policies: role_policies(r, s, res.properties.get("RoleArn"))?,
+                }),
             });
         }
         "AWS::SNS::Subscription" => {
