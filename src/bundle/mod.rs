@@ -197,7 +197,7 @@ pub fn build_dev(
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(ws.root())
         .env("CARGO_TARGET_DIR", ws.target_dir())
-        .args(["build", "--quiet", "--workspace"]);
+        .args(["build", "--workspace"]);
     let status = cmd.status().map_err(|source| BundleError::Spawn {
         program: cargo.to_string_lossy().into_owned(),
         source,

@@ -112,7 +112,7 @@ struct UpArgs {
     #[command(flatten)]
     target: Target,
     /// Loopback port `local send` talks to.
-    #[arg(long, default_value_t = 4599)]
+    #[arg(long, default_value_t = 4599, value_parser = clap::value_parser!(u16).range(1..))]
     control_port: u16,
 }
 
@@ -129,7 +129,7 @@ struct SendArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "entry")]
     file: Option<PathBuf>,
     /// The port `local up` listens on.
-    #[arg(long, default_value_t = 4599)]
+    #[arg(long, default_value_t = 4599, value_parser = clap::value_parser!(u16).range(1..))]
     control_port: u16,
 }
 
@@ -276,6 +276,33 @@ fn start(target: &Target) -> Result<Running> {
     })
 }
 
+/// A flag set on Ctrl-C or SIGTERM, so the engine stops between hops and everything started
+/// (moto, the proxy) is stopped on the way out.
+fn stop_on_signals() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        });
+        flag.store(true, Ordering::SeqCst);
+    });
+    stop
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -292,11 +319,29 @@ fn run_flow(args: RunArgs) -> Result<()> {
         if t.is_dir() {
             bail!("--trace {}: is a directory; name a file", t.display());
         }
+        // The trace replaces a regular file only: never a device, a pipe or a link.
+        if let Ok(meta) = std::fs::symlink_metadata(t) {
+            if !meta.file_type().is_file() {
+                bail!("--trace {}: exists and is not a regular file (a link, device or pipe); name a new or regular file", t.display());
+            }
+        }
+        if let (Ok(a), Ok(b)) = (
+            std::fs::canonicalize(t),
+            std::fs::canonicalize(&args.inject),
+        ) {
+            if a == b {
+                bail!(
+                    "--trace {}: is the --inject file; name another file",
+                    t.display()
+                );
+            }
+        }
         let parent = t.parent().filter(|p| !p.as_os_str().is_empty());
         if parent.is_some_and(|p| !p.is_dir()) {
             bail!("--trace {}: the directory does not exist", t.display());
         }
     }
+    let stop = stop_on_signals();
     let r = start(&args.target)?;
     let json = args.json;
     let sink: Box<dyn FnMut(&Hop)> = Box::new(move |h: &Hop| {
@@ -311,6 +356,7 @@ fn run_flow(args: RunArgs) -> Result<()> {
         proxy_endpoint: r.proxy.endpoint(),
         timeout: Duration::from_secs(args.timeout),
         start_ms: now_ms(),
+        stop: Some(stop),
     };
     let mut engine = Engine::new(
         &r.world,
@@ -333,7 +379,14 @@ fn run_flow(args: RunArgs) -> Result<()> {
     match result {
         Ok(()) => {
             // The engine's own share per hop: everything but the handlers' time.
-            let own = wall.saturating_sub(handlers).as_secs_f64() * 1000.0 / hops.max(1) as f64;
+            if hops == 0 {
+                eprintln!(
+                    "idle after 0 hops in {:.2} s (nothing was injected)",
+                    wall.as_secs_f64()
+                );
+                return Ok(());
+            }
+            let own = wall.saturating_sub(handlers).as_secs_f64() * 1000.0 / hops as f64;
             eprintln!(
                 "idle after {hops} hops in {:.2} s ({:.2} s in handlers, {own:.1} ms of engine time per hop)",
                 wall.as_secs_f64(),
@@ -341,7 +394,7 @@ fn run_flow(args: RunArgs) -> Result<()> {
             );
             Ok(())
         }
-        Err(e @ EngineError::Timeout(_)) => Err(anyhow!(e)),
+        Err(e @ (EngineError::Timeout(_) | EngineError::Interrupted)) => Err(anyhow!(e)),
         Err(e) => Err(anyhow!("the run stopped: {e}")),
     }
 }
@@ -361,6 +414,11 @@ fn write_trace(path: &PathBuf, hops: &[Hop]) -> Result<()> {
     let mut tmp = tempfile::NamedTempFile::new_in(&dir)
         .with_context(|| format!("cannot write the trace next to {}", path.display()))?;
     tmp.write_all(text.as_bytes())?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(path)
         .map_err(|e| anyhow!("cannot write the trace {}: {}", path.display(), e.error))?;
     Ok(())
@@ -380,20 +438,8 @@ fn up(args: UpArgs) -> Result<()> {
             args.control_port
         )
     })?;
+    let stop = stop_on_signals();
     let r = start(&args.target)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let _ = rt.block_on(tokio::signal::ctrl_c());
-            }
-            stop.store(true, Ordering::SeqCst);
-        });
-    }
     let (tx, rx): (Sender<Control>, Receiver<Control>) = mpsc::channel();
     {
         let tx = tx.clone();
@@ -432,6 +478,7 @@ fn up(args: UpArgs) -> Result<()> {
         proxy_endpoint: r.proxy.endpoint(),
         timeout: Duration::MAX,
         start_ms: now_ms(),
+        stop: Some(Arc::clone(&stop)),
     };
     let mut engine = Engine::new(
         &r.world,
@@ -470,10 +517,10 @@ fn up(args: UpArgs) -> Result<()> {
             }
             Err(_) => {}
         }
-        engine
-            .until_idle()
-            .and_then(|()| engine.catch_up(now_ms()))
-            .map_err(|e| anyhow!("the engine stopped: {e}"))?;
+        match engine.until_idle().and_then(|()| engine.catch_up(now_ms())) {
+            Ok(()) | Err(EngineError::Interrupted) => {}
+            Err(e) => return Err(anyhow!("the engine stopped: {e}")),
+        }
     }
     eprintln!("stopped after {} hops", engine.hops().len());
     Ok(())
@@ -495,7 +542,7 @@ fn control(stream: TcpStream, tx: &Sender<Control>) {
         text
     };
     let reply = match inject::parse(&text) {
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(format!("the entry: {e}")),
         Ok(list) => {
             let (rtx, rrx) = mpsc::channel();
             if tx.send(Control::Inject(list, rtx)).is_err() {
@@ -574,7 +621,7 @@ fn send(args: SendArgs) -> Result<()> {
     } else {
         body.clone()
     };
-    inject::parse(&text).map_err(|e| anyhow!("{e}"))?;
+    inject::parse(&text).map_err(|e| anyhow!("the entry: {e}"))?;
     let mut s = TcpStream::connect_timeout(
         &([127, 0, 0, 1], args.control_port).into(),
         Duration::from_secs(3),
@@ -585,11 +632,16 @@ fn send(args: SendArgs) -> Result<()> {
             args.control_port
         )
     })?;
-    s.set_read_timeout(Some(Duration::from_secs(600)))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let req = format!("POST /inject HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
     s.write_all(req.as_bytes())?;
     let mut raw = String::new();
-    std::io::Read::read_to_string(&mut s, &mut raw)?;
+    std::io::Read::read_to_string(&mut s, &mut raw).map_err(|_| {
+        anyhow!(
+            "127.0.0.1:{} gave no answer within 30 s (is it `ordersctl local up`?)",
+            args.control_port
+        )
+    })?;
     let answer: serde_json::Value = raw
         .split_once("\r\n\r\n")
         .and_then(|(_, b)| serde_json::from_str(b).ok())

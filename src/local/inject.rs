@@ -20,6 +20,11 @@ pub enum Injection {
         body: String,
         attributes: BTreeMap<String, String>,
     },
+    /// PutItem of a plain JSON object (feeds the table's stream).
+    Table {
+        name: String,
+        item: serde_json::Map<String, Value>,
+    },
     /// Publish to an SNS topic; attributes are `String` ones.
     Topic {
         name: String,
@@ -65,9 +70,10 @@ pub enum Injection {
 
 /// What is wrong with an inject file: the entry (0-based) and the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("entry {index}{}: {message}", field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default())]
+#[error("{}{}{message}", index.map(|i| format!("entry {i}")).unwrap_or_default(), field.as_ref().map(|f| format!(", field `{f}`: ")).unwrap_or_else(|| if index.is_some() { ": ".into() } else { String::new() }))]
 pub struct InjectError {
-    pub index: usize,
+    /// The entry (0-based); none for the input as a whole.
+    pub index: Option<usize>,
     pub field: Option<String>,
     pub message: String,
 }
@@ -94,14 +100,13 @@ pub const KINDS: &[&str] = &[
 /// Parse the file's text.
 pub fn parse(text: &str) -> Result<Vec<Injection>, InjectError> {
     let top = |m: String| InjectError {
-        index: 0,
+        index: None,
         field: None,
         message: m,
     };
-    let v: Value =
-        serde_json::from_str(text).map_err(|e| top(format!("the inject file is not JSON: {e}")))?;
+    let v: Value = serde_json::from_str(text).map_err(|e| top(format!("not JSON: {e}")))?;
     let Value::Array(items) = v else {
-        return Err(top("the inject file is a JSON array of entries".into()));
+        return Err(top("must be a JSON array of entries".into()));
     };
     items
         .iter()
@@ -112,7 +117,7 @@ pub fn parse(text: &str) -> Result<Vec<Injection>, InjectError> {
 
 fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
     let err = |field: &str, message: &str| InjectError {
-        index,
+        index: Some(index),
         field: (!field.is_empty()).then(|| field.to_string()),
         message: message.to_string(),
     };
@@ -163,10 +168,29 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
                     .collect::<Result<_, _>>()?,
                 Some(_) => return Err(err("attributes", "must be an object of strings")),
             };
+            if attributes.len() > 10 {
+                return Err(err(
+                    "attributes",
+                    "at most 10 message attributes (SQS's limit)",
+                ));
+            }
+            if let Some(bad) = attributes.keys().find(|k| !valid_attribute_name(k)) {
+                return Err(err("attributes", &format!("`{bad}` is not a message attribute name: 1-256 letters, digits, `_`, `-` or `.`, not starting with `AWS.` or `Amazon.` or `.`")));
+            }
             Injection::Queue {
                 name: string("queue")?,
                 body,
                 attributes,
+            }
+        }
+        "table" => {
+            only(&["table", "put"])?;
+            let Some(Value::Object(item)) = m.get("put") else {
+                return Err(err("put", "is required: the item as a plain JSON object"));
+            };
+            Injection::Table {
+                name: string("table")?,
+                item: item.clone(),
             }
         }
         "topic" => {
@@ -378,6 +402,19 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
     })
 }
 
+/// SQS's rule for message attribute names.
+fn valid_attribute_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 256
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !n.starts_with('.')
+        && !n.ends_with('.')
+        && !n.contains("..")
+        && !n.to_ascii_lowercase().starts_with("aws.")
+        && !n.to_ascii_lowercase().starts_with("amazon.")
+}
+
 /// An ISO 8601 duration (`P1DT2H`, `PT90S`, `PT0.5S`) in milliseconds.
 pub fn duration(s: &str) -> Option<u64> {
     let rest = s.strip_prefix('P')?;
@@ -401,7 +438,8 @@ pub fn duration(s: &str) -> Option<u64> {
     };
     eat(date, &[('W', 604_800_000.0), ('D', 86_400_000.0)])?;
     eat(time, &[('H', 3_600_000.0), ('M', 60_000.0), ('S', 1000.0)])?;
-    (rest != "T" && !rest.is_empty()).then_some(ms as u64)
+    // `P1DT` (a T with no time after it) is not a duration.
+    (!rest.is_empty() && !rest.ends_with('T')).then_some(ms as u64)
 }
 
 #[cfg(test)]
@@ -450,14 +488,21 @@ mod tests {
         let e = parse(r#"[{"advance": "90s"}]"#).unwrap_err();
         assert!(e.to_string().contains("ISO 8601"), "{e}");
         let e = parse(r#"[{"nothing": 1}]"#).unwrap_err();
-        assert!(e.to_string().contains("queue, bus"), "{e}");
+        assert!(e.to_string().contains("queue, topic, bus"), "{e}");
         assert!(parse("{}").is_err());
-        assert!(parse("[").unwrap_err().to_string().contains("not JSON"));
-        let e = parse(r#"[{"table": "Orders", "put": {}}]"#).unwrap_err();
+        assert!(parse("[").unwrap_err().to_string().starts_with("not JSON"));
+        assert_eq!(
+            parse("{}").unwrap_err().to_string(),
+            "must be a JSON array of entries"
+        );
+        let e = parse(r#"[{"queue": "Q", "body": "x", "attributes": {"a b": "v"}}]"#).unwrap_err();
         assert!(
-            e.to_string().contains("not run by the local engine yet"),
+            e.to_string()
+                .contains("`a b` is not a message attribute name"),
             "{e}"
         );
+        let e = parse(r#"[{"table": "Orders", "put": []}]"#).unwrap_err();
+        assert!(e.to_string().contains("field `put`: is required"), "{e}");
         let e = parse(r#"[{"http": "orders"}]"#).unwrap_err();
         assert!(
             e.to_string()
@@ -477,6 +522,7 @@ mod tests {
         assert_eq!(duration("PT0.5S"), Some(500));
         assert_eq!(duration("P1DT2H"), Some(93_600_000));
         assert_eq!(duration("PT"), None);
+        assert_eq!(duration("P1DT"), None);
         assert_eq!(duration("P"), None);
         assert_eq!(duration("PT5X"), None);
     }

@@ -13,9 +13,13 @@ pub enum ServerError {
     NotFound,
     #[error("cannot start {0}: {1}")]
     Spawn(String, std::io::Error),
+    #[error("ORDERSCTL_MOTO_SERVER={0}: no such file; point it at moto_server (e.g. .venv/bin/moto_server)")]
+    Missing(String),
     #[error("moto_server on 127.0.0.1:{0} did not answer within 30 s")]
     NotReady(u16),
-    #[error("--endpoint-url {0}: local runs only talk to a server on this machine (127.0.0.1, localhost or [::1])")]
+    #[error("{0} exited ({1}) before answering; is it moto_server (`moto[server]` from PyPI)?")]
+    Exited(String, String),
+    #[error("--endpoint-url {0}: local runs only talk to a server on this machine (127.0.0.0/8, localhost or [::1])")]
     NotLoopback(String),
     #[error("--endpoint-url {0}: not an http://HOST:PORT URL")]
     BadUrl(String),
@@ -47,6 +51,9 @@ impl Server {
     /// Start moto from `ORDERSCTL_MOTO_SERVER` or PATH on a free port and wait until it answers.
     pub fn start() -> Result<Server, ServerError> {
         let bin = binary().ok_or(ServerError::NotFound)?;
+        if !bin.is_file() {
+            return Err(ServerError::Missing(bin.display().to_string()));
+        }
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -58,12 +65,18 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| ServerError::Spawn(bin.display().to_string(), e))?;
-        let server = Server {
+        let mut server = Server {
             child: Some(child),
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !answers(server.addr) {
+            if let Some(Ok(Some(status))) = server.child.as_mut().map(|c| c.try_wait()) {
+                return Err(ServerError::Exited(
+                    bin.display().to_string(),
+                    status.to_string(),
+                ));
+            }
             if Instant::now() > deadline {
                 return Err(ServerError::NotReady(port));
             }
@@ -81,7 +94,10 @@ impl Server {
         let (host, _) = hostport
             .rsplit_once(':')
             .ok_or_else(|| ServerError::BadUrl(url.into()))?;
-        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        let loopback_v4 = host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.is_loopback());
+        if !(loopback_v4 || matches!(host, "localhost" | "[::1]")) {
             return Err(ServerError::NotLoopback(url.into()));
         }
         let addr = hostport

@@ -118,6 +118,7 @@ impl Engine<'_> {
             Ok(to) => {
                 let mut h = Hop::new("target", from, to, "delivered");
                 h.correlation_id = correlation(&input);
+                h.message_ids = ids_of(&input);
                 self.hop(h);
             }
             Err(e) => {
@@ -145,7 +146,9 @@ impl Engine<'_> {
                     if let Some(dlq) = &t.dead_letter_arn {
                         let name = dlq.rsplit(':').next().unwrap_or(dlq).to_string();
                         self.send(&name, &input).map_err(EngineError::Endpoint)?;
-                        self.hop(Hop::new("destination", from, name, "dead-lettered"));
+                        let mut d = Hop::new("destination", from, name, "dead-lettered");
+                        d.message_ids = ids_of(&input);
+                        self.hop(d);
                     }
                 }
             }
@@ -213,6 +216,7 @@ impl Engine<'_> {
             if result.is_ok() { "ok" } else { "failed" },
         );
         h.correlation_id = correlation(&payload).or_else(|| correlation(&payload["detail"]));
+        h.message_ids = ids_of(&payload);
         if attempt > 0 {
             h.detail = Some(format!("retry {attempt} of {}", config.max_retries));
         }
@@ -310,7 +314,7 @@ impl Engine<'_> {
             self.hop(h);
             return Ok(());
         };
-        self.hop(Hop::new(
+        let mut d = Hop::new(
             "destination",
             &f.name,
             to,
@@ -319,7 +323,9 @@ impl Engine<'_> {
             } else {
                 "on-failure"
             },
-        ));
+        );
+        d.message_ids = ids_of(payload);
+        self.hop(d);
         Ok(())
     }
 
@@ -434,4 +440,21 @@ pub(super) fn rate_ms(expr: &str) -> Option<u64> {
         _ => return None,
     };
     Some(n * unit_ms).filter(|p| *p > 0)
+}
+
+/// The IDs a payload carries, so `local trace` can follow it: an EventBridge event's `id`,
+/// an SNS message's `MessageId`.
+pub(super) fn ids_of(payload: &Value) -> Vec<String> {
+    if payload.get("detail-type").is_some() {
+        if let Some(id) = payload.get("id").and_then(Value::as_str) {
+            return vec![id.to_string()];
+        }
+    }
+    if let Some(id) = payload
+        .pointer("/Records/0/Sns/MessageId")
+        .and_then(Value::as_str)
+    {
+        return vec![id.to_string()];
+    }
+    Vec::new()
 }

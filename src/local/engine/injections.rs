@@ -11,6 +11,7 @@ impl<'w> Engine<'w> {
                 Injection::Queue { name, .. } => self.queue(name).map(|_| ()).map_err(at)?,
                 Injection::Bus { name, .. } => self.bus(name).map(|_| ()).map_err(at)?,
                 Injection::Topic { name, .. } => self.topic(name).map(|_| ()).map_err(at)?,
+                Injection::Table { name, .. } => self.table(name).map(|_| ()).map_err(at)?,
                 Injection::Invoke { function, .. } | Injection::Fault { function, .. } => {
                     self.function(function).map(|_| ()).map_err(at)?
                 }
@@ -143,6 +144,17 @@ impl<'w> Engine<'w> {
                 });
             }
             Injection::Schedule { name } => self.fire_schedule(name)?,
+            Injection::Table { name, item } => {
+                let table = self.table(name)?;
+                let attrs: serde_json::Map<String, Value> = item
+                    .iter()
+                    .map(|(k, v)| (k.clone(), attribute_value(v)))
+                    .collect();
+                self.endpoint
+                    .dynamodb("PutItem", &json!({"TableName": table, "Item": attrs}))
+                    .map_err(|e| EngineError::BadInput(format!("PutItem into {table}: {e}")))?;
+                self.hop(Hop::new("inject", "inject", table, "put"));
+            }
             Injection::Topic {
                 name,
                 message,
@@ -237,7 +249,8 @@ impl<'w> Engine<'w> {
         match hits.as_slice() {
             [one] => Ok(one.3),
             [] => Err(EngineError::BadInput(format!(
-                "no {kind} named `{name}`; {kind}s: {}",
+                "no {kind} named `{name}`; {}: {}",
+                plural(kind),
                 if all.is_empty() {
                     "none in these stacks".to_string()
                 } else {
@@ -292,6 +305,7 @@ impl<'w> Engine<'w> {
                 .map(|b| (b.0.as_str(), b.1.as_str(), b.2.as_str(), &b.2)),
         )
         .cloned()
+        .map_err(|e| EngineError::BadInput(format!("{e} (and `default`)")))
     }
 
     pub(super) fn state_machine(
@@ -394,5 +408,44 @@ impl<'w> Engine<'w> {
                 .map(|t| (t.0.as_str(), t.1.as_str(), t.2.as_str(), &t.3)),
         )
         .cloned()
+    }
+
+    /// A table's physical name by name.
+    pub(super) fn table(&self, name: &str) -> Result<String, EngineError> {
+        self.find(
+            "table",
+            name,
+            self.world.tables.iter().map(|t| {
+                (
+                    t.stack.as_str(),
+                    t.logical_id.as_str(),
+                    t.name.as_str(),
+                    &t.name,
+                )
+            }),
+        )
+        .cloned()
+    }
+}
+
+/// `event buses`, `queues`, `HTTP APIs`.
+fn plural(kind: &str) -> String {
+    if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    }
+}
+/// A plain JSON value as a DynamoDB attribute value.
+fn attribute_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => json!({"S": s}),
+        Value::Number(n) => json!({"N": n.to_string()}),
+        Value::Bool(b) => json!({"BOOL": b}),
+        Value::Null => json!({"NULL": true}),
+        Value::Array(a) => json!({"L": a.iter().map(attribute_value).collect::<Vec<_>>()}),
+        Value::Object(m) => {
+            json!({"M": m.iter().map(|(k, v)| (k.clone(), attribute_value(v))).collect::<serde_json::Map<_, _>>()})
+        }
     }
 }

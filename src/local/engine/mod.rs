@@ -47,6 +47,8 @@ use crate::invoke::{invoke, Invocation, Outcome};
 pub enum EngineError {
     #[error("the run did not become idle within {0:?} (--timeout); the trace so far is kept")]
     Timeout(Duration),
+    #[error("interrupted; the trace so far is kept")]
+    Interrupted,
     #[error("the local endpoint failed: {0}")]
     Endpoint(String),
     #[error("{0}")]
@@ -63,6 +65,8 @@ pub struct Options {
     pub timeout: Duration,
     /// The virtual clock's start (ms since the epoch).
     pub start_ms: u64,
+    /// Set (by a signal handler) to stop between hops.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 enum Work {
@@ -129,6 +133,7 @@ pub struct Engine<'w> {
     tokens: BTreeMap<String, Waiting>,
     started: Instant,
     handler_time: Duration,
+    hop_seq: u64,
     streams: Vec<streams::StreamPos>,
     ids: u64,
 }
@@ -170,6 +175,7 @@ impl<'w> Engine<'w> {
             tokens: BTreeMap::new(),
             started: Instant::now(),
             handler_time: Duration::ZERO,
+            hop_seq: 0,
             streams: vec![Default::default(); world.stream_sources.len()],
             ids: 0,
         }
@@ -192,8 +198,11 @@ impl<'w> Engine<'w> {
     }
 
     fn hop(&mut self, mut h: Hop) {
-        self.seq += 1;
-        h.seq = self.seq;
+        self.hop_seq += 1;
+        h.seq = self.hop_seq;
+        if let Some(e) = h.error.as_mut() {
+            e.truncate(e.trim_end().len());
+        }
         h.time = rfc3339_ms(self.clock);
         (self.sink)(&h);
         self.hops.push(h);
@@ -206,6 +215,14 @@ impl<'w> Engine<'w> {
     }
 
     fn check_wall(&self) -> Result<(), EngineError> {
+        if self
+            .opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+        {
+            return Err(EngineError::Interrupted);
+        }
         if self.started.elapsed() > self.opts.timeout {
             return Err(EngineError::Timeout(self.opts.timeout));
         }
@@ -216,6 +233,7 @@ impl<'w> Engine<'w> {
     pub fn run(&mut self, injections: &[Injection]) -> Result<(), EngineError> {
         let mut i = 0;
         while i < injections.len() {
+            self.check_wall()?;
             // Consecutive messages for one queue go in batches of ten, as a producer would.
             let queue_of = |inj: &Injection| match inj {
                 Injection::Queue { name, .. } => self.queue(name).ok().map(|q| q.url.clone()),
@@ -556,6 +574,12 @@ impl<'w> Engine<'w> {
         let began = Instant::now();
         // Never past the run's own bound (--timeout): a hung handler cannot hang the run.
         let budget = self.opts.timeout.saturating_sub(self.started.elapsed());
+        if budget.is_zero() {
+            return Err((
+                "Sandbox.Timedout".into(),
+                "not run: the run's --timeout ran out".into(),
+            ));
+        }
         let limit = Duration::from_secs(f.timeout_secs).min(budget.max(Duration::from_millis(1)));
         let result = invoke(
             bin,
