@@ -33,10 +33,11 @@ use up::{send, up, SendArgs, UpArgs};
 /// Run stacks' whole event flow on a local endpoint (moto on 127.0.0.1), no AWS account
 /// needed. The stacks are deployed there (the "local deploy": CreateStack directly, event
 /// source mappings disabled so only ordersctl delivers, outputs moto cannot resolve left out);
-/// then ordersctl delivers every event itself: SQS event sources, EventBridge rules and
-/// targets, asynchronous invocation with retries and destinations, schedules and state
-/// machines, on a virtual clock. Functions run as their handler binaries (built with cargo's
-/// dev profile); their AWS calls are checked against their role's policies.
+/// then ordersctl delivers every event itself, on a virtual clock: SQS and DynamoDB stream
+/// event sources, EventBridge rules, targets and pipes, SNS subscriptions, HTTP APIs,
+/// asynchronous invocation with retries and destinations, schedules and state machines.
+/// Functions run as their handler binaries (cargo's dev profile); their AWS calls are checked
+/// against their role's policies.
 ///
 /// Examples:
 ///   ordersctl local run OrderPipeline --inject scenario.json --trace trace.jsonl
