@@ -274,7 +274,10 @@ impl Execution {
         match (ty.as_str(), phase) {
             ("Pass", _) => {
                 let eff = effective()?;
-                let result = if let Some(p) = s.get("Parameters") {
+                // A Result, when given, is the state's result whatever Parameters made.
+                let result = if let Some(r) = s.get("Result") {
+                    r.clone()
+                } else if let Some(p) = s.get("Parameters") {
                     let mut u = || String::new();
                     let needs_uuid = p.to_string().contains("States.UUID");
                     if needs_uuid {
@@ -285,8 +288,6 @@ impl Execution {
                     } else {
                         path::template(p, &eff, &ctx, &name, &mut u)?
                     }
-                } else if let Some(r) = s.get("Result") {
-                    r.clone()
                 } else {
                     eff
                 };

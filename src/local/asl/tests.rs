@@ -37,6 +37,15 @@ fn pass_with_result_and_result_path() {
 }
 
 #[test]
+fn a_pass_result_wins_over_its_parameters() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"a.$": "$.x"}, "Result": {"fixed": true}, "ResultPath": "$.r", "End": true}}});
+    assert_eq!(
+        run(def, json!({"x": 1})),
+        Action::Succeeded(json!({"x": 1, "r": {"fixed": true}}))
+    );
+}
+
+#[test]
 fn input_path_parameters_and_output_path() {
     let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$.order",
         "Parameters": {"id.$": "$.id", "fixed": "yes", "label.$": "States.Format('order {} of {}', $.id, $$.Execution.Name)", "nested": {"first.$": "$.items[0]"}},

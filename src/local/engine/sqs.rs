@@ -9,6 +9,8 @@ impl Engine<'_> {
         let Some(q) = self.world.queues.iter().find(|q| q.arn == src.queue_arn) else {
             return Ok(false);
         };
+        // Before receiving: a message taken and then abandoned would stay invisible for hours.
+        let f = self.function(&src.function)?;
         let out = self
             .endpoint
             .sqs(
@@ -25,7 +27,6 @@ impl Engine<'_> {
         if messages.is_empty() {
             return Ok(false);
         }
-        let f = self.function(&src.function)?;
         let mut records = Vec::new();
         let mut filtered = Vec::new();
         for m in &messages {
@@ -116,6 +117,25 @@ impl Engine<'_> {
                     .as_ref()
                     .filter(|(_, max)| count >= *max)
                     .map(|(arn, _)| arn.rsplit(':').next().unwrap_or(arn).to_string());
+                // Without a DLQ a failing message is retried until the queue's retention
+                // period ends, as in SQS; then it is gone.
+                let sent: u64 = m
+                    .pointer("/Attributes/SentTimestamp")
+                    .and_then(Value::as_str)
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(self.clock);
+                let visible_at = self.clock + q.visibility_timeout_secs * 1000;
+                if redrive_to.is_none() && visible_at >= sent + q.retention_secs * 1000 {
+                    done.push(m.clone());
+                    let mut h = Hop::new("redrive", &q.name, "(gone)", "expired");
+                    h.message_ids = vec![id];
+                    h.detail = Some(format!(
+                        "the queue's retention period ({} s) ended while it was retried",
+                        q.retention_secs
+                    ));
+                    self.hop(h);
+                    continue;
+                }
                 let t = Timer::Visible {
                     queue_url: q.url.clone(),
                     queue: q.name.clone(),

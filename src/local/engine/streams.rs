@@ -6,6 +6,9 @@
 
 use super::*;
 
+/// How long a DynamoDB stream keeps a record.
+const STREAM_RETENTION_MS: u64 = 24 * 3_600_000;
+
 /// Where one stream source stands.
 #[derive(Debug, Clone, Default)]
 pub(super) struct StreamPos {
@@ -16,6 +19,8 @@ pub(super) struct StreamPos {
     /// A batch waiting to be retried.
     pending: Option<Vec<Value>>,
     retries: u32,
+    /// When the batch being retried first failed (engine time).
+    first_failed_ms: Option<u64>,
     blocked: bool,
 }
 
@@ -154,18 +159,25 @@ impl Engine<'_> {
             }
         };
         // The records still to do after this attempt: none on success.
+        // As Lambda reads a partial batch response for streams: an answer it cannot use (not a
+        // list, an item naming no record of the batch) fails the whole batch.
         let failed_from: Option<usize> = match &result {
             Err(_) => Some(0),
-            Ok(resp) if src.report_batch_item_failures => resp
-                .get("batchItemFailures")
-                .and_then(Value::as_array)
-                .and_then(|items| {
-                    items
-                        .iter()
-                        .filter_map(|x| x.get("itemIdentifier").and_then(Value::as_str))
-                        .filter_map(|id| kept.iter().position(|r| seq(r) == id))
-                        .min()
-                }),
+            Ok(resp) if src.report_batch_item_failures => match resp.get("batchItemFailures") {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(items)) if items.is_empty() => None,
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|x| {
+                        x.get("itemIdentifier")
+                            .and_then(Value::as_str)
+                            .and_then(|id| kept.iter().position(|r| seq(r) == id))
+                    })
+                    .collect::<Option<Vec<usize>>>()
+                    .map(|p| p.into_iter().min().unwrap_or(0))
+                    .or(Some(0)),
+                Some(_) => Some(0),
+            },
             Ok(_) => None,
         };
         let mut h = Hop::new(
@@ -186,52 +198,73 @@ impl Engine<'_> {
             self.hop(h);
             self.streams[i].last_seq = Some(last);
             self.streams[i].retries = 0;
+            self.streams[i].first_failed_ms = None;
             return Ok(true);
         };
         if from > 0 {
             self.streams[i].last_seq = Some(seq(&kept[from - 1]));
         }
         let mut rest: Vec<Value> = kept[from..].to_vec();
+        let now = self.clock;
         let pos = &mut self.streams[i];
-        pos.retries += 1;
-        if src.max_retries >= 0 && i64::from(pos.retries) > src.max_retries {
-            h.detail = Some(format!(
-                "retries exhausted after {} attempt(s)",
-                pos.retries
-            ));
+        let first_failed = *pos.first_failed_ms.get_or_insert(now);
+        // Splitting a batch does not count as a retry.
+        let split = src.bisect && rest.len() > 1 && result.is_err();
+        if !split {
+            pos.retries += 1;
+        }
+        let attempts = pos.retries + 1;
+        // Records leave the stream after 24 hours, so "retry forever" (-1) ends there.
+        let expired = now.saturating_sub(first_failed) >= STREAM_RETENTION_MS;
+        if expired || (src.max_retries >= 0 && i64::from(pos.retries) > src.max_retries) {
+            h.detail = Some(if expired {
+                "the records expired (24 h) while being retried".to_string()
+            } else {
+                format!("retries exhausted after {} attempt(s)", pos.retries)
+            });
             pos.retries = 0;
+            pos.first_failed_ms = None;
             pos.last_seq = Some(last);
+            let shard = pos.shard.clone().unwrap_or_default();
             self.hop(h);
             if let Some(dest) = &src.on_failure {
-                self.stream_failure(&src.logical_id, &consumer_arn, dest, &rest)?;
+                self.stream_failure(
+                    &src.logical_id,
+                    &consumer_arn,
+                    dest,
+                    &rest,
+                    attempts,
+                    &shard,
+                    result.is_err(),
+                )?;
             }
             return Ok(true);
         }
-        if src.bisect && rest.len() > 1 && result.is_err() {
+        if split {
             rest.truncate(rest.len().div_ceil(2));
-            h.detail = Some(format!(
-                "retry {} with the first {} record(s) (bisect)",
-                pos.retries,
-                rest.len()
-            ));
+            h.detail = Some(format!("split: the first {} record(s) again", rest.len()));
         } else {
             h.detail = Some(format!("retry {}", pos.retries));
         }
         pos.pending = Some(rest);
         pos.blocked = true;
-        let delay = 1000 * u64::from(pos.retries.min(60));
+        let delay = 1000 * u64::from(pos.retries.clamp(1, 60));
         self.hop(h);
         self.timer(delay, Timer::Unblock(i), true);
         Ok(true)
     }
 
     /// What Lambda sends an on-failure destination for a stream batch it gives up on.
+    #[allow(clippy::too_many_arguments)]
     fn stream_failure(
         &mut self,
         mapping: &str,
         function_arn: &str,
         dest: &str,
         records: &[Value],
+        attempts: u32,
+        shard: &str,
+        function_error: bool,
     ) -> Result<(), EngineError> {
         let seq = |r: Option<&Value>| {
             r.and_then(|r| r.pointer("/dynamodb/SequenceNumber"))
@@ -243,11 +276,15 @@ impl Engine<'_> {
             .and_then(|r| r.get("eventSourceARN"))
             .cloned()
             .unwrap_or(Value::Null);
+        let mut response = json!({"statusCode": 200, "executedVersion": "$LATEST"});
+        if function_error {
+            response["functionError"] = json!("Unhandled");
+        }
         let record = json!({
-            "requestContext": {"requestId": self.id("request"), "functionArn": function_arn, "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 1},
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "requestContext": {"requestId": self.id("request"), "functionArn": function_arn, "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+            "responseContext": response,
             "version": "1.0", "timestamp": rfc3339_ms(self.clock),
-            "DDBStreamBatchInfo": {"shardId": "local", "startSequenceNumber": seq(records.first()), "endSequenceNumber": seq(records.last()), "batchSize": records.len(), "streamArn": arn}
+            "DDBStreamBatchInfo": {"shardId": shard, "startSequenceNumber": seq(records.first()), "endSequenceNumber": seq(records.last()), "batchSize": records.len(), "streamArn": arn}
         });
         let to = dest.rsplit(':').next().unwrap_or(dest).to_string();
         if dest.starts_with("arn:aws:sqs:") {
@@ -307,6 +344,7 @@ impl Engine<'_> {
                 format!("the pipe's role may not {action} on {arn}"),
             ));
         }
+        let mut lambda_inputs = Vec::new();
         for record in records {
             let input = match &pipe.input_template {
                 Some(t) => crate::local::input::transform(record, &Default::default(), t),
@@ -340,15 +378,19 @@ impl Engine<'_> {
                 );
                 self.start_execution(arn, &exec, input, pipe_id);
             } else {
-                let name = arn.rsplit(':').next().unwrap_or(arn).to_string();
-                let f = self.function(&name).map_err(|e| {
-                    (
-                        "Lambda.ResourceNotFoundException".to_string(),
-                        e.to_string(),
-                    )
-                })?;
-                self.run_function(f, &json!([input]))?;
+                lambda_inputs.push(input);
             }
+        }
+        if !lambda_inputs.is_empty() {
+            // A Lambda target gets the batch in one invocation.
+            let name = arn.rsplit(':').next().unwrap_or(arn).to_string();
+            let f = self.function(&name).map_err(|e| {
+                (
+                    "Lambda.ResourceNotFoundException".to_string(),
+                    e.to_string(),
+                )
+            })?;
+            self.run_function(f, &Value::Array(lambda_inputs))?;
         }
         Ok(Value::Null)
     }

@@ -42,6 +42,8 @@ pub struct Queue {
     pub url: String,
     pub arn: String,
     pub visibility_timeout_secs: u64,
+    /// MessageRetentionPeriod.
+    pub retention_secs: u64,
     /// Dead-letter queue ARN and maxReceiveCount.
     pub redrive: Option<(String, u32)>,
 }

@@ -108,6 +108,8 @@ pub(super) fn read(
                 arn: format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"),
                 name,
                 visibility_timeout_secs: n_(&p, "VisibilityTimeout").unwrap_or(30),
+                // SQS's default: four days.
+                retention_secs: n_(&p, "MessageRetentionPeriod").unwrap_or(345_600),
                 redrive,
             });
         }
