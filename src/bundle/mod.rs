@@ -193,20 +193,7 @@ pub fn build_dev(
             ws.target_dir().join("debug").join(ws.package_name(c)?),
         );
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.current_dir(ws.root())
-        .env("CARGO_TARGET_DIR", ws.target_dir())
-        .args(["build", "--workspace"]);
-    let status = cmd.status().map_err(|source| BundleError::Spawn {
-        program: cargo.to_string_lossy().into_owned(),
-        source,
-    })?;
-    if !status.success() {
-        return Err(BundleError::CargoFailed {
-            status: status.to_string(),
-        });
-    }
+    run_cargo(ws, &["build", "--workspace"])?;
     Ok(binaries)
 }
 
@@ -215,18 +202,25 @@ fn cargo_build(
     triple: &str,
     packages: &[String],
 ) -> Result<(), BundleError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.current_dir(ws.root())
-        .env("CARGO_TARGET_DIR", ws.target_dir())
-        .args(["build", "--profile", PROFILE, "--target", triple]);
+    let mut args = vec!["build", "--profile", PROFILE, "--target", triple];
     for p in packages {
-        cmd.args(["-p", p]);
+        args.extend(["-p", p.as_str()]);
     }
-    let status = cmd.status().map_err(|source| BundleError::Spawn {
-        program: cargo.to_string_lossy().into_owned(),
-        source,
-    })?;
+    run_cargo(ws, &args)
+}
+
+/// Run cargo in the workspace, building into its target directory.
+fn run_cargo(ws: &HandlerWorkspace, args: &[&str]) -> Result<(), BundleError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .current_dir(ws.root())
+        .env("CARGO_TARGET_DIR", ws.target_dir())
+        .args(args)
+        .status()
+        .map_err(|source| BundleError::Spawn {
+            program: cargo.to_string_lossy().into_owned(),
+            source,
+        })?;
     if !status.success() {
         return Err(BundleError::CargoFailed {
             status: status.to_string(),

@@ -2,8 +2,9 @@
 //! Lambda Runtime API on 127.0.0.1, receives one event and posts its response or error.
 //! Like `cargo lambda invoke` and `sam local invoke`, without containers.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+pub mod http;
+
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -163,7 +164,13 @@ fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
         Err(_) => return,
     });
     let mut out = stream;
-    while let Some((method, path, body)) = read_request(&mut reader) {
+    while let Some(http::Request {
+        method,
+        target: path,
+        body,
+        ..
+    }) = http::read_request(&mut reader)
+    {
         match (method.as_str(), path.as_str()) {
             ("GET", "/2018-06-01/runtime/invocation/next") => {
                 let next = {
@@ -216,66 +223,5 @@ fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
                 let _ = out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
             }
         }
-    }
-}
-
-/// One HTTP/1.1 request: method, path, body (by Content-Length). `None` at end of stream.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        return Some((method, path, read_chunked(reader)?));
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body).ok()?;
-    Some((method, path, body))
-}
-
-/// A chunked body: hex size lines, data, until a zero-size chunk and the trailer.
-fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let mut size_line = String::new();
-        reader.read_line(&mut size_line).ok()?;
-        let size = usize::from_str_radix(size_line.trim().split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            // Trailer headers, then the empty line.
-            loop {
-                let mut t = String::new();
-                if reader.read_line(&mut t).ok()? == 0 || t.trim_end().is_empty() {
-                    return Some(body);
-                }
-            }
-        }
-        let mut chunk = vec![0u8; size + 2];
-        reader.read_exact(&mut chunk).ok()?;
-        chunk.truncate(size);
-        body.extend_from_slice(&chunk);
     }
 }

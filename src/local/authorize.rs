@@ -110,14 +110,7 @@ pub fn authorization(service: &str, req: &Request) -> Option<Vec<(String, String
             Some(vec![(format!("states:{op}"), resource)])
         }
         "lambda" => {
-            let name = req
-                .target
-                .split("/functions/")
-                .nth(1)?
-                .split('/')
-                .next()?
-                .to_string();
-            let name = name.rsplit(':').next().unwrap_or(&name).to_string();
+            let name = invoked_function(&req.target)?;
             req.target.contains("/invocations").then(|| {
                 vec![(
                     "lambda:InvokeFunction".to_string(),
@@ -156,4 +149,10 @@ pub fn token_machine(token: &str) -> String {
     } else {
         "*".into()
     }
+}
+
+/// The function a Lambda Invoke path names (`/2015-03-31/functions/{name or ARN}/invocations`).
+pub fn invoked_function(target: &str) -> Option<String> {
+    let name = target.split("/functions/").nth(1)?.split('/').next()?;
+    Some(name.rsplit(':').next().unwrap_or(name).to_string())
 }

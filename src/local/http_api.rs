@@ -185,14 +185,7 @@ pub fn response_v2(answer: &Value) -> HttpResponse {
                 .and_then(Value::as_object)
                 .map(|h| {
                     h.iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                v.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| v.to_string()),
-                            )
-                        })
+                        .map(|(k, v)| (k.clone(), super::resolve::text(v)))
                         .collect()
                 })
                 .unwrap_or_default();

@@ -135,6 +135,30 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
             None => Err(err(field, "is required")),
         }
     };
+    // An object of string values (attributes, headers); absent is empty.
+    let string_map = |field: &str| -> Result<BTreeMap<String, String>, InjectError> {
+        match m.get(field) {
+            None => Ok(BTreeMap::new()),
+            Some(Value::Object(o)) => o
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|s| (k.clone(), s.to_string()))
+                        .ok_or_else(|| err(field, "values must be strings"))
+                })
+                .collect(),
+            Some(_) => Err(err(field, "must be an object of strings")),
+        }
+    };
+    // A message body: a string as it is, JSON objects and arrays as their text.
+    let payload = |field: &str| -> Result<String, InjectError> {
+        match m.get(field) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v @ (Value::Object(_) | Value::Array(_))) => Ok(v.to_string()),
+            Some(_) => Err(err(field, "must be a JSON object or array, or a string")),
+            None => Err(err(field, "is required")),
+        }
+    };
     let only = |allowed: &[&str]| -> Result<(), InjectError> {
         match m.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(k) => Err(err(
@@ -150,24 +174,8 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
     Ok(match *kind {
         "queue" => {
             only(&["queue", "body", "attributes"])?;
-            let body = match m.get("body") {
-                Some(Value::String(s)) => s.clone(),
-                Some(v @ (Value::Object(_) | Value::Array(_))) => v.to_string(),
-                Some(_) => return Err(err("body", "must be a JSON object or array, or a string")),
-                None => return Err(err("body", "is required")),
-            };
-            let attributes = match m.get("attributes") {
-                None => BTreeMap::new(),
-                Some(Value::Object(a)) => a
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|s| (k.clone(), s.to_string()))
-                            .ok_or_else(|| err("attributes", "values must be strings"))
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err(err("attributes", "must be an object of strings")),
-            };
+            let body = payload("body")?;
+            let attributes = string_map("attributes")?;
             if attributes.len() > 10 {
                 return Err(err(
                     "attributes",
@@ -195,29 +203,8 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
         }
         "topic" => {
             only(&["topic", "message", "subject", "attributes"])?;
-            let message = match m.get("message") {
-                Some(Value::String(s)) => s.clone(),
-                Some(v @ (Value::Object(_) | Value::Array(_))) => v.to_string(),
-                Some(_) => {
-                    return Err(err(
-                        "message",
-                        "must be a JSON object or array, or a string",
-                    ))
-                }
-                None => return Err(err("message", "is required")),
-            };
-            let attributes = match m.get("attributes") {
-                None => BTreeMap::new(),
-                Some(Value::Object(a)) => a
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|s| (k.clone(), s.to_string()))
-                            .ok_or_else(|| err("attributes", "values must be strings"))
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err(err("attributes", "must be an object of strings")),
-            };
+            let message = payload("message")?;
+            let attributes = string_map("attributes")?;
             let subject = match m.get("subject") {
                 None => None,
                 Some(_) => Some(string("subject")?),
@@ -355,18 +342,7 @@ fn entry(index: usize, v: &Value) -> Result<Injection, InjectError> {
                     "must be \"METHOD /path\", e.g. \"POST /orders\"",
                 ));
             };
-            let headers: BTreeMap<String, String> = match m.get("headers") {
-                None => BTreeMap::new(),
-                Some(Value::Object(h)) => h
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|s| (k.clone(), s.to_string()))
-                            .ok_or_else(|| err("headers", "values must be strings"))
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err(err("headers", "must be an object of strings")),
-            };
+            let headers = string_map("headers")?;
             let body = match m.get("body") {
                 None => None,
                 Some(Value::String(s)) => Some(s.clone()),

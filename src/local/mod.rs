@@ -7,8 +7,10 @@
 //! their AWS calls pass through a proxy that evaluates each one against the function role's
 //! policies. Time the engine owns runs on a virtual clock.
 //!
-//! The pure core — [`pattern`], [`iam`], [`asl`], [`resolve`], [`world`], [`inject`],
-//! [`trace`] — has no I/O; [`engine`], [`proxy`] and [`deploy`] are the edges.
+//! The pure core — [`pattern`], [`iam`], [`asl`], [`resolve`], [`world`], [`sns`],
+//! [`http_api`], [`input`], [`authorize`], [`inject`], [`trace`] — has no I/O; [`engine`],
+//! [`proxy`], [`moto`], [`deploy`] and [`server`] are the edges (HTTP framing is shared with
+//! the Runtime API: [`crate::invoke::http`]).
 
 pub mod asl;
 pub mod authorize;
@@ -23,7 +25,7 @@ pub mod world;
 
 pub mod deploy;
 pub mod engine;
-pub mod http;
+pub use crate::invoke::http;
 pub mod input;
 pub mod moto;
 pub mod proxy;

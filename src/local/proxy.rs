@@ -399,14 +399,7 @@ fn engine_call(service: &str, req: &Request, caller: &str, shared: &Shared) -> O
         }
         ("states", "SendTaskHeartbeat") => json_ok(json!({})),
         ("lambda", _) if req.target.contains("/invocations") => {
-            let name = req
-                .target
-                .split("/functions/")
-                .nth(1)?
-                .split('/')
-                .next()?
-                .to_string();
-            let function = name.rsplit(':').next().unwrap_or(&name).to_string();
+            let function = super::authorize::invoked_function(&req.target)?;
             if req.header("x-amz-invocation-type") != Some("Event") {
                 let body = json!({"Type": "User", "Message": "the local engine runs asynchronous invocations (InvocationType Event) of one function from another; synchronous ones are not supported yet"});
                 return Some(response(

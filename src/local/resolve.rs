@@ -381,7 +381,8 @@ pub fn queue_name(physical: &str) -> String {
     physical.rsplit('/').next().unwrap_or(physical).to_string()
 }
 
-fn text(v: &Value) -> String {
+/// A value as text: a string as it is, anything else as JSON.
+pub fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

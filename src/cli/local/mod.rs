@@ -137,6 +137,31 @@ struct Running {
     binaries: BTreeMap<String, PathBuf>,
 }
 
+impl Running {
+    /// The engine over this run's world, talking to its endpoint and proxy.
+    fn engine<'a>(
+        &'a self,
+        timeout: Duration,
+        stop: Arc<AtomicBool>,
+        sink: Box<dyn FnMut(&Hop) + 'a>,
+    ) -> Engine<'a> {
+        let opts = Options {
+            binaries: self.binaries.clone(),
+            proxy_endpoint: self.proxy.endpoint(),
+            timeout,
+            start_ms: now_ms(),
+            stop: Some(stop),
+        };
+        Engine::new(
+            &self.world,
+            self.endpoint,
+            Arc::clone(&self.proxy.shared),
+            opts,
+            sink,
+        )
+    }
+}
+
 fn start(target: &Target) -> Result<Running> {
     let assembly: Assembly = match &target.app_dir {
         Some(dir) => read_assembly(dir)?,
@@ -324,20 +349,7 @@ fn run_flow(args: RunArgs) -> Result<()> {
             eprintln!("{}", h.human());
         }
     });
-    let opts = Options {
-        binaries: r.binaries.clone(),
-        proxy_endpoint: r.proxy.endpoint(),
-        timeout: Duration::from_secs(args.timeout),
-        start_ms: now_ms(),
-        stop: Some(stop),
-    };
-    let mut engine = Engine::new(
-        &r.world,
-        r.endpoint,
-        Arc::clone(&r.proxy.shared),
-        opts,
-        sink,
-    );
+    let mut engine = r.engine(Duration::from_secs(args.timeout), stop, sink);
     engine
         .check(&injections)
         .map_err(|e| anyhow!("{}: {e}", args.inject.display()))?;

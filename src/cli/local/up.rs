@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use ordersctl::local::engine::{Auth, Engine, EngineError, Options};
+use ordersctl::local::engine::{Auth, EngineError};
 use ordersctl::local::http::{read_request, response};
 use ordersctl::local::http_api::{HttpRequest, HttpResponse};
 use ordersctl::local::inject::{self, Injection};
@@ -97,20 +97,7 @@ pub fn up(args: UpArgs) -> Result<()> {
     }
     eprintln!("running; inject with `ordersctl local send '<entry JSON>'` (port {}); Ctrl-C stops and removes the endpoint", args.control_port);
     let sink: Box<dyn FnMut(&Hop)> = Box::new(|h: &Hop| eprintln!("{}", h.human()));
-    let opts = Options {
-        binaries: r.binaries.clone(),
-        proxy_endpoint: r.proxy.endpoint(),
-        timeout: Duration::MAX,
-        start_ms: now_ms(),
-        stop: Some(Arc::clone(&stop)),
-    };
-    let mut engine = Engine::new(
-        &r.world,
-        r.endpoint,
-        Arc::clone(&r.proxy.shared),
-        opts,
-        sink,
-    );
+    let mut engine = r.engine(Duration::MAX, Arc::clone(&stop), sink);
     while !stop.load(Ordering::SeqCst) {
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(Control::Inject(list, reply)) => {

@@ -152,12 +152,7 @@ impl Execution {
     pub(super) fn raise(&mut self, error: &str, cause: &str) -> Result<Option<Action>, AslError> {
         let f = self.frames.last_mut().expect("a frame");
         let name = f.state.clone();
-        let s = f
-            .block
-            .get("States")
-            .and_then(|m| m.get(&name))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let s = state_def(&f.block, &name).unwrap_or(Value::Null);
         for (i, r) in s
             .get("Retry")
             .and_then(Value::as_array)

@@ -234,6 +234,17 @@ impl Execution {
         format!("00000000-0000-4000-8000-{:012x}", self.counter)
     }
 
+    /// What `States.UUID()` gives while a payload template is filled: IDs made up front, one
+    /// per call in the template (the template is filled while the execution is borrowed).
+    fn uuids_for(&mut self, template: Option<&Value>) -> impl FnMut() -> String {
+        let n = template
+            .map(|p| p.to_string().matches("States.UUID").count())
+            .unwrap_or(0);
+        let mut ids: Vec<String> = (0..n).map(|_| self.next_uuid()).collect();
+        ids.reverse();
+        move || ids.pop().unwrap_or_default()
+    }
+
     /// One move; `None` means keep going.
     fn advance(&mut self) -> Result<Option<Action>, AslError> {
         let Some(f) = self.frames.last() else {
@@ -243,15 +254,10 @@ impl Execution {
             });
         };
         let name = f.state.clone();
-        let s = f
-            .block
-            .get("States")
-            .and_then(|m| m.get(&name))
-            .cloned()
-            .ok_or_else(|| AslError::Definition {
-                state: name.clone(),
-                message: "no such state".into(),
-            })?;
+        let s = state_def(&f.block, &name).ok_or_else(|| AslError::Definition {
+            state: name.clone(),
+            message: "no such state".into(),
+        })?;
         let ty = s
             .get("Type")
             .and_then(Value::as_str)
@@ -278,16 +284,8 @@ impl Execution {
                 let result = if let Some(r) = s.get("Result") {
                     r.clone()
                 } else if let Some(p) = s.get("Parameters") {
-                    let mut u = || String::new();
-                    let needs_uuid = p.to_string().contains("States.UUID");
-                    if needs_uuid {
-                        let id = self.next_uuid();
-                        let mut once = Some(id);
-                        let mut g = move || once.take().unwrap_or_default();
-                        path::template(p, &eff, &ctx, &name, &mut g)?
-                    } else {
-                        path::template(p, &eff, &ctx, &name, &mut u)?
-                    }
+                    let mut uuids = self.uuids_for(Some(p));
+                    path::template(p, &eff, &ctx, &name, &mut uuids)?
                 } else {
                     eff
                 };
@@ -307,15 +305,7 @@ impl Execution {
                     self.counter += 1;
                 }
                 let ctx = self.context(self.frames.last().expect("checked"), token.as_deref());
-                let mut uuids = Vec::new();
-                for _ in 0..s
-                    .get("Parameters")
-                    .map(|p| p.to_string().matches("States.UUID").count())
-                    .unwrap_or(0)
-                {
-                    uuids.push(self.next_uuid());
-                }
-                let mut g = move || uuids.pop().unwrap_or_default();
+                let mut g = self.uuids_for(s.get("Parameters"));
                 let parameters = match s.get("Parameters") {
                     Some(p) => path::template(p, &eff, &ctx, &name, &mut g)?,
                     None => eff,
@@ -490,6 +480,11 @@ impl Execution {
             }),
         }
     }
+}
+
+/// The definition of state `name` in a block (`{"StartAt", "States"}`).
+fn state_def(block: &Value, name: &str) -> Option<Value> {
+    block.get("States").and_then(|m| m.get(name)).cloned()
 }
 
 fn output_path(s: &Value, v: Value, ctx: &Value, state: &str) -> Result<Value, AslError> {

@@ -31,33 +31,7 @@ impl Engine<'_> {
         auth: Auth,
         from: &str,
     ) -> Result<HttpResponse, EngineError> {
-        let api = match api {
-            Some(name) => self.find(
-                "HTTP API",
-                name,
-                self.world
-                    .http_apis
-                    .iter()
-                    .map(|a| (a.stack.as_str(), a.logical_id.as_str(), a.name.as_str(), a)),
-            )?,
-            None => match self.world.http_apis.as_slice() {
-                [one] => one,
-                [] => {
-                    return Err(EngineError::BadInput(
-                        "there is no HTTP API in these stacks".into(),
-                    ))
-                }
-                many => {
-                    return Err(EngineError::BadInput(format!(
-                        "name the API with \"api\"; APIs: {}",
-                        many.iter()
-                            .map(|a| format!("{}/{}", a.stack, a.logical_id))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )))
-                }
-            },
-        };
+        let api = self.api(api)?;
         let keys: Vec<String> = api.routes.iter().map(|r| r.key.clone()).collect();
         let request_id = self.id("http");
         let mut h = Hop::new("http", from, &api.logical_id, "");

@@ -76,35 +76,10 @@ impl<'w> Engine<'w> {
                         ))));
                     }
                 }
-                Injection::Http {
-                    api: Some(name), ..
-                } => {
-                    self.find(
-                        "HTTP API",
-                        name,
-                        self.world
-                            .http_apis
-                            .iter()
-                            .map(|a| (a.stack.as_str(), a.logical_id.as_str(), a.name.as_str(), a)),
-                    )
-                    .map_err(at)?;
+                Injection::Http { api, .. } => {
+                    self.api(api.as_deref()).map_err(at)?;
                 }
-                Injection::Http { api: None, .. } if self.world.http_apis.len() != 1 => {
-                    return Err(at(EngineError::BadInput(format!(
-                        "name the API with \"api\"; APIs: {}",
-                        if self.world.http_apis.is_empty() {
-                            "none in these stacks".to_string()
-                        } else {
-                            self.world
-                                .http_apis
-                                .iter()
-                                .map(|a| format!("{}/{}", a.stack, a.logical_id))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        }
-                    ))))
-                }
-                Injection::Http { .. } | Injection::Advance { .. } | Injection::Idle => {}
+                Injection::Advance { .. } | Injection::Idle => {}
             }
         }
         Ok(())
@@ -408,6 +383,35 @@ impl<'w> Engine<'w> {
                 .map(|t| (t.0.as_str(), t.1.as_str(), t.2.as_str(), &t.3)),
         )
         .cloned()
+    }
+
+    /// An HTTP API by name; the name may be left out when the stacks have exactly one.
+    pub(super) fn api(
+        &self,
+        name: Option<&str>,
+    ) -> Result<&'w crate::local::world::HttpApi, EngineError> {
+        let apis = &self.world.http_apis;
+        if let Some(name) = name {
+            return self.find(
+                "HTTP API",
+                name,
+                apis.iter()
+                    .map(|a| (a.stack.as_str(), a.logical_id.as_str(), a.name.as_str(), a)),
+            );
+        }
+        match apis.as_slice() {
+            [one] => Ok(one),
+            [] => Err(EngineError::BadInput(
+                "there is no HTTP API in these stacks".into(),
+            )),
+            many => Err(EngineError::BadInput(format!(
+                "name the API with \"api\"; APIs: {}",
+                many.iter()
+                    .map(|a| format!("{}/{}", a.stack, a.logical_id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
     }
 
     /// A table's physical name by name.

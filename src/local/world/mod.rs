@@ -56,7 +56,6 @@ pub struct SqsSource {
     pub queue_arn: String,
     pub function: String,
     pub batch_size: usize,
-    pub window_secs: u64,
     pub report_batch_item_failures: bool,
     pub enabled: bool,
     /// Filter criteria patterns (a message is delivered when any matches).

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::*;
-use crate::local::resolve::{queue_name, DeployedStack, ResolveError, Resolver, ACCOUNT, REGION};
+use crate::local::resolve::{
+    queue_name, text, DeployedStack, ResolveError, Resolver, ACCOUNT, REGION,
+};
 use crate::template::{Expr, Resource};
 
 fn props(r: &Resolver<'_>, stack: &str, res: &Resource) -> Result<Value, ResolveError> {
@@ -55,18 +57,7 @@ pub(super) fn read(
             let env = p
                 .pointer("/Environment/Variables")
                 .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                v.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| v.to_string()),
-                            )
-                        })
-                        .collect()
-                })
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
                 .unwrap_or_default();
             let role_arn = s_(&p, "Role").unwrap_or_default();
             let policies = role_policies(r, s, res.properties.get("Role"))?;
@@ -117,23 +108,21 @@ pub(super) fn read(
             let p = props(r, stack, res).map_err(e)?;
             let source =
                 s_(&p, "EventSourceArn").ok_or("no EventSourceArn (only SQS sources are run)")?;
-            if source.starts_with("arn:aws:dynamodb:") && source.contains("/stream/") {
-                let table = source
-                    .split(":table/")
-                    .nth(1)
-                    .and_then(|t| t.split('/').next())
-                    .unwrap_or_default()
-                    .to_string();
+            let function = function_name(&s_(&p, "FunctionName").unwrap_or_default());
+            let filters = filter_patterns(&p, "/FilterCriteria/Filters")?;
+            let report_batch_item_failures = p
+                .get("FunctionResponseTypes")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|t| t == "ReportBatchItemFailures"));
+            let enabled = p.get("Enabled").and_then(Value::as_bool).unwrap_or(true);
+            if let Some(table) = stream_table(&source) {
                 w.stream_sources.push(StreamSource {
                     stack: stack.into(),
                     logical_id: id.into(),
                     table,
-                    function: function_name(&s_(&p, "FunctionName").unwrap_or_default()),
+                    function,
                     batch_size: n_(&p, "BatchSize").unwrap_or(100) as usize,
-                    report_batch_item_failures: p
-                        .get("FunctionResponseTypes")
-                        .and_then(Value::as_array)
-                        .is_some_and(|a| a.iter().any(|t| t == "ReportBatchItemFailures")),
+                    report_batch_item_failures,
                     bisect: p
                         .get("BisectBatchOnFunctionError")
                         .and_then(Value::as_bool)
@@ -146,18 +135,8 @@ pub(super) fn read(
                         .pointer("/DestinationConfig/OnFailure/Destination")
                         .and_then(Value::as_str)
                         .map(str::to_string),
-                    filters: p
-                        .pointer("/FilterCriteria/Filters")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|f| s_(f, "Pattern"))
-                        .map(|t| {
-                            serde_json::from_str(&t)
-                                .map_err(|err| format!("a filter pattern is not JSON: {err}"))
-                        })
-                        .collect::<Result<Vec<_>, _>>()?,
-                    enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                    filters,
+                    enabled,
                     pipe: None,
                 });
                 return Ok(());
@@ -165,30 +144,14 @@ pub(super) fn read(
             if !source.starts_with("arn:aws:sqs:") {
                 return Err(format!("event source `{source}`: only SQS and DynamoDB stream event sources are run by the local engine (not Kinesis, Kafka or MQ)"));
             }
-            let filters = p
-                .pointer("/FilterCriteria/Filters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|f| s_(f, "Pattern"))
-                .map(|t| {
-                    serde_json::from_str(&t)
-                        .map_err(|err| format!("a filter pattern is not JSON: {err}"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let report = p
-                .get("FunctionResponseTypes")
-                .and_then(Value::as_array)
-                .is_some_and(|a| a.iter().any(|t| t == "ReportBatchItemFailures"));
             w.sqs_sources.push(SqsSource {
                 stack: stack.into(),
                 logical_id: id.into(),
                 queue_arn: source,
-                function: function_name(&s_(&p, "FunctionName").unwrap_or_default()),
+                function,
                 batch_size: n_(&p, "BatchSize").unwrap_or(10) as usize,
-                window_secs: n_(&p, "MaximumBatchingWindowInSeconds").unwrap_or(0),
-                report_batch_item_failures: report,
-                enabled: p.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                report_batch_item_failures,
+                enabled,
                 filters,
             });
         }
@@ -315,11 +278,11 @@ pub(super) fn read(
         "AWS::Pipes::Pipe" => {
             let p = props(r, stack, res).map_err(e)?;
             let source = s_(&p, "Source").ok_or("no Source")?;
-            if !(source.starts_with("arn:aws:dynamodb:") && source.contains("/stream/")) {
+            let Some(table) = stream_table(&source) else {
                 return Err(format!(
                     "source `{source}`: the local engine runs pipes from DynamoDB streams only"
                 ));
-            }
+            };
             if p.get("Enrichment").is_some() {
                 return Err("pipe enrichment is not run by the local engine yet".into());
             }
@@ -343,12 +306,7 @@ pub(super) fn read(
             w.stream_sources.push(StreamSource {
                 stack: stack.into(),
                 logical_id: id.into(),
-                table: source
-                    .split(":table/")
-                    .nth(1)
-                    .and_then(|t| t.split('/').next())
-                    .unwrap_or_default()
-                    .to_string(),
+                table,
                 function: String::new(),
                 batch_size: n_(&sp, "BatchSize").unwrap_or(1) as usize,
                 report_batch_item_failures: false,
@@ -362,17 +320,7 @@ pub(super) fn read(
                     .pointer("/DeadLetterConfig/Arn")
                     .and_then(Value::as_str)
                     .map(str::to_string),
-                filters: p
-                    .pointer("/SourceParameters/FilterCriteria/Filters")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|f| s_(f, "Pattern"))
-                    .map(|t| {
-                        serde_json::from_str(&t)
-                            .map_err(|err| format!("a filter pattern is not JSON: {err}"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+                filters: filter_patterns(&p, "/SourceParameters/FilterCriteria/Filters")?,
                 enabled: s_(&p, "DesiredState").is_none_or(|d| d == "RUNNING"),
                 pipe: Some(PipeTarget {
                     arn: target,
@@ -514,4 +462,27 @@ pub(super) fn role_policies(
         }
     }
     Ok(docs)
+}
+
+/// The table a DynamoDB stream ARN belongs to.
+fn stream_table(arn: &str) -> Option<String> {
+    let rest = arn
+        .strip_prefix("arn:aws:dynamodb:")?
+        .split(":table/")
+        .nth(1)?;
+    let (table, stream) = rest.split_once('/')?;
+    stream.starts_with("stream/").then(|| table.to_string())
+}
+
+/// Filter criteria patterns (each a JSON text in the template) at `pointer`.
+fn filter_patterns(p: &Value, pointer: &str) -> Result<Vec<Value>, String> {
+    p.pointer(pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| s_(f, "Pattern"))
+        .map(|t| {
+            serde_json::from_str(&t).map_err(|err| format!("a filter pattern is not JSON: {err}"))
+        })
+        .collect()
 }

@@ -1,4 +1,5 @@
-//! Minimal HTTP/1.1 framing for the proxy: read one request or response from a stream.
+//! Minimal HTTP/1.1 framing, shared by the emulated Runtime API and the local engine's proxy
+//! and listeners: read one request or response from a stream, write a response.
 
 use std::io::{BufRead, BufReader, Read};
 
