@@ -30,6 +30,8 @@ pub fn order_pipeline(app: &App) -> Result<(), SynthError> {
             ("customerId", Attr::String),
             Some(("createdAt", Attr::String)),
         )
+        // The handler stamps `ttl` 90 days ahead; TTL deletes expired orders at no cost.
+        .ttl_attribute("ttl")
         .removal(Removal::Destroy)
         .build()?;
     let processor = stack
@@ -41,10 +43,8 @@ pub fn order_pipeline(app: &App) -> Result<(), SynthError> {
         // 60 s visibility timeout at the 6x AWS recommends (check ORD001).
         .timeout(Duration::secs(10))
         .env("TABLE_NAME", orders.name())
-        .env("DLQ_URL", dlq.url())
         .build()?;
     orders.grant_read_write(&processor);
-    dlq.grant_send(&processor);
     processor
         .consume(&queue)
         .batch_size(10)

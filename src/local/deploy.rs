@@ -12,7 +12,11 @@ use crate::deploy::{deploy_direct, Aws, DeployError, Progress, StackDeploy};
 use crate::synth::StackArtifact;
 use crate::template::{Expr, Template};
 
+use serde_json::json;
+
+use super::moto::{CallError, Endpoint};
 use super::resolve::DeployedStack;
+use super::world::Table;
 
 /// The bucket the stand-in code zips go to.
 pub const ASSET_BUCKET: &str = "ordersctl-local-assets";
@@ -188,6 +192,21 @@ pub async fn deploy(
         });
     }
     Ok(out)
+}
+
+/// What moto's CloudFormation accepts but does not apply, applied through the service API:
+/// each table's time-to-live setting.
+pub fn complete(endpoint: &Endpoint, tables: &[Table]) -> Result<(), CallError> {
+    for t in tables {
+        if let Some(attribute) = &t.ttl_attribute {
+            endpoint.dynamodb(
+                "UpdateTimeToLive",
+                &json!({"TableName": t.name,
+                    "TimeToLiveSpecification": {"Enabled": true, "AttributeName": attribute}}),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 async fn physical_ids(aws: &Aws, stack: &str) -> Result<BTreeMap<String, String>, DeployError> {

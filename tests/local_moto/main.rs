@@ -1,10 +1,13 @@
 //! `ordersctl local` against a moto server on 127.0.0.1: the blueprints' flows end to end,
 //! judged by their business outcomes in the endpoint's DynamoDB and SQS and by the trace
-//! (`blueprints.rs`), and the engine's own behaviour: IAM, task tokens, `up`/`send`, bad
-//! input (`engine.rs`).
+//! (one file per blueprint), and the engine's own behaviour: IAM, task tokens, `up`/`send`,
+//! bad input (`engine.rs`).
 
-mod blueprints;
 mod engine;
+mod event_consumer;
+mod omnichannel;
+mod order_pipeline;
+mod order_saga;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -35,12 +35,12 @@ pub enum RecordError {
 pub struct Order {
     pub order_id: String,
     pub item_count: usize,
-    pub created_at: Option<String>,
+    pub created_at: String,
     pub fields: Map<String, Value>,
 }
 
-/// Parse and validate: `orderId`, `customerId` non-empty strings, `items` a non-empty array,
-/// `totalAmount` a number > 0, `createdAt` (optional) a string.
+/// Parse and validate: `orderId`, `customerId`, `createdAt` non-empty strings, `items` a
+/// non-empty array, `totalAmount` a number > 0.
 pub fn parse_order(body: &str) -> Result<Order, RecordError> {
     let value: Value = serde_json::from_str(body)
         .map_err(|e| RecordError::Invalid(format!("body is not JSON: {e}")))?;
@@ -71,11 +71,9 @@ pub fn parse_order(body: &str) -> Result<Order, RecordError> {
             ))
         }
     }
-    let created_at = match fields.get("createdAt") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        _ => return Err(RecordError::Invalid("createdAt must be a string".into())),
-    };
+    // `createdAt` is the table's sort key and so part of the order's identity: taking it from
+    // the message instead (SentTimestamp) would store one order resent by its producer twice.
+    let created_at = non_empty("createdAt")?;
     Ok(Order {
         order_id,
         item_count,
@@ -84,11 +82,8 @@ pub fn parse_order(body: &str) -> Result<Order, RecordError> {
     })
 }
 
-/// Validate, enrich and store one message's order with `attribute_not_exists(orderId)`.
-///
-/// `createdAt` (the sort key) comes from the order, else from the message's `SentTimestamp`
-/// (the same on every redelivery of the message, so a redelivery is still a duplicate), else
-/// `processedAt`.
+/// Validate, enrich and store one message's order with `attribute_not_exists(orderId)` on
+/// its key (`orderId`, `createdAt`): a redelivery or a producer's resend is a duplicate.
 pub async fn process_record(
     client: &Client,
     table: &str,
@@ -96,17 +91,7 @@ pub async fn process_record(
 ) -> Result<RecordOutcome, RecordError> {
     let order = parse_order(message.body.as_deref().unwrap_or(""))?;
     let processed_at = common::dynamo::now_rfc3339();
-    let created_at = order
-        .created_at
-        .clone()
-        .or_else(|| {
-            message
-                .attributes
-                .get("SentTimestamp")
-                .and_then(|t| t.parse().ok())
-                .map(common::dynamo::millis_rfc3339)
-        })
-        .unwrap_or_else(|| processed_at.clone());
+    let created_at = order.created_at.clone();
     let mut item = common::dynamo::to_item(&order.fields);
     item.insert("orderId".into(), AttributeValue::S(order.order_id.clone()));
     item.insert("createdAt".into(), AttributeValue::S(created_at));

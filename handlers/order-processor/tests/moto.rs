@@ -70,9 +70,12 @@ async fn each_order_three_times_is_stored_once() {
             "delivery {n}: {resp:?}"
         );
     }
-    // ... and an SQS redelivery of one message (no createdAt in the order), twice in one batch
-    // and once more in the next batch
-    let same = record("b-1", order("o-2", None), "1714557601000");
+    // ... and an SQS redelivery of one message, twice in one batch and once more in the next
+    let same = record(
+        "b-1",
+        order("o-2", Some("2024-05-01T10:00:01Z")),
+        "1714557601000",
+    );
     let resp =
         order_processor::handle(&client, TABLE, event(vec![same.clone(), same.clone()])).await;
     assert!(resp.batch_item_failures.is_empty());
@@ -97,7 +100,13 @@ async fn poison_records_are_reported_and_the_rest_stored() {
     let moto = MotoServer::start();
     let client = setup(&moto).await;
     let batch = vec![
-        record("good-1", order("g-1", None), "1714557600000"),
+        record(
+            "good-1",
+            order("g-1", Some("2024-05-01T00:00:00Z")),
+            "1714557600000",
+        ),
+        // without its sort key an order has no identity to be stored once by
+        record("bad-created", order("n-1", None), "1714557600000"),
         record("bad-json", json!("{not json"), "1714557600000"),
         record(
             "bad-items",
@@ -129,7 +138,13 @@ async fn poison_records_are_reported_and_the_rest_stored() {
     failed.sort();
     assert_eq!(
         failed,
-        ["bad-customer", "bad-items", "bad-json", "bad-total"]
+        [
+            "bad-created",
+            "bad-customer",
+            "bad-items",
+            "bad-json",
+            "bad-total"
+        ]
     );
     let mut stored: Vec<_> = scan(&client)
         .await

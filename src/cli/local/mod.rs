@@ -260,6 +260,8 @@ fn start(target: &Target) -> Result<Running> {
             problems.join("\n  ")
         )
     })?;
+    local_deploy::complete(&Endpoint(server.addr), &world.tables)
+        .context("cannot apply the tables' time-to-live settings on the local endpoint")?;
     eprintln!(
         "deployed {} on {endpoint_url}; AWS calls of functions go through {}",
         selected.join(", "),

@@ -181,6 +181,9 @@ pub struct Table {
     pub stack: String,
     pub logical_id: String,
     pub name: String,
+    /// The enabled `TimeToLiveSpecification` attribute: moto's CloudFormation does not apply
+    /// it, so the local deploy does (UpdateTimeToLive) and the table reads as in AWS.
+    pub ttl_attribute: Option<String>,
 }
 
 /// An SNS subscription (SQS and Lambda endpoints).

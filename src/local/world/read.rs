@@ -269,10 +269,16 @@ pub(super) fn read(
             w.buses.push((stack.to_string(), id.to_string(), name));
         }
         "AWS::DynamoDB::Table" => {
+            let p = props(r, stack, res).map_err(e)?;
+            let ttl = p.get("TimeToLiveSpecification");
+            let ttl_attribute = ttl
+                .filter(|t| t.get("Enabled").and_then(Value::as_bool) == Some(true))
+                .and_then(|t| s_(t, "AttributeName"));
             w.tables.push(Table {
                 stack: stack.into(),
                 logical_id: id.into(),
                 name: r.reference(stack, id).map_err(e)?,
+                ttl_attribute,
             });
         }
         "AWS::Pipes::Pipe" => {
