@@ -44,7 +44,14 @@ pub fn durable_chain(app: &App) -> Result<(), SynthError> {
         .timeout(Duration::secs(30))
         .build()?;
     // Allocation and its compensation (restore) both change stock.
-    catalog.grant_read_write(&inventory);
+    catalog.grant(
+        &inventory,
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ],
+    );
 
     let orchestrator = stack
         .function("OrderOrchestrator")
@@ -60,7 +67,7 @@ pub fn durable_chain(app: &App) -> Result<(), SynthError> {
         .build()?;
     // ValidateOrder runs inside the orchestrator and reads the catalog; it invokes exactly
     // the three workers.
-    catalog.grant_read(&orchestrator);
+    catalog.grant(&orchestrator, &["dynamodb:GetItem"]);
     for worker in [&payments, &inventory, &fulfillment] {
         worker.grant_invoke(&orchestrator);
     }

@@ -1,15 +1,40 @@
 //! `event-consumer`: an idempotent EventBridge consumer on a custom bus, an ETL workflow and
 //! a daily maintenance schedule. Every asynchronous hop has a dead-letter queue.
+//!
+//! Seed 000, element by element. Scenario test: `tests/local_moto/event_consumer.rs`
+//! (`event_consumer_processes_each_event_once_...`, "scenario").
+//!
+//! - [x] Rule on the custom bus matching the order events; other sources ignored: `event_consumer`
+//!   rule; scenario (4 matched, 1 unmatched).
+//! - [x] Exactly-once effect per `<detail-type>:<detail.id>`: a conditional lock, not the
+//!   seed's racy get-then-put: `event_processor::handle` with `common::Idempotency`;
+//!   scenario (o-1 sent twice, one PROCESSED record).
+//! - [x] The idempotency table the seed leaves undefined, TTL `ttl` on the lock and on the
+//!   effect records: `IdempotencyTable`, `EFFECT_RETENTION`; scenario (each record has `ttl`).
+//! - [x] Asynchronous retries (2, the Lambda maximum; the seed's 3 is not allowed) and the
+//!   on-failure destination: `EventProcessorDLQ`; scenario (crash then retry; 3 attempts then
+//!   the on-failure record with `RetriesExhausted`).
+//! - [x] ETL workflow validate -> transform -> load, Retry and Catch on each task, a clean
+//!   failure state: `EtlWorkflow`; scenario (success and failure paths).
+//! - [x] Daily maintenance schedule with a DLQ, purging what TTL has not yet deleted (TTL lags
+//!   up to two days): `Maintenance`, `MaintenanceDLQ`; scenario (schedule fired, function ok).
+//! - [x] Alarms on the DLQs, paging the on-call topic: `on_call::on_call_topic`; snapshot.
+//! - [x] Least privilege from the crates' contracts (ORD024-ORD026); scenario (0 denied).
+//! - Departures: a customer-managed key on the DLQ (EventBridge cannot use `aws/sqs`).
+//! - [x] A failed ETL batch pages: `EtlWorkflowFailed`; snapshot.
+//! - Open: no SDK operation timeouts in `common::sdk_config`.
 
 use ordersctl::constructs::state_machine::{Definition, Fail, Retry, Task};
 use ordersctl::constructs::{
-    App, Attr, Duration, EventPattern, QueueEncryption, StateMachineKind, SynthError, Target,
+    App, Attr, Comparison, Duration, EventPattern, QueueEncryption, StateMachineKind, SynthError,
+    Target,
 };
 
 /// Stack `EventConsumer`.
 pub fn event_consumer(app: &App) -> Result<(), SynthError> {
     let stack = app.stack("EventConsumer");
     stack.description("Idempotent EventBridge consumer, ETL workflow and daily maintenance (ordersctl blueprint event-consumer)");
+    super::on_call::on_call_topic(&stack)?;
     let removal = app.stage().removal();
 
     let bus = stack
@@ -44,7 +69,16 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
         .retry_attempts(2)
         .on_failure(&dlq)
         .build()?;
-    idempotency.grant_read_write(&processor);
+    // common::Idempotency: the lock, its completion and its release.
+    idempotency.grant(
+        &processor,
+        &[
+            "dynamodb:PutItem",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ],
+    );
 
     stack
         .rule("EventProcessorRule")
@@ -110,7 +144,7 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
                 .error("EtlFailed")
                 .cause("A step of the ETL workflow failed"),
         );
-    stack
+    let etl = stack
         .state_machine("EtlWorkflow")
         .state_machine_name("EtlWorkflow")
         .kind(StateMachineKind::Standard)
@@ -134,7 +168,7 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
         .env("IDEMPOTENCY_TABLE", idempotency.name())
         .on_failure(&maintenance_dlq)
         .build()?;
-    idempotency.grant_read_write(&maintenance);
+    idempotency.grant(&maintenance, &["dynamodb:Scan", "dynamodb:DeleteItem"]);
     stack
         .schedule("DailyMaintenance")
         .description("Runs the Maintenance function once a day")
@@ -147,6 +181,12 @@ pub fn event_consumer(app: &App) -> Result<(), SynthError> {
     for q in [&dlq, &maintenance_dlq] {
         q.alarm_not_empty()?;
     }
+    stack
+        .alarm("EtlWorkflowFailed")
+        .description("An ETL batch failed and was not loaded")
+        .metric(etl.metric_executions_failed())
+        .threshold(0.0, Comparison::GreaterThan)
+        .build()?;
 
     stack
         .output("EventBusName", bus.name())

@@ -9,6 +9,7 @@ mod durable_chain;
 mod event_consumer;
 mod fulfillment_saga;
 mod omnichannel;
+mod on_call;
 mod order_pipeline;
 
 /// A named blueprint: the function that adds its stacks to an app.

@@ -158,12 +158,13 @@ fn list_shows_stacks_with_resource_counts() {
         .find(|r| r["stack"] == "OrderPipeline")
         .unwrap();
     assert_eq!(row["blueprint"], "order-pipeline");
-    assert_eq!(row["resources"], 8);
+    // The pipeline's 8 and the on-call key and topic its alarm notifies.
+    assert_eq!(row["resources"], 10);
     let o = ordersctl(&["list"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with('8')),
+            .any(|l| l.starts_with("OrderPipeline") && l.trim_end().ends_with("10")),
         "{text}"
     );
 }
@@ -378,4 +379,93 @@ fn invoke_refuses_an_event_that_is_not_json() {
         "{}",
         stderr(&o)
     );
+}
+
+/// The handler crates, the workspace manifest and lockfile, copied to `dir` (what synth
+/// fingerprints), so a test can change a crate's contract.
+fn copy_workspace(dir: &Path) {
+    fn copy(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for e in fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if name == "target" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(&name));
+            } else {
+                fs::copy(e.path(), to.join(&name)).unwrap();
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy(&root.join("handlers"), &dir.join("handlers"));
+    copy(&root.join("testing"), &dir.join("testing"));
+    for f in ["Cargo.toml", "Cargo.lock"] {
+        fs::copy(root.join(f), dir.join(f)).unwrap();
+    }
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from} in {}", path.display());
+    fs::write(path, text.replace(from, to)).unwrap();
+}
+
+#[test]
+fn synth_refuses_a_function_without_a_variable_its_crate_requires() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_workspace(tmp.path());
+    edit(
+        &tmp.path().join("handlers/order-processor/Cargo.toml"),
+        "env = [\"TABLE_NAME\"]",
+        "env = [\"TABLE_NAME\", \"ORDERS_REGION\"]",
+    );
+    let out = tmp.path().join("asm");
+    let o = ordersctl(&[
+        "synth",
+        "--workspace",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("ORD024 OrderPipeline/OrderProcessor")
+            && err.contains("handler crate `order-processor` requires ORDERS_REGION")
+            && err.contains("it sets: TABLE_NAME"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_malformed_handler_contract_is_an_error_naming_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_workspace(tmp.path());
+    let manifest = tmp.path().join("handlers/order-processor/Cargo.toml");
+    edit(
+        &manifest,
+        "env = [\"TABLE_NAME\"]",
+        "envs = [\"TABLE_NAME\"]",
+    );
+    let out = tmp.path().join("asm");
+    let o = ordersctl(&[
+        "synth",
+        "--workspace",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&manifest.display().to_string())
+            && err.contains("[package.metadata.ordersctl]")
+            && err.contains("unknown field `envs`"),
+        "{err}"
+    );
+    assert!(!out.exists());
 }

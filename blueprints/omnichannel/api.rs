@@ -39,7 +39,7 @@ pub fn api<'a>(app: &'a App, data: &Data<'a>, services: &Services<'a>) -> Result
         .timeout(Duration::secs(5))
         .env("STATUS_VIEW_TABLE", data.status_view.name())
         .build()?;
-    data.status_view.grant_read(&reader);
+    data.status_view.grant(&reader, &["dynamodb:GetItem"]);
     api.route(HttpMethod::Get, "/orders/{id}")
         .function(&reader)
         .build()?;

@@ -30,6 +30,7 @@ struct Watch<'a> {
 pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, SynthError> {
     let stack = app.stack("OmniServices");
     stack.description("Omnichannel order platform: services (ordersctl blueprint omnichannel)");
+    super::super::on_call::on_call_topic(&stack)?;
     let removal = app.stage().removal();
     let mut watch = Watch::default();
 
@@ -42,7 +43,7 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
         .timeout(Duration::secs(30))
         .env("ORDERS_TABLE", data.orders.name())
         .build()?;
-    data.orders.grant_write(&ingest);
+    data.orders.grant(&ingest, &["dynamodb:PutItem"]);
     consume(&ingest, &ingest_queue)?;
     watch.dlqs.push(ingest_dlq);
     watch.work_queues.push(ingest_queue);
@@ -107,7 +108,7 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
         .timeout(Duration::secs(30))
         .env("STATUS_VIEW_TABLE", data.status_view.name())
         .build()?;
-    data.status_view.grant_write(&projector);
+    data.status_view.grant(&projector, &["dynamodb:PutItem"]);
     projector
         .consume_stream(&data.orders, StartingPosition::TrimHorizon)
         .batch_size(100)
@@ -205,14 +206,18 @@ fn saga<'a>(
     watch: &mut Watch<'a>,
 ) -> Result<(), SynthError> {
     let step = |id: &str, krate: &str, action: &str| {
-        stack
+        let f = stack
             .function(id)
             .handler_crate(krate)
             .memory_mb(256)
             .timeout(Duration::secs(15))
-            .env("ACTION", action)
-            .env("ORDERS_TABLE", data.orders.name())
-            .build()
+            .env("ACTION", action);
+        // The inventory steps keep stock in the orders table (single-table layout).
+        if krate == "inventory" {
+            f.env("ORDERS_TABLE", data.orders.name()).build()
+        } else {
+            f.build()
+        }
     };
     let reserve = step("SagaReserve", "inventory", "reserve")?;
     let release = step("SagaReleaseStock", "inventory", "release")?;
@@ -220,12 +225,16 @@ fn saga<'a>(
     let refund = step("SagaRefund", "saga-step", "refund")?;
     let allocate = step("SagaAllocate", "saga-step", "allocate")?;
     let ship = step("SagaShip", "saga-step", "ship")?;
-    for f in [&reserve, &release, &allocate, &ship] {
-        data.orders.grant_read_write(f);
-    }
-    for f in [&pay, &refund] {
-        data.orders.grant_read(f);
-    }
+    data.orders
+        .grant(&reserve, &["dynamodb:UpdateItem", "dynamodb:PutItem"]);
+    data.orders.grant(
+        &release,
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:UpdateItem",
+        ],
+    );
     watch
         .functions
         .extend([reserve, release, pay, refund, allocate, ship]);

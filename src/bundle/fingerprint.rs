@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::BundleError;
+use crate::checks::HandlerContract;
 use crate::constructs::{Architecture, AssetKey, AssetSource};
 
 /// Cargo profile the bundler builds with (defined in the workspace `Cargo.toml`).
@@ -102,6 +103,30 @@ impl HandlerWorkspace {
             .ok_or(BundleError::Manifest {
                 path: manifest,
                 message: "no [package] name".into(),
+            })
+    }
+
+    /// The crate's handler contract (`[package.metadata.ordersctl]`), if it declares one.
+    pub fn contract(&self, name: &str) -> Result<Option<HandlerContract>, BundleError> {
+        let manifest = self.crate_dir(name).join("Cargo.toml");
+        let text = read_to_string(&manifest)?;
+        let bad = |message: String| BundleError::Manifest {
+            path: manifest.clone(),
+            message,
+        };
+        let value: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+        let Some(meta) = value
+            .get("package")
+            .and_then(|p| p.get("metadata"))
+            .and_then(|m| m.get("ordersctl"))
+        else {
+            return Ok(None);
+        };
+        meta.clone()
+            .try_into()
+            .map(Some)
+            .map_err(|e: toml::de::Error| {
+                bad(format!("[package.metadata.ordersctl]: {}", e.message()))
             })
     }
 

@@ -16,6 +16,7 @@
 //! assert_eq!(visibility.location, "Orders/Q");
 //! ```
 
+mod contract;
 mod hygiene;
 mod limits;
 mod messaging;
@@ -28,6 +29,7 @@ mod workflows;
 use serde::Serialize;
 
 pub use crate::template::Suppression;
+pub use contract::{check_contracts, HandlerContract, Mode};
 pub use rules::{rule, Rule, RULES};
 
 use crate::template::Template;
@@ -110,12 +112,23 @@ impl Report {
 
 /// Run every rule over one template and apply its suppressions.
 pub fn check_template(stack: &str, t: &Template) -> Report {
+    check_stack(stack, t, &std::collections::BTreeMap::new())
+}
+
+/// Every rule, and each function's handler contract (logical ID -> crate and contract: what
+/// ordersctl's own synth knows), over one template, its suppressions applied.
+pub fn check_stack(
+    stack: &str,
+    t: &Template,
+    contracts: &std::collections::BTreeMap<String, (String, HandlerContract)>,
+) -> Report {
     let m = model::Model::new(stack, t);
     let mut findings = Vec::new();
     messaging::check(&m, &mut findings);
     workflows::check(&m, &mut findings);
     hygiene::check(&m, &mut findings);
     limits::check(&m, &mut findings);
+    findings.extend(check_contracts(stack, t, contracts));
     suppress::apply(stack, t, findings)
 }
 

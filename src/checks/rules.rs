@@ -163,6 +163,24 @@ pub static RULES: &[Rule] = &[
         "logical ID over 255 characters",
         "shorten the construct ID",
     ),
+    r(
+        "ORD024",
+        Error,
+        "a function does not set an environment variable its handler crate requires",
+        "set it with `.env(NAME, value)`, or change the crate's `[package.metadata.ordersctl]`",
+    ),
+    r(
+        "ORD025",
+        Warning,
+        "a function sets an environment variable its handler crate does not read",
+        "drop the `.env(..)`, or declare the variable in the crate's `[package.metadata.ordersctl]`",
+    ),
+    r(
+        "ORD026",
+        Warning,
+        "a function's role grants actions its handler crate never calls",
+        "grant only the declared actions (e.g. `table.grant(&function, &[..])`), or declare the call in the crate's `[package.metadata.ordersctl] actions`",
+    ),
 ];
 
 /// The rule with this ID.

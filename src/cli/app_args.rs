@@ -1,11 +1,12 @@
 //! What every verb that synthesizes needs: the stage and the handlers workspace.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use ordersctl::bundle::HandlerWorkspace;
-use ordersctl::checks::{check_template, Report, Severity};
+use ordersctl::checks::{check_stack, HandlerContract, Report, Severity};
 use ordersctl::constructs::App;
 use ordersctl::synth::{synthesize, Assembly};
 
@@ -49,10 +50,12 @@ impl AppArgs {
     /// The synthesized assembly and its check reports (errors already refused).
     pub fn checked_assembly(&self) -> Result<(Assembly, Vec<Report>)> {
         let assembly = self.assembly_unchecked()?;
+        let contracts = self.contracts(&assembly)?;
         let reports: Vec<Report> = assembly
             .stacks
             .iter()
-            .map(|s| check_template(&s.name, &s.template))
+            .zip(&contracts)
+            .map(|(s, c)| check_stack(&s.name, &s.template, c))
             .collect();
         let errors: Vec<String> = reports
             .iter()
@@ -71,6 +74,32 @@ impl AppArgs {
             );
         }
         Ok((assembly, reports))
+    }
+
+    /// Per stack, each function's handler crate and the contract it declares.
+    pub fn contracts(
+        &self,
+        assembly: &Assembly,
+    ) -> Result<Vec<BTreeMap<String, (String, HandlerContract)>>> {
+        let ws = self.workspace();
+        let mut read: BTreeMap<String, Option<HandlerContract>> = BTreeMap::new();
+        let mut out = Vec::new();
+        for s in &assembly.stacks {
+            let mut functions = BTreeMap::new();
+            for a in &s.assets {
+                if !read.contains_key(&a.handler_crate) {
+                    let c = ws.contract(&a.handler_crate).with_context(|| {
+                        format!("synth failed at {}; the assembly was not changed", a.path)
+                    })?;
+                    read.insert(a.handler_crate.clone(), c);
+                }
+                if let Some(Some(c)) = read.get(&a.handler_crate) {
+                    functions.insert(a.function.clone(), (a.handler_crate.clone(), c.clone()));
+                }
+            }
+            out.push(functions);
+        }
+        Ok(out)
     }
 
     /// The synthesized assembly, before the checks.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::checks::{check_template, report, Report, RULES};
+use ordersctl::checks::{check_stack, check_template, report, Report, RULES};
 use ordersctl::template::Template;
 
 use crate::cli::app_args::AppArgs;
@@ -101,6 +101,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         }
         None => {
             let assembly = args.app.assembly_unchecked()?;
+            let contracts = args.app.contracts(&assembly)?;
             let names = if args.stacks.is_empty() {
                 crate::cli::deploy::select(&assembly, &[], true)?
             } else {
@@ -110,8 +111,9 @@ pub fn run(args: CheckArgs) -> Result<i32> {
             let reports = assembly
                 .stacks
                 .iter()
-                .filter(|s| names.contains(&s.name))
-                .map(|s| check_template(&s.name, &s.template))
+                .zip(&contracts)
+                .filter(|(s, _)| names.contains(&s.name))
+                .map(|(s, c)| check_stack(&s.name, &s.template, c))
                 .collect();
             (
                 reports,

@@ -182,6 +182,24 @@ pub struct AlarmBuilder<'a> {
 }
 
 impl Stack {
+    /// Every alarm built in this stack after this call, and without actions of its own,
+    /// notifies `arn` (an SNS topic): an alarm that pages nobody is noise on a dashboard.
+    ///
+    /// ```
+    /// use ordersctl::constructs::App;
+    /// let app = App::new();
+    /// let stack = app.stack("Demo");
+    /// let oncall = stack.topic("OnCall").build()?;
+    /// stack.default_alarm_action(oncall.arn());
+    /// let dlq = stack.queue("JobsDLQ").build()?;
+    /// dlq.alarm_not_empty()?;
+    /// # Ok::<(), ordersctl::constructs::SynthError>(())
+    /// ```
+    pub fn default_alarm_action(&self, arn: Expr) -> &Self {
+        self.state.borrow_mut().default_alarm_actions.push(arn);
+        self
+    }
+
     /// Start an alarm.
     pub fn alarm(&self, id: &str) -> AlarmBuilder<'_> {
         AlarmBuilder {
@@ -257,7 +275,12 @@ impl<'a> AlarmBuilder<'a> {
                 "evaluation_periods x period must be at most 1 day",
             ));
         }
-        check_range(p, "actions", self.actions.len() as i64, 0, 5, "")?;
+        let actions = if self.actions.is_empty() {
+            self.stack.state.borrow().default_alarm_actions.clone()
+        } else {
+            self.actions.clone()
+        };
+        check_range(p, "actions", actions.len() as i64, 0, 5, "")?;
         let dims: Vec<Expr> = m
             .dimensions
             .iter()
@@ -274,8 +297,8 @@ impl<'a> AlarmBuilder<'a> {
             .set("ComparisonOperator", self.comparison.as_str())
             .set("TreatMissingData", "notBreaching")
             .set_opt("AlarmDescription", self.description.clone());
-        if !self.actions.is_empty() {
-            r.set("AlarmActions", Expr::List(self.actions.clone()));
+        if !actions.is_empty() {
+            r.set("AlarmActions", Expr::List(actions));
         }
         self.stack.add_resource(&self.id, p, r)?;
         let node = self.stack.add_node(Node {

@@ -27,7 +27,7 @@ pub const ASSET_BUCKET_PARAMETER: &str = "AssetBucket";
 pub struct Stack {
     id: StackId,
     name: String,
-    state: Rc<RefCell<StackState>>,
+    pub(crate) state: Rc<RefCell<StackState>>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -123,6 +123,8 @@ pub(crate) struct StackState {
     suppressions: Vec<Suppression>,
     /// Problems found by calls that return no `Result` (outputs, grants); synth reports the first.
     errors: Vec<SynthError>,
+    /// What alarms built without their own actions notify.
+    pub(crate) default_alarm_actions: Vec<Expr>,
 }
 
 impl StackState {
@@ -137,6 +139,7 @@ impl StackState {
             overrides: Vec::new(),
             suppressions: Vec::new(),
             errors: Vec::new(),
+            default_alarm_actions: Vec::new(),
         }
     }
 

@@ -534,7 +534,18 @@ impl<'a> TableRef<'a> {
         out
     }
 
-    fn grant(&self, grantee: &dyn Grantee, actions: &[&str]) {
+    /// Exactly these item actions on the table and its indexes (and the table key's use, when
+    /// it has a customer-managed one): least privilege when a handler's contract names them.
+    ///
+    /// ```
+    /// use ordersctl::constructs::{App, Attr};
+    /// let app = App::new();
+    /// let stack = app.stack("S");
+    /// let t = stack.table("Orders").partition_key("pk", Attr::String).build().unwrap();
+    /// let f = stack.function("Writer").handler_crate("order-processor").build().unwrap();
+    /// t.grant(&f, &["dynamodb:PutItem"]);
+    /// ```
+    pub fn grant(&self, grantee: &dyn Grantee, actions: &[&str]) {
         grantee.add_to_principal_policy(Statement::allow(
             actions.iter().copied(),
             self.data_resources(),

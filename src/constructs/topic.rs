@@ -196,7 +196,7 @@ impl<'a> TopicRef<'a> {
         self.facts().fifo
     }
 
-    fn publish_statements(&self) -> Vec<Statement> {
+    pub(crate) fn publish_statements(&self) -> Vec<Statement> {
         let mut v = vec![Statement::allow(["sns:Publish"], [self.arn()])];
         if let Some(key) = self.facts().kms_key_arn {
             v.push(key_use(key));

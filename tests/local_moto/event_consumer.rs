@@ -50,8 +50,19 @@ async fn event_consumer_processes_each_event_once_retries_dead_letters_and_runs_
         .find(|t| t.contains("IdempotencyTable"))
         .expect("the idempotency table")
         .clone();
-    let mut processed: Vec<String> = scan(&moto, &table)
-        .await
+    let items = scan(&moto, &table).await;
+    // Effect records expire with the table's TTL, as the idempotency records do.
+    for item in items.iter().filter(|i| {
+        i.get("id")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|id| id.starts_with("PROCESSED#"))
+    }) {
+        assert!(
+            item.get("ttl").and_then(|t| t.as_n().ok()).is_some(),
+            "{item:?}"
+        );
+    }
+    let mut processed: Vec<String> = items
         .iter()
         .filter_map(|i| {
             i.get("id")

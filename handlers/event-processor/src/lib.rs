@@ -2,7 +2,8 @@
 //! per idempotency key `<detail-type>:<detail.id>` (fallback: the envelope `id`).
 //!
 //! The effect records the processed event in the idempotency table itself as
-//! `id = PROCESSED#<key>` (no TTL; one item per effect), so effects can be counted.
+//! `id = PROCESSED#<key>` (one item per effect, so effects can be counted), kept
+//! [`EFFECT_RETENTION`] by the table's TTL like the idempotency records.
 
 use std::time::Duration;
 
@@ -17,6 +18,9 @@ use tracing::Instrument;
 
 /// Idempotency records live this long (table TTL attribute `ttl`).
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Effect records expire (table TTL attribute `ttl`) after this long.
+pub const EFFECT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The handler's answer.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -93,6 +97,12 @@ async fn record_effect(
         .item("source", AttributeValue::S(event.source.clone()))
         .item("detail", common::dynamo::to_attr(&event.detail))
         .item("processedAt", AttributeValue::S(processed_at.clone()))
+        .item(
+            "ttl",
+            AttributeValue::N(
+                (common::dynamo::epoch_seconds() + EFFECT_RETENTION.as_secs()).to_string(),
+            ),
+        )
         .send()
         .await
         .map_err(|e| DisplayErrorContext(e).to_string())?;

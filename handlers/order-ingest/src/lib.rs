@@ -45,6 +45,12 @@ pub struct OrderRequest {
     pub customer_id: String,
     pub items: Vec<Item>,
     pub total: f64,
+    /// Where the customer is notified when the order is fulfilled (none: not notified).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The customer's tier, which notification subscriptions filter on (default `standard`).
+    #[serde(default)]
+    pub tier: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -238,13 +244,17 @@ async fn accept(
         }
         Err(e) => return Err(IngestError::Unavailable(DisplayErrorContext(e).to_string())),
     }
-    let detail = json!({
+    let mut detail = json!({
         "orderId": order_id,
         "total": order.total,
         "customerId": order.customer_id,
         "items": items,
+        "tier": order.tier.as_deref().unwrap_or("standard"),
         "correlationId": correlation_id,
     });
+    if let Some(email) = &order.email {
+        detail["email"] = json!(email);
+    }
     publish(ingest, detail.to_string()).await?;
     Ok(Accepted {
         order_id: order_id.to_string(),

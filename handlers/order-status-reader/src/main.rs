@@ -4,13 +4,13 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     common::init_tracing();
-    let table = common::env_var("STATUS_VIEW_TABLE")?;
+    let source = order_status_reader::Source::from_env()?;
     let dynamo = common::dynamodb_client().await;
-    let (table, dynamo) = (&table, &dynamo);
+    let (source, dynamo) = (&source, &dynamo);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
             Ok::<_, lambda_runtime::Error>(
-                order_status_reader::handle(dynamo, table, &event.payload).await,
+                order_status_reader::handle(dynamo, source, &event.payload).await,
             )
         },
     ))

@@ -14,7 +14,7 @@ use super::flow::{Catch, Retry};
 use super::states::{common_methods, error_methods, next_methods, Io, Transition};
 use super::StateMachineRef;
 use crate::constructs::iam::Statement;
-use crate::constructs::{Duration, FunctionRef, QueueRef, TableRef};
+use crate::constructs::{Duration, FunctionRef, QueueRef, TableRef, TopicRef};
 use crate::template::Expr;
 
 /// The context-object path of the task token, to put in the input of a `.waitForTaskToken` task.
@@ -384,6 +384,45 @@ impl Task {
         let mut t = Task::sqs(name, queue, body);
         t.pattern = IntegrationPattern::WaitForTaskToken;
         t
+    }
+
+    /// Publish a message to a topic (`sns:publish`; role: `sns:Publish` on the topic, plus the
+    /// use of its key when it has a customer-managed one). Add the attributes subscription
+    /// filter policies match on with [`Task::message_attribute`].
+    ///
+    /// ```
+    /// use ordersctl::constructs::state_machine::{Task, TaskInput};
+    /// use ordersctl::constructs::App;
+    /// let app = App::new();
+    /// let stack = app.stack("Demo");
+    /// let topic = stack.topic("Notifications").build().unwrap();
+    /// let t = Task::publish("Notify", &topic, TaskInput::path("$.notification"))
+    ///     .message_attribute("channel", "email")
+    ///     .message_attribute("tier", "$.detail.tier")
+    ///     .end();
+    /// assert_eq!(t.name(), "Notify");
+    /// ```
+    pub fn publish(name: &str, topic: &TopicRef<'_>, message: TaskInput) -> Self {
+        let statements = topic.publish_statements();
+        Task::new(name, "sns:publish", InputSlot::Field("Message"), statements)
+            .param("TopicArn", topic.arn())
+            .input(message)
+    }
+
+    /// A String message attribute of an SNS publish (a JSONPath when `value` starts with `$`).
+    pub fn message_attribute(mut self, name: &str, value: &str) -> Self {
+        let value = if value.starts_with('$') {
+            ("StringValue.$", Expr::from(value))
+        } else {
+            ("StringValue", Expr::from(value))
+        };
+        let attribute = Expr::map([("DataType", Expr::from("String")), value]);
+        let mut attributes = match self.params.remove("MessageAttributes") {
+            Some(Expr::Map(m)) => m,
+            _ => BTreeMap::new(),
+        };
+        attributes.insert(name.to_string(), attribute);
+        self.param("MessageAttributes", Expr::Map(attributes))
     }
 
     /// `MessageGroupId` for a FIFO queue (a JSONPath when it starts with `$`).
