@@ -2,12 +2,14 @@
 //! routing `OrderCreated` to per-consumer queues, a projector keeping the read model,
 //! customer notifications, the fulfillment saga, and alarms on all of it.
 
-use ordersctl::constructs::state_machine::{Definition, Fail, Retry, Succeed, Task};
+use ordersctl::constructs::state_machine::{
+    Catch, Definition, DynamoValue, Fail, Retry, Succeed, Task, TaskInput,
+};
 use ordersctl::constructs::{
     App, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack,
-    StartingPosition, SynthError, Target,
+    StartingPosition, SynthError, Target, TopicRef,
 };
-use ordersctl::template::Parameter;
+use ordersctl::template::{Expr, Parameter};
 
 use super::data::Data;
 
@@ -15,6 +17,11 @@ use super::data::Data;
 pub struct Services<'a> {
     pub ingest_queue: QueueRef<'a>,
 }
+
+/// The OrderCreated event's detail: the order's references and lines, not the stored item.
+/// Strings are quoted placeholders; the lines list is inserted as it is stored (DynamoDB
+/// JSON), which the consumers read with `common::dynamo::untyped`.
+const ORDER_CREATED: &str = r#"{"orderId": "<$.dynamodb.NewImage.orderId.S>", "customerId": "<$.dynamodb.NewImage.customerId.S>", "storeId": "<$.dynamodb.NewImage.storeId.S>", "currency": "<$.dynamodb.NewImage.currency.S>", "total": "<$.dynamodb.NewImage.total.N>", "correlationId": "<$.dynamodb.NewImage.correlationId.S>", "createdAt": "<$.dynamodb.NewImage.createdAt.S>", "items": <$.dynamodb.NewImage.items.L>}"#;
 
 /// Alarm when a work queue's oldest message is older than this.
 const MAX_MESSAGE_AGE_SECS: f64 = 300.0;
@@ -53,9 +60,19 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
     let pipe_dlq = dlq(stack, "OrderCreatedPipeDLQ", removal)?;
     stack
         .pipe("OrderCreatedPipe")
-        .description("INSERTs on Orders -> OrderCreated on lakeside-orders")
+        .description(
+            "New orders (ORDER#/META INSERTs) on Orders -> OrderCreated on lakeside-orders",
+        )
         .source_stream(&data.orders, StartingPosition::TrimHorizon)
-        .filter(EventPattern::new().field("eventName", [Match::from("INSERT")]))
+        // Only a new order's META item: stock and reservation items share the table, and
+        // publishing them would start a saga per reservation (a feedback loop).
+        .filter(
+            EventPattern::new()
+                .field("eventName", [Match::from("INSERT")])
+                .field("dynamodb.Keys.pk.S", [Match::prefix("ORDER#")])
+                .field("dynamodb.Keys.sk.S", [Match::from("META")]),
+        )
+        .input_template(ORDER_CREATED)
         .target_event_bus(&data.bus, "lakeside.orders", "OrderCreated")
         .max_retry_attempts(10)
         .dead_letter_queue(&pipe_dlq)
@@ -122,8 +139,15 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
 
     let undelivered = dlq(stack, "NotificationsUndeliveredDLQ", removal)?;
     watch.dlqs.push(undelivered);
-    notifications(stack, &undelivered)?;
-    saga(stack, data, removal, &order_created(), &mut watch)?;
+    let customers = notifications(stack, &undelivered)?;
+    saga(
+        stack,
+        data,
+        &customers,
+        removal,
+        &order_created(),
+        &mut watch,
+    )?;
     alarms(stack, &watch)?;
 
     stack
@@ -171,7 +195,10 @@ fn consume<'a>(f: &FunctionRef<'a>, q: &QueueRef<'a>) -> Result<(), SynthError> 
 
 /// SNS `CustomerNotifications` with email and SMS subscribers, each filtered by channel.
 /// What SNS cannot deliver (an address that bounces, a blocked number) lands in `undelivered`.
-fn notifications<'a>(stack: &'a Stack, undelivered: &QueueRef<'a>) -> Result<(), SynthError> {
+fn notifications<'a>(
+    stack: &'a Stack,
+    undelivered: &QueueRef<'a>,
+) -> Result<TopicRef<'a>, SynthError> {
     let mut email = Parameter::new("String");
     email.description = Some("Address receiving order notifications by email".into());
     let email = stack.parameter("NotificationEmail", email)?;
@@ -194,13 +221,14 @@ fn notifications<'a>(stack: &'a Stack, undelivered: &QueueRef<'a>) -> Result<(),
                 .field("priority", [Match::from("urgent")]),
         )
         .build()?;
-    Ok(())
+    Ok(topic)
 }
 
 /// Reserve -> Pay -> Allocate -> Ship, compensating with Refund and ReleaseStock.
 fn saga<'a>(
     stack: &'a Stack,
     data: &Data<'a>,
+    customers: &TopicRef<'a>,
     removal: Removal,
     order_created: &EventPattern,
     watch: &mut Watch<'a>,
@@ -239,36 +267,125 @@ fn saga<'a>(
         .functions
         .extend([reserve, release, pay, refund, allocate, ship]);
 
+    // A business answer is final (the first matching retrier never retries); technical
+    // failures are retried with backoff.
+    let business = || {
+        Retry::on([
+            "OutOfStock",
+            "PaymentDeclined",
+            "ShipmentFailed",
+            "InvalidInput",
+        ])
+        .max_attempts(0)
+    };
     let retry = || {
         Retry::on(["States.TaskFailed"])
             .interval(Duration::secs(2))
             .max_attempts(3)
             .backoff_rate(2.0)
     };
-    let task = |name: &str, f: &FunctionRef<'_>, on_error: &str, next: Option<&str>| {
-        let t = Task::invoke(name, f)
+    let task = |name: &str, f: &FunctionRef<'_>, on_error: &str, next: &str| {
+        Task::invoke(name, f)
             .result_path(&format!("$.{}", name.to_ascii_lowercase()))
+            .retry(business())
             .retry(Retry::lambda_transient())
             .retry(retry())
-            .catch_all(on_error);
-        match next {
-            Some(n) => t.next(n),
-            None => t.end(),
-        }
+            .catch_all(on_error)
+            .next(next)
     };
+    // The read model follows the saga: each outcome is written on the order's META item
+    // (a MODIFY, which the projector takes and the pipe's INSERT filter does not), guarded so
+    // a late step cannot overwrite the other outcome and a missing order is not created.
+    let mark = |name: &str, status: &str, condition: &str, operand: (&'static str, &str)| {
+        Task::update_item(
+            name,
+            &data.orders,
+            [
+                (
+                    "pk",
+                    DynamoValue::string_format("ORDER#{}", ["$.detail.orderId"]),
+                ),
+                ("sk", DynamoValue::string("META")),
+            ],
+            "SET #status = :status, updatedAt = :now ADD version :one",
+            [
+                (":status", DynamoValue::string(status)),
+                (":now", DynamoValue::string_at("$$.State.EnteredTime")),
+                (":one", DynamoValue::number(1.0)),
+                (operand.0, DynamoValue::string(operand.1)),
+            ],
+        )
+        .expression_names([("#status", "status")])
+        .condition_expression(condition)
+        .result_path("$.statusUpdate")
+        .retry(retry())
+        .catch_all("Failed")
+    };
+    let notification = TaskInput::object(Expr::map([
+        ("orderId.$", Expr::from("$.detail.orderId")),
+        ("customerId.$", Expr::from("$.detail.customerId")),
+        ("status", Expr::from("FULFILLED")),
+        ("correlationId.$", Expr::from("$.detail.correlationId")),
+    ]));
     let definition = Definition::new("Reserve")
         .comment("Omnichannel fulfillment: Reserve -> Pay -> Allocate -> Ship with compensation")
-        .state(task("Reserve", &reserve, "Failed", Some("Pay")))
-        .state(task("Pay", &pay, "ReleaseStock", Some("Allocate")))
-        .state(task("Allocate", &allocate, "Refund", Some("Ship")))
-        .state(task("Ship", &ship, "Refund", Some("Fulfilled")))
+        .state(
+            Task::invoke("Reserve", &reserve)
+                .result_path("$.reserve")
+                .retry(business())
+                .retry(Retry::lambda_transient())
+                .retry(retry())
+                // Nothing in stock: nothing to undo.
+                .catch(Catch::on(["OutOfStock"], "MarkCancelled").result_path("$.error"))
+                .catch_all("Failed")
+                .next("Pay"),
+        )
+        .state(task("Pay", &pay, "ReleaseStock", "Allocate"))
+        .state(task("Allocate", &allocate, "Refund", "Ship"))
+        .state(task("Ship", &ship, "Refund", "MarkFulfilled"))
+        .state(
+            mark(
+                "MarkFulfilled",
+                "FULFILLED",
+                "#status = :created",
+                (":created", "CREATED"),
+            )
+            .next("NotifyCustomer"),
+        )
+        // The customer hears of it through CustomerNotifications (the e-mail channel); the
+        // order is fulfilled either way.
+        .state(
+            Task::publish("NotifyCustomer", customers, notification)
+                .message_attribute("channel", "email")
+                .result_path("$.notification")
+                .retry(
+                    Retry::all()
+                        .interval(Duration::secs(2))
+                        .max_attempts(3)
+                        .backoff_rate(2.0),
+                )
+                .catch_all("Fulfilled")
+                .next("Fulfilled"),
+        )
         .state(Succeed::new("Fulfilled"))
-        .state(task("Refund", &refund, "Failed", Some("ReleaseStock")))
-        .state(task("ReleaseStock", &release, "Failed", Some("Failed")))
+        .state(task("Refund", &refund, "Failed", "ReleaseStock"))
+        .state(task("ReleaseStock", &release, "Failed", "MarkCancelled"))
+        .state(
+            mark(
+                "MarkCancelled",
+                "CANCELLED",
+                "attribute_exists(pk) AND #status <> :fulfilled",
+                (":fulfilled", "FULFILLED"),
+            )
+            .next("Cancelled"),
+        )
+        // A cancellation is a business outcome: the execution succeeds, and
+        // FulfillmentSagaFailed counts only what needs a human.
+        .state(Succeed::new("Cancelled"))
         .state(
             Fail::new("Failed")
                 .error("FulfillmentFailed")
-                .cause("The order could not be fulfilled"),
+                .cause("The order could not be fulfilled or compensated; reconcile it"),
         );
     let saga = stack
         .state_machine("FulfillmentSaga")

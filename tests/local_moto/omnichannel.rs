@@ -1,15 +1,45 @@
 //! The omnichannel platform (seed 004) through `ordersctl local run`: business outcomes in
 //! the endpoint.
 
+use std::collections::HashMap;
 use std::path::Path;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use moto_harness::MotoServer;
 use ordersctl::local::trace::Hop;
 
-use crate::{count, local_run, FIXTURES};
+use crate::{count, local_run, scan, sdk, FIXTURES};
+
+type Item = HashMap<String, AttributeValue>;
+
+async fn table(moto: &MotoServer, part: &str) -> Vec<Item> {
+    let db = aws_sdk_dynamodb::Client::new(&sdk(moto).await);
+    let tables = db.list_tables().send().await.unwrap();
+    let name = tables
+        .table_names()
+        .iter()
+        .find(|t| t.contains(part))
+        .unwrap_or_else(|| panic!("a table named *{part}*"))
+        .clone();
+    scan(moto, &name).await
+}
+
+fn s(item: &Item, k: &str) -> String {
+    match item.get(k) {
+        Some(AttributeValue::S(v) | AttributeValue::N(v)) => v.clone(),
+        other => panic!("{k}: {other:?} in {item:?}"),
+    }
+}
+
+fn find<'a>(items: &'a [Item], k: &str, v: &str) -> Vec<&'a Item> {
+    items
+        .iter()
+        .filter(|i| i.get(k) == Some(&AttributeValue::S(v.into())))
+        .collect()
+}
 
 #[tokio::test(flavor = "multi_thread")]
-async fn omnichannel_orders_flow_from_the_api_through_the_queue_table_stream_pipe_and_bus() {
+async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status_view() {
     let moto = MotoServer::start();
     let dir = tempfile::tempdir().unwrap();
     // Naming OmniApi brings the two stacks it imports from.
@@ -20,58 +50,100 @@ async fn omnichannel_orders_flow_from_the_api_through_the_queue_table_stream_pip
         &Path::new(FIXTURES).join("omnichannel.json"),
     );
 
+    // Accepted onto the ingest queue directly (the client's retry too); refused without a
+    // token; each order's status read back from the view.
     let http: Vec<&Hop> = hops.iter().filter(|h| h.kind == "http").collect();
     let codes: Vec<&str> = http.iter().map(|h| h.outcome.as_str()).collect();
-    // Accepted onto the ingest queue directly; refused without a token; read back; unknown.
-    assert_eq!(codes, ["202", "401", "200", "404"], "{hops:#?}");
+    assert_eq!(
+        codes,
+        ["202", "202", "202", "401", "200", "200", "404"],
+        "{hops:#?}"
+    );
     assert!(http[0].to.contains("IngestQueue"));
+    let body = |h: &Hop| h.detail.clone().unwrap_or_default();
     assert!(
-        http[2].detail.as_deref().unwrap().contains("ord-3001"),
+        body(http[4]).contains(r#""status":"FULFILLED""#),
         "{:?}",
-        http[2]
+        http[4]
     );
-    // The worker stores the order; its INSERT goes through the table's stream to the pipe
-    // (OrderCreated on the lakeside bus, recorded by the archive) and to the projector.
-    assert!(hops
-        .iter()
-        .any(|h| h.kind == "esm" && h.to.contains("OrderIngestWorker") && h.outcome == "ok"));
-    let pipe: Vec<&Hop> = hops.iter().filter(|h| h.kind == "pipe").collect();
-    assert_eq!(pipe.len(), 1, "{hops:#?}");
-    assert_eq!(
-        (pipe[0].to.as_str(), pipe[0].outcome.as_str()),
-        ("lakeside-orders", "ok")
+    assert!(
+        body(http[5]).contains(r#""status":"CANCELLED""#),
+        "{:?}",
+        http[5]
     );
-    assert_eq!(count(&hops, "archive", "recorded"), 1);
-    assert!(hops.iter().any(|h| h.kind == "esm"
-        && h.from.ends_with("/stream")
-        && h.to.contains("StatusProjector")
-        && h.outcome == "ok"));
-    // The fan-out rules deliver to their consumers, and the saga starts once.
-    let rules: Vec<&str> = hops
+
+    // One stored order per order ID: the client's retry of ord-3001 created nothing.
+    let orders = table(&moto, "-Orders-").await;
+    let metas: Vec<&Item> = orders.iter().filter(|i| s(i, "sk") == "META").collect();
+    assert_eq!(metas.len(), 2, "{metas:#?}");
+    let status = |id: &str| s(find(&orders, "pk", &format!("ORDER#{id}"))[0], "status");
+    assert_eq!(status("ord-3001"), "FULFILLED");
+    assert_eq!(status("ord-3002"), "CANCELLED");
+    // Stock: two red mugs reserved once; the blue mug order (5 of 1) reserved nothing.
+    let stock = |sku: &str| {
+        s(
+            find(&orders, "pk", &format!("PRODUCT#{sku}"))[0],
+            "available",
+        )
+    };
+    assert_eq!(stock("SKU-RED-MUG"), "8");
+    assert_eq!(stock("SKU-BLUE-MUG"), "1");
+    let reservations: Vec<String> = orders
         .iter()
-        .filter(|h| h.kind == "rule" && h.outcome == "matched")
-        .map(|h| h.to.as_str())
+        .map(|i| s(i, "pk"))
+        .filter(|pk| pk.starts_with("RESERVATION#"))
         .collect();
-    assert_eq!(
-        rules,
-        [
-            "InventoryRoute",
-            "LoyaltyRoute",
-            "MarketplaceSyncRoute",
-            "StartSaga"
-        ]
-    );
+    assert_eq!(reservations, ["RESERVATION#ord-3001#SKU-RED-MUG"]);
+
+    // No feedback loop: the pipe published exactly one OrderCreated per order, not the stock
+    // or reservation items written to the same table; the saga ran once per order.
+    let published: Vec<&Hop> = hops
+        .iter()
+        .filter(|h| h.kind == "pipe" && h.outcome == "ok")
+        .collect();
+    assert_eq!(published.len(), 2, "{hops:#?}");
+    assert!(published.iter().all(|h| h.to == "lakeside-orders"));
+    assert_eq!(count(&hops, "archive", "recorded"), 2);
+    assert_eq!(count(&hops, "execution", "started"), 2);
+    // A cancellation for want of stock is a business outcome: both executions succeed.
+    assert_eq!(count(&hops, "execution", "succeeded"), 2);
+    assert_eq!(count(&hops, "execution", "failed"), 0);
+    // The fan-out rules reach their consumers once per order.
     for consumer in [
         "InventoryConsumer",
         "LoyaltyConsumer",
         "MarketplaceSyncConsumer",
     ] {
-        assert!(
-            hops.iter()
-                .any(|h| h.kind == "esm" && h.to.contains(consumer) && h.outcome == "ok"),
-            "{consumer}"
-        );
+        let runs = hops
+            .iter()
+            .filter(|h| h.kind == "esm" && h.to.contains(consumer) && h.outcome == "ok")
+            .count();
+        assert_eq!(runs, 2, "{consumer}");
     }
-    assert_eq!(count(&hops, "execution", "started"), 1);
+
+    // The read model follows the saga.
+    let view = table(&moto, "OrderStatusView").await;
+    assert_eq!(
+        s(find(&view, "orderId", "ord-3001")[0], "status"),
+        "FULFILLED"
+    );
+    assert_eq!(
+        s(find(&view, "orderId", "ord-3002")[0], "status"),
+        "CANCELLED"
+    );
+
+    // The customer of the fulfilled order is notified on the e-mail channel (not by SMS).
+    let notified: Vec<(&str, &str)> = hops
+        .iter()
+        .filter(|h| h.kind == "subscription")
+        .map(|h| (h.to.as_str(), h.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        notified,
+        [
+            ("email:local-NotificationEmail", "recorded"),
+            ("local-NotificationPhone", "filtered")
+        ]
+    );
     assert_eq!(count(&hops, "call", "denied"), 0);
 }

@@ -68,11 +68,70 @@ pub fn epoch_seconds() -> u64 {
         .as_secs()
 }
 
-/// `time` as RFC 3339 UTC (`2024-05-01T12:00:00.123Z`).
+/// `time` as RFC 3339 UTC, always with milliseconds (`2024-05-01T12:00:00.123Z`), so that
+/// timestamps compare as strings: Step Functions' `$$.State.EnteredTime` has them too, and
+/// `...:00Z` would sort after `...:00.123Z`.
 pub fn rfc3339(time: SystemTime) -> String {
-    DateTime::from(time)
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let whole = DateTime::from_secs(since.as_secs() as i64)
         .fmt(DateTimeFormat::DateTime)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    format!(
+        "{}.{:03}Z",
+        whole.trim_end_matches('Z'),
+        since.subsec_millis()
+    )
+}
+
+/// DynamoDB JSON (`{"S": ..}`, `{"N": ..}`, `{"BOOL": ..}`, `{"NULL": true}`, `{"L": [..]}`,
+/// `{"M": {..}}`, as in stream records and pipe templates) as plain JSON; an integral `N` is an
+/// integer. A JSON array is read element by element (a pipe template inserts a list's `L`
+/// as such an array). Anything else is returned as it is, so plain JSON passes through.
+///
+/// ```
+/// use serde_json::json;
+/// let v = common::dynamo::untyped(&json!({"L": [{"M": {"sku": {"S": "A"}, "qty": {"N": "2"}}}]}));
+/// assert_eq!(v, json!([{"sku": "A", "qty": 2}]));
+/// let l = common::dynamo::untyped(&json!([{"M": {"sku": {"S": "A"}}}, {"sku": "B"}]));
+/// assert_eq!(l, json!([{"sku": "A"}, {"sku": "B"}]));
+/// ```
+pub fn untyped(v: &Value) -> Value {
+    if let Value::Array(items) = v {
+        return Value::Array(items.iter().map(untyped).collect());
+    }
+    let Some((k, inner)) = v
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o| o.iter().next())
+    else {
+        return v.clone();
+    };
+    match k.as_str() {
+        "S" | "BOOL" => inner.clone(),
+        "N" => inner
+            .as_str()
+            .and_then(|n| {
+                n.parse::<i64>()
+                    .map(Value::from)
+                    .ok()
+                    .or_else(|| n.parse::<f64>().ok().map(Value::from))
+            })
+            .unwrap_or(Value::Null),
+        "NULL" => Value::Null,
+        "L" => Value::Array(
+            inner
+                .as_array()
+                .map(|a| a.iter().map(untyped).collect())
+                .unwrap_or_default(),
+        ),
+        "M" => Value::Object(
+            inner
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), untyped(v))).collect())
+                .unwrap_or_default(),
+        ),
+        _ => v.clone(),
+    }
 }
 
 /// Now as RFC 3339 UTC.
@@ -100,7 +159,14 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(millis_rfc3339(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            millis_rfc3339(1_700_000_000_000),
+            "2023-11-14T22:13:20.000Z"
+        );
+        assert_eq!(
+            millis_rfc3339(1_700_000_000_042),
+            "2023-11-14T22:13:20.042Z"
+        );
         assert!(now_rfc3339().ends_with('Z'));
     }
 }

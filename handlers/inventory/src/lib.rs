@@ -112,6 +112,7 @@ pub struct OrderDetail {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
+    #[serde(alias = "sku")]
     pub product_id: String,
     pub quantity: u32,
 }
@@ -351,6 +352,11 @@ pub async fn handle(
         .get("detail")
         .and_then(common::correlation::from_json)
         .unwrap_or_else(common::correlation::generate);
+    let mut input = input;
+    if let Some(items) = input.pointer_mut("/detail/items") {
+        // The omnichannel pipe forwards the stored list as it is (DynamoDB JSON).
+        *items = common::dynamo::untyped(items);
+    }
     let input: SagaInput =
         serde_json::from_value(input).map_err(|e| InventoryError::InvalidInput(e.to_string()))?;
     let span = common::correlation::span(&correlation);

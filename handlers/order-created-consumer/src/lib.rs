@@ -1,8 +1,8 @@
 //! One consumer per downstream system (`CONSUMER` = inventory | loyalty | marketplace-sync)
 //! of the `OrderCreated` events that rules route from `lakeside-orders` to SQS. Each SQS
-//! body is the EventBridge event; its `detail` is the Orders stream record the pipe
-//! forwarded (`detail.dynamodb.NewImage` in DynamoDB JSON) or, for events published
-//! directly, the order itself. The processing is a deterministic simulation, logged as one
+//! body is the EventBridge event; its `detail` is the order as the pipe's template shapes it
+//! (`items` still in DynamoDB JSON), a raw stream record (`detail.dynamodb.NewImage`), or an
+//! order published directly. The processing is a deterministic simulation, logged as one
 //! structured line per order; an unreadable record fails alone (partial batch response).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -56,40 +56,6 @@ pub struct CreatedOrder {
     pub items: Vec<Value>,
 }
 
-/// DynamoDB JSON (`{"S": ..}`, `{"N": ..}`, `{"L": [..]}`, `{"M": {..}}`) as plain JSON.
-pub fn plain(v: &Value) -> Value {
-    let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
-        return v.clone();
-    };
-    let (k, inner) = obj
-        .iter()
-        .next()
-        .map(|(k, v)| (k.as_str(), v))
-        .unwrap_or(("", &Value::Null));
-    match k {
-        "S" | "BOOL" => inner.clone(),
-        "N" => inner
-            .as_str()
-            .and_then(|n| n.parse::<f64>().ok())
-            .map(Value::from)
-            .unwrap_or(Value::Null),
-        "NULL" => Value::Null,
-        "L" => Value::Array(
-            inner
-                .as_array()
-                .map(|a| a.iter().map(plain).collect())
-                .unwrap_or_default(),
-        ),
-        "M" => Value::Object(
-            inner
-                .as_object()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), plain(v))).collect())
-                .unwrap_or_default(),
-        ),
-        _ => v.clone(),
-    }
-}
-
 pub fn parse(message: &SqsMessage) -> Result<CreatedOrder, ConsumeError> {
     let body = message
         .body
@@ -110,21 +76,28 @@ pub fn parse(message: &SqsMessage) -> Result<CreatedOrder, ConsumeError> {
         .pointer("/dynamodb/NewImage")
         .and_then(Value::as_object)
     {
-        Some(image) => image.iter().map(|(k, v)| (k.clone(), plain(v))).collect(),
+        Some(image) => image
+            .iter()
+            .map(|(k, v)| (k.clone(), common::dynamo::untyped(v)))
+            .collect(),
         None => detail.as_object().cloned().unwrap_or_default(),
     };
     let s = |k: &str| order.get(k).and_then(Value::as_str).map(str::to_owned);
     let order_id = s("orderId")
         .or_else(|| s("pk").and_then(|pk| pk.strip_prefix("ORDER#").map(str::to_owned)))
         .ok_or_else(|| ConsumeError::Invalid("orderId is missing".into()))?;
+    // The pipe's template carries the stored list as it is (DynamoDB JSON).
     let items = order
         .get("items")
-        .and_then(Value::as_array)
-        .cloned()
+        .map(common::dynamo::untyped)
+        .and_then(|v| v.as_array().cloned())
         .unwrap_or_default();
     let total = order
         .get("total")
-        .and_then(Value::as_f64)
+        .and_then(|t| {
+            t.as_f64()
+                .or_else(|| t.as_str().and_then(|s| s.parse().ok()))
+        })
         .unwrap_or_else(|| {
             items
                 .iter()
@@ -167,7 +140,11 @@ pub fn consume(consumer: Consumer, order: &CreatedOrder) -> Value {
             let skus: Vec<&str> = order
                 .items
                 .iter()
-                .filter_map(|i| i.get("sku").and_then(Value::as_str))
+                .filter_map(|i| {
+                    i.get("productId")
+                        .or_else(|| i.get("sku"))
+                        .and_then(Value::as_str)
+                })
                 .collect();
             json!({"consumer": "marketplace-sync", "orderId": order.order_id, "listingsToUpdate": skus})
         }

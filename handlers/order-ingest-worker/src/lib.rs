@@ -1,11 +1,11 @@
 //! The ingest queue's worker. `POST /orders` sends the client's JSON body straight to SQS, so
-//! each record body is `{orderId?, customerId, storeId, items: [{sku, quantity, price}],
-//! currency?}`. The order is written once into the single-table `Orders` (`ORDERS_TABLE`) as
+//! each record body is `{orderId, customerId, storeId, items: [{sku, quantity, price}],
+//! currency?}`; `orderId` is the client's idempotency key (a retry sends the same one). The order is written once into the single-table `Orders` (`ORDERS_TABLE`) as
 //! `pk = ORDER#<orderId>`, `sk = META`, with `customerId`, `storeId` and `createdAt` for the
 //! ByCustomer / ByStore indexes, `status = CREATED`, on condition `attribute_not_exists(pk)`:
-//! a duplicate (client retry, SQS redelivery) is skipped, not an error. Without a client
-//! `orderId` the SQS message ID is used, which stays the same across redeliveries, and
-//! `createdAt` is the message's `SentTimestamp`, so a redelivery writes an identical order.
+//! a duplicate (client retry, SQS redelivery) is skipped, not an error. Lines are stored as
+//! `{productId, quantity, price}`, with the message's correlation ID; `createdAt` is the
+//! message's `SentTimestamp`, so a redelivery writes an identical order.
 //! Invalid bodies fail their record only (partial batch response) and reach the DLQ.
 
 use std::collections::HashMap;
@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestItem {
+    #[serde(alias = "productId")]
     pub sku: String,
     pub quantity: u32,
     pub price: f64,
@@ -26,8 +27,8 @@ pub struct IngestItem {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestOrder {
-    #[serde(default)]
-    pub order_id: Option<String>,
+    /// The client's idempotency key: a retry of the same order carries the same ID.
+    pub order_id: String,
     pub customer_id: String,
     pub store_id: String,
     pub items: Vec<IngestItem>,
@@ -64,11 +65,7 @@ pub fn order_item(message: &SqsMessage) -> Result<HashMap<String, AttributeValue
         .ok_or_else(|| IngestError::Invalid("empty body".into()))?;
     let o: IngestOrder =
         serde_json::from_str(body).map_err(|e| IngestError::Invalid(e.to_string()))?;
-    let order_id = o
-        .order_id
-        .clone()
-        .or_else(|| message.message_id.clone())
-        .unwrap_or_default();
+    let order_id = o.order_id.clone();
     for (what, v) in [
         ("orderId", &order_id),
         ("customerId", &o.customer_id),
@@ -116,9 +113,12 @@ pub fn order_item(message: &SqsMessage) -> Result<HashMap<String, AttributeValue
         "createdAt": created_at,
         "updatedAt": created_at,
         "status": "CREATED",
+        // Every later write increments it; the status view orders changes by it.
+        "version": 1,
         "currency": o.currency.unwrap_or_else(|| "USD".into()),
         "total": total,
-        "items": o.items.iter().map(|i| json!({"sku": i.sku, "quantity": i.quantity, "price": i.price})).collect::<Vec<Value>>(),
+        "items": o.items.iter().map(|i| json!({"productId": i.sku, "quantity": i.quantity, "price": i.price})).collect::<Vec<Value>>(),
+        "correlationId": common::correlation::from_sqs(message),
     });
     Ok(common::dynamo::to_item(doc.as_object().expect("an object")))
 }

@@ -85,24 +85,6 @@ pub struct OrderRef {
     pub simulate_ship_failure: bool,
 }
 
-/// Reads a DynamoDB-JSON attribute (`{"S": ..}` / `{"N": ..}` / `{"BOOL": ..}`) as plain JSON.
-fn plain(v: &Value) -> Value {
-    if let Some(obj) = v.as_object() {
-        if obj.len() == 1 {
-            if let Some(s) = obj.get("S") {
-                return s.clone();
-            }
-            if let Some(n) = obj.get("N").and_then(Value::as_str) {
-                return n.parse::<f64>().map(Value::from).unwrap_or(Value::Null);
-            }
-            if let Some(b) = obj.get("BOOL") {
-                return b.clone();
-            }
-        }
-    }
-    v.clone()
-}
-
 /// The order inside the saga input: the EventBridge `detail` (plain, or a DynamoDB stream
 /// record as the OrderCreated pipe sends it), or the input itself.
 pub fn order_ref(input: &Value) -> Result<OrderRef, StepError> {
@@ -110,7 +92,7 @@ pub fn order_ref(input: &Value) -> Result<OrderRef, StepError> {
     let image = detail.pointer("/dynamodb/NewImage");
     let field = |name: &str| -> Option<Value> {
         match image {
-            Some(img) => img.get(name).map(plain),
+            Some(img) => img.get(name).map(common::dynamo::untyped),
             None => detail.get(name).cloned(),
         }
     };

@@ -1,9 +1,11 @@
 //! Keeps `OrderStatusView` (`{orderId, status, updatedAt}`) in step with the `META` items of
 //! the single-table `Orders` (stream, NEW_AND_OLD_IMAGES).
 //!
-//! The write is a PutItem conditional on `attribute_not_exists(orderId) OR updatedAt <
-//! :updatedAt`: a redelivered or out-of-order (older) record never overwrites a newer view,
-//! so retries and bisected batches are harmless. `updatedAt` comes from the item's
+//! The write is a PutItem conditional on `attribute_not_exists(orderId) OR version < :version`
+//! when the item carries a `version` (every writer increments it: no clocks to compare across
+//! writers), else on `updatedAt < :updatedAt`: a redelivered or out-of-order (older) record
+//! never overwrites a newer view, so retries and bisected batches are harmless. `updatedAt`
+//! comes from the item's
 //! `updatedAt`, else the stream record's approximate creation time; both are RFC 3339 UTC
 //! strings, which order correctly as strings when they share a format (writers should set
 //! `updatedAt` whole-second or always with the same fractional digits).
@@ -19,6 +21,8 @@ pub struct StatusView {
     pub order_id: String,
     pub status: String,
     pub updated_at: String,
+    /// The item's `version`, when its writers keep one.
+    pub version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +78,7 @@ pub fn view_of(record: &EventRecord) -> Result<Option<StatusView>, ProjectError>
         order_id: s("orderId").unwrap_or_else(|| id_from_pk.to_owned()),
         status,
         updated_at,
+        version: new.get("version").and_then(Value::as_i64),
     }))
 }
 
@@ -83,16 +88,22 @@ pub async fn project(
     table: &str,
     view: &StatusView,
 ) -> Result<Projection, ProjectError> {
-    let result = dynamo
+    let put = dynamo
         .put_item()
         .table_name(table)
         .item("orderId", AttributeValue::S(view.order_id.clone()))
         .item("status", AttributeValue::S(view.status.clone()))
-        .item("updatedAt", AttributeValue::S(view.updated_at.clone()))
-        .condition_expression("attribute_not_exists(orderId) OR updatedAt < :u")
-        .expression_attribute_values(":u", AttributeValue::S(view.updated_at.clone()))
-        .send()
-        .await;
+        .item("updatedAt", AttributeValue::S(view.updated_at.clone()));
+    let put = match view.version {
+        Some(v) => put
+            .item("version", AttributeValue::N(v.to_string()))
+            .condition_expression("attribute_not_exists(orderId) OR version < :v")
+            .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
+        None => put
+            .condition_expression("attribute_not_exists(orderId) OR updatedAt < :u")
+            .expression_attribute_values(":u", AttributeValue::S(view.updated_at.clone())),
+    };
+    let result = put.send().await;
     match result {
         Ok(_) => Ok(Projection::Written),
         Err(e)
