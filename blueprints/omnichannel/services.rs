@@ -3,7 +3,7 @@
 //! customer notifications, the fulfillment saga, and alarms on all of it.
 
 use ordersctl::constructs::state_machine::{
-    Catch, Definition, DynamoValue, Fail, Retry, Succeed, Task, TaskInput,
+    Catch, Definition, DynamoValue, Fail, Retry, Succeed, Task, TaskInput, TASK_TOKEN,
 };
 use ordersctl::constructs::{
     App, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack,
@@ -253,6 +253,11 @@ fn saga<'a>(
     let refund = step("SagaRefund", "saga-step", "refund")?;
     let allocate = step("SagaAllocate", "saga-step", "allocate")?;
     let ship = step("SagaShip", "saga-step", "ship")?;
+    // The store confirms it has picked the order (a person with a handheld): the saga waits
+    // on a task token, at most 4 hours; the store app answers SendTaskSuccess/Failure.
+    let (store_tasks, store_tasks_dlq) =
+        work_queue(stack, "StoreTasks", removal, Duration::secs(60))?;
+    watch.dlqs.push(store_tasks_dlq);
     data.orders
         .grant(&reserve, &["dynamodb:UpdateItem", "dynamodb:PutItem"]);
     data.orders.grant(
@@ -341,7 +346,32 @@ fn saga<'a>(
                 .next("Pay"),
         )
         .state(task("Pay", &pay, "ReleaseStock", "Allocate"))
-        .state(task("Allocate", &allocate, "Refund", "Ship"))
+        .state(task("Allocate", &allocate, "Refund", "ConfirmWithStore"))
+        .state(
+            Task::send_message_and_wait(
+                "ConfirmWithStore",
+                &store_tasks,
+                TaskInput::object(Expr::map([
+                    ("orderId.$", Expr::from("$.detail.orderId")),
+                    ("storeId.$", Expr::from("$.detail.storeId")),
+                    ("items.$", Expr::from("$.detail.items")),
+                    ("correlationId.$", Expr::from("$.detail.correlationId")),
+                    ("taskToken.$", Expr::from(TASK_TOKEN)),
+                ])),
+            )
+            .timeout(Duration::hours(4))
+            .result_path("$.storeConfirmation")
+            .retry(
+                Retry::on(["SQS.SdkClientException", "SQS.AmazonSQSException"])
+                    .interval(Duration::secs(2))
+                    .max_attempts(3)
+                    .backoff_rate(2.0),
+            )
+            // The store could not pick it (or did not answer in time): undo the payment
+            // and the reservation.
+            .catch_all("Refund")
+            .next("Ship"),
+        )
         .state(task("Ship", &ship, "Refund", "MarkFulfilled"))
         .state(
             mark(

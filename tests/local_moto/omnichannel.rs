@@ -56,30 +56,32 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
     let codes: Vec<&str> = http.iter().map(|h| h.outcome.as_str()).collect();
     assert_eq!(
         codes,
-        ["202", "202", "202", "401", "200", "200", "404"],
+        ["202", "202", "202", "401", "202", "200", "200", "404"],
         "{hops:#?}"
     );
     assert!(http[0].to.contains("IngestQueue"));
     let body = |h: &Hop| h.detail.clone().unwrap_or_default();
     assert!(
-        body(http[4]).contains(r#""status":"FULFILLED""#),
-        "{:?}",
-        http[4]
-    );
-    assert!(
-        body(http[5]).contains(r#""status":"CANCELLED""#),
+        body(http[5]).contains(r#""status":"FULFILLED""#),
         "{:?}",
         http[5]
+    );
+    assert!(
+        body(http[6]).contains(r#""status":"CANCELLED""#),
+        "{:?}",
+        http[6]
     );
 
     // One stored order per order ID: the client's retry of ord-3001 created nothing.
     let orders = table(&moto, "-Orders-").await;
     let metas: Vec<&Item> = orders.iter().filter(|i| s(i, "sk") == "META").collect();
-    assert_eq!(metas.len(), 2, "{metas:#?}");
+    assert_eq!(metas.len(), 3, "{metas:#?}");
     let status = |id: &str| s(find(&orders, "pk", &format!("ORDER#{id}"))[0], "status");
     assert_eq!(status("ord-3001"), "FULFILLED");
-    assert_eq!(status("ord-3002"), "CANCELLED");
-    // Stock: two red mugs reserved once; the blue mug order (5 of 1) reserved nothing.
+    assert_eq!(status("ord-3002"), "CANCELLED"); // out of stock
+    assert_eq!(status("ord-3004"), "CANCELLED"); // the store could not pick it
+                                                 // Stock: two red mugs reserved once; the blue mug order (5 of 1) reserved nothing; the
+                                                 // three red mugs of ord-3004 were reserved, then released after the refund.
     let stock = |sku: &str| {
         s(
             find(&orders, "pk", &format!("PRODUCT#{sku}"))[0],
@@ -101,12 +103,32 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
         .iter()
         .filter(|h| h.kind == "pipe" && h.outcome == "ok")
         .collect();
-    assert_eq!(published.len(), 2, "{hops:#?}");
+    assert_eq!(published.len(), 3, "{hops:#?}");
     assert!(published.iter().all(|h| h.to == "lakeside-orders"));
-    assert_eq!(count(&hops, "archive", "recorded"), 2);
-    assert_eq!(count(&hops, "execution", "started"), 2);
+    assert_eq!(count(&hops, "archive", "recorded"), 3);
+    assert_eq!(count(&hops, "execution", "started"), 3);
+    // The store's refusal compensates in reverse order: refund, then release, then cancel.
+    let steps: Vec<String> = hops
+        .iter()
+        .filter(|h| h.kind == "task" && h.from.contains("FulfillmentSaga"))
+        .map(|h| format!("{} {}", h.from.rsplit('/').next().unwrap(), h.outcome))
+        .collect();
+    let last = steps.iter().rposition(|s| s == "Reserve ok").unwrap();
+    assert_eq!(
+        steps[last..],
+        [
+            "Reserve ok",
+            "Pay ok",
+            "Allocate ok",
+            "ConfirmWithStore waiting for token",
+            "Refund ok",
+            "ReleaseStock ok",
+            "MarkCancelled ok"
+        ],
+        "{steps:#?}"
+    );
     // A cancellation for want of stock is a business outcome: both executions succeed.
-    assert_eq!(count(&hops, "execution", "succeeded"), 2);
+    assert_eq!(count(&hops, "execution", "succeeded"), 3);
     assert_eq!(count(&hops, "execution", "failed"), 0);
     // The fan-out rules reach their consumers once per order.
     for consumer in [
@@ -118,7 +140,7 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
             .iter()
             .filter(|h| h.kind == "esm" && h.to.contains(consumer) && h.outcome == "ok")
             .count();
-        assert_eq!(runs, 2, "{consumer}");
+        assert_eq!(runs, 3, "{consumer}");
     }
 
     // The read model follows the saga.
