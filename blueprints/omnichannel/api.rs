@@ -27,8 +27,11 @@ pub fn api<'a>(app: &'a App, data: &Data<'a>, services: &Services<'a>) -> Result
             rate: 200.0,
         })
         .build()?;
+    // The correlation ID is stamped at the edge (the request's ID, which the access log
+    // records too) and travels as a message attribute to the worker, which stores it.
     api.route(HttpMethod::Post, "/orders")
         .sqs_send_message(&services.ingest_queue)
+        .message_attribute("correlationId", "${context.requestId}")
         .status_code(202)
         .build()?;
 

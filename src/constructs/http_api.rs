@@ -252,6 +252,8 @@ pub struct RouteBuilder<'a> {
     authorize: bool,
     throttle: Option<Throttle>,
     status_override: Option<u16>,
+    /// SQS message attributes of a direct SQS route: name -> mapping (`${context.requestId}`).
+    message_attributes: Vec<(String, String)>,
 }
 
 handle!(
@@ -278,6 +280,7 @@ impl<'a> HttpApiRef<'a> {
             authorize: true,
             throttle: None,
             status_override: None,
+            message_attributes: Vec::new(),
         }
     }
 }
@@ -313,6 +316,27 @@ impl<'a> RouteBuilder<'a> {
     /// send to that queue.
     pub fn sqs_send_message(mut self, q: &QueueRef<'a>) -> Self {
         self.target = Some(RouteTarget::SqsSendMessage(*q));
+        self
+    }
+    /// A String message attribute on each message a direct SQS route sends, from a mapping
+    /// expression (`${context.requestId}`, `${request.header.x-correlation-id}`) or a literal:
+    /// e.g. a correlation ID stamped at the edge.
+    ///
+    /// ```
+    /// use ordersctl::constructs::{App, HttpMethod};
+    /// let app = App::new();
+    /// let stack = app.stack("Demo");
+    /// let q = stack.queue("Ingest").build()?;
+    /// let api = stack.http_api("Api").build()?;
+    /// api.route(HttpMethod::Post, "/orders")
+    ///     .sqs_send_message(&q)
+    ///     .message_attribute("correlationId", "${context.requestId}")
+    ///     .build()?;
+    /// # Ok::<(), ordersctl::constructs::SynthError>(())
+    /// ```
+    pub fn message_attribute(mut self, name: &str, value: &str) -> Self {
+        self.message_attributes
+            .push((name.to_string(), value.to_string()));
         self
     }
     /// Answer with this status code instead of the integration's 200 (e.g. 202 Accepted).
@@ -412,13 +436,30 @@ impl<'a> RouteBuilder<'a> {
                     .set("IntegrationSubtype", "SQS-SendMessage")
                     .set("CredentialsArn", stack.get_att(&role_id, "Arn"))
                     .set("PayloadFormatVersion", "1.0")
-                    .set(
-                        "RequestParameters",
-                        Expr::map([
+                    .set("RequestParameters", {
+                        let mut params = vec![
                             ("QueueUrl", q.url()),
                             ("MessageBody", Expr::from("$request.body")),
-                        ]),
-                    );
+                        ];
+                        if !self.message_attributes.is_empty() {
+                            // A JSON string; API Gateway fills the `${..}` mappings in it.
+                            let attributes: serde_json::Map<String, serde_json::Value> = self
+                                .message_attributes
+                                .iter()
+                                .map(|(n, v)| {
+                                    (
+                                        n.clone(),
+                                        serde_json::json!({"DataType": "String", "StringValue": v}),
+                                    )
+                                })
+                                .collect();
+                            params.push((
+                                "MessageAttributes",
+                                Expr::from(serde_json::Value::Object(attributes).to_string()),
+                            ));
+                        }
+                        Expr::map(params)
+                    });
             }
         }
         if let Some(code) = self.status_override {

@@ -168,4 +168,20 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
         ]
     );
     assert_eq!(count(&hops, "call", "denied"), 0);
+
+    // The correlation ID stamped at the edge (the API request's ID) is stored on the order
+    // and carried by the event to the consumers.
+    let first = find(&orders, "pk", "ORDER#ord-3001")[0];
+    let correlation = s(first, "correlationId");
+    assert_eq!(correlation, "http-00000001");
+    let consumer_hops: Vec<&Hop> = hops
+        .iter()
+        .filter(|h| h.kind == "esm" && h.to.contains("Consumer"))
+        .collect();
+    assert!(
+        consumer_hops
+            .iter()
+            .any(|h| h.correlation_id.as_deref() == Some(correlation.as_str())),
+        "{consumer_hops:#?}"
+    );
 }

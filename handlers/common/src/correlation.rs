@@ -16,13 +16,21 @@ pub fn generate() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// From an SQS message attribute `correlationId` or `x-correlation-id` (string), else generated.
+/// From an SQS message attribute `correlationId` or `x-correlation-id` (string), else from
+/// the body: an EventBridge event's `detail.correlationId` (what a rule delivers to a queue
+/// carries no attributes) or a JSON message's own `correlationId`; else generated.
 pub fn from_sqs(message: &SqsMessage) -> String {
     [FIELD, HEADER]
         .iter()
         .filter_map(|name| message.message_attributes.get(*name))
         .filter_map(|a| a.string_value.clone())
         .find(|v| !v.is_empty())
+        .or_else(|| {
+            let body: Value = serde_json::from_str(message.body.as_deref()?).ok()?;
+            body.get("detail")
+                .and_then(from_json)
+                .or_else(|| from_json(&body))
+        })
         .unwrap_or_else(generate)
 }
 
@@ -72,6 +80,21 @@ mod tests {
         let bare: SqsMessage =
             serde_json::from_value(serde_json::json!({"messageId": "m2"})).unwrap();
         assert_eq!(from_sqs(&bare).len(), 36);
+    }
+
+    #[test]
+    fn an_eventbridge_event_or_a_json_message_on_a_queue_carries_it_in_the_body() {
+        let event: SqsMessage = serde_json::from_value(serde_json::json!({
+            "messageId": "m1",
+            "body": r#"{"detail-type": "OrderPlaced", "detail": {"orderId": "o-1", "correlationId": "c-7"}}"#
+        }))
+        .unwrap();
+        assert_eq!(from_sqs(&event), "c-7");
+        let raw: SqsMessage = serde_json::from_value(serde_json::json!({
+            "messageId": "m2", "body": r#"{"orderId": "o-1", "correlationId": "c-8"}"#
+        }))
+        .unwrap();
+        assert_eq!(from_sqs(&raw), "c-8");
     }
 
     #[test]

@@ -88,6 +88,7 @@ impl Engine<'_> {
             HttpIntegration::SqsSend {
                 queue,
                 body,
+                attributes,
                 policies,
                 status,
             } => {
@@ -111,7 +112,10 @@ impl Engine<'_> {
                     } else {
                         body.clone()
                     };
-                    match self.send(queue, &Value::String(text)) {
+                    let attributes = attributes
+                        .as_ref()
+                        .map(|a| fill_mappings(a, &request_id, req));
+                    match self.send_with(queue, &Value::String(text), attributes) {
                         Ok(id) => {
                             h.message_ids = vec![id.clone()];
                             json_response(
@@ -140,5 +144,42 @@ impl Engine<'_> {
         }
         self.hop(h);
         Ok(response)
+    }
+}
+
+/// The `${context.requestId}` and `${request.header.NAME}` mappings API Gateway fills in a
+/// direct integration's parameters (an unknown mapping becomes empty, as API Gateway's does).
+fn fill_mappings(v: &Value, request_id: &str, req: &HttpRequest) -> Value {
+    match v {
+        Value::String(s) => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                out.push_str(&rest[..start]);
+                let Some(end) = rest[start..].find('}') else {
+                    break;
+                };
+                let name = &rest[start + 2..start + end];
+                let value = match name {
+                    "context.requestId" => Some(request_id.to_string()),
+                    n => n.strip_prefix("request.header.").and_then(|h| {
+                        req.headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(h))
+                            .map(|(_, v)| v.clone())
+                    }),
+                };
+                out.push_str(&value.unwrap_or_default());
+                rest = &rest[start + end + 1..];
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), fill_mappings(x, request_id, req)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }

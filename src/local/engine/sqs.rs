@@ -56,11 +56,7 @@ impl Engine<'_> {
             .iter()
             .map(|r| r["messageId"].as_str().unwrap_or_default().to_string())
             .collect();
-        let corr = records.iter().find_map(|r| {
-            r["messageAttributes"]["correlationId"]["stringValue"]
-                .as_str()
-                .map(str::to_string)
-        });
+        let corr = records.iter().find_map(record_correlation);
         let result = self.run_function(f, &json!({"Records": records}));
         let failed: Vec<String> = match &result {
             Err(_) => ids.clone(),
@@ -181,6 +177,21 @@ impl Engine<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// The correlation ID a record carries, for the trace: its `correlationId` attribute, else
+/// the body's (an EventBridge event's `detail.correlationId`, or a JSON message's own).
+fn record_correlation(r: &Value) -> Option<String> {
+    r["messageAttributes"]["correlationId"]["stringValue"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| {
+            let body: Value = serde_json::from_str(r["body"].as_str()?).ok()?;
+            let found = [&body["detail"]["correlationId"], &body["correlationId"]]
+                .into_iter()
+                .find_map(|c| c.as_str().filter(|c| !c.is_empty()).map(str::to_string));
+            found
+        })
 }
 
 /// An SQS message as Lambda's event record.

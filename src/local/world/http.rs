@@ -37,6 +37,8 @@ pub enum HttpIntegration {
     SqsSend {
         queue: String,
         body: String,
+        /// `MessageAttributes` (name -> DataType/StringValue with `${..}` mappings).
+        attributes: Option<Value>,
         policies: Vec<Value>,
         status: u16,
     },
@@ -227,9 +229,14 @@ pub(super) fn read_apis(
                                 continue;
                             }
                         };
+                    let attributes = params
+                        .get("MessageAttributes")
+                        .and_then(Value::as_str)
+                        .and_then(|s| serde_json::from_str(s).ok());
                     HttpIntegration::SqsSend {
                         queue,
                         body,
+                        attributes,
                         policies,
                         status,
                     }
