@@ -583,7 +583,7 @@ async fn on_a_terminal_each_stack_gets_a_progress_bar() {
     assert!(out.status.success(), "{screen}");
     // A bar (indicatif limits its redraws, so which counts show is not pinned).
     assert!(
-        screen.contains("OmniData [") && screen.contains("/6 resources"),
+        screen.contains("OmniData [") && screen.contains("/8 resources"),
         "{screen}"
     );
     // The lines still appear, printed above the bar.

@@ -56,6 +56,8 @@ pub fn data(app: &App) -> Result<Data<'_>, SynthError> {
         .description("Every order event, for replay")
         .retention(Duration::days(30))
         .build()?;
+    // The contracts of the events the bus carries.
+    super::analytics::schema_registry(stack)?;
 
     stack
         .output("OrdersTableName", orders.name())

@@ -148,6 +148,9 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
         &order_created(),
         &mut watch,
     )?;
+    let analytics_dlq = dlq(stack, "AnalyticsRuleDLQ", removal)?;
+    super::analytics::analytics(stack, &data.bus, removal, &analytics_dlq)?;
+    watch.dlqs.push(analytics_dlq);
     alarms(stack, &watch)?;
 
     stack

@@ -31,17 +31,57 @@ const PLACEHOLDERS: &[&str] = &[
     "AWS::Pipes::Pipe",
     "AWS::Scheduler::Schedule",
     "AWS::Events::Archive",
-    "AWS::KinesisFirehose::DeliveryStream",
     "AWS::Cognito::UserPool",
+];
+
+/// Types moto's CloudFormation cannot create at all (or, for Firehose, not as a rule's
+/// target): left out of the local deploy with everything that refers to them; the templates
+/// keep them. The edge (CloudFront, WAF), analytics delivery and schema registry.
+const LEFT_OUT: &[&str] = &[
+    "AWS::CloudFront::",
+    "AWS::WAFv2::",
+    "AWS::KinesisFirehose::",
+    "AWS::EventSchemas::",
 ];
 
 fn placeholder(ty: &str) -> bool {
     PLACEHOLDERS.contains(&ty) || ty.starts_with("AWS::ApiGatewayV2::")
 }
 
+/// The template without what moto cannot create ([`LEFT_OUT`]) and what refers to it: what
+/// the local deploy creates and the engine reads.
+pub fn without_left_out(t: &Template) -> Template {
+    let mut t = t.clone();
+    let mut gone: Vec<String> = t
+        .resources
+        .iter()
+        .filter(|(_, r)| LEFT_OUT.iter().any(|p| r.resource_type.starts_with(p)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    // Then whatever refers to what is gone (a rule targeting the stream, the stream's role).
+    while !gone.is_empty() {
+        t.resources.retain(|k, _| !gone.contains(k));
+        t.outputs
+            .retain(|_, o| !o.value.references().iter().any(|r| gone.contains(r)));
+        gone = t
+            .resources
+            .iter()
+            .filter(|(_, r)| {
+                refers_to_missing(r, &|x| {
+                    t.resources.contains_key(x)
+                        || t.parameters.contains_key(x)
+                        || x.starts_with("AWS::")
+                })
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+    }
+    t
+}
+
 /// The template as deployed locally.
 pub fn local_template(t: &Template) -> Template {
-    let mut t = t.clone();
+    let mut t = without_left_out(t);
     // moto hands the records of a stream with a mapping to that mapping (and drops them when
     // it cannot invoke), so stream mappings are not created there at all; queue mappings are
     // created disabled.
@@ -77,6 +117,32 @@ pub fn local_template(t: &Template) -> Template {
     t.outputs
         .retain(|_, o| !o.value.references().iter().any(|r| skip.contains(r)));
     t
+}
+
+/// Whether a resource refers (Ref, GetAtt, or `${Name}` in a Sub) to a name that `known`
+/// does not know.
+fn refers_to_missing(r: &crate::template::Resource, known: &dyn Fn(&str) -> bool) -> bool {
+    if r.references().iter().any(|x| !known(x)) {
+        return true;
+    }
+    let mut missing = false;
+    for v in r.properties.values() {
+        v.walk(&mut |e| {
+            if let Expr::Sub(s, vars) = e {
+                let mut rest = s.as_str();
+                while let Some(i) = rest.find("${") {
+                    let after = &rest[i + 2..];
+                    let Some(end) = after.find('}') else { break };
+                    let name = after[..end].split('.').next().unwrap_or_default();
+                    if !name.starts_with('!') && !vars.contains_key(name) && !known(name) {
+                        missing = true;
+                    }
+                    rest = &after[end..];
+                }
+            }
+        });
+    }
+    missing
 }
 
 /// Whether an event source ARN expression names a DynamoDB or Kinesis stream.
@@ -186,7 +252,7 @@ pub async fn deploy(
         result?;
         out.push(DeployedStack {
             name: s.name.clone(),
-            template: s.template.clone(),
+            template: without_left_out(&s.template),
             physical: physical_ids(aws, &s.name).await?,
             parameters: parameters.into_iter().collect(),
         });
@@ -256,6 +322,26 @@ mod tests {
         let l = local_template(&t);
         assert_eq!(l.resources["M"].properties["Enabled"], Expr::Bool(false));
         assert!(!l.resources.contains_key("S") && !l.resources.contains_key("I"));
+        assert_eq!(l.outputs.keys().collect::<Vec<_>>(), vec!["Queue"]);
+    }
+
+    #[test]
+    fn what_moto_cannot_create_is_left_out_with_what_refers_to_it() {
+        let t = Template::from_json_str(
+            r#"{"Parameters": {"Domain": {"Type": "String"}},
+              "Resources": {
+                "Stream": {"Type": "AWS::KinesisFirehose::DeliveryStream", "Properties": {"ExtendedS3DestinationConfiguration": {"BucketARN": {"Fn::GetAtt": ["Bucket", "Arn"]}}}},
+                "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
+                "Rule": {"Type": "AWS::Events::Rule", "Properties": {"Targets": [{"Id": "s", "Arn": {"Fn::Sub": "arn:${AWS::Partition}:firehose:${AWS::Region}:${AWS::AccountId}:deliverystream/${Stream}"}}]}},
+                "RuleRole": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {"Statement": [{"Resource": {"Fn::GetAtt": ["Stream", "Arn"]}}]}}]}},
+                "Cdn": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {"Origins": [{"DomainName": {"Ref": "Domain"}}]}}},
+                "Q": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Key": "region", "Value": {"Ref": "AWS::Region"}}]}}},
+              "Outputs": {"Edge": {"Value": {"Fn::GetAtt": ["Cdn", "DomainName"]}}, "Queue": {"Value": {"Ref": "Q"}}}}"#,
+        )
+        .unwrap();
+        let l = local_template(&t);
+        let kept: Vec<&String> = l.resources.keys().collect();
+        assert_eq!(kept, ["Bucket", "Q"]);
         assert_eq!(l.outputs.keys().collect::<Vec<_>>(), vec!["Queue"]);
     }
 }

@@ -189,18 +189,22 @@ fn start(target: &Target) -> Result<Running> {
     // stand-in physical IDs (each resource named by its logical ID).
     let preview: Vec<DeployedStack> = stacks
         .iter()
-        .map(|s| DeployedStack {
-            name: s.name.clone(),
-            template: s.template.clone(),
-            physical: s
-                .template
+        .map(|s| {
+            // What moto cannot create is left out of the local deploy, not refused.
+            let template = local_deploy::without_left_out(&s.template);
+            let physical = template
                 .resources
                 .keys()
                 .map(|k| (k.clone(), k.clone()))
-                .collect(),
-            parameters: local_deploy::local_parameters(s, &target.parameters)
-                .into_iter()
-                .collect(),
+                .collect();
+            DeployedStack {
+                name: s.name.clone(),
+                template,
+                physical,
+                parameters: local_deploy::local_parameters(s, &target.parameters)
+                    .into_iter()
+                    .collect(),
+            }
         })
         .collect();
     world::build(
