@@ -38,7 +38,7 @@ pub const ALL: &[Blueprint] = &[
     },
     Blueprint {
         name: "omnichannel",
-        summary: "Three-stack order platform: data, services (pipe, routing, saga, alarms), HTTP API",
+        summary: "Order platform: data, services (pipe, routing, saga, analytics, alarms), HTTP API, CloudFront and WAF edge",
         build: omnichannel::omnichannel,
     },
     Blueprint {

@@ -88,7 +88,7 @@ pub fn rfc3339(time: SystemTime) -> String {
 /// integer. A JSON array is read element by element (a pipe template inserts a list's `L`
 /// as such an array). Anything else is returned as it is, so plain JSON passes through.
 ///
-/// ```
+/// ```no_run
 /// use serde_json::json;
 /// let v = common::dynamo::untyped(&json!({"L": [{"M": {"sku": {"S": "A"}, "qty": {"N": "2"}}}]}));
 /// assert_eq!(v, json!([{"sku": "A", "qty": 2}]));
@@ -168,6 +168,25 @@ mod tests {
             "2023-11-14T22:13:20.042Z"
         );
         assert!(now_rfc3339().ends_with('Z'));
+    }
+
+    #[test]
+    fn dynamodb_json_reads_as_plain_json() {
+        use serde_json::json;
+        let stream = json!({"L": [{"M": {"sku": {"S": "A"}, "qty": {"N": "2"}, "price": {"N": "9.5"},
+            "gift": {"BOOL": true}, "note": {"NULL": true}}}]});
+        assert_eq!(
+            untyped(&stream),
+            json!([{"sku": "A", "qty": 2, "price": 9.5, "gift": true, "note": null}])
+        );
+        // A template's unquoted `<..L>` inserts the list's elements as a JSON array.
+        let inserted = json!([{"M": {"sku": {"S": "A"}}}, {"sku": "B"}]);
+        assert_eq!(untyped(&inserted), json!([{"sku": "A"}, {"sku": "B"}]));
+        // Plain JSON passes through.
+        assert_eq!(
+            untyped(&json!({"sku": "C", "qty": 1})),
+            json!({"sku": "C", "qty": 1})
+        );
     }
 }
 
