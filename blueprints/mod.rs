@@ -11,6 +11,7 @@ mod fulfillment_saga;
 mod omnichannel;
 mod on_call;
 mod order_pipeline;
+mod order_status;
 
 /// A named blueprint: the function that adds its stacks to an app.
 pub struct Blueprint {

@@ -3,7 +3,7 @@
 //! customer notifications, the fulfillment saga, and alarms on all of it.
 
 use ordersctl::constructs::state_machine::{
-    Catch, Definition, DynamoValue, Fail, Retry, Succeed, Task, TaskInput, TASK_TOKEN,
+    Catch, Definition, Fail, Retry, Succeed, Task, TaskInput, TASK_TOKEN,
 };
 use ordersctl::constructs::{
     App, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack,
@@ -304,30 +304,10 @@ fn saga<'a>(
     // The read model follows the saga: each outcome is written on the order's META item
     // (a MODIFY, which the projector takes and the pipe's INSERT filter does not), guarded so
     // a late step cannot overwrite the other outcome and a missing order is not created.
-    let mark = |name: &str, status: &str, condition: &str, operand: (&'static str, &str)| {
-        Task::update_item(
-            name,
-            &data.orders,
-            [
-                (
-                    "pk",
-                    DynamoValue::string_format("ORDER#{}", ["$.detail.orderId"]),
-                ),
-                ("sk", DynamoValue::string("META")),
-            ],
-            "SET #status = :status, updatedAt = :now ADD version :one",
-            [
-                (":status", DynamoValue::string(status)),
-                (":now", DynamoValue::string_at("$$.State.EnteredTime")),
-                (":one", DynamoValue::number(1.0)),
-                (operand.0, DynamoValue::string(operand.1)),
-            ],
-        )
-        .expression_names([("#status", "status")])
-        .condition_expression(condition)
-        .result_path("$.statusUpdate")
-        .retry(retry())
-        .catch_all("Failed")
+    let mark = |name: &str, status: &str, condition: &str, operand: (&str, &str)| {
+        super::super::order_status::set_order_status(name, &data.orders, status, condition, operand)
+            .retry(retry())
+            .catch_all("Failed")
     };
     let notification = TaskInput::object(Expr::map([
         ("orderId.$", Expr::from("$.detail.orderId")),

@@ -209,10 +209,36 @@ fn cargo_build(
     run_cargo(ws, &args)
 }
 
+/// The variables cargo sets for a binary or test it runs (not configuration the user set).
+fn set_by_cargo_for_its_child(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
+}
+
 /// Run cargo in the workspace, building into its target directory.
 fn run_cargo(ws: &HandlerWorkspace, args: &[&str]) -> Result<(), BundleError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    // What cargo sets for the process it runs (ordersctl under `cargo run` or a test) is not
+    // the user's environment: build scripts that read it (ring's reads CARGO_MANIFEST_DIR)
+    // would rerun, and every build would invalidate the last one in the shared target dir.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_for_its_child) {
+            command.env_remove(&name);
+        }
+    }
+    let status = command
         .current_dir(ws.root())
         .env("CARGO_TARGET_DIR", ws.target_dir())
         .args(args)
@@ -240,4 +266,30 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_by_cargo_for_its_child;
+
+    #[test]
+    fn only_what_cargo_sets_for_its_child_is_dropped() {
+        for dropped in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_BIN_EXE_ordersctl",
+            "CARGO_CRATE_NAME",
+        ] {
+            assert!(set_by_cargo_for_its_child(dropped), "{dropped}");
+        }
+        for kept in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO",
+            "CARGO_BUILD_JOBS",
+            "PATH",
+        ] {
+            assert!(!set_by_cargo_for_its_child(kept), "{kept}");
+        }
+    }
 }

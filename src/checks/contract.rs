@@ -22,7 +22,7 @@
 //! let t = Template::from_json_str(r#"{"Resources": {"F": {"Type": "AWS::Lambda::Function",
 //!   "Properties": {"Environment": {"Variables": {"OTHER": "x"}}}}}}"#).unwrap();
 //! let contract = HandlerContract { env: vec!["TABLE_NAME".into()], ..Default::default() };
-//! let functions = BTreeMap::from([("F".to_string(), ("order-processor".to_string(), contract))]);
+//! let functions = BTreeMap::from([("F".to_string(), ("order-processor".to_string(), Some(contract)))]);
 //! let findings = check_contracts("Orders", &t, &functions);
 //! assert_eq!(findings[0].rule, "ORD024");
 //! assert!(findings[0].message.contains("TABLE_NAME"));
@@ -91,16 +91,25 @@ fn platform_action(action: &str, has_source: bool, sends: bool) -> bool {
         || (sends && matches!(a.as_str(), "sqs:sendmessage" | "sns:publish"))
 }
 
-/// Check each function (logical ID -> handler crate and its contract) of one stack.
+/// Check each function (logical ID -> handler crate and its contract, `None` when the crate
+/// declares none) of one stack.
 pub fn check_contracts(
     stack: &str,
     t: &Template,
-    functions: &BTreeMap<String, (String, HandlerContract)>,
+    functions: &BTreeMap<String, (String, Option<HandlerContract>)>,
 ) -> Vec<Finding> {
     let m = Model::new(stack, t);
     let mut out = Vec::new();
     for (id, (krate, c)) in functions {
         let Some(f) = m.get(id) else { continue };
+        let Some(c) = c else {
+            out.push(m.at(
+                id,
+                "ORD027",
+                format!("handler crate `{krate}` declares no contract ([package.metadata.ordersctl] in its Cargo.toml), so what the function sets and is granted is not checked"),
+            ));
+            continue;
+        };
         let set: BTreeMap<&str, Option<&str>> = match prop(f, "Environment.Variables") {
             Some(Expr::Map(vars)) => vars
                 .iter()
@@ -275,7 +284,7 @@ mod tests {
     }
 
     fn run(t: &Template, c: HandlerContract) -> Vec<(&'static str, String)> {
-        let functions = BTreeMap::from([("F".to_string(), ("k".to_string(), c))]);
+        let functions = BTreeMap::from([("F".to_string(), ("k".to_string(), Some(c)))]);
         check_contracts("S", t, &functions)
             .into_iter()
             .map(|f| (f.rule, f.message))
@@ -376,6 +385,16 @@ mod tests {
             ),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn a_crate_without_a_contract_is_named() {
+        let t = template("{}", "[]");
+        let functions = BTreeMap::from([("F".to_string(), ("k".to_string(), None))]);
+        let f = check_contracts("S", &t, &functions);
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].rule, f[0].location.as_str()), ("ORD027", "S/F"));
+        assert!(f[0].message.contains("`k` declares no contract"), "{f:?}");
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub fn check_template(stack: &str, t: &Template) -> Report {
 pub fn check_stack(
     stack: &str,
     t: &Template,
-    contracts: &std::collections::BTreeMap<String, (String, HandlerContract)>,
+    contracts: &std::collections::BTreeMap<String, (String, Option<HandlerContract>)>,
 ) -> Report {
     let m = model::Model::new(stack, t);
     let mut findings = Vec::new();

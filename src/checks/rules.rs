@@ -181,6 +181,12 @@ pub static RULES: &[Rule] = &[
         "a function's role grants actions its handler crate never calls",
         "grant only the declared actions (e.g. `table.grant(&function, &[..])`), or declare the call in the crate's `[package.metadata.ordersctl] actions`",
     ),
+    r(
+        "ORD027",
+        Warning,
+        "a function's handler crate declares no contract",
+        "add `[package.metadata.ordersctl]` to the crate's Cargo.toml: the variables it reads and the actions it calls",
+    ),
 ];
 
 /// The rule with this ID.

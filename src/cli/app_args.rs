@@ -80,7 +80,7 @@ impl AppArgs {
     pub fn contracts(
         &self,
         assembly: &Assembly,
-    ) -> Result<Vec<BTreeMap<String, (String, HandlerContract)>>> {
+    ) -> Result<Vec<BTreeMap<String, (String, Option<HandlerContract>)>>> {
         let ws = self.workspace();
         let mut read: BTreeMap<String, Option<HandlerContract>> = BTreeMap::new();
         let mut out = Vec::new();
@@ -93,9 +93,8 @@ impl AppArgs {
                     })?;
                     read.insert(a.handler_crate.clone(), c);
                 }
-                if let Some(Some(c)) = read.get(&a.handler_crate) {
-                    functions.insert(a.function.clone(), (a.handler_crate.clone(), c.clone()));
-                }
+                let c = read.get(&a.handler_crate).cloned().flatten();
+                functions.insert(a.function.clone(), (a.handler_crate.clone(), c));
             }
             out.push(functions);
         }

@@ -117,6 +117,37 @@ pub(crate) async fn drain(moto: &MotoServer, queue: &str) -> Vec<String> {
     }
 }
 
+pub(crate) type Item = std::collections::HashMap<String, AttributeValue>;
+
+/// Every item of the table whose (deployed, generated) name contains `part`.
+pub(crate) async fn table(moto: &MotoServer, part: &str) -> Vec<Item> {
+    let db = aws_sdk_dynamodb::Client::new(&sdk(moto).await);
+    let tables = db.list_tables().send().await.unwrap();
+    let name = tables
+        .table_names()
+        .iter()
+        .find(|t| t.contains(part))
+        .unwrap_or_else(|| panic!("a table named *{part}*"))
+        .clone();
+    scan(moto, &name).await
+}
+
+/// A string or number attribute as text.
+pub(crate) fn text(item: &Item, k: &str) -> String {
+    match item.get(k) {
+        Some(AttributeValue::S(v) | AttributeValue::N(v)) => v.clone(),
+        other => panic!("{k}: {other:?} in {item:?}"),
+    }
+}
+
+/// The items whose string attribute `k` is `v`.
+pub(crate) fn find<'a>(items: &'a [Item], k: &str, v: &str) -> Vec<&'a Item> {
+    items
+        .iter()
+        .filter(|i| i.get(k) == Some(&AttributeValue::S(v.into())))
+        .collect()
+}
+
 pub(crate) fn count(hops: &[Hop], kind: &str, outcome: &str) -> usize {
     hops.iter()
         .filter(|h| h.kind == kind && h.outcome == outcome)

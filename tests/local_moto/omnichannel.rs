@@ -1,42 +1,12 @@
 //! The omnichannel platform (seed 004) through `ordersctl local run`: business outcomes in
 //! the endpoint.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use moto_harness::MotoServer;
 use ordersctl::local::trace::Hop;
 
-use crate::{count, local_run, scan, sdk, FIXTURES};
-
-type Item = HashMap<String, AttributeValue>;
-
-async fn table(moto: &MotoServer, part: &str) -> Vec<Item> {
-    let db = aws_sdk_dynamodb::Client::new(&sdk(moto).await);
-    let tables = db.list_tables().send().await.unwrap();
-    let name = tables
-        .table_names()
-        .iter()
-        .find(|t| t.contains(part))
-        .unwrap_or_else(|| panic!("a table named *{part}*"))
-        .clone();
-    scan(moto, &name).await
-}
-
-fn s(item: &Item, k: &str) -> String {
-    match item.get(k) {
-        Some(AttributeValue::S(v) | AttributeValue::N(v)) => v.clone(),
-        other => panic!("{k}: {other:?} in {item:?}"),
-    }
-}
-
-fn find<'a>(items: &'a [Item], k: &str, v: &str) -> Vec<&'a Item> {
-    items
-        .iter()
-        .filter(|i| i.get(k) == Some(&AttributeValue::S(v.into())))
-        .collect()
-}
+use crate::{count, find, local_run, table, text, Item, FIXTURES};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status_view() {
@@ -74,16 +44,16 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
 
     // One stored order per order ID: the client's retry of ord-3001 created nothing.
     let orders = table(&moto, "-Orders-").await;
-    let metas: Vec<&Item> = orders.iter().filter(|i| s(i, "sk") == "META").collect();
+    let metas: Vec<&Item> = orders.iter().filter(|i| text(i, "sk") == "META").collect();
     assert_eq!(metas.len(), 3, "{metas:#?}");
-    let status = |id: &str| s(find(&orders, "pk", &format!("ORDER#{id}"))[0], "status");
+    let status = |id: &str| text(find(&orders, "pk", &format!("ORDER#{id}"))[0], "status");
     assert_eq!(status("ord-3001"), "FULFILLED");
     assert_eq!(status("ord-3002"), "CANCELLED"); // out of stock
     assert_eq!(status("ord-3004"), "CANCELLED"); // the store could not pick it
                                                  // Stock: two red mugs reserved once; the blue mug order (5 of 1) reserved nothing; the
                                                  // three red mugs of ord-3004 were reserved, then released after the refund.
     let stock = |sku: &str| {
-        s(
+        text(
             find(&orders, "pk", &format!("PRODUCT#{sku}"))[0],
             "available",
         )
@@ -92,7 +62,7 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
     assert_eq!(stock("SKU-BLUE-MUG"), "1");
     let reservations: Vec<String> = orders
         .iter()
-        .map(|i| s(i, "pk"))
+        .map(|i| text(i, "pk"))
         .filter(|pk| pk.starts_with("RESERVATION#"))
         .collect();
     assert_eq!(reservations, ["RESERVATION#ord-3001#SKU-RED-MUG"]);
@@ -146,11 +116,11 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
     // The read model follows the saga.
     let view = table(&moto, "OrderStatusView").await;
     assert_eq!(
-        s(find(&view, "orderId", "ord-3001")[0], "status"),
+        text(find(&view, "orderId", "ord-3001")[0], "status"),
         "FULFILLED"
     );
     assert_eq!(
-        s(find(&view, "orderId", "ord-3002")[0], "status"),
+        text(find(&view, "orderId", "ord-3002")[0], "status"),
         "CANCELLED"
     );
 
@@ -172,7 +142,7 @@ async fn omnichannel_orders_flow_from_the_api_to_a_fulfilled_or_cancelled_status
     // The correlation ID stamped at the edge (the API request's ID) is stored on the order
     // and carried by the event to the consumers.
     let first = find(&orders, "pk", "ORDER#ord-3001")[0];
-    let correlation = s(first, "correlationId");
+    let correlation = text(first, "correlationId");
     assert_eq!(correlation, "http-00000001");
     let consumer_hops: Vec<&Hop> = hops
         .iter()

@@ -1,41 +1,11 @@
 //! OrderSaga (seed 002) through `ordersctl local run`: business outcomes in the endpoint.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use moto_harness::MotoServer;
 use ordersctl::local::trace::Hop;
 
-use crate::{count, local_run, scan, sdk, FIXTURES};
-
-type Item = HashMap<String, AttributeValue>;
-
-async fn table(moto: &MotoServer, part: &str) -> Vec<Item> {
-    let db = aws_sdk_dynamodb::Client::new(&sdk(moto).await);
-    let tables = db.list_tables().send().await.unwrap();
-    let name = tables
-        .table_names()
-        .iter()
-        .find(|t| t.contains(part))
-        .unwrap_or_else(|| panic!("a table named *{part}*"))
-        .clone();
-    scan(moto, &name).await
-}
-
-fn s(item: &Item, k: &str) -> String {
-    match item.get(k) {
-        Some(AttributeValue::S(v)) => v.clone(),
-        Some(AttributeValue::N(v)) => v.clone(),
-        other => panic!("{k}: {other:?} in {item:?}"),
-    }
-}
-
-fn by_pk<'a>(items: &'a [Item], pk: &str) -> Option<&'a Item> {
-    items
-        .iter()
-        .find(|i| i.get("pk") == Some(&AttributeValue::S(pk.into())))
-}
+use crate::{count, find, local_run, table, text, FIXTURES};
 
 /// The states one execution (by its order) went through, in order.
 fn states_of(hops: &[Hop], execution: &str) -> Vec<String> {
@@ -62,19 +32,19 @@ async fn order_saga_fulfils_approves_rejects_times_out_and_compensates() {
     let codes: Vec<&str> = http.iter().map(|h| h.outcome.as_str()).collect();
     assert_eq!(
         codes,
-        ["202", "401", "202", "202", "202", "202", "202", "200", "200", "404"],
+        ["202", "401", "202", "202", "202", "202", "202", "202", "200", "200", "404"],
         "{hops:#?}"
     );
     let status_of = |h: &Hop| h.detail.clone().unwrap_or_default();
     assert!(
-        status_of(http[7]).contains(r#""status":"FULFILLED""#),
-        "{:?}",
-        http[7]
-    );
-    assert!(
-        status_of(http[8]).contains(r#""status":"CANCELLED""#),
+        status_of(http[8]).contains(r#""status":"FULFILLED""#),
         "{:?}",
         http[8]
+    );
+    assert!(
+        status_of(http[9]).contains(r#""status":"CANCELLED""#),
+        "{:?}",
+        http[9]
     );
 
     // Each order's outcome in the orders table; stock decremented once for the two
@@ -87,9 +57,10 @@ async fn order_saga_fulfils_approves_rejects_times_out_and_compensates() {
         ("ord-1004", "CANCELLED"), // approval timed out after 24 h (engine clock)
         ("ord-1005", "CANCELLED"), // approved, payment declined: compensated
         ("ord-1006", "CANCELLED"), // nothing in stock
+        ("ord-1007", "CANCELLED"), // rejected, and the release kept failing
     ] {
-        let order = by_pk(&orders, &format!("ORDER#{id}")).unwrap_or_else(|| panic!("{id}"));
-        assert_eq!(s(order, "status"), want, "{id}: {order:?}");
+        let order = find(&orders, "pk", &format!("ORDER#{id}"))[0];
+        assert_eq!(text(order, "status"), want, "{id}: {order:?}");
     }
     let inventory = table(&moto, "-Inventory-").await;
     for (sku, left) in [
@@ -98,22 +69,27 @@ async fn order_saga_fulfils_approves_rejects_times_out_and_compensates() {
         ("sku-3", "10"),
         ("sku-4", "10"),
         ("sku-5", "10"),
+        ("sku-7", "8"), // its release kept failing: left reserved, for reconciliation
     ] {
-        let stock = by_pk(&inventory, &format!("PRODUCT#{sku}")).unwrap();
-        assert_eq!(s(stock, "available"), left, "{sku}");
+        let stock = find(&inventory, "pk", &format!("PRODUCT#{sku}"))[0];
+        assert_eq!(text(stock, "available"), left, "{sku}");
     }
     let mut reservations: Vec<String> = inventory
         .iter()
-        .map(|i| s(i, "pk"))
+        .map(|i| text(i, "pk"))
         .filter(|pk| pk.starts_with("RESERVATION#"))
         .collect();
     reservations.sort();
     assert_eq!(
         reservations,
-        ["RESERVATION#ord-1001#sku-1", "RESERVATION#ord-1002#sku-2"]
+        [
+            "RESERVATION#ord-1001#sku-1",
+            "RESERVATION#ord-1002#sku-2",
+            "RESERVATION#ord-1007#sku-7"
+        ]
     );
 
-    // Executions in the fixture's order: 1001, 1002, 1003, 1005, 1006, 1004.
+    // Executions in the fixture's order: 1001, 1002, 1003, 1005, 1006, 1004, 1007.
     // Compensation in reverse order: the declined payment releases the stock, then cancels.
     let starts: Vec<String> = hops
         .iter()
@@ -125,7 +101,7 @@ async fn order_saga_fulfils_approves_rejects_times_out_and_compensates() {
             }
             v
         });
-    assert_eq!(starts.len(), 6);
+    assert_eq!(starts.len(), 7);
     assert_eq!(
         states_of(&hops, &starts[3]),
         [
@@ -141,9 +117,32 @@ async fn order_saga_fulfils_approves_rejects_times_out_and_compensates() {
         states_of(&hops, &starts[4]),
         ["ReserveInventory failed", "CancelOrder ok"]
     );
-    // Every execution succeeds, cancellations included: ExecutionsFailed stays quiet.
+    // A release that keeps failing (a crash, retried 3 times) still cancels the order, then
+    // fails the execution as StockNotReleased: the one failure that pages.
+    let release: Vec<String> = states_of(&hops, &starts[6])
+        .into_iter()
+        .filter(|s| s.starts_with("ReleaseInventory"))
+        .collect();
+    assert_eq!(release, vec!["ReleaseInventory failed"; 4]);
+    assert_eq!(
+        states_of(&hops, &starts[6]).last().map(String::as_str),
+        Some("CancelOrder ok")
+    );
+    let failed: Vec<&Hop> = hops
+        .iter()
+        .filter(|h| h.kind == "execution" && h.outcome == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("StockNotReleased"),
+        "{failed:?}"
+    );
+    // Every other execution succeeds, cancellations included: ExecutionsFailed stays quiet.
     assert_eq!(count(&hops, "execution", "succeeded"), 6);
-    assert_eq!(count(&hops, "execution", "failed"), 0);
     assert_eq!(count(&hops, "call", "denied"), 0);
 
     // The customer of a fulfilled order is told through the topic: the gold e-mail
