@@ -30,7 +30,7 @@ fn every_blueprint_passes_even_strictly() {
     let out = stdout(&o);
     // checkov skips and cfn-lint-serverless ignores, each listed with its reason.
     assert!(
-        out.ends_with("8 stack(s): 0 error(s), 0 warning(s), 8 note(s), 256 suppressed\n"),
+        out.ends_with("8 stack(s): 0 error(s), 0 warning(s), 9 note(s), 257 suppressed\n"),
         "{out}"
     );
     assert!(

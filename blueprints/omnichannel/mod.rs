@@ -24,6 +24,9 @@
 //!   `data.rs`, `analytics::schema_registry`; snapshot.
 //! - [x] Content-based rules to one queue per consumer, each target with a DLQ and retries;
 //!   adding a consumer is one rule and one queue: `services.rs`; scenario.
+//! - [x] Idempotent consumers: each effect once per consumer and order (`ConsumerIdempotency`,
+//!   `order_created_consumer::handle_once`); scenario (a duplicate OrderCreated delivered
+//!   twice more finds the completed record).
 //! - [x] Standard saga Reserve -> Pay -> Allocate -> ConfirmWithStore (task token, 4 h) ->
 //!   Ship; business errors are not retried; out of stock cancels; a store refusal refunds,
 //!   releases and cancels, in that order: `services.rs` `saga`; scenario (ord-3002, ord-3004).
@@ -43,7 +46,7 @@
 //! - `ordersctl local` leaves the edge, Firehose and the schema registry out of its deploy
 //!   (moto cannot create them); the templates keep them.
 //! - Open: `customerId` comes from the body, not the JWT subject (the seed's zero-trust
-//!   lesson); consumers' effects (simulated) are not deduplicated; the start rule cannot name
+//!   lesson); the start rule cannot name
 //!   executions, so a duplicate OrderCreated starts a second saga (its steps are idempotent
 //!   here, a real payment provider needs an idempotency key); x86_64, not Graviton; no EMF
 //!   business metrics.

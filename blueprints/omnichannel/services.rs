@@ -6,7 +6,7 @@ use ordersctl::constructs::state_machine::{
     Catch, Definition, Fail, Retry, Succeed, Task, TaskInput, TASK_TOKEN,
 };
 use ordersctl::constructs::{
-    App, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack,
+    App, Attr, Comparison, Duration, EventPattern, FunctionRef, Match, QueueRef, Removal, Stack,
     StartingPosition, SynthError, Target, TopicRef,
 };
 use ordersctl::template::{Expr, Parameter};
@@ -79,6 +79,14 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
         .build()?;
     watch.dlqs.push(pipe_dlq);
 
+    // Each consumer's effect once per order: redeliveries, a duplicate OrderCreated and a replay
+    // from the archive find the idempotency record and do nothing again.
+    let consumed = stack
+        .table("ConsumerIdempotency")
+        .partition_key("id", Attr::String)
+        .ttl_attribute("expiration")
+        .removal(removal)
+        .build()?;
     // Fan out OrderCreated to one queue and consumer per downstream system.
     let order_created = || {
         EventPattern::new()
@@ -109,7 +117,17 @@ pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, Synth
             .memory_mb(256)
             .timeout(Duration::secs(30))
             .env("CONSUMER", consumer_kind)
+            .env("IDEMPOTENCY_TABLE", consumed.name())
             .build()?;
+        consumed.grant(
+            &consumer,
+            &[
+                "dynamodb:PutItem",
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ],
+        );
         consume(&consumer, &queue)?;
         watch.dlqs.extend([queue_dlq, rule_dlq]);
         watch.work_queues.push(queue);

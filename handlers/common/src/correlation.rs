@@ -34,6 +34,15 @@ pub fn from_sqs(message: &SqsMessage) -> String {
         .unwrap_or_else(generate)
 }
 
+/// The X-Ray trace header of the current invocation (`_X_AMZN_TRACE_ID`, which the Lambda
+/// runtime sets per invocation), to pass on in PutEvents so the trace continues at the rule's
+/// targets.
+pub fn trace_header() -> Option<String> {
+    std::env::var("_X_AMZN_TRACE_ID")
+        .ok()
+        .filter(|t| !t.is_empty())
+}
+
 /// From the EventBridge event's `detail.correlationId`, else generated.
 pub fn from_eventbridge(event: &EventBridgeEvent<Value>) -> String {
     from_json(&event.detail).unwrap_or_else(generate)

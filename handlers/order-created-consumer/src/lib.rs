@@ -3,11 +3,14 @@
 //! body is the EventBridge event; its `detail` is the order as the pipe's template shapes it
 //! (`items` still in DynamoDB JSON), a raw stream record (`detail.dynamodb.NewImage`), or an
 //! order published directly. The processing is a deterministic simulation, logged as one
-//! structured line per order; an unreadable record fails alone (partial batch response).
+//! structured line per order, once per order and consumer (an idempotency record keyed
+//! `<consumer>#<orderId>`); an unreadable record fails alone (partial batch response).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use common::{Idempotency, IdempotencyError};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consumer {
@@ -22,6 +25,8 @@ pub enum ConsumeError {
     Config(String),
     #[error("record is not an OrderCreated event: {0}")]
     Invalid(String),
+    #[error("idempotency store: {0}")]
+    Store(String),
 }
 
 impl Consumer {
@@ -158,6 +163,44 @@ pub fn process(consumer: Consumer, message: &SqsMessage) -> Result<Value, Consum
     Ok(result)
 }
 
+/// Each order's effect once per consumer, whatever the deliveries: the work runs under
+/// `idempotency`, keyed `<consumer>#<orderId>`; a redelivered or replayed OrderCreated gets the
+/// stored result and does nothing again.
+pub async fn handle_once(
+    consumer: Consumer,
+    idempotency: &Idempotency,
+    event: &SqsEvent,
+) -> SqsBatchResponse {
+    let mut results = Vec::with_capacity(event.records.len());
+    for m in &event.records {
+        let id = m.message_id.clone().unwrap_or_default();
+        let span = common::correlation::span(&common::correlation::from_sqs(m));
+        let r = async {
+            let order = parse(m)?;
+            let key = format!("{}#{}", consumer.name(), order.order_id);
+            let outcome = idempotency
+                .run_outcome(&key, || async {
+                    Ok::<_, ConsumeError>(consume(consumer, &order))
+                })
+                .await
+                .map_err(|e| match e {
+                    IdempotencyError::Effect(e) => e,
+                    other => ConsumeError::Store(other.to_string()),
+                })?;
+            tracing::info!(consumer = consumer.name(), order_id = %order.order_id, duplicate = outcome.is_replay(), "OrderCreated consumed");
+            Ok::<_, ConsumeError>(outcome.into_inner())
+        }
+        .instrument(span.clone())
+        .await;
+        if let Err(e) = &r {
+            span.in_scope(|| tracing::warn!(message_id = %id, error = %e, "record failed"));
+        }
+        results.push((id, r));
+    }
+    common::batch::sqs_batch_response(results)
+}
+
+/// [`handle`] without a store: every delivery does the work (tests and tools).
 pub fn handle(consumer: Consumer, event: &SqsEvent) -> SqsBatchResponse {
     let results = event.records.iter().map(|m| {
         let id = m.message_id.clone().unwrap_or_default();

@@ -269,6 +269,7 @@ async fn publish(ingest: &Ingest, detail: String) -> Result<(), IngestError> {
         .source("orders.api")
         .detail_type("OrderPlaced")
         .detail(detail)
+        .set_trace_header(common::correlation::trace_header())
         .build();
     let mut last = String::new();
     for attempt in 1..=PUT_EVENTS_ATTEMPTS {

@@ -85,6 +85,7 @@ pub async fn handle(
                     .source(SOURCE)
                     .detail_type(DETAIL_TYPE)
                     .detail(detail.to_string())
+                    .set_trace_header(common::correlation::trace_header())
                     .build()
             })
             .collect();
