@@ -122,12 +122,13 @@ impl HandlerWorkspace {
         else {
             return Ok(None);
         };
-        meta.clone()
-            .try_into()
-            .map(Some)
-            .map_err(|e: toml::de::Error| {
-                bad(format!("[package.metadata.ordersctl]: {}", e.message()))
-            })
+        let contract: HandlerContract = meta.clone().try_into().map_err(|e: toml::de::Error| {
+            bad(format!("[package.metadata.ordersctl]: {}", e.message()))
+        })?;
+        contract
+            .validate()
+            .map_err(|e| bad(format!("[package.metadata.ordersctl]: {e}")))?;
+        Ok(Some(contract))
     }
 
     /// The fingerprint (64 hex digits) of a handler crate built for `arch`.

@@ -58,6 +58,73 @@ pub struct HandlerContract {
     pub modes: BTreeMap<String, BTreeMap<String, Mode>>,
 }
 
+impl HandlerContract {
+    /// What serde cannot see: names that are not environment variable names or IAM actions,
+    /// empty groups and mode tables. The message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let var = |key: &str, v: &str| -> Result<(), String> {
+            let mut chars = v.chars();
+            let ok = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("`{key}`: {v:?} is not an environment variable name (letters, digits and _, not starting with a digit)"))
+            }
+        };
+        let action = |key: &str, a: &str| -> Result<(), String> {
+            let ok = a.split_once(':').is_some_and(|(service, name)| {
+                !service.is_empty()
+                    && service
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*')
+            });
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("`{key}`: {a:?} is not an IAM action (service:Action, e.g. \"dynamodb:PutItem\")"))
+            }
+        };
+        for v in &self.env {
+            var("env", v)?;
+        }
+        for v in &self.optional_env {
+            var("optional-env", v)?;
+        }
+        for group in &self.one_of_env {
+            if group.is_empty() {
+                return Err("`one-of-env`: a group is empty".into());
+            }
+            for v in group {
+                var("one-of-env", v)?;
+            }
+        }
+        for a in &self.actions {
+            action("actions", a)?;
+        }
+        for (name, values) in &self.modes {
+            let key = format!("modes.{name}");
+            var(&key, name)?;
+            if values.is_empty() {
+                return Err(format!("`{key}` has no values; give each one a table, e.g. `reserve = {{ actions = [\"dynamodb:UpdateItem\"] }}`"));
+            }
+            for (value, mode) in values {
+                for v in &mode.env {
+                    var(&format!("{key}.{value}.env"), v)?;
+                }
+                for a in &mode.actions {
+                    action(&format!("{key}.{value}.actions"), a)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What one value of a mode variable needs on top of the crate's base contract.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -209,7 +276,7 @@ pub fn check_contracts(
                 format!(
                     "the role grants {}, which handler crate `{krate}` never calls (it declares: {})",
                     undeclared.join(", "),
-                    names_or_none(c.actions.iter().map(String::as_str))
+                    names_or_none(declared.iter().map(String::as_str))
                 ),
             ));
         }
@@ -395,6 +462,27 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].rule, f[0].location.as_str()), ("ORD027", "S/F"));
         assert!(f[0].message.contains("`k` declares no contract"), "{f:?}");
+    }
+
+    #[test]
+    fn names_that_are_not_variables_or_actions_are_refused_naming_the_key() {
+        for (text, key) in [
+            ("env = [\"\"]", "`env`"),
+            ("env = [\"TABLE NAME\"]", "`env`"),
+            ("actions = [\"*\"]", "`actions`"),
+            ("actions = [\"dynamodb:\"]", "`actions`"),
+            ("one-of-env = [[]]", "`one-of-env`"),
+            ("[modes.ACTION]", "`modes.ACTION` has no values"),
+            (
+                "[modes.ACTION.reserve]\nactions = [\"PutItem\"]",
+                "`modes.ACTION.reserve.actions`",
+            ),
+        ] {
+            let e = parse(text).validate().unwrap_err();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let good = parse("env = [\"TABLE_NAME\"]\nactions = [\"dynamodb:PutItem\", \"s3:Get*\", \"dynamodb:putitem\"]");
+        assert_eq!(good.validate(), Ok(()));
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub fn generate() -> String {
 
 /// From an SQS message attribute `correlationId` or `x-correlation-id` (string), else from
 /// the body: an EventBridge event's `detail.correlationId` (what a rule delivers to a queue
-/// carries no attributes) or a JSON message's own `correlationId`; else generated.
+/// carries no attributes) or a JSON message's own `correlationId`; else the message ID (the
+/// same on every receive, so a message's retries stay correlated); else generated.
 pub fn from_sqs(message: &SqsMessage) -> String {
     [FIELD, HEADER]
         .iter()
@@ -31,6 +32,7 @@ pub fn from_sqs(message: &SqsMessage) -> String {
                 .and_then(from_json)
                 .or_else(|| from_json(&body))
         })
+        .or_else(|| message.message_id.clone().filter(|id| !id.is_empty()))
         .unwrap_or_else(generate)
 }
 
@@ -88,7 +90,9 @@ mod tests {
         assert_eq!(from_sqs(&msg), "abc");
         let bare: SqsMessage =
             serde_json::from_value(serde_json::json!({"messageId": "m2"})).unwrap();
-        assert_eq!(from_sqs(&bare).len(), 36);
+        assert_eq!(from_sqs(&bare), "m2");
+        let anonymous: SqsMessage = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(from_sqs(&anonymous).len(), 36);
     }
 
     #[test]

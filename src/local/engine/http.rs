@@ -55,8 +55,9 @@ impl Engine<'_> {
             (None, _) => None,
             (Some(_), Auth::None) => {
                 h.outcome = "401".into();
-                h.error =
-                    Some("the route has a JWT authorizer and the request no valid token".into());
+                h.error = Some(
+                    "the route has a JWT authorizer and the request has no valid token".into(),
+                );
                 self.hop(h);
                 return Ok(json_response(401, json!({"message": "Unauthorized"})));
             }
