@@ -469,3 +469,63 @@ fn a_malformed_handler_contract_is_an_error_naming_the_manifest() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_symlink_loop_in_a_handler_crate_is_an_error_naming_it_not_an_endless_walk() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_workspace(tmp.path());
+    let link = tmp.path().join("handlers/order-processor/src/again");
+    std::os::unix::fs::symlink("..", &link).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args([
+            "synth",
+            "--workspace",
+            tmp.path().to_str().unwrap(),
+            "--out",
+        ])
+        .arg(tmp.path().join("asm"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A generous guard: the walk used to run until killed.
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("synth still walking after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&link.display().to_string()) && err.contains("symlink loop"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("asm").exists());
+}
+
+#[test]
+fn a_full_stdout_is_exit_1_without_a_panic() {
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["check"],
+        &["check", "--rules"],
+    ] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

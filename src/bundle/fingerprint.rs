@@ -226,6 +226,14 @@ fn normalize(p: &Path) -> PathBuf {
 fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
     const SKIP: [&str; 5] = ["target", "events", "tests", "benches", "examples"];
     let mut out = Vec::new();
+    let real = |p: &Path| {
+        fs::canonicalize(p).map_err(|source| BundleError::Io {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
+    // Directories by their real path: a symlink back up the tree would walk forever.
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::from([real(dir)?]);
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = fs::read_dir(&d).map_err(|source| BundleError::Io {
@@ -243,6 +251,10 @@ fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
                 continue;
             }
             if path.is_dir() {
+                let target = real(&path)?;
+                if !seen.insert(target.clone()) {
+                    return Err(BundleError::SymlinkLoop { path, target });
+                }
                 stack.push(path);
             } else {
                 let rel = path

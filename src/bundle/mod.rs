@@ -40,6 +40,8 @@ pub enum BundleError {
     },
     #[error("{binary} needs glibc {}.{} but the Lambda runtime (provided.al2023) has {}.{}; build on an older glibc or with `cargo zigbuild`", found.0, found.1, LAMBDA_GLIBC.0, LAMBDA_GLIBC.1)]
     Glibc { binary: PathBuf, found: (u32, u32) },
+    #[error("{path} leads to {target}, which the walk has read already (a symlink loop, or a second link to one directory); remove the link or point it outside the crate")]
+    SymlinkLoop { path: PathBuf, target: PathBuf },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -39,7 +39,7 @@ pub fn run(args: BootstrapArgs) -> Result<()> {
             DeployResult::NoChanges => eprintln!("{TOOLKIT_STACK}: no changes"),
             _ => eprintln!("{TOOLKIT_STACK}: deployed"),
         }
-        println!("{}", toolkit_bucket(&aws).await?);
+        outln!("{}", toolkit_bucket(&aws).await?)?;
         Ok(())
     })
 }

@@ -102,19 +102,25 @@ pub fn run(args: BundleArgs) -> Result<()> {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!(
+    outln!(
         "{:<wf$}  {:<wc$}  {:>10}  {:<64}  STATUS",
-        "FUNCTION", "CRATE", "ZIP BYTES", "SHA256"
-    );
+        "FUNCTION",
+        "CRATE",
+        "ZIP BYTES",
+        "SHA256"
+    )?;
     for o in &outcomes {
         let status = match o.status {
             BundleStatus::Built => "built",
             BundleStatus::Cached => "cached",
         };
-        println!(
+        outln!(
             "{:<wf$}  {:<wc$}  {:>10}  {:<64}  {status}",
-            o.function, o.handler_crate, o.size, o.sha256
-        );
+            o.function,
+            o.handler_crate,
+            o.size,
+            o.sha256
+        )?;
     }
     Ok(())
 }

@@ -68,13 +68,13 @@ pub fn read_template(path: &Path) -> Result<Template> {
 pub fn run(args: CheckArgs) -> Result<i32> {
     if args.rules {
         for r in RULES {
-            println!(
+            outln!(
                 "{} {:<7} {}. Fix: {}.",
                 r.id,
                 r.severity.as_str(),
                 r.title,
                 r.fix
-            );
+            )?;
         }
         return Ok(0);
     }
@@ -126,7 +126,7 @@ pub fn run(args: CheckArgs) -> Result<i32> {
         CheckFormat::Json => report::json(&reports),
         CheckFormat::Sarif => report::sarif(&reports, &*file_of),
     };
-    print!("{out}");
+    out!("{out}")?;
     Ok(if reports.iter().any(|r| r.fails(args.strict)) {
         1
     } else {

@@ -278,7 +278,8 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
             Ok((DeployResult::Deployed { outputs: outs, .. }, secs)) => {
                 eprintln!("{name}: deployed ({secs:.1} s)");
                 for (k, v) in &outs {
-                    println!("{name}.{k} = {v}");
+                    // The deploy goes on if nobody reads stdout; its result is in the exit code.
+                    let _ = outln!("{name}.{k} = {v}");
                 }
                 if let Ok(mut o) = outputs.lock() {
                     o.insert(name.to_string(), outs.into_iter().collect());

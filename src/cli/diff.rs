@@ -161,7 +161,7 @@ pub fn run(args: DiffArgs) -> Result<i32> {
         DiffFormat::Markdown => render::markdown(&diffs),
         DiffFormat::Json => render::json(&diffs),
     };
-    print!("{rendered}");
+    out!("{rendered}")?;
     Ok(exit_code(&args, diffs.iter().any(|d| !d.is_empty())))
 }
 
@@ -312,7 +312,7 @@ fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result
             }
         }
     }
-    print!("{out}");
+    out!("{out}")?;
     Ok(exit_code(
         args,
         per_stack.iter().any(|(_, c)| !c.is_empty()),

@@ -142,7 +142,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
     )?;
     match result {
         Outcome::Response(body) => {
-            println!("{}", pretty(&body));
+            outln!("{}", pretty(&body))?;
             Ok(())
         }
         Outcome::Error(body) => bail!("the handler returned an error: {}", pretty(&body)),

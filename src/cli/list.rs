@@ -41,14 +41,14 @@ pub fn run(args: ListArgs) -> Result<()> {
             .iter()
             .map(|(s, b, n)| serde_json::json!({"stack": s, "blueprint": b, "summary": summary(b), "resources": n}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(5).max(5);
     let wb = rows.iter().map(|r| r.1.len()).max().unwrap_or(9).max(9);
-    println!("{:<w$}  {:<wb$}  RESOURCES", "STACK", "BLUEPRINT");
+    outln!("{:<w$}  {:<wb$}  RESOURCES", "STACK", "BLUEPRINT")?;
     for (s, b, n) in rows {
-        println!("{s:<w$}  {b:<wb$}  {n}");
+        outln!("{s:<w$}  {b:<wb$}  {n}")?;
     }
     Ok(())
 }

@@ -1,5 +1,24 @@
 //! Command-line verbs. Each file orchestrates one verb; the work lives in the library.
 
+/// `print!` to stdout that returns an error instead of panicking when stdout is closed (a
+/// pipe into `head`) or full (`> /dev/full`): the command then exits 1 quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+            .map_err(|e| anyhow::Error::new($crate::cli::StdoutClosed(e)))
+    }};
+}
+
+/// `println!` to stdout, as [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+            .map_err(|e| anyhow::Error::new($crate::cli::StdoutClosed(e)))
+    }};
+}
+
 mod app_args;
 mod aws_args;
 mod bootstrap;
@@ -70,6 +89,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match result {
         Ok(code) => code,
+        // Whoever stopped reading knows; nothing to say to them.
+        Err(e) if e.downcast_ref::<StdoutClosed>().is_some() => 1,
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
@@ -79,3 +100,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     }
 }
+
+/// Writing to stdout failed: the reader went away or the device is full.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to stdout: {0}")]
+pub struct StdoutClosed(pub std::io::Error);

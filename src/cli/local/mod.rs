@@ -350,7 +350,8 @@ fn run_flow(args: RunArgs) -> Result<()> {
     let json = args.json;
     let sink: Box<dyn FnMut(&Hop)> = Box::new(move |h: &Hop| {
         if json {
-            println!("{}", serde_json::to_string(h).unwrap_or_default());
+            // A reader that went away stops no run; the trace file keeps every hop.
+            let _ = outln!("{}", serde_json::to_string(h).unwrap_or_default());
         } else {
             eprintln!("{}", h.human());
         }
@@ -425,9 +426,9 @@ fn show_trace(args: TraceArgs) -> Result<()> {
     }
     for h in found {
         if args.json {
-            println!("{}", serde_json::to_string(h)?);
+            outln!("{}", serde_json::to_string(h)?)?;
         } else {
-            println!("{}", h.human());
+            outln!("{}", h.human())?;
         }
     }
     Ok(())
