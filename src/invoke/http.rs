@@ -46,23 +46,61 @@ impl Request {
     }
 }
 
-/// Read one request; `None` at end of stream or on a malformed head.
+/// The largest body any reader here takes (far above what AWS APIs accept in one call): a
+/// declared length is never allocated before the bytes arrive, and never past this.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// What reading one request found.
+#[derive(Debug)]
+pub enum Incoming {
+    Request(Request),
+    /// The body is larger than the limit; it was not read (answer, then close the connection).
+    TooLarge {
+        method: String,
+        target: String,
+    },
+    /// End of stream, or a malformed request.
+    End,
+}
+
+/// Read one request; `None` at end of stream, on a malformed head, or past [`MAX_BODY`].
 pub fn read_request<R: Read>(reader: &mut BufReader<R>) -> Option<Request> {
+    match read_request_within(reader, MAX_BODY) {
+        Incoming::Request(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// Read one request whose body may be at most `limit` bytes.
+pub fn read_request_within<R: Read>(reader: &mut BufReader<R>, limit: usize) -> Incoming {
     let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
+    if !matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+        return Incoming::End;
     }
     let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let target = parts.next()?.to_string();
-    let headers = read_headers(reader)?;
-    let body = read_body(reader, &headers)?;
-    Some(Request {
-        method,
-        target,
-        headers,
-        body,
-    })
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return Incoming::End;
+    };
+    let (method, target) = (method.to_string(), target.to_string());
+    let Some(headers) = read_headers(reader) else {
+        return Incoming::End;
+    };
+    match read_body(reader, &headers, limit) {
+        Body::Read(body) => Incoming::Request(Request {
+            method,
+            target,
+            headers,
+            body,
+        }),
+        Body::TooLarge => Incoming::TooLarge { method, target },
+        Body::Broken => Incoming::End,
+    }
+}
+
+enum Body {
+    Read(Vec<u8>),
+    TooLarge,
+    Broken,
 }
 
 fn read_headers<R: Read>(reader: &mut BufReader<R>) -> Option<Vec<(String, String)>> {
@@ -82,7 +120,22 @@ fn read_headers<R: Read>(reader: &mut BufReader<R>) -> Option<Vec<(String, Strin
     }
 }
 
-fn read_body<R: Read>(reader: &mut BufReader<R>, headers: &[(String, String)]) -> Option<Vec<u8>> {
+fn read_body<R: Read>(
+    reader: &mut BufReader<R>,
+    headers: &[(String, String)],
+    limit: usize,
+) -> Body {
+    let Some(body) = read_body_inner(reader, headers, limit) else {
+        return Body::Broken;
+    };
+    body
+}
+
+fn read_body_inner<R: Read>(
+    reader: &mut BufReader<R>,
+    headers: &[(String, String)],
+    limit: usize,
+) -> Option<Body> {
     let get = |n: &str| {
         headers
             .iter()
@@ -100,9 +153,12 @@ fn read_body<R: Read>(reader: &mut BufReader<R>, headers: &[(String, String)]) -
                 loop {
                     let mut t = String::new();
                     if reader.read_line(&mut t).ok()? == 0 || t.trim_end().is_empty() {
-                        return Some(body);
+                        return Some(Body::Read(body));
                     }
                 }
+            }
+            if body.len().saturating_add(size) > limit {
+                return Some(Body::TooLarge);
             }
             let mut chunk = vec![0u8; size + 2];
             reader.read_exact(&mut chunk).ok()?;
@@ -113,9 +169,17 @@ fn read_body<R: Read>(reader: &mut BufReader<R>, headers: &[(String, String)]) -
     let len: usize = get("content-length")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body).ok()?;
-    Some(body)
+    if len > limit {
+        return Some(Body::TooLarge);
+    }
+    // Grown as bytes arrive, not allocated up front from the header.
+    let mut body = Vec::new();
+    reader
+        .by_ref()
+        .take(len as u64)
+        .read_to_end(&mut body)
+        .ok()?;
+    (body.len() == len).then_some(Body::Read(body))
 }
 
 /// Read one response whole (by Content-Length, chunks, or to the end of the stream) and
@@ -137,7 +201,10 @@ pub fn reframe_response<R: Read>(reader: &mut BufReader<R>) -> Option<Vec<u8>> {
             .map(|(_, v)| v.as_str())
     };
     let body = if get("transfer-encoding").is_some() || get("content-length").is_some() {
-        read_body(reader, &headers)?
+        match read_body(reader, &headers, MAX_BODY) {
+            Body::Read(b) => b,
+            Body::TooLarge | Body::Broken => return None,
+        }
     } else {
         let mut b = Vec::new();
         reader.read_to_end(&mut b).ok()?;
@@ -206,6 +273,30 @@ fn decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_past_the_limit_is_refused_unread_and_unallocated() {
+        // 10 GB declared, nothing sent: refused at once (allocating it would abort).
+        let raw = b"POST /x/response HTTP/1.1\r\nContent-Length: 10000000000\r\n\r\n";
+        let mut r = BufReader::new(&raw[..]);
+        assert!(matches!(
+            read_request_within(&mut r, 6 * 1024 * 1024),
+            Incoming::TooLarge { target, .. } if target == "/x/response"
+        ));
+        let chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n5\r\nfghij\r\n0\r\n\r\n";
+        let mut r = BufReader::new(&chunked[..]);
+        assert!(matches!(
+            read_request_within(&mut r, 8),
+            Incoming::TooLarge { .. }
+        ));
+        // At the limit it is read; a body cut short is a broken request, not a short one.
+        let exact = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
+        let mut r = BufReader::new(&exact[..]);
+        assert!(matches!(read_request_within(&mut r, 3), Incoming::Request(q) if q.body == b"abc"));
+        let short = b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabc";
+        let mut r = BufReader::new(&short[..]);
+        assert!(matches!(read_request_within(&mut r, 5), Incoming::End));
+    }
 
     #[test]
     fn reads_requests_with_length_or_chunks_and_re_encodes_them() {

@@ -92,6 +92,8 @@ pub fn invoke(binary: &Path, inv: &Invocation<'_>) -> Result<Outcome, InvokeErro
         });
     }
     let mut command = Command::new(binary);
+    // Its own process group, so a timeout ends what the handler started too.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     if !inv.inherit_env {
         command.env_clear();
     }
@@ -125,9 +127,20 @@ pub fn invoke(binary: &Path, inv: &Invocation<'_>) -> Result<Outcome, InvokeErro
             break Err(InvokeError::Timeout(inv.timeout));
         }
     };
+    kill_group(&child);
     let _ = child.kill();
     let _ = child.wait();
     result
+}
+
+/// SIGKILL to the handler's whole process group (its pid is the group's id).
+fn kill_group(child: &std::process::Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) takes plain integers; a group already gone gives ESRCH, ignored.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
 }
 
 fn lambda_env(inv: &Invocation<'_>, api: &str) -> Vec<(String, String)> {
@@ -157,6 +170,9 @@ fn lambda_env(inv: &Invocation<'_>, api: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// Lambda's synchronous payload limit (6 MB), for what the Runtime API takes from a handler.
+pub const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
+
 /// Serve requests on one connection (the runtime client may keep it alive).
 fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
     let mut reader = BufReader::new(match stream.try_clone() {
@@ -164,13 +180,22 @@ fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
         Err(_) => return,
     });
     let mut out = stream;
-    while let Some(http::Request {
-        method,
-        target: path,
-        body,
-        ..
-    }) = http::read_request(&mut reader)
-    {
+    loop {
+        let (method, path, body) = match http::read_request_within(&mut reader, PAYLOAD_LIMIT) {
+            http::Incoming::Request(r) => (r.method, r.target, r.body),
+            http::Incoming::End => return,
+            // As Lambda: a response over the payload limit fails the invocation; the body is
+            // not read (nor allocated), and the connection is closed.
+            http::Incoming::TooLarge { target, .. } => {
+                let _ = out.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                if target.ends_with("/response") {
+                    let _ = tx.send(Msg::Done(Outcome::Error(format!(
+                        "{{\"errorType\":\"Function.ResponseSizeTooLarge\",\"errorMessage\":\"Response payload size exceeded maximum allowed payload size ({PAYLOAD_LIMIT} bytes).\"}}"
+                    ))));
+                }
+                return;
+            }
+        };
         match (method.as_str(), path.as_str()) {
             ("GET", "/2018-06-01/runtime/invocation/next") => {
                 let next = {
@@ -223,5 +248,54 @@ fn serve(stream: TcpStream, shared: &Mutex<Shared>, tx: &Sender<Msg>) {
                 let _ = out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether a process is still running (gone, or a zombie waiting to be reaped, is not).
+    fn running(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                let state = s.rsplit(')').next().unwrap_or("").split_whitespace().next();
+                state != Some("Z")
+            })
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn a_timeout_ends_what_the_handler_started_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("child.pid");
+        let script = dir.path().join("bootstrap");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nsleep 300 &\necho $! > \"$PIDFILE\"\nsleep 300\n",
+        )
+        .unwrap();
+        let mut perms = std::fs::metadata(&script).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&script, perms).unwrap();
+        let inv = Invocation {
+            function_name: "Sleeper",
+            memory_mb: 128,
+            timeout: Duration::from_secs(1),
+            env: vec![("PIDFILE".into(), pidfile.display().to_string())],
+            event: b"{}",
+            inherit_env: false,
+        };
+        let r = invoke(&script, &inv);
+        assert!(matches!(r, Err(InvokeError::Timeout(_))), "{r:?}");
+        let pid = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .to_string();
+        let gone = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            !running(&pid)
+        });
+        assert!(gone, "the handler's child {pid} outlived the timeout");
     }
 }
