@@ -529,3 +529,57 @@ fn a_full_stdout_is_exit_1_without_a_panic() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn input_that_would_be_ignored_is_refused_naming_it() {
+    // A workspace that is not there, or holds no handlers/.
+    let o = ordersctl(&["list", "--workspace", "/nonexistent-ordersctl-ws"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--workspace /nonexistent-ordersctl-ws: the directory does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let o = ordersctl(&["list", "--workspace", empty.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("there is no handlers/ directory"),
+        "{}",
+        stderr(&o)
+    );
+    // Stack names with --template, which checks one file.
+    let template = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/checks/visibility.template.json"
+    );
+    let o = ordersctl(&["check", "--template", template, "NoSuchStack"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("stack names (NoSuchStack) pick stacks of the synthesized app"),
+        "{}",
+        stderr(&o)
+    );
+    // A parameter value no deployed stack declares: refused before anything is touched (no
+    // endpoint is configured, so reaching AWS would fail differently).
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
+        .status
+        .success());
+    let o = ordersctl(&[
+        "deploy",
+        "OrderPipeline",
+        "--yes",
+        "--app",
+        asm.to_str().unwrap(),
+        "--parameters",
+        "Nope=1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--parameters Nope: no stack deployed here declares it"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -36,6 +36,20 @@ impl AppArgs {
 
     /// Every blueprint, with asset keys fingerprinted from the handler sources.
     pub fn app(&self) -> Result<App> {
+        if let Some(dir) = &self.workspace {
+            if !dir.is_dir() {
+                bail!(
+                    "--workspace {}: the directory does not exist",
+                    dir.display()
+                );
+            }
+            if !dir.join("handlers").is_dir() {
+                bail!(
+                    "--workspace {}: there is no handlers/ directory (a workspace holds its handler crates under handlers/<crate>/)",
+                    dir.display()
+                );
+            }
+        }
         let stage = self.stage.resolve()?;
         blueprints::app_with(App::with_stage(stage).with_asset_source(Box::new(self.workspace())))
             .context("synth failed; the assembly was not changed")

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ordersctl::checks::{check_stack, check_template, report, Report, RULES};
 use ordersctl::template::Template;
@@ -82,6 +82,13 @@ pub fn run(args: CheckArgs) -> Result<i32> {
     type FileOf = Box<dyn Fn(&str) -> String>;
     let (reports, file_of): (Vec<Report>, FileOf) = match &args.template {
         Some(path) => {
+            if !args.stacks.is_empty() {
+                bail!(
+                    "stack names ({}) pick stacks of the synthesized app; --template {} checks that one file: drop one or the other",
+                    args.stacks.join(", "),
+                    path.display()
+                );
+            }
             let t = read_template(path)?;
             let name = path
                 .file_name()

@@ -194,6 +194,29 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
             missing.join(", ")
         );
     }
+    // A value for a parameter no stack declares is a typo, not something to drop silently.
+    let declared: Vec<String> = stacks
+        .iter()
+        .flat_map(|s| {
+            s.template
+                .parameters
+                .keys()
+                .filter(|k| *k != ASSET_BUCKET_PARAMETER)
+                .map(|k| format!("{}.{k}", s.name))
+        })
+        .collect();
+    for (k, _) in &args.parameters {
+        if !stacks.iter().any(|s| s.template.parameters.contains_key(k)) {
+            bail!(
+                "--parameters {k}: no stack deployed here declares it; declared: {}",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                }
+            );
+        }
+    }
     let aws = args.aws.connect().await?;
     // Each template is rendered once: its size decides inline or by URL.
     let bodies: BTreeMap<&str, String> = stacks
