@@ -125,7 +125,7 @@ fn out_pointing_at_a_file_is_refused() {
     let o = ordersctl(&["synth", "--out", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("not an assembly directory"),
+        stderr(&o).contains("is not an ordersctl assembly"),
         "{}",
         stderr(&o)
     );
@@ -582,4 +582,40 @@ fn input_that_would_be_ignored_is_refused_naming_it() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn synth_replaces_only_an_assembly_of_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let web = tmp.path().join("web");
+    fs::create_dir(&web).unwrap();
+    fs::write(web.join("manifest.json"), "{}").unwrap();
+    fs::write(web.join("index.html"), "hi").unwrap();
+    let o = ordersctl(&["synth", "--out", web.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is not an ordersctl assembly"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read_to_string(web.join("index.html")).unwrap(), "hi");
+    // A directory holding only bundled zips (what `invoke` leaves in a fresh directory) is
+    // taken, and the zips kept.
+    let fresh = tmp.path().join("fresh");
+    fs::create_dir_all(fresh.join("assets")).unwrap();
+    fs::write(fresh.join("assets/abc.zip"), "zip").unwrap();
+    let o = ordersctl(&["synth", "--out", fresh.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(fresh.join("assets/abc.zip")).unwrap(),
+        "zip"
+    );
+    // Its own assembly it replaces.
+    let asm = tmp.path().join("asm");
+    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
+        .status
+        .success());
+    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
+        .status
+        .success());
 }

@@ -15,7 +15,7 @@ pub enum WriteError {
     #[error("cannot write the assembly to {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error(
-        "{0} exists and is not an assembly directory (no manifest.json); refusing to replace it"
+        "{0} exists and is not an ordersctl assembly (no manifest.json of ours, with a format version); refusing to replace it"
     )]
     NotAnAssembly(PathBuf),
 }
@@ -30,14 +30,25 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
 /// Sub-directory of the assembly holding bundled zips (`<fingerprint>.zip`).
 pub const ASSETS_DIR: &str = "assets";
 
+/// Whether `dir` holds an assembly ordersctl wrote: its manifest names our format version and
+/// has a `stacks` table (a web site's `manifest.json` is not one).
+fn is_our_assembly(dir: &Path) -> bool {
+    fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|m| {
+            m.get("version").and_then(|v| v.as_str()) == Some(super::assembly::MANIFEST_VERSION)
+                && m.get("stacks").is_some_and(|s| s.is_object())
+        })
+}
+
 /// Write `manifest.json` and one template per stack into `dir`, replacing what was there.
 pub fn write_assembly(
     assembly: &Assembly,
     dir: &Path,
     format: Format,
 ) -> Result<Vec<PathBuf>, WriteError> {
-    if dir.exists() && !(dir.is_dir() && (dir.join("manifest.json").exists() || is_empty_dir(dir)))
-    {
+    if dir.exists() && !(dir.is_dir() && (is_our_assembly(dir) || is_empty_dir(dir))) {
         return Err(WriteError::NotAnAssembly(dir.to_path_buf()));
     }
     let parent = dir
@@ -92,9 +103,23 @@ pub fn write_assembly(
     Ok(written)
 }
 
+/// Empty, or holding nothing but an `assets/` directory of bundled zips (what `invoke` or
+/// `bundle` leave in a fresh directory): nothing of anyone else's to lose.
 fn is_empty_dir(dir: &Path) -> bool {
     fs::read_dir(dir)
-        .map(|mut d| d.next().is_none())
+        .map(|d| {
+            d.flatten()
+                .all(|e| e.file_name() == ASSETS_DIR && e.path().is_dir() && only_zips(&e.path()))
+        })
+        .unwrap_or(false)
+}
+
+fn only_zips(assets: &Path) -> bool {
+    fs::read_dir(assets)
+        .map(|d| {
+            d.flatten()
+                .all(|e| e.path().extension().is_some_and(|x| x == "zip"))
+        })
         .unwrap_or(false)
 }
 
