@@ -109,3 +109,21 @@ fn rules_are_listed() {
     assert!(stdout(&o).lines().count() >= 24);
     assert!(stdout(&o).starts_with("ORD000 error"));
 }
+
+#[test]
+fn a_json_template_with_a_key_twice_is_refused_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dup.template.json");
+    std::fs::write(
+        &path,
+        "{\"Resources\": {\n  \"Q\": {\"Type\": \"AWS::SQS::Queue\"},\n  \"Q\": {\"Type\": \"AWS::SNS::Topic\"}\n}}\n",
+    )
+    .unwrap();
+    let o = ordersctl(&["check", "--template", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("duplicate key `Q`") && err.contains("line 3"),
+        "{err}"
+    );
+}

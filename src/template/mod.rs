@@ -7,6 +7,7 @@ mod parse;
 mod render;
 mod resource;
 mod show;
+mod strict_json;
 mod suppression;
 #[allow(clippy::module_inception)]
 mod template;

@@ -32,7 +32,7 @@ impl Template {
     /// ```
     pub fn from_json_str(text: &str) -> Result<Template, ParseError> {
         let v: Value =
-            serde_json::from_str(text).map_err(|e| ParseError(format!("not JSON: {e}")))?;
+            super::strict_json::from_str(text).map_err(|e| ParseError(format!("not JSON: {e}")))?;
         Template::from_json_value(&v)
     }
 
