@@ -97,10 +97,30 @@ impl Template {
             .and_then(Value::as_object)
             .ok_or_else(|| ParseError("the template has no Resources object".into()))?;
         for (id, r) in resources {
-            let ty = r
-                .get("Type")
-                .and_then(Value::as_str)
-                .ok_or_else(|| ParseError(format!("Resources.{id}: Type is missing")))?;
+            let kind = |v: &Value| match v {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "a list",
+                Value::Object(_) => "an object",
+            };
+            if !r.is_object() {
+                return Err(ParseError(format!(
+                    "Resources.{id} is {}; a resource is an object with a Type",
+                    kind(r)
+                )));
+            }
+            let ty = match r.get("Type") {
+                None => return Err(ParseError(format!("Resources.{id}: Type is missing"))),
+                Some(Value::String(t)) => t.as_str(),
+                Some(other) => {
+                    return Err(ParseError(format!(
+                        "Resources.{id}.Type is {}; it must be a string such as AWS::SQS::Queue",
+                        kind(other)
+                    )))
+                }
+            };
             let mut res = Resource::new(ty);
             if let Some(Value::Object(p)) = r.get("Properties") {
                 res.properties = p
@@ -254,6 +274,10 @@ mod tests {
             .unwrap_err()
             .0
             .contains("Resources.Q: Type"));
+        let e = Template::from_json_str(r#"{"Resources": {"Q": "AWS::SQS::Queue"}}"#).unwrap_err();
+        assert!(e.0.contains("Resources.Q is a string"), "{e}");
+        let e = Template::from_json_str(r#"{"Resources": {"Q": {"Type": 7}}}"#).unwrap_err();
+        assert!(e.0.contains("Resources.Q.Type is a number"), "{e}");
         let e = Template::from_json_str(
             r#"{"Resources": {"Q": {"Type": "X", "DeletionPolicy": "Keep"}}}"#,
         )
