@@ -11,6 +11,7 @@ pub const MAX_INLINE_BYTES: usize = 51_200;
 pub const MAX_LOGICAL_ID: usize = 255;
 
 pub fn check(m: &Model, out: &mut Vec<Finding>) {
+    dependencies(m, out);
     let t = m.t;
     if t.resources.len() > MAX_RESOURCES {
         out.push(m.template_wide(
@@ -63,6 +64,72 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
                 "ORD023",
                 format!("the logical ID is {} characters", id.len()),
             ));
+        }
+    }
+}
+
+/// DependsOn entries that name no resource, and the first circle in what resources refer to
+/// (DependsOn, Ref, GetAtt): CloudFormation refuses both before creating anything.
+fn dependencies(m: &Model, out: &mut Vec<Finding>) {
+    let t = m.t;
+    for (id, r) in &t.resources {
+        for d in &r.depends_on {
+            if !t.resources.contains_key(d) {
+                out.push(m.at(
+                    id,
+                    "ORD028",
+                    format!("DependsOn names `{d}`, which is not a resource of the template"),
+                ));
+            }
+        }
+    }
+    // Depth-first search with colours; the path on the stack names the circle.
+    let edges = |id: &str| -> Vec<String> {
+        t.resources
+            .get(id)
+            .map(|r| {
+                r.references()
+                    .into_iter()
+                    .filter(|x| t.resources.contains_key(x) && x != id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut done: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for start in t.resources.keys() {
+        if done.contains(start) {
+            continue;
+        }
+        let mut path: Vec<String> = vec![start.clone()];
+        let mut stack: Vec<Vec<String>> = vec![edges(start)];
+        while let Some(next) = stack.last_mut() {
+            match next.pop() {
+                Some(n) if path.contains(&n) => {
+                    let from = path.iter().position(|p| *p == n).unwrap_or(0);
+                    let mut circle: Vec<&str> = path[from..].iter().map(String::as_str).collect();
+                    circle.push(&n);
+                    out.push(m.at(
+                        &n,
+                        "ORD028",
+                        format!(
+                            "resources depend on each other in a circle: {}",
+                            circle.join(" -> ")
+                        ),
+                    ));
+                    return;
+                }
+                Some(n) if done.contains(&n) => {}
+                Some(n) => {
+                    stack.push(edges(&n));
+                    path.push(n);
+                }
+                None => {
+                    stack.pop();
+                    if let Some(p) = path.pop() {
+                        done.insert(p);
+                    }
+                }
+            }
         }
     }
 }

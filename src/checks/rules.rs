@@ -187,6 +187,12 @@ pub static RULES: &[Rule] = &[
         "a function's handler crate declares no contract",
         "add `[package.metadata.ordersctl]` to the crate's Cargo.toml: the variables it reads and the actions it calls",
     ),
+    r(
+        "ORD028",
+        Error,
+        "a DependsOn names no resource, or resources depend on each other in a circle",
+        "name an existing resource, and break the circle (CloudFormation refuses the template)",
+    ),
 ];
 
 /// The rule with this ID.

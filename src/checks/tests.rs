@@ -393,3 +393,32 @@ fn suppressions_silence_with_a_reason_and_bad_ones_are_errors() {
     let unknown = with(json!({"ordersctl": {"suppressions": [{"rule": "ORD999", "reason": "x"}]}}));
     assert!(unknown.findings.iter().any(|f| f.rule == "ORD000"));
 }
+
+#[test]
+fn ord028_dangling_depends_on_and_circles() {
+    let dangling = json!({"Q": {"Type": "AWS::SQS::Queue", "DependsOn": ["Nope"]}});
+    assert_eq!(fires("ORD028", dangling), Some(Severity::Error));
+    let circle = json!({
+        "A": {"Type": "AWS::SQS::Queue", "DependsOn": "B"},
+        "B": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["C", "Arn"]}}},
+        "C": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Key": "a", "Value": {"Ref": "A"}}]}}
+    });
+    let t = Template::from_json_value(&json!({ "Resources": circle })).unwrap();
+    let f = check_template("S", &t);
+    let hit = f.findings.iter().find(|f| f.rule == "ORD028").unwrap();
+    assert!(
+        hit.message.contains("A -> B -> C -> A")
+            || hit.message.contains("B -> C -> A -> B")
+            || hit.message.contains("C -> A -> B -> C"),
+        "{}",
+        hit.message
+    );
+    // A chain, a diamond and a parameter reference are fine.
+    let fine = json!({
+        "A": {"Type": "AWS::SQS::Queue", "DependsOn": ["B", "C"]},
+        "B": {"Type": "AWS::SQS::Queue", "DependsOn": "D"},
+        "C": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "D"}}},
+        "D": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "AWS::StackName"}}}
+    });
+    assert_eq!(fires("ORD028", fine), None);
+}
