@@ -4,14 +4,17 @@
 use super::super::{show, Action, StackDiff};
 use super::{impact_label, sign};
 
-/// Inline code that survives backticks and table pipes.
+/// Inline code no value can break out of: the fence is one backtick longer than the longest
+/// run inside (CommonMark), table pipes are escaped and line breaks flattened, so a value
+/// holding backticks, `|`, a newline or `<!-- -->` stays one code span in one table cell.
 fn code(s: &str) -> String {
-    let s = s.replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
+    let s = s.replace('|', "\\|").replace(['\n', '\r'], " ");
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
+        return format!("`{s}`");
     }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {s} {fence}")
 }
 
 fn value(v: &Option<crate::template::Expr>) -> String {
@@ -177,4 +180,19 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
         out.push_str(&format!("**{}**  \n", d.summary()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code;
+
+    #[test]
+    fn values_stay_inside_their_code_span() {
+        assert_eq!(code("plain"), "`plain`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        // Two backticks inside: a fence of three, so `` cannot close it.
+        assert_eq!(code("x``y"), "``` x``y ```");
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code("line\nbreak<!-- c -->"), "`line break<!-- c -->`");
+    }
 }
