@@ -582,6 +582,23 @@ fn input_that_would_be_ignored_is_refused_naming_it() {
         "{}",
         stderr(&o)
     );
+    // An outputs file that cannot be written, refused before deploying.
+    let o = ordersctl(&[
+        "deploy",
+        "OrderPipeline",
+        "--yes",
+        "--app",
+        asm.to_str().unwrap(),
+        "--outputs-file",
+        "/nonexistent-ordersctl-dir/outputs.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o)
+            .contains("--outputs-file /nonexistent-ordersctl-dir/outputs.json: cannot be written"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

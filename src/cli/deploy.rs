@@ -217,6 +217,9 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
             );
         }
     }
+    if let Some(path) = &args.outputs_file {
+        writable(path)?;
+    }
     let aws = args.aws.connect().await?;
     // Each template is rendered once: its size decides inline or by URL.
     let bodies: BTreeMap<&str, String> = stacks
@@ -319,6 +322,25 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
     }
     if !failed.is_empty() {
         bail!("failed or skipped: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+/// Refuse an `--outputs-file` that cannot be written before deploying anything (a deploy that
+/// succeeds and then loses its outputs helps nobody). Leaves no file behind.
+fn writable(path: &std::path::Path) -> Result<()> {
+    let shown = path.display();
+    if path.is_dir() {
+        bail!("--outputs-file {shown}: is a directory");
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| anyhow!("--outputs-file {shown}: cannot be written: {e}"))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
     }
     Ok(())
 }
