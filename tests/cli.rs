@@ -79,6 +79,11 @@ fn one_named_stack_is_also_printed() {
         o.stdout,
         fs::read(out.join("OrderPipeline.template.json")).unwrap()
     );
+    // The other stacks' templates are written too: naming one never prunes the assembly.
+    assert!(out.join("OrderSaga.template.json").is_file());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["stacks"]["OmniApi"].is_object(), "{manifest}");
 }
 
 #[test]

@@ -1,6 +1,5 @@
 //! `ordersctl synth`: blueprints -> cloud assembly directory.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -31,7 +30,7 @@ impl From<FormatArg> for Format {
 ///
 /// Examples:
 ///   ordersctl synth                      # every stack into ordersctl.out/
-///   ordersctl synth OrderPipeline        # also prints that template to stdout
+///   ordersctl synth OrderPipeline        # every stack, and prints that template to stdout
 ///   ordersctl synth --out build --format yaml
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -53,29 +52,33 @@ pub struct SynthArgs {
 
 pub fn run(args: SynthArgs) -> Result<()> {
     let format: Format = args.format.into();
-    let (mut assembly, reports) = args.app.checked_assembly()?;
-    if !args.stacks.is_empty() {
-        let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
-        for name in &args.stacks {
-            if !known.contains(name) {
-                bail!("no stack named `{name}`; stacks: {}", known.join(", "));
-            }
+    let (assembly, reports) = args.app.checked_assembly()?;
+    let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
+    for name in &args.stacks {
+        if !known.contains(name) {
+            bail!("no stack named `{name}`; stacks: {}", known.join(", "));
         }
-        assembly.stacks.retain(|s| args.stacks.contains(&s.name));
     }
+    // The whole app is written, as CDK writes all of cdk.out: naming a stack picks what is
+    // printed and reported, and never drops the other stacks' templates from the assembly.
+    let named = |s: &str| args.stacks.is_empty() || args.stacks.iter().any(|n| n == s);
     let written = write_assembly(&assembly, &args.out, format)?;
     // The checks ran with synth (errors stop it); warnings are worth a line.
     let warnings: usize = reports
         .iter()
-        .filter(|r| assembly.stack(&r.stack).is_some())
+        .filter(|r| assembly.stack(&r.stack).is_some() && named(&r.stack))
         .map(|r| r.count(Severity::Warning))
         .sum();
     if warnings > 0 && !args.quiet {
         eprintln!("checks: {warnings} warning(s); `ordersctl check` shows them");
     }
-    if let ([only], false) = (assembly.stacks.as_slice(), args.quiet) {
-        let mut out = std::io::stdout().lock();
-        out.write_all(only.template.render(format).as_bytes())?;
+    let printed = match args.stacks.as_slice() {
+        [one] => assembly.stack(one),
+        [] if assembly.stacks.len() == 1 => assembly.stacks.first(),
+        _ => None,
+    };
+    if let (Some(only), false) = (printed, args.quiet) {
+        out!("{}", only.template.render(format))?;
     } else {
         for path in written {
             eprintln!("wrote {}", path.display());
