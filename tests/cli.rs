@@ -641,3 +641,36 @@ fn synth_replaces_only_an_assembly_of_its_own() {
         .status
         .success());
 }
+
+#[test]
+fn synth_through_a_symlinked_out_writes_where_it_points_and_keeps_the_link_and_assets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    assert!(
+        ordersctl(&["synth", "--quiet", "--out", real.to_str().unwrap()])
+            .status
+            .success()
+    );
+    fs::create_dir_all(real.join("assets")).unwrap();
+    fs::write(real.join("assets/abc.zip"), "zip").unwrap();
+    let link = tmp.path().join("out");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let o = ordersctl(&["synth", "--quiet", "--out", link.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(real.join("OrderPipeline.template.json").is_file());
+    assert_eq!(
+        fs::read_to_string(real.join("assets/abc.zip")).unwrap(),
+        "zip"
+    );
+    // Nothing left beside either.
+    let stray: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}

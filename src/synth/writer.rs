@@ -48,6 +48,15 @@ pub fn write_assembly(
     dir: &Path,
     format: Format,
 ) -> Result<Vec<PathBuf>, WriteError> {
+    // Through a symlink, the assembly goes where the link points and the link stays: the
+    // staging directory and the swap happen beside the real directory, not beside the link.
+    let resolved;
+    let dir = if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = fs::canonicalize(dir).map_err(io_err(dir))?;
+        resolved.as_path()
+    } else {
+        dir
+    };
     if dir.exists() && !(dir.is_dir() && (is_our_assembly(dir) || is_empty_dir(dir))) {
         return Err(WriteError::NotAnAssembly(dir.to_path_buf()));
     }
