@@ -40,8 +40,10 @@
 //! - [x] Least privilege from the crates' contracts (ORD024-ORD026); scenario (0 denied).
 //! - Open (needs an issue): PaymentWorker charges on OrderPlaced as well as the saga's
 //!   ChargePayment (two charges, no refund on cancel); nothing reads ApprovalsQueue (the
-//!   approver is outside the stack); X-Ray trace header not passed through PutEvents;
-//!   the payment worker's correlation ID is read from SQS attributes only; no jitter on retries.
+//!   approver is outside the stack); no jitter on retries.
+//! - [x] Correlation and tracing across hops: the payment worker reads the ID EventBridge puts
+//!   in the body (`common::correlation::from_sqs`); PutEvents carries the invocation's X-Ray
+//!   trace header (`common::correlation::trace_header`).
 
 use ordersctl::constructs::state_machine::{
     Catch, Choice, Condition, Definition, Fail, Retry, Succeed, Task, TaskInput, TASK_TOKEN,
