@@ -44,6 +44,22 @@ fn bundles_are_reproducible_cached_and_run_behind_the_runtime_api() {
     assert_eq!(again[0].status, BundleStatus::Cached);
     assert_eq!(again[0].sha256, first[0].sha256);
 
+    // A truncated zip (a killed write, a hand edit) is named and rebuilt, never reused.
+    let good = std::fs::read(&first[0].zip).unwrap();
+    std::fs::write(&first[0].zip, &good[..good.len() / 3]).unwrap();
+    let repaired = bundle(&ws, &[request(&ws)], &assets).unwrap();
+    match &repaired[0].status {
+        BundleStatus::Rebuilt { reason } => {
+            assert!(
+                reason.contains(&*first[0].zip.to_string_lossy()),
+                "{reason}"
+            );
+            assert!(reason.contains("not a readable zip"), "{reason}");
+        }
+        other => panic!("a truncated zip was not rebuilt: {other:?}"),
+    }
+    assert_eq!(repaired[0].sha256, first[0].sha256);
+
     // A clean build elsewhere gives the same bytes.
     let ws_b = HandlerWorkspace::new(fixture()).with_target_dir(tmp.path().join("target-b"));
     let other = bundle(&ws_b, &[request(&ws_b)], &tmp.path().join("assets-b")).unwrap();

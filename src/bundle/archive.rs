@@ -37,6 +37,23 @@ pub fn unzip_bootstrap(zip_bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Why a zip found in `assets/` cannot be deployed as it is, if it cannot: not a zip, or no
+/// executable `bootstrap` entry (a truncated write, or a file someone else put there).
+pub fn unusable_reason(zip_bytes: &[u8]) -> Option<String> {
+    let mut z = match zip::ZipArchive::new(Cursor::new(zip_bytes)) {
+        Ok(z) => z,
+        Err(e) => return Some(format!("not a readable zip ({e})")),
+    };
+    let f = match z.by_name("bootstrap") {
+        Ok(f) => f,
+        Err(_) => return Some("it has no `bootstrap` entry".into()),
+    };
+    match f.unix_mode() {
+        Some(m) if m & 0o111 != 0 => None,
+        _ => Some("its `bootstrap` entry is not executable".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +67,24 @@ mod tests {
         assert_eq!(f.name().unwrap(), "bootstrap");
         assert_eq!(f.unix_mode().map(|m| m & 0o777), Some(0o755));
         assert_eq!(f.last_modified(), Some(DateTime::default()));
+        drop(f);
+        assert_eq!(unusable_reason(&zip_bootstrap(b"x").unwrap()), None);
+    }
+
+    #[test]
+    fn a_corrupt_or_bootstrap_less_zip_is_unusable() {
+        let good = zip_bootstrap(b"binary").unwrap();
+        let truncated = &good[..good.len() / 2];
+        assert!(unusable_reason(truncated)
+            .unwrap()
+            .contains("not a readable zip"));
+        assert!(unusable_reason(b"hello")
+            .unwrap()
+            .contains("not a readable zip"));
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        w.start_file("main", SimpleFileOptions::default()).unwrap();
+        w.write_all(b"x").unwrap();
+        let other = w.finish().unwrap().into_inner();
+        assert!(unusable_reason(&other).unwrap().contains("no `bootstrap`"));
     }
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-pub use archive::{unzip_bootstrap, zip_bootstrap};
+pub use archive::{unusable_reason, unzip_bootstrap, zip_bootstrap};
 pub use fingerprint::{hex, target_triple, HandlerWorkspace, PROFILE};
 pub use glibc::{max_glibc_version, LAMBDA_GLIBC};
 
@@ -61,10 +61,15 @@ pub struct BundleRequest {
 }
 
 /// Whether a zip was built now or found from an earlier run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundleStatus {
     Built,
     Cached,
+    /// A zip was there but could not be deployed (`reason` names the file and why); it was
+    /// built again.
+    Rebuilt {
+        reason: String,
+    },
 }
 
 /// One bundled asset.
@@ -76,6 +81,16 @@ pub struct BundleOutcome {
     pub size: u64,
     pub sha256: String,
     pub status: BundleStatus,
+}
+
+impl BundleOutcome {
+    /// What the user should hear about this asset beyond its status line, if anything.
+    pub fn note(&self) -> Option<String> {
+        match &self.status {
+            BundleStatus::Rebuilt { reason } => Some(format!("{reason}; built it again")),
+            _ => None,
+        }
+    }
 }
 
 /// Fail clearly when the standard library for `arch` is not installed.
@@ -115,6 +130,20 @@ pub fn bundle(
         source,
     })?;
     let zip_of = |r: &BundleRequest| assets_dir.join(format!("{}.zip", r.fingerprint));
+    // A zip left corrupt (a killed write, a hand edit) is named and rebuilt, never uploaded.
+    let mut rebuilt: BTreeMap<String, String> = BTreeMap::new();
+    for r in requests {
+        let path = zip_of(r);
+        if let Ok(bytes) = fs::read(&path) {
+            if let Some(why) = unusable_reason(&bytes) {
+                rebuilt.insert(
+                    r.fingerprint.clone(),
+                    format!("{} was unusable: {why}", path.display()),
+                );
+                fs::remove_file(&path).map_err(|source| BundleError::Io { path, source })?;
+            }
+        }
+    }
     // Crates to build, per architecture (several functions may share a crate).
     let mut to_build: BTreeMap<&'static str, Vec<&BundleRequest>> = BTreeMap::new();
     for r in requests {
@@ -166,7 +195,11 @@ pub fn bundle(
                 size: bytes.len() as u64,
                 sha256: hex(&Sha256::digest(&bytes)),
                 zip: path,
-                status: if built_now.contains(&r.fingerprint) {
+                status: if let Some(reason) = rebuilt.get(&r.fingerprint) {
+                    BundleStatus::Rebuilt {
+                        reason: reason.clone(),
+                    }
+                } else if built_now.contains(&r.fingerprint) {
                     BundleStatus::Built
                 } else {
                     BundleStatus::Cached

@@ -109,10 +109,14 @@ pub fn run(args: BundleArgs) -> Result<()> {
         "ZIP BYTES",
         "SHA256"
     )?;
+    for note in outcomes.iter().filter_map(|o| o.note()) {
+        eprintln!("note: {note}");
+    }
     for o in &outcomes {
-        let status = match o.status {
+        let status = match &o.status {
             BundleStatus::Built => "built",
             BundleStatus::Cached => "cached",
+            BundleStatus::Rebuilt { .. } => "rebuilt",
         };
         outln!(
             "{:<wf$}  {:<wc$}  {:>10}  {:<64}  {status}",

@@ -246,6 +246,9 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
         let outcomes = bundle(&ws, &reqs, &assets_dir)?;
         let mut done = Vec::new();
         for o in &outcomes {
+            if let Some(note) = o.note() {
+                eprintln!("note: {note}");
+            }
             let key = o
                 .zip
                 .file_name()

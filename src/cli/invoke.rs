@@ -80,6 +80,9 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         .context("function resource missing")?;
 
     let outcome = bundle(&ws, std::slice::from_ref(req), &args.out.join(ASSETS_DIR))?;
+    if let Some(note) = outcome[0].note() {
+        eprintln!("note: {note}");
+    }
     let zip = std::fs::read(&outcome[0].zip)
         .with_context(|| format!("cannot read {}", outcome[0].zip.display()))?;
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;

@@ -24,6 +24,45 @@ fn err(path: &Path, message: impl Into<String>) -> ReadError {
     }
 }
 
+/// A file the manifest names must be a plain name inside the assembly: no separator, no
+/// `..`, not absolute. A manifest is input like any other, and a crafted one must not make
+/// `diff` read, or `deploy` upload, a file elsewhere.
+fn plain_file_name<'a>(manifest: &Path, field: &str, value: &'a str) -> Result<&'a str, ReadError> {
+    let ok =
+        !value.is_empty() && value != "." && value != ".." && !value.contains(['/', '\\', '\0']);
+    if ok {
+        Ok(value)
+    } else {
+        Err(err(
+            manifest,
+            format!("{field} {value:?} is not a plain file name inside the assembly (no `/`, no `..`, not absolute)"),
+        ))
+    }
+}
+
+/// A symlink inside the assembly may point within it, never out of it.
+fn stays_inside(dir: &Path, path: &Path) -> Result<(), ReadError> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(());
+    }
+    let root = std::fs::canonicalize(dir).map_err(|e| err(dir, format!("cannot read: {e}")))?;
+    match std::fs::canonicalize(path) {
+        Ok(target) if target.starts_with(&root) => Ok(()),
+        Ok(target) => Err(err(
+            path,
+            format!(
+                "is a symlink to {}, outside the assembly; refusing to read it",
+                target.display()
+            ),
+        )),
+        Err(e) => Err(err(
+            path,
+            format!("is a symlink that cannot be followed: {e}"),
+        )),
+    }
+}
+
 /// Read `dir/manifest.json` and the templates it names.
 pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
     let manifest_path = dir.join("manifest.json");
@@ -52,7 +91,9 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
         let file = s["template"]
             .as_str()
             .ok_or_else(|| err(&manifest_path, format!("stacks.{name}.template is missing")))?;
+        let file = plain_file_name(&manifest_path, &format!("stacks.{name}.template"), file)?;
         let path = dir.join(file);
+        stays_inside(dir, &path)?;
         if !file.ends_with(".json") {
             return Err(err(
                 &path,
@@ -70,25 +111,56 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                     .collect()
             })
             .unwrap_or_default();
-        let assets = s["assets"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|x| Asset {
-                        function: x["id"].as_str().unwrap_or_default().to_string(),
-                        path: x["path"].as_str().unwrap_or_default().to_string(),
-                        handler_crate: x["handlerCrate"].as_str().unwrap_or_default().to_string(),
-                        architecture: if x["architecture"] == "arm64" {
-                            Architecture::Arm64
-                        } else {
-                            Architecture::X86_64
-                        },
-                        s3_key: x["s3Key"].as_str().unwrap_or_default().to_string(),
-                        fingerprint: x["fingerprint"].as_str().map(str::to_string),
-                    })
-                    .collect()
+        let field = |i: usize, key: &str| format!("stacks.{name}.assets[{i}].{key}");
+        let mut assets = Vec::new();
+        for (i, x) in s["assets"].as_array().into_iter().flatten().enumerate() {
+            // The zip is `assets/<fingerprint>.zip`, and the key is the object uploaded.
+            if let Some(fp) = x["fingerprint"].as_str() {
+                if fp.is_empty()
+                    || !fp
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    return Err(err(
+                        &manifest_path,
+                        format!(
+                            "{} {fp:?} is not a fingerprint (letters, digits, `-` and `_` only)",
+                            field(i, "fingerprint")
+                        ),
+                    ));
+                }
+            }
+            let key = x["s3Key"].as_str().unwrap_or_default();
+            if key.starts_with('/')
+                || key.split('/').any(|seg| seg == "..")
+                || key.contains(['\\', '\0'])
+            {
+                return Err(err(
+                    &manifest_path,
+                    format!(
+                        "{} {key:?} is not a relative object key (no leading `/`, no `..`)",
+                        field(i, "s3Key")
+                    ),
+                ));
+            }
+            assets.push(x);
+        }
+        stays_inside(dir, &dir.join(super::writer::ASSETS_DIR))?;
+        let assets = assets
+            .into_iter()
+            .map(|x| Asset {
+                function: x["id"].as_str().unwrap_or_default().to_string(),
+                path: x["path"].as_str().unwrap_or_default().to_string(),
+                handler_crate: x["handlerCrate"].as_str().unwrap_or_default().to_string(),
+                architecture: if x["architecture"] == "arm64" {
+                    Architecture::Arm64
+                } else {
+                    Architecture::X86_64
+                },
+                s3_key: x["s3Key"].as_str().unwrap_or_default().to_string(),
+                fingerprint: x["fingerprint"].as_str().map(str::to_string),
             })
-            .unwrap_or_default();
+            .collect();
         stacks.push(StackArtifact {
             name: name.clone(),
             template,
@@ -120,5 +192,74 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not supported"));
+    }
+
+    /// Writes a one-stack assembly and lets `edit` change its manifest.
+    fn crafted(edit: impl FnOnce(&mut Value)) -> (tempfile::TempDir, PathBuf) {
+        let app = crate::constructs::App::new();
+        app.stack("A").queue("Q").build().unwrap();
+        let asm = crate::synth::synthesize(&app).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("asm");
+        crate::synth::writer::write_assembly(&asm, &dir, crate::template::Format::Json).unwrap();
+        let path = dir.join("manifest.json");
+        let mut m: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        edit(&mut m);
+        std::fs::write(&path, m.to_string()).unwrap();
+        (tmp, dir)
+    }
+
+    #[test]
+    fn manifest_paths_cannot_leave_the_assembly() {
+        for bad in [
+            "../../etc/passwd.json",
+            "/etc/x.json",
+            "sub/A.template.json",
+            "..",
+        ] {
+            let (_t, dir) = crafted(|m| m["stacks"]["A"]["template"] = bad.into());
+            let e = read_assembly(&dir).unwrap_err().to_string();
+            assert!(
+                e.contains("stacks.A.template") && e.contains("not a plain file name"),
+                "{bad}: {e}"
+            );
+        }
+        let asset = |fp: &str, key: &str| serde_json::json!([{"id": "F", "path": "A/F", "handlerCrate": "c", "architecture": "arm64", "s3Key": key, "fingerprint": fp}]);
+        let (_t, dir) =
+            crafted(|m| m["stacks"]["A"]["assets"] = asset("../../loot/secret", "k.zip"));
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("stacks.A.assets[0].fingerprint") && e.contains("not a fingerprint"),
+            "{e}"
+        );
+        let (_t, dir) = crafted(|m| m["stacks"]["A"]["assets"] = asset("abc123", "../x.zip"));
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(e.contains("stacks.A.assets[0].s3Key"), "{e}");
+        let (_t, dir) = crafted(|m| m["stacks"]["A"]["assets"] = asset("abc123", "abc123.zip"));
+        assert_eq!(read_assembly(&dir).unwrap().stacks[0].assets.len(), 1);
+    }
+
+    #[test]
+    fn a_symlink_may_point_inside_the_assembly_but_not_out_of_it() {
+        let (tmp, dir) = crafted(|_| {});
+        let outside = tmp.path().join("secret.json");
+        std::fs::write(&outside, "{\"Resources\": {}}").unwrap();
+        let template = dir.join("A.template.json");
+        let inside = dir.join("A.copy.json");
+        std::fs::rename(&template, &inside).unwrap();
+        std::os::unix::fs::symlink(&inside, &template).unwrap();
+        assert!(read_assembly(&dir).is_ok());
+        std::fs::remove_file(&template).unwrap();
+        std::os::unix::fs::symlink(&outside, &template).unwrap();
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(e.contains("outside the assembly"), "{e}");
+        std::fs::remove_file(&template).unwrap();
+        std::fs::rename(&inside, &template).unwrap();
+        std::os::unix::fs::symlink(tmp.path(), dir.join("assets")).unwrap();
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("assets") && e.contains("outside the assembly"),
+            "{e}"
+        );
     }
 }
