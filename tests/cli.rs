@@ -2,18 +2,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn ordersctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ordersctl"))
-        .args(args)
-        .output()
-        .expect("run ordersctl")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod cli_support;
+use cli_support::{ordersctl, stderr};
 
 fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
@@ -478,73 +470,4 @@ fn input_that_would_be_ignored_is_refused_naming_it() {
         "{}",
         stderr(&o)
     );
-}
-
-#[test]
-fn synth_replaces_only_an_assembly_of_its_own() {
-    let tmp = tempfile::tempdir().unwrap();
-    let web = tmp.path().join("web");
-    fs::create_dir(&web).unwrap();
-    fs::write(web.join("manifest.json"), "{}").unwrap();
-    fs::write(web.join("index.html"), "hi").unwrap();
-    let o = ordersctl(&["synth", "--out", web.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("is not an ordersctl assembly"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(fs::read_to_string(web.join("index.html")).unwrap(), "hi");
-    // A directory holding only bundled zips (what `invoke` leaves in a fresh directory) is
-    // taken, and the zips kept.
-    let fresh = tmp.path().join("fresh");
-    fs::create_dir_all(fresh.join("assets")).unwrap();
-    fs::write(fresh.join("assets/abc.zip"), "zip").unwrap();
-    let o = ordersctl(&["synth", "--out", fresh.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        fs::read_to_string(fresh.join("assets/abc.zip")).unwrap(),
-        "zip"
-    );
-    // Its own assembly it replaces.
-    let asm = tmp.path().join("asm");
-    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
-        .status
-        .success());
-    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
-        .status
-        .success());
-}
-
-#[test]
-fn synth_through_a_symlinked_out_writes_where_it_points_and_keeps_the_link_and_assets() {
-    let tmp = tempfile::tempdir().unwrap();
-    let real = tmp.path().join("real");
-    assert!(
-        ordersctl(&["synth", "--quiet", "--out", real.to_str().unwrap()])
-            .status
-            .success()
-    );
-    fs::create_dir_all(real.join("assets")).unwrap();
-    fs::write(real.join("assets/abc.zip"), "zip").unwrap();
-    let link = tmp.path().join("out");
-    std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = ordersctl(&["synth", "--quiet", "--out", link.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(fs::symlink_metadata(&link)
-        .unwrap()
-        .file_type()
-        .is_symlink());
-    assert!(real.join("OrderPipeline.template.json").is_file());
-    assert_eq!(
-        fs::read_to_string(real.join("assets/abc.zip")).unwrap(),
-        "zip"
-    );
-    // Nothing left beside either.
-    let stray: Vec<String> = fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(stray.is_empty(), "{stray:?}");
 }

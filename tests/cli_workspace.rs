@@ -3,18 +3,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn ordersctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ordersctl"))
-        .args(args)
-        .output()
-        .expect("run ordersctl")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod cli_support;
+use cli_support::{ordersctl, stderr};
 
 /// `synth --workspace WS --out WS/asm`.
 fn synth_in(workspace: &Path) -> Output {

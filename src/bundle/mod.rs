@@ -18,6 +18,7 @@ pub use fingerprint::{hex, target_triple, HandlerWorkspace, PROFILE};
 pub use glibc::{max_glibc_version, LAMBDA_GLIBC};
 
 use crate::constructs::Architecture;
+use crate::synth::lock::AssemblyLock;
 
 /// Why bundling failed; each names the crate, file or target involved.
 #[derive(Debug, thiserror::Error)]
@@ -125,10 +126,6 @@ pub fn bundle(
     requests: &[BundleRequest],
     assets_dir: &Path,
 ) -> Result<Vec<BundleOutcome>, BundleError> {
-    fs::create_dir_all(assets_dir).map_err(|source| BundleError::Io {
-        path: assets_dir.to_path_buf(),
-        source,
-    })?;
     let zip_of = |r: &BundleRequest| assets_dir.join(format!("{}.zip", r.fingerprint));
     // A zip left corrupt (a killed write, a hand edit) is named and rebuilt, never uploaded.
     let mut rebuilt: BTreeMap<String, String> = BTreeMap::new();
@@ -291,7 +288,17 @@ fn run_cargo(ws: &HandlerWorkspace, args: &[&str]) -> Result<(), BundleError> {
 }
 
 /// Write to a sibling temporary file, then rename: a zip is either whole or absent.
+/// Under the assembly's lock: a synth swapping the assembly at the same moment would
+/// otherwise move `assets/` from under the rename.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BundleError::Io { path, source }
+    };
+    let assets_dir = path.parent().unwrap_or(Path::new("."));
+    let _lock =
+        AssemblyLock::acquire(crate::synth::lock::parent_of(assets_dir)).map_err(io(assets_dir))?;
+    fs::create_dir_all(assets_dir).map_err(io(assets_dir))?;
     let tmp = path.with_extension(format!("zip.tmp-{}", std::process::id()));
     fs::write(&tmp, bytes).map_err(|source| BundleError::Io {
         path: tmp.clone(),

@@ -2,6 +2,7 @@
 //! export/import pairs, order stacks by dependency. Pure; [`writer`] puts it on disk.
 
 mod assembly;
+pub mod lock;
 pub mod reader;
 pub mod writer;
 

@@ -6,6 +6,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::lock::{base_name, parent_of, real_dir, AssemblyLock};
 use super::Assembly;
 use crate::template::Format;
 
@@ -50,29 +51,16 @@ pub fn write_assembly(
 ) -> Result<Vec<PathBuf>, WriteError> {
     // Through a symlink, the assembly goes where the link points and the link stays: the
     // staging directory and the swap happen beside the real directory, not beside the link.
-    let resolved;
-    let dir = if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
-        resolved = fs::canonicalize(dir).map_err(io_err(dir))?;
-        resolved.as_path()
-    } else {
-        dir
-    };
+    let dir = &real_dir(dir).map_err(io_err(dir))?;
+    let _lock = AssemblyLock::acquire(dir).map_err(io_err(dir))?;
     if dir.exists() && !(dir.is_dir() && (is_our_assembly(dir) || is_empty_dir(dir))) {
         return Err(WriteError::NotAnAssembly(dir.to_path_buf()));
     }
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "ordersctl.out".into());
+    let parent = parent_of(dir);
+    let base = base_name(dir);
+    // Under the lock, any staging or old directory of this assembly is a killed run's.
+    remove_leftovers(parent, &base);
     let staging = parent.join(format!(".{base}.staging-{}", std::process::id()));
-    if staging.exists() {
-        fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
-    }
     fs::create_dir(&staging).map_err(io_err(&staging))?;
     let result = fill(assembly, &staging, format);
     if let Err(e) = result {
@@ -110,6 +98,16 @@ pub fn write_assembly(
             .map(|s| dir.join(s.template_file(format))),
     );
     Ok(written)
+}
+
+fn remove_leftovers(parent: &Path, base: &str) {
+    let prefixes = [format!(".{base}.staging-"), format!(".{base}.old-")];
+    for e in fs::read_dir(parent).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Empty, or holding nothing but an `assets/` directory of bundled zips (what `invoke` or

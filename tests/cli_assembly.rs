@@ -1,0 +1,146 @@
+//! The assembly directory is never lost: synth replaces only an assembly of its own, writes
+//! through a symlink, and concurrent writers take turns under one lock per directory.
+
+use std::fs;
+use std::path::Path;
+
+mod cli_support;
+use cli_support::{ordersctl, stderr};
+
+/// Names in `dir` that start with a dot: staging, old or lock files left behind.
+fn hidden_entries(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn synth_replaces_only_an_assembly_of_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let web = tmp.path().join("web");
+    fs::create_dir(&web).unwrap();
+    fs::write(web.join("manifest.json"), "{}").unwrap();
+    fs::write(web.join("index.html"), "hi").unwrap();
+    let o = ordersctl(&["synth", "--out", web.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is not an ordersctl assembly"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read_to_string(web.join("index.html")).unwrap(), "hi");
+    // A directory holding only bundled zips (what `invoke` leaves in a fresh directory) is
+    // taken, and the zips kept.
+    let fresh = tmp.path().join("fresh");
+    fs::create_dir_all(fresh.join("assets")).unwrap();
+    fs::write(fresh.join("assets/abc.zip"), "zip").unwrap();
+    let o = ordersctl(&["synth", "--out", fresh.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(fresh.join("assets/abc.zip")).unwrap(),
+        "zip"
+    );
+    // Its own assembly it replaces.
+    let asm = tmp.path().join("asm");
+    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
+        .status
+        .success());
+    assert!(ordersctl(&["synth", "--out", asm.to_str().unwrap()])
+        .status
+        .success());
+}
+
+#[test]
+fn synth_through_a_symlinked_out_writes_where_it_points_and_keeps_the_link_and_assets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    assert!(
+        ordersctl(&["synth", "--quiet", "--out", real.to_str().unwrap()])
+            .status
+            .success()
+    );
+    fs::create_dir_all(real.join("assets")).unwrap();
+    fs::write(real.join("assets/abc.zip"), "zip").unwrap();
+    let link = tmp.path().join("out");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let o = ordersctl(&["synth", "--quiet", "--out", link.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(real.join("OrderPipeline.template.json").is_file());
+    assert_eq!(
+        fs::read_to_string(real.join("assets/abc.zip")).unwrap(),
+        "zip"
+    );
+    // Nothing left beside either.
+    assert!(
+        hidden_entries(tmp.path()).is_empty(),
+        "{:?}",
+        hidden_entries(tmp.path())
+    );
+}
+
+#[test]
+fn concurrent_synths_into_one_directory_keep_assets_and_leave_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let out = asm.to_str().unwrap().to_string();
+    assert!(ordersctl(&["synth", "--quiet", "--out", &out])
+        .status
+        .success());
+    fs::create_dir_all(asm.join("assets")).unwrap();
+    fs::write(asm.join("assets/abc.zip"), "zip").unwrap();
+    let reference = fs::read(asm.join("manifest.json")).unwrap();
+    for round in 0..10 {
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                let out = out.clone();
+                std::thread::spawn(move || ordersctl(&["synth", "--quiet", "--out", &out]))
+            })
+            .collect();
+        for r in runs {
+            let o = r.join().unwrap();
+            assert!(o.status.success(), "round {round}: {}", stderr(&o));
+        }
+        assert_eq!(
+            fs::read_to_string(asm.join("assets/abc.zip"))
+                .ok()
+                .as_deref(),
+            Some("zip"),
+            "round {round}: assets/ lost"
+        );
+        assert_eq!(fs::read(asm.join("manifest.json")).unwrap(), reference);
+        assert!(
+            hidden_entries(tmp.path()).is_empty(),
+            "round {round}: {:?}",
+            hidden_entries(tmp.path())
+        );
+    }
+}
+
+#[test]
+fn a_killed_synths_staging_directory_is_cleared_by_the_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    assert!(
+        ordersctl(&["synth", "--quiet", "--out", asm.to_str().unwrap()])
+            .status
+            .success()
+    );
+    fs::create_dir_all(tmp.path().join(".asm.staging-999999/assets")).unwrap();
+    fs::create_dir_all(tmp.path().join(".asm.old-999999")).unwrap();
+    assert!(
+        ordersctl(&["synth", "--quiet", "--out", asm.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        hidden_entries(tmp.path()).is_empty(),
+        "{:?}",
+        hidden_entries(tmp.path())
+    );
+}
