@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
+use std::process::Command;
 
 mod cli_support;
 use cli_support::{ordersctl, stderr};
