@@ -5,9 +5,6 @@
 //! `cargo bench --bench diff` prints the median and the fastest of several runs. Figures go
 //! to BENCHMARKS.md; tests never assert on time.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
-
 use ordersctl::constructs::App;
 use ordersctl::diff::{diff_stack, render, DiffContext};
 use ordersctl::synth::synthesize;
@@ -17,6 +14,8 @@ use serde_json::Value;
 #[allow(dead_code)]
 #[path = "../blueprints/mod.rs"]
 mod blueprints;
+mod support;
+use support::measure;
 
 fn modified(t: &Template) -> Template {
     let mut v = t.to_json_value();
@@ -39,24 +38,6 @@ fn modified(t: &Template) -> Template {
     Template::from_json_value(&v).expect("parses")
 }
 
-fn measure(name: &str, runs: usize, f: &dyn Fn() -> usize) {
-    let size = f();
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{name:<44} {size:>7} bytes out  median {:>8.3} ms  min {:>8.3} ms  ({runs} runs)",
-        ms(times[runs / 2]),
-        ms(times[0])
-    );
-}
-
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -75,16 +56,21 @@ fn main() {
         largest.name,
         largest.template.resources.len()
     );
-    measure(&name, 200, &|| {
+    measure(&name, "bytes out", 200, &|| {
         let d = [diff_stack(&largest.name, &largest.template, &changed, &ctx)];
         render::text(&d, false).len() + render::markdown(&d).len() + render::json(&d).len()
     });
-    measure("every blueprint stack vs itself (text)", 200, &|| {
-        let diffs: Vec<_> = asm
-            .stacks
-            .iter()
-            .map(|s| diff_stack(&s.name, &s.template, &s.template, &ctx))
-            .collect();
-        render::text(&diffs, false).len()
-    });
+    measure(
+        "every blueprint stack vs itself (text)",
+        "bytes out",
+        200,
+        &|| {
+            let diffs: Vec<_> = asm
+                .stacks
+                .iter()
+                .map(|s| diff_stack(&s.name, &s.template, &s.template, &ctx))
+                .collect();
+            render::text(&diffs, false).len()
+        },
+    );
 }

@@ -127,3 +127,55 @@ fn a_json_template_with_a_key_twice_is_refused_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn hostile_templates_are_refused_at_once_naming_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let refused = |path: &str, expect: &str| {
+        for verb in [
+            vec!["check", "--template", path],
+            vec!["diff", "OrderPipeline", "--against", path],
+        ] {
+            let o = ordersctl(&verb);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{verb:?}: {err}");
+            assert!(
+                err.contains(path) && err.contains(expect),
+                "{verb:?}: {err}"
+            );
+        }
+    };
+    // Over 10 MiB: refused before it is read.
+    let padding = " ".repeat(10 * 1024 * 1024);
+    let big = write("big.json", format!("{{\"Resources\": {{}}{padding}}}"));
+    refused(&big, "ordersctl reads templates up to 10485760 bytes");
+    // More resources than the limit.
+    let resources: Vec<String> = (0..20_001)
+        .map(|i| format!("\"Q{i}\": {{\"Type\": \"AWS::SQS::Queue\"}}"))
+        .collect();
+    let many = write(
+        "many.json",
+        format!("{{\"Resources\": {{{}}}}}", resources.join(",")),
+    );
+    refused(
+        &many,
+        "has 20001 resources; ordersctl reads templates of up to 20000",
+    );
+    // Flow nesting far past the limit, in YAML and JSON.
+    let n = 100_000;
+    let deep_yaml = write(
+        "deep.yaml",
+        format!("Resources:\n  Q: {}{}\n", "[".repeat(n), "]".repeat(n)),
+    );
+    refused(&deep_yaml, "line 2: nesting is deeper than 128 levels");
+    let deep_json = write(
+        "deep.json",
+        format!("{{\"Resources\": {}{}}}", "[".repeat(n), "]".repeat(n)),
+    );
+    refused(&deep_json, "nesting is deeper than 128 levels");
+}

@@ -305,8 +305,8 @@ fn undeclared_actions(
         return Vec::new();
     };
     let mappings: Vec<&crate::template::Resource> = m
-        .of_type("AWS::Lambda::EventSourceMapping")
-        .filter(|(_, r)| target(prop(r, "FunctionName")) == Some(id))
+        .referring("AWS::Lambda::EventSourceMapping", "FunctionName", id)
+        .into_iter()
         .map(|(_, r)| r)
         .collect();
     let has_source = !mappings.is_empty();
@@ -314,8 +314,9 @@ fn undeclared_actions(
         .iter()
         .any(|r| prop(r, "DestinationConfig.OnFailure").is_some())
         || prop(f, "DeadLetterConfig").is_some()
-        || m.of_type("AWS::Lambda::EventInvokeConfig")
-            .any(|(_, r)| target(prop(r, "FunctionName")) == Some(id));
+        || !m
+            .referring("AWS::Lambda::EventInvokeConfig", "FunctionName", id)
+            .is_empty();
     let mut out: BTreeSet<String> = BTreeSet::new();
     for s in m.role_statements(role) {
         if matches!(field(s, "Effect"), Some(Expr::Str(e)) if e == "Deny") {

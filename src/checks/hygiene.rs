@@ -153,10 +153,12 @@ fn http_api(m: &Model, out: &mut Vec<Finding>) {
         if auth.is_empty() || auth == ["NONE"] {
             missing.push("an authorizer");
         }
-        let throttled = m.of_type("AWS::ApiGatewayV2::Stage").any(|(_, st)| {
-            target(prop(st, "ApiId")) == api
-                && (num(prop(st, "DefaultRouteSettings.ThrottlingRateLimit")).is_some()
-                    || num(prop(st, "DefaultRouteSettings.ThrottlingBurstLimit")).is_some())
+        let stages = api
+            .map(|api| m.referring("AWS::ApiGatewayV2::Stage", "ApiId", api))
+            .unwrap_or_default();
+        let throttled = stages.iter().any(|(_, st)| {
+            num(prop(st, "DefaultRouteSettings.ThrottlingRateLimit")).is_some()
+                || num(prop(st, "DefaultRouteSettings.ThrottlingBurstLimit")).is_some()
         });
         if !throttled {
             missing.push("throttling");

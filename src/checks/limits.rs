@@ -101,10 +101,12 @@ fn dependencies(m: &Model, out: &mut Vec<Finding>) {
             continue;
         }
         let mut path: Vec<String> = vec![start.clone()];
+        // The same set as `path`, for constant-time lookups on a long chain.
+        let mut on_path: std::collections::HashSet<String> = [start.clone()].into();
         let mut stack: Vec<Vec<String>> = vec![edges(start)];
         while let Some(next) = stack.last_mut() {
             match next.pop() {
-                Some(n) if path.contains(&n) => {
+                Some(n) if on_path.contains(&n) => {
                     let from = path.iter().position(|p| *p == n).unwrap_or(0);
                     let mut circle: Vec<&str> = path[from..].iter().map(String::as_str).collect();
                     circle.push(&n);
@@ -121,11 +123,13 @@ fn dependencies(m: &Model, out: &mut Vec<Finding>) {
                 Some(n) if done.contains(&n) => {}
                 Some(n) => {
                     stack.push(edges(&n));
+                    on_path.insert(n.clone());
                     path.push(n);
                 }
                 None => {
                     stack.pop();
                     if let Some(p) = path.pop() {
+                        on_path.remove(&p);
                         done.insert(p);
                     }
                 }

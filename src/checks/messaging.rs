@@ -30,7 +30,23 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
 }
 
 fn queues(m: &Model, out: &mut Vec<Finding>) {
-    let dlqs = m.dead_letter_queues();
+    let dlqs: std::collections::HashSet<&str> = m.dead_letter_queues().into_iter().collect();
+    // Queues with an alarm on their visible messages, found in one pass over the alarms.
+    let mut alarmed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for (_, a) in m.of_type("AWS::CloudWatch::Alarm") {
+        if !strings(prop(a, "MetricName"))
+            .contains(&"ApproximateNumberOfMessagesVisible".to_string())
+        {
+            continue;
+        }
+        if let Some(Expr::List(ds)) = prop(a, "Dimensions") {
+            for d in ds {
+                if let Expr::Map(dm) = d {
+                    alarmed.extend(target(dm.get("Value")));
+                }
+            }
+        }
+    }
     for (id, q) in m.of_type("AWS::SQS::Queue") {
         let consumers = m.queue_consumers(id);
         let visibility = num(prop(q, "VisibilityTimeout")).unwrap_or(SQS_DEFAULT_VISIBILITY);
@@ -60,7 +76,7 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
                 out.push(m.at(id, "ORD004", format!("maxReceiveCount is {count}")));
             }
         }
-        if dlqs.contains(&id.as_str()) {
+        if dlqs.contains(id.as_str()) {
             let retention = num(prop(q, "MessageRetentionPeriod")).unwrap_or(4 * 86_400);
             if retention < DLQ_RETENTION {
                 out.push(m.at(id, "ORD005", format!(
@@ -68,14 +84,7 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
                     retention / 86_400
                 )));
             }
-            let alarmed = m.of_type("AWS::CloudWatch::Alarm").any(|(_, a)| {
-                strings(prop(a, "MetricName"))
-                    .contains(&"ApproximateNumberOfMessagesVisible".to_string())
-                    && matches!(prop(a, "Dimensions"), Some(Expr::List(ds)) if ds.iter().any(|d| {
-                        matches!(d, Expr::Map(dm) if target(dm.get("Value")) == Some(id.as_str()))
-                    }))
-            });
-            if !alarmed {
+            if !alarmed.contains(id.as_str()) {
                 out.push(m.at(
                     id,
                     "ORD006",
@@ -213,10 +222,10 @@ fn async_functions(m: &Model, out: &mut Vec<Finding>) {
             continue;
         }
         let has_dlq = prop(function, "DeadLetterConfig.TargetArn").is_some();
-        let has_destination = m.of_type("AWS::Lambda::EventInvokeConfig").any(|(_, c)| {
-            target(prop(c, "FunctionName")) == Some(f)
-                && prop(c, "DestinationConfig.OnFailure.Destination").is_some()
-        });
+        let has_destination = m
+            .referring("AWS::Lambda::EventInvokeConfig", "FunctionName", f)
+            .iter()
+            .any(|(_, c)| prop(c, "DestinationConfig.OnFailure.Destination").is_some());
         if !has_dlq && !has_destination {
             out.push(m.at(f, "ORD008", "the function is invoked asynchronously; after Lambda's retries a failed event is lost".into()));
         }

@@ -2,16 +2,27 @@
 //! that need several resources (who consumes a queue, which role a function has, what it may
 //! write).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use crate::template::{Expr, Resource, Template};
 
 use super::rules::rule;
 use super::{Finding, Severity};
 
+type Entry<'t> = (&'t String, &'t Resource);
+/// Target logical ID -> the resources whose property points at it.
+type RefIndex<'t> = HashMap<&'t str, Vec<Entry<'t>>>;
+
+/// A template read for the rules. Lookups by type and by reference are indexed, so the
+/// rules stay linear in the template's size (a hostile 20,000-resource template included).
 pub struct Model<'t> {
     pub stack: &'t str,
     pub t: &'t Template,
+    by_type: HashMap<&'t str, Vec<Entry<'t>>>,
+    /// Built on first use, per (resource type, property path).
+    refs: RefCell<HashMap<(String, String), Rc<RefIndex<'t>>>>,
 }
 
 /// The logical ID a value points at (`Ref` or `Fn::GetAtt`), if it is one.
@@ -70,18 +81,51 @@ pub fn strings(e: Option<&Expr>) -> Vec<String> {
 
 impl<'t> Model<'t> {
     pub fn new(stack: &'t str, t: &'t Template) -> Self {
-        Model { stack, t }
+        let mut by_type: HashMap<&'t str, Vec<Entry<'t>>> = HashMap::new();
+        for (id, r) in &t.resources {
+            by_type
+                .entry(r.resource_type.as_str())
+                .or_default()
+                .push((id, r));
+        }
+        Model {
+            stack,
+            t,
+            by_type,
+            refs: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Resources of a type, in template order.
-    pub fn of_type<'a>(
-        &'a self,
-        ty: &'a str,
-    ) -> impl Iterator<Item = (&'t String, &'t Resource)> + 'a {
-        self.t
-            .resources
-            .iter()
-            .filter(move |(_, r)| r.resource_type == ty)
+    pub fn of_type<'a>(&'a self, ty: &str) -> impl Iterator<Item = Entry<'t>> + 'a {
+        self.by_type.get(ty).into_iter().flatten().copied()
+    }
+
+    /// Resources of type `ty` whose property at `path` points at `id` (by `Ref` or
+    /// `Fn::GetAtt`, or an item of a list of those), in template order.
+    pub fn referring(&self, ty: &str, path: &str, id: &str) -> Vec<Entry<'t>> {
+        let key = (ty.to_string(), path.to_string());
+        let index = self
+            .refs
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                let mut index: RefIndex<'t> = HashMap::new();
+                for (rid, r) in self.of_type(ty) {
+                    let targets: Vec<&'t str> = match prop(r, path) {
+                        Some(Expr::List(items)) => {
+                            items.iter().filter_map(|i| target(Some(i))).collect()
+                        }
+                        one => target(one).into_iter().collect(),
+                    };
+                    for t in targets {
+                        index.entry(t).or_default().push((rid, r));
+                    }
+                }
+                Rc::new(index)
+            })
+            .clone();
+        index.get(id).cloned().unwrap_or_default()
     }
 
     pub fn get(&self, id: &str) -> Option<&'t Resource> {
@@ -133,15 +177,11 @@ impl<'t> Model<'t> {
     /// Event source mappings (and pipes) reading from a queue: (consumer ID, function ID if any).
     pub fn queue_consumers(&self, queue: &str) -> Vec<(&'t str, Option<&'t str>)> {
         let mut out = Vec::new();
-        for (id, r) in self.of_type("AWS::Lambda::EventSourceMapping") {
-            if target(prop(r, "EventSourceArn")) == Some(queue) {
-                out.push((id.as_str(), target(prop(r, "FunctionName"))));
-            }
+        for (id, r) in self.referring("AWS::Lambda::EventSourceMapping", "EventSourceArn", queue) {
+            out.push((id.as_str(), target(prop(r, "FunctionName"))));
         }
-        for (id, r) in self.of_type("AWS::Pipes::Pipe") {
-            if target(prop(r, "Source")) == Some(queue) {
-                out.push((id.as_str(), None));
-            }
+        for (id, _) in self.referring("AWS::Pipes::Pipe", "Source", queue) {
+            out.push((id.as_str(), None));
         }
         out
     }
@@ -178,12 +218,8 @@ impl<'t> Model<'t> {
                 }
             }
         }
-        for (_, r) in self.of_type("AWS::IAM::Policy") {
-            if let Some(Expr::List(roles)) = prop(r, "Roles") {
-                if roles.iter().any(|x| target(Some(x)) == Some(role)) {
-                    docs.extend(prop(r, "PolicyDocument"));
-                }
-            }
+        for (_, r) in self.referring("AWS::IAM::Policy", "Roles", role) {
+            docs.extend(prop(r, "PolicyDocument"));
         }
         docs.into_iter().flat_map(statements_of).collect()
     }

@@ -51,6 +51,11 @@ pub struct CheckArgs {
 
 /// Read a template file, JSON or YAML (with the short intrinsic tags).
 pub fn read_template(path: &Path) -> Result<Template> {
+    // Refuse an oversized file before reading it into memory.
+    if let Ok(meta) = std::fs::metadata(path) {
+        ordersctl::template::input_limits::check_size(meta.len() as usize)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let yaml = matches!(

@@ -163,67 +163,92 @@ fn modified_and_added(old: &Template, new: &Template) -> Vec<ResourceDiff> {
 /// changes value at deploy time, which may replace the referring resource in turn. Followed
 /// until nothing more changes.
 fn propagate_replacements(new: &Template, diffs: &mut Vec<ResourceDiff>) {
+    // Who refers to whom, once: resource positions in template order, per target.
+    let ids: Vec<(&String, &Resource)> = new.resources.iter().collect();
+    let mut referrers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (pos, (_, r)) in ids.iter().enumerate() {
+        let mut targets: BTreeSet<String> = BTreeSet::new();
+        for v in r.properties.values() {
+            targets.extend(v.references());
+        }
+        for t in targets {
+            referrers.entry(t).or_default().push(pos);
+        }
+    }
+    let mut at: BTreeMap<String, usize> = diffs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.logical_id.clone(), i))
+        .collect();
+    // Rounds, as a replacement found in one round may replace more in the next. A target is
+    // followed in the first round that finds it replaced; following it again would add
+    // nothing (every path it reaches already carries a change).
+    let mut followed: BTreeSet<String> = BTreeSet::new();
     loop {
         let replaced: BTreeMap<String, Impact> = diffs
             .iter()
+            .filter(|d| !followed.contains(&d.logical_id))
             .filter_map(|d| match d.impact {
                 Some(i @ (Impact::Replace | Impact::MayReplace)) => Some((d.logical_id.clone(), i)),
                 _ => None,
             })
             .collect();
-        let mut grew = false;
-        for (id, r) in &new.resources {
-            if diffs
-                .iter()
-                .any(|d| &d.logical_id == id && d.action != Action::Modify)
+        if replaced.is_empty() {
+            return;
+        }
+        followed.extend(replaced.keys().cloned());
+        // The pairs to visit, in the order a scan of every resource and target meets them.
+        let mut pairs: Vec<(usize, &String, Impact)> = Vec::new();
+        for (target, how) in &replaced {
+            for &pos in referrers.get(target).into_iter().flatten() {
+                pairs.push((pos, target, *how));
+            }
+        }
+        pairs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
+        for (pos, target, how) in pairs {
+            let (id, r) = ids[pos];
+            if target == id
+                || at
+                    .get(id)
+                    .is_some_and(|&i| diffs[i].action != Action::Modify)
             {
                 continue; // added resources are new anyway
             }
-            for (target, how) in &replaced {
-                if target == id {
+            for path in reference_paths(r, target) {
+                let shown = display_path(&path);
+                let existing = at.get(id).copied();
+                if existing.is_some_and(|i| diffs[i].changes.iter().any(|c| c.path == shown)) {
                     continue;
                 }
-                for path in reference_paths(r, target) {
-                    let shown = display_path(&path);
-                    let at = diffs.iter().position(|d| &d.logical_id == id);
-                    if at.is_some_and(|i| diffs[i].changes.iter().any(|c| c.path == shown)) {
-                        continue;
-                    }
-                    let impact = update_impact(&r.resource_type, &lookup_path(&path)).min(*how);
-                    let value = value_at(r, &path).cloned();
-                    let verb = if *how == Impact::Replace {
-                        "is"
-                    } else {
-                        "may be"
-                    };
-                    let change = PropertyChange {
-                        path: shown,
-                        old: value.clone(),
-                        new: value,
-                        impact,
-                        cause: Some(format!("{target} {verb} replaced, so this value changes")),
-                    };
-                    let i = at.unwrap_or_else(|| {
-                        diffs.push(ResourceDiff {
-                            logical_id: id.clone(),
-                            resource_type: r.resource_type.clone(),
-                            action: Action::Modify,
-                            impact: Some(Impact::NoInterruption),
-                            changes: Vec::new(),
-                            renamed: None,
-                        });
-                        diffs.len() - 1
+                let impact = update_impact(&r.resource_type, &lookup_path(&path)).min(how);
+                let value = value_at(r, &path).cloned();
+                let verb = if how == Impact::Replace {
+                    "is"
+                } else {
+                    "may be"
+                };
+                let change = PropertyChange {
+                    path: shown,
+                    old: value.clone(),
+                    new: value,
+                    impact,
+                    cause: Some(format!("{target} {verb} replaced, so this value changes")),
+                };
+                let i = existing.unwrap_or_else(|| {
+                    diffs.push(ResourceDiff {
+                        logical_id: id.clone(),
+                        resource_type: r.resource_type.clone(),
+                        action: Action::Modify,
+                        impact: Some(Impact::NoInterruption),
+                        changes: Vec::new(),
+                        renamed: None,
                     });
-                    diffs[i].changes.push(change);
-                    let before = diffs[i].impact;
-                    diffs[i].impact = diffs[i].changes.iter().map(|c| c.impact).max();
-                    grew |=
-                        diffs[i].impact != before && diffs[i].impact >= Some(Impact::MayReplace);
-                }
+                    at.insert(id.clone(), diffs.len() - 1);
+                    diffs.len() - 1
+                });
+                diffs[i].changes.push(change);
+                diffs[i].impact = diffs[i].changes.iter().map(|c| c.impact).max();
             }
-        }
-        if !grew {
-            return;
         }
     }
 }
@@ -252,8 +277,9 @@ fn shape(r: &Resource) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
-fn similarity(a: &Resource, b: &Resource) -> f64 {
-    let (a, b) = (shape(a), shape(b));
+type Shape = BTreeMap<String, serde_json::Value>;
+
+fn similarity(a: &Shape, b: &Shape) -> f64 {
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     if keys.is_empty() {
         return 1.0;
@@ -262,29 +288,60 @@ fn similarity(a: &Resource, b: &Resource) -> f64 {
     same as f64 / keys.len() as f64
 }
 
+/// How many removal x addition pairs are scored for near matches, in all. Past it (a hostile
+/// or wholesale-renamed template), only identical shapes pair up, so diff stays fast.
+const NEAR_MATCH_BUDGET: usize = 250_000;
+
 /// Pair removals with additions of the same type and nearly the same properties (renames),
 /// best matches first. Returns the warnings for data-holding types.
 fn pair_renames(old: &Template, new: &Template, diffs: &mut [ResourceDiff]) -> Vec<String> {
-    let mut candidates = Vec::new();
-    for (ri, removed) in diffs
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.action == Action::Remove)
-    {
-        for (ai, added) in diffs
+    let of = |action: Action, t: &Template| -> Vec<(usize, Shape)> {
+        diffs
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.action == Action::Add)
+            .filter(|(_, d)| d.action == action)
+            .map(|(i, d)| (i, shape(&t.resources[&d.logical_id])))
+            .collect()
+    };
+    let removed = of(Action::Remove, old);
+    let added = of(Action::Add, new);
+    // Identical shapes first, in one pass: score 1, paired in template order, as the
+    // pairwise search below would pair them.
+    let key = |i: usize, s: &Shape| {
+        (
+            diffs[i].resource_type.clone(),
+            serde_json::to_string(s).unwrap_or_default(),
+        )
+    };
+    let mut by_shape: BTreeMap<(String, String), std::collections::VecDeque<usize>> =
+        BTreeMap::new();
+    for (ai, shape) in &added {
+        by_shape.entry(key(*ai, shape)).or_default().push_back(*ai);
+    }
+    let mut candidates = Vec::new();
+    let mut exact = BTreeSet::new();
+    for (ri, shape) in &removed {
+        if let Some(ai) = by_shape
+            .get_mut(&key(*ri, shape))
+            .and_then(|q| q.pop_front())
         {
-            if removed.resource_type != added.resource_type {
+            candidates.push((1.0, *ri, ai));
+            exact.extend([*ri, ai]);
+        }
+    }
+    let mut budget = NEAR_MATCH_BUDGET;
+    'scoring: for (ri, r_shape) in removed.iter().filter(|(i, _)| !exact.contains(i)) {
+        for (ai, a_shape) in added.iter().filter(|(i, _)| !exact.contains(i)) {
+            if diffs[*ri].resource_type != diffs[*ai].resource_type {
                 continue;
             }
-            let score = similarity(
-                &old.resources[&removed.logical_id],
-                &new.resources[&added.logical_id],
-            );
+            if budget == 0 {
+                break 'scoring;
+            }
+            budget -= 1;
+            let score = similarity(r_shape, a_shape);
             if score >= 0.75 {
-                candidates.push((score, ri, ai));
+                candidates.push((score, *ri, *ai));
             }
         }
     }

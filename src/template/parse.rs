@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::input_limits::{check_size, too_deep, yaml_flow_too_deep, MAX_RESOURCES};
 use super::{Expr, Output, Parameter, Policy, Resource, Template};
 
 /// Why a template could not be read.
@@ -31,8 +32,14 @@ impl Template {
     /// assert_eq!(t.resources["Q"].resource_type, "AWS::SQS::Queue");
     /// ```
     pub fn from_json_str(text: &str) -> Result<Template, ParseError> {
-        let v: Value =
-            super::strict_json::from_str(text).map_err(|e| ParseError(format!("not JSON: {e}")))?;
+        check_size(text.len()).map_err(ParseError)?;
+        let v: Value = super::strict_json::from_str(text).map_err(|e| {
+            if e.to_string().starts_with("recursion limit exceeded") {
+                ParseError(too_deep(&format!("line {}", e.line())))
+            } else {
+                ParseError(format!("not JSON: {e}"))
+            }
+        })?;
         Template::from_json_value(&v)
     }
 
@@ -44,6 +51,10 @@ impl Template {
     /// assert_eq!(t.resources["F"].properties["Role"], Expr::get_att("R", "Arn"));
     /// ```
     pub fn from_yaml_str(text: &str) -> Result<Template, ParseError> {
+        check_size(text.len()).map_err(ParseError)?;
+        if let Some(line) = yaml_flow_too_deep(text) {
+            return Err(ParseError(too_deep(&format!("line {line}"))));
+        }
         let v: serde_yaml::Value =
             serde_yaml::from_str(text).map_err(|e| ParseError(format!("not YAML: {e}")))?;
         Template::from_json_value(&yaml_to_json(v)?)
@@ -96,6 +107,12 @@ impl Template {
             .get("Resources")
             .and_then(Value::as_object)
             .ok_or_else(|| ParseError("the template has no Resources object".into()))?;
+        if resources.len() > MAX_RESOURCES {
+            return Err(ParseError(format!(
+                "the template has {} resources; ordersctl reads templates of up to {MAX_RESOURCES} (CloudFormation allows 500)",
+                resources.len()
+            )));
+        }
         for (id, r) in resources {
             let kind = |v: &Value| match v {
                 Value::Null => "null",
