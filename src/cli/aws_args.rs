@@ -18,6 +18,12 @@ pub struct AwsArgs {
     /// Endpoint of a CloudFormation-compatible server, e.g. http://127.0.0.1:5000 (else AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Seconds to wait for a connection to an AWS endpoint.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
+    /// Seconds one attempt of an AWS call may take (the SDK retries up to 3 attempts).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub call_timeout: u64,
 }
 
 impl AwsArgs {
@@ -27,6 +33,8 @@ impl AwsArgs {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
+            connect_timeout: std::time::Duration::from_secs(self.connect_timeout),
+            call_timeout: std::time::Duration::from_secs(self.call_timeout),
         };
         let aws = Aws::connect(&target).await?;
         let who = aws.identity().await?;

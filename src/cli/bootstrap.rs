@@ -7,6 +7,7 @@ use ordersctl::deploy::{
 };
 
 use crate::cli::aws_args::AwsArgs;
+use crate::cli::interrupt::{self, unless_interrupted};
 use crate::cli::progress::display;
 
 /// Create or update the OrdersctlToolkit stack: a versioned, encrypted, private, TLS-only
@@ -22,8 +23,7 @@ pub struct BootstrapArgs {
 }
 
 pub fn run(args: BootstrapArgs) -> Result<()> {
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
+    interrupt::block_on(unless_interrupted(async {
         let aws = args.aws.connect().await?;
         let body = toolkit_template().to_json_string();
         let d = StackDeploy {
@@ -41,5 +41,5 @@ pub fn run(args: BootstrapArgs) -> Result<()> {
         }
         outln!("{}", toolkit_bucket(&aws).await?)?;
         Ok(())
-    })
+    }, "if the toolkit stack was being created or updated, CloudFormation finishes that on its own; run bootstrap again to follow it"))?
 }

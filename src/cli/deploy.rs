@@ -25,6 +25,7 @@ use crate::cli::app_args::AppArgs;
 use crate::cli::aws_args::{confirm, parse_pair, AwsArgs};
 use crate::cli::bundle::requests;
 use crate::cli::fan_out::fan_out;
+use crate::cli::interrupt::{self, unless_interrupted};
 use crate::cli::progress::display;
 
 /// When to ask before executing a change set.
@@ -153,73 +154,16 @@ pub fn run(args: DeployArgs) -> Result<()> {
     if args.app_dir.is_none() {
         write_assembly(&assembly, &args.out, Format::Json)?;
     }
-    let rt = tokio::runtime::Runtime::new()?;
-    let result = rt.block_on(deploy_all(&args, &assembly, &selected));
-    // A prompt may still block a thread after Ctrl-C; do not wait for it.
-    rt.shutdown_background();
-    result
+    interrupt::block_on(deploy_all(&args, &assembly, &selected))?
 }
 
-/// What every stack's deploy shares.
-struct Shared<'a> {
-    args: &'a DeployArgs,
-    aws: Aws,
-    bucket: Option<String>,
-    progress: Box<dyn Progress>,
-    /// One question on the terminal at a time.
-    prompt: tokio::sync::Mutex<()>,
-}
-
-async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String]) -> Result<()> {
+/// Connect, render, and upload what the bucket lacks: nothing here changes a stack.
+async fn prepare<'a>(
+    args: &DeployArgs,
+    assembly: &Assembly,
+    stacks: &[&'a StackArtifact],
+) -> Result<(Aws, BTreeMap<&'a str, String>, Option<String>)> {
     let ws = args.app.workspace();
-    let stacks: Vec<&StackArtifact> = assembly
-        .stacks
-        .iter()
-        .filter(|s| selected.contains(&s.name))
-        .collect();
-    // Every parameter without a default must be given, checked before anything is touched.
-    let mut missing = Vec::new();
-    for s in &stacks {
-        for (k, p) in &s.template.parameters {
-            let given =
-                k == ASSET_BUCKET_PARAMETER || args.parameters.iter().any(|(pk, _)| pk == k);
-            if p.default.is_none() && !given {
-                missing.push(format!("{}.{k}", s.name));
-            }
-        }
-    }
-    if !missing.is_empty() {
-        bail!(
-            "parameters without a default need a value (--parameters KEY=VALUE): {}",
-            missing.join(", ")
-        );
-    }
-    // A value for a parameter no stack declares is a typo, not something to drop silently.
-    let declared: Vec<String> = stacks
-        .iter()
-        .flat_map(|s| {
-            s.template
-                .parameters
-                .keys()
-                .filter(|k| *k != ASSET_BUCKET_PARAMETER)
-                .map(|k| format!("{}.{k}", s.name))
-        })
-        .collect();
-    for (k, _) in &args.parameters {
-        if !stacks.iter().any(|s| s.template.parameters.contains_key(k)) {
-            bail!(
-                "--parameters {k}: no stack deployed here declares it; declared: {}",
-                if declared.is_empty() {
-                    "none".to_string()
-                } else {
-                    declared.join(", ")
-                }
-            );
-        }
-    }
-    if let Some(path) = &args.outputs_file {
-        writable(path)?;
-    }
     let aws = args.aws.connect().await?;
     // Each template is rendered once: its size decides inline or by URL.
     let bodies: BTreeMap<&str, String> = stacks
@@ -271,6 +215,70 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
         }
     }
 
+    Ok((aws, bodies, bucket))
+}
+
+/// What every stack's deploy shares.
+struct Shared<'a> {
+    args: &'a DeployArgs,
+    aws: Aws,
+    bucket: Option<String>,
+    progress: Box<dyn Progress>,
+    /// One question on the terminal at a time.
+    prompt: tokio::sync::Mutex<()>,
+}
+
+async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String]) -> Result<()> {
+    let stacks: Vec<&StackArtifact> = assembly
+        .stacks
+        .iter()
+        .filter(|s| selected.contains(&s.name))
+        .collect();
+    // Every parameter without a default must be given, checked before anything is touched.
+    let mut missing = Vec::new();
+    for s in &stacks {
+        for (k, p) in &s.template.parameters {
+            let given =
+                k == ASSET_BUCKET_PARAMETER || args.parameters.iter().any(|(pk, _)| pk == k);
+            if p.default.is_none() && !given {
+                missing.push(format!("{}.{k}", s.name));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "parameters without a default need a value (--parameters KEY=VALUE): {}",
+            missing.join(", ")
+        );
+    }
+    // A value for a parameter no stack declares is a typo, not something to drop silently.
+    let declared: Vec<String> = stacks
+        .iter()
+        .flat_map(|s| {
+            s.template
+                .parameters
+                .keys()
+                .filter(|k| *k != ASSET_BUCKET_PARAMETER)
+                .map(|k| format!("{}.{k}", s.name))
+        })
+        .collect();
+    for (k, _) in &args.parameters {
+        if !stacks.iter().any(|s| s.template.parameters.contains_key(k)) {
+            bail!(
+                "--parameters {k}: no stack deployed here declares it; declared: {}",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                }
+            );
+        }
+    }
+    if let Some(path) = &args.outputs_file {
+        writable(path)?;
+    }
+    let (aws, bodies, bucket) =
+        unless_interrupted(prepare(args, assembly, &stacks), "no stack was changed").await?;
     let shared = Shared {
         args,
         aws,

@@ -13,6 +13,7 @@ use crate::cli::app_args::AppArgs;
 use crate::cli::aws_args::{confirm, AwsArgs};
 use crate::cli::deploy::select;
 use crate::cli::fan_out::fan_out;
+use crate::cli::interrupt::{self, unless_interrupted};
 use crate::cli::progress::display;
 
 /// Delete stacks, dependents first. Resources with a Retain policy stay and are listed.
@@ -74,9 +75,8 @@ pub fn run(args: DestroyArgs) -> Result<()> {
     if !confirm(&format!("Delete {}?", order.join(", ")), args.force)? {
         bail!("nothing deleted: confirm on a terminal or pass --force");
     }
-    let rt = tokio::runtime::Runtime::new()?;
-    let result = rt.block_on(async {
-        let aws = args.aws.connect().await?;
+    let result = interrupt::block_on(async {
+        let aws = unless_interrupted(args.aws.connect(), "nothing was deleted").await?;
         let progress = display();
         let retained = Mutex::new(Vec::new());
         let failed = fan_out(
@@ -116,8 +116,7 @@ pub fn run(args: DestroyArgs) -> Result<()> {
             bail!("not deleted: {}", failed.join(", "));
         }
         Ok(())
-    });
-    rt.shutdown_background();
+    })?;
     result
 }
 

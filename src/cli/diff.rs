@@ -12,6 +12,8 @@ use ordersctl::deploy::{
 };
 use ordersctl::diff::{diff_stack, render, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
+
+use crate::cli::interrupt::{self, unless_interrupted};
 use ordersctl::synth::Assembly;
 use ordersctl::template::Template;
 
@@ -137,9 +139,8 @@ pub fn run(args: DiffArgs) -> Result<i32> {
                 &ctx,
             )]
         }
-        Baseline::Deployed => {
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(async {
+        Baseline::Deployed => interrupt::block_on(unless_interrupted(
+            async {
                 let aws = args.aws.connect().await?;
                 let mut out = Vec::new();
                 for n in &names {
@@ -152,8 +153,9 @@ pub fn run(args: DiffArgs) -> Result<i32> {
                     ));
                 }
                 Ok::<_, anyhow::Error>(out)
-            })?
-        }
+            },
+            "nothing was changed",
+        ))??,
     };
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let rendered = match args.format {
@@ -195,8 +197,7 @@ impl Progress for Quiet {
 
 /// `--change-set`: CloudFormation's own answer, rendered; the change sets are deleted again.
 fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result<i32> {
-    let rt = tokio::runtime::Runtime::new()?;
-    let per_stack: Vec<(String, Vec<ResourceChange>)> = rt.block_on(async {
+    let per_stack: Vec<(String, Vec<ResourceChange>)> = interrupt::block_on(unless_interrupted(async {
         let aws = args.aws.connect().await?;
         let needs_bucket = names.iter().any(|n| {
             assembly.stack(n).is_some_and(|s| {
@@ -233,8 +234,7 @@ fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result
             out.push((n.clone(), changes));
         }
         Ok::<_, anyhow::Error>(out)
-    })?;
-    rt.shutdown_background();
+    }, "no stack was changed; a change set this diff created may remain on a stack (it changes nothing; delete it, or run the diff again)"))??;
     let replacement = |c: &ResourceChange| match c.replacement.as_deref() {
         Some("True") => "replace",
         Some("Conditional") => "may replace",

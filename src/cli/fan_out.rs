@@ -55,12 +55,24 @@ where
     Ok(failed)
 }
 
+/// How long to wait for each stack's status after Ctrl-C.
+const STATUS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Say what Ctrl-C leaves behind. CloudFormation carries a started operation through to the
 /// end (or rolls it back) on its own, so the stacks stay consistent; nothing is cancelled.
 async fn interrupted(aws: &Aws, running: &[String]) {
     eprintln!("interrupted; nothing more will start");
     for name in running {
-        match stack_status(aws, name).await {
+        // The endpoint may be what stalled: ask briefly, and say so if it does not answer.
+        let status = tokio::time::timeout(STATUS_WAIT, stack_status(aws, name))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ordersctl::deploy::DeployError::Unreachable(format!(
+                    "no answer within {} s",
+                    STATUS_WAIT.as_secs()
+                )))
+            });
+        match status {
             Ok(Some(s)) if s.in_progress() => eprintln!(
                 "{name}: still {s}; CloudFormation finishes it or rolls it back on its own; run the same command again to follow it"
             ),

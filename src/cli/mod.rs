@@ -29,6 +29,7 @@ mod deploy;
 mod destroy;
 mod diff;
 mod fan_out;
+mod interrupt;
 mod invoke;
 mod list;
 mod local;

@@ -10,7 +10,9 @@ mod toolkit;
 
 use std::path::Path;
 
-pub use client::{Aws, Identity, Target, LOCAL_REGION};
+pub use client::{
+    Aws, Identity, Target, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, LOCAL_REGION,
+};
 pub use query::{
     deployed_template, set_termination_protection, stack_outputs, stack_parameters, stack_status,
     termination_protected,
@@ -35,6 +37,8 @@ pub enum DeployError {
     NoRegion,
     #[error("cannot get the caller identity (credentials missing or expired?): {0}")]
     Credentials(String),
+    #[error("{0}")]
+    Unreachable(String),
     #[error("{stack}: {action} failed: {message}")]
     Api {
         stack: String,
