@@ -12,8 +12,8 @@ use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
 use ordersctl::deploy::{
     deploy_direct, deployed_template, execute_change_set, prepare_change_set,
     set_termination_protection, stack_parameters, stack_status, termination_protected,
-    toolkit_bucket, upload_if_missing, upload_template, Aws, DeployResult, Progress,
-    ResourceChange, Schedule, StackDeploy, MAX_INLINE_TEMPLATE,
+    toolkit_bucket, update_tags_if_changed, upload_if_missing, upload_template, Aws, DeployResult,
+    Progress, ResourceChange, Schedule, StackDeploy, MAX_INLINE_TEMPLATE,
 };
 use ordersctl::diff::{diff_stack, Action, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
@@ -409,7 +409,9 @@ async fn deploy_one(
     progress.started(&s.name, s.template.resources.len());
     let result = match args.method {
         MethodArg::ChangeSet => match prepare_change_set(aws, &d, progress).await? {
-            None => DeployResult::NoChanges,
+            None => update_tags_if_changed(aws, &d, progress)
+                .await?
+                .unwrap_or(DeployResult::NoChanges),
             Some(p) if args.no_execute => DeployResult::ChangeSetCreated {
                 name: p.change_set,
                 changes: p.changes,
@@ -448,7 +450,9 @@ async fn deploy_one(
             sent.sort();
             let deployed = diff.is_empty() && stack_status(aws, &s.name).await?.is_some();
             if deployed && stack_parameters(aws, &s.name).await? == sent {
-                DeployResult::NoChanges
+                update_tags_if_changed(aws, &d, progress)
+                    .await?
+                    .unwrap_or(DeployResult::NoChanges)
             } else {
                 deploy_direct(aws, &d, progress).await?
             }

@@ -15,13 +15,13 @@ pub use client::{
 };
 pub use query::{
     deployed_template, set_termination_protection, stack_outputs, stack_parameters, stack_status,
-    termination_protected,
+    stack_tags, termination_protected,
 };
 pub use schedule::Schedule;
 pub use stack::{
     delete_and_wait, deploy_direct, deploy_stack, discard_change_set, execute_change_set,
-    prepare_change_set, wait_stable, DeployResult, Prepared, ResourceChange, StackDeploy,
-    MAX_INLINE_TEMPLATE,
+    prepare_change_set, update_tags_if_changed, wait_stable, DeployResult, Prepared,
+    ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE,
 };
 pub use state::{decide, poll_delay, root_causes, Plan, RootCause, StackEvent, StackStatus};
 pub use toolkit::{toolkit_template, BUCKET_OUTPUT, TOOLKIT_STACK};
@@ -83,6 +83,15 @@ pub(crate) fn sdk_message<E>(e: &SdkError<E, HttpResponse>) -> String
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
+    match e {
+        SdkError::TimeoutError(_) => {
+            return "no answer in time (the limit is --call-timeout, 60 s unless set)".into()
+        }
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            return "no connection in time (the limit is --connect-timeout, 10 s unless set)".into()
+        }
+        _ => {}
+    }
     if let Some(raw) = e.raw_response() {
         let status = raw.status().as_u16();
         if status >= 500 && e.code().is_none() {

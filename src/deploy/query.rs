@@ -70,6 +70,18 @@ pub async fn stack_parameters(aws: &Aws, name: &str) -> Result<Vec<(String, Stri
     Ok(params)
 }
 
+/// The stack's tags, sorted, as (key, value).
+pub async fn stack_tags(aws: &Aws, name: &str) -> Result<Vec<(String, String)>, DeployError> {
+    let stack = existing(aws, name).await?;
+    let mut tags: Vec<(String, String)> = stack
+        .tags()
+        .iter()
+        .map(|t| pair(t.key(), t.value()))
+        .collect();
+    tags.sort();
+    Ok(tags)
+}
+
 fn pair(key: Option<&str>, value: Option<&str>) -> (String, String) {
     (
         key.unwrap_or_default().to_string(),

@@ -7,7 +7,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, 
 use aws_sdk_cloudformation::config::http::HttpResponse;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
-use super::query::{events, stack_outputs, stack_status};
+use super::query::{events, stack_outputs, stack_parameters, stack_status, stack_tags};
 use super::state::{decide, poll_delay, root_causes, Plan, StackStatus};
 use super::{sdk_message, Aws, DeployError, Progress};
 
@@ -388,6 +388,53 @@ async fn follow(
     }
 }
 
+/// When the template and parameters are unchanged but the tags are not: CloudFormation's
+/// change sets do not count stack tags as a change, so they are applied by an UpdateStack
+/// that keeps the previous template and parameter values. `None` when the tags are equal too.
+pub async fn update_tags_if_changed(
+    aws: &Aws,
+    d: &StackDeploy<'_>,
+    progress: &dyn Progress,
+) -> Result<Option<DeployResult>, DeployError> {
+    if stack_status(aws, d.name).await?.is_none() {
+        return Ok(None);
+    }
+    let mut wanted = d.tags.clone();
+    wanted.sort();
+    if stack_tags(aws, d.name).await? == wanted {
+        return Ok(None);
+    }
+    progress.note(d.name, "only the stack tags differ; updating them");
+    let previous: Vec<Parameter> = stack_parameters(aws, d.name)
+        .await?
+        .into_iter()
+        .map(|(k, _)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .use_previous_value(true)
+                .build()
+        })
+        .collect();
+    let sent = aws
+        .cloudformation
+        .update_stack()
+        .stack_name(d.name)
+        .use_previous_template(true)
+        .set_parameters(Some(previous))
+        .set_capabilities(Some(capabilities()))
+        .set_tags(Some(tags(d)))
+        .send()
+        .await;
+    match sent {
+        Err(e) if means_no_changes(&sdk_message(&e)) => Ok(None),
+        Err(e) => Err(api_error(d.name, "UpdateStack", &e)),
+        Ok(_) => Ok(Some(DeployResult::Deployed {
+            changes: Vec::new(),
+            outputs: follow(aws, d.name, progress).await?,
+        })),
+    }
+}
+
 /// Deploy one stack through a change set, executing it without asking (bootstrap).
 pub async fn deploy_stack(
     aws: &Aws,
@@ -395,7 +442,9 @@ pub async fn deploy_stack(
     progress: &dyn Progress,
 ) -> Result<DeployResult, DeployError> {
     match prepare_change_set(aws, d, progress).await? {
-        None => Ok(DeployResult::NoChanges),
+        None => Ok(update_tags_if_changed(aws, d, progress)
+            .await?
+            .unwrap_or(DeployResult::NoChanges)),
         Some(p) => execute_change_set(aws, d.name, p, progress).await,
     }
 }
