@@ -267,15 +267,13 @@ impl Aws {
             String::new()
         };
         match e {
-            SdkError::TimeoutError(_) => {
-                DeployError::Unreachable(format!("no answer from {at} in time: {detail}"))
-            }
+            SdkError::TimeoutError(_) => DeployError::Unreachable(format!("{at}: {detail}")),
             SdkError::DispatchFailure(d) if d.is_timeout() => {
-                DeployError::Unreachable(format!("no answer from {at} in time: {detail}"))
+                DeployError::Unreachable(format!("{at}{region_hint}: {detail}"))
             }
-            SdkError::DispatchFailure(d) if d.is_io() || d.is_other() => {
-                DeployError::Unreachable(format!("cannot connect to {at}{region_hint}: {detail}"))
-            }
+            SdkError::DispatchFailure(d) if d.is_io() || d.is_other() => DeployError::Unreachable(
+                format!("the connection to {at} failed{region_hint}: {detail}"),
+            ),
             SdkError::ConstructionFailure(_) if !detail.contains("credentials") => {
                 DeployError::Unreachable(format!("cannot call {at}: {detail}"))
             }

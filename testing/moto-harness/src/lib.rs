@@ -11,6 +11,8 @@
 //! std::env::set_var("AWS_ENDPOINT_URL", moto.endpoint());
 //! ```
 
+pub mod fault_proxy;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
