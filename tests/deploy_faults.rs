@@ -1,6 +1,7 @@
 //! Deploy through a fault-injecting proxy in front of moto (`moto_harness::fault_proxy`): a
 //! matrix of call x fault, each with the message and exit code a user gets; Ctrl-C during a
-//! stalled call; two deploys of one stack at once; a tags-only update.
+//! stalled call; two deploys of one stack at once; a tags-only update; and a stack deployed
+//! from YAML by another tool, read back by diff and deploy.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -358,4 +359,42 @@ fn ctrl_c_during_a_stalled_call_ends_promptly_with_the_state_it_knows() {
     // with 1.
     assert_eq!(code, Some(130), "{err}");
     assert!(err.contains("interrupted again; exiting now"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_deployed_from_yaml_is_read_back_by_diff_and_deploy() {
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = assembly(tmp.path());
+    // Deployed by another tool, from YAML: GetTemplate returns the YAML as it was sent.
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new(moto_harness::REGION))
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_cloudformation::Client::new(&config)
+        .create_stack()
+        .stack_name("Faulty")
+        .template_body("Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 45\n")
+        .send()
+        .await
+        .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(args)
+            .args(["--app", asm.to_str().unwrap()])
+            .envs(moto.env())
+            .output()
+            .unwrap()
+    };
+    let o = run(&["diff", "Faulty"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("VisibilityTimeout"), "{out}");
+    assert!(out.contains("QueueUrl"), "{out}");
+    let o = run(&["deploy", "Faulty", "--yes"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

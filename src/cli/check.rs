@@ -62,10 +62,10 @@ pub fn read_template(path: &Path) -> Result<Template> {
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
     );
-    let parsed = if yaml || !text.trim_start().starts_with('{') {
+    let parsed = if yaml {
         Template::from_yaml_str(&text)
     } else {
-        Template::from_json_str(&text)
+        Template::from_json_or_yaml_str(&text)
     };
     parsed.map_err(|e| anyhow!("{}: not a CloudFormation template: {e}", path.display()))
 }

@@ -475,7 +475,7 @@ async fn deploy_one(
 /// The deployed template (none: empty) against the new one.
 async fn template_diff(aws: &Aws, name: &str, template: &Template) -> Result<StackDiff> {
     let old = match deployed_template(aws, name).await? {
-        Some(body) => Template::from_json_str(&body)
+        Some(body) => Template::from_json_or_yaml_str(&body)
             .map_err(|e| anyhow!("{name}: the deployed template cannot be read: {e}"))?,
         None => Template::default(),
     };

@@ -178,7 +178,7 @@ fn exit_code(args: &DiffArgs, differ: bool) -> i32 {
 
 async fn deployed(aws: &Aws, name: &str) -> Result<Template> {
     match deployed_template(aws, name).await? {
-        Some(body) => Template::from_json_str(&body)
+        Some(body) => Template::from_json_or_yaml_str(&body)
             .map_err(|e| anyhow!("{name}: the deployed template cannot be read: {e}")),
         None => Ok(Template::default()),
     }

@@ -43,6 +43,23 @@ impl Template {
         Template::from_json_value(&v)
     }
 
+    /// Parse a template that may be JSON or YAML, as GetTemplate returns what was deployed:
+    /// JSON when it starts with `{`, else YAML.
+    ///
+    /// ```
+    /// use ordersctl::template::Template;
+    /// let json = Template::from_json_or_yaml_str(r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#).unwrap();
+    /// let yaml = Template::from_json_or_yaml_str("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n").unwrap();
+    /// assert_eq!(json, yaml);
+    /// ```
+    pub fn from_json_or_yaml_str(text: &str) -> Result<Template, ParseError> {
+        if text.trim_start().starts_with('{') {
+            Template::from_json_str(text)
+        } else {
+            Template::from_yaml_str(text)
+        }
+    }
+
     /// Parse a YAML template, short intrinsic tags included (`!Ref`, `!GetAtt A.B`, `!Sub` ...).
     ///
     /// ```
