@@ -144,3 +144,39 @@ fn a_killed_synths_staging_directory_is_cleared_by_the_next() {
         hidden_entries(tmp.path())
     );
 }
+
+#[test]
+fn a_partial_assembly_names_what_is_missing_and_how_to_write_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let out = asm.to_str().unwrap();
+    assert!(ordersctl(&["synth", "--quiet", "--out", out])
+        .status
+        .success());
+    // A template file gone.
+    fs::remove_file(asm.join("OrderPipeline.template.json")).unwrap();
+    let o = ordersctl(&["diff", "OrderPipeline", "--app", out, "--against", out]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("stack OrderPipeline's template is missing, so the assembly is partial")
+            && err.contains("ordersctl synth --out DIR"),
+        "{err}"
+    );
+    // A stack whose dependency the manifest does not hold.
+    assert!(ordersctl(&["synth", "--quiet", "--out", out])
+        .status
+        .success());
+    let manifest = asm.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
+    m["stacks"].as_object_mut().unwrap().remove("OmniData");
+    fs::write(&manifest, m.to_string()).unwrap();
+    let o = ordersctl(&["deploy", "OmniServices", "--yes", "--app", out]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("`OmniServices` depends on `OmniData`, which this assembly does not hold")
+            && err.contains("ordersctl synth --out DIR"),
+        "{err}"
+    );
+}

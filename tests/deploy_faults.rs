@@ -127,7 +127,7 @@ fn identity_faults_say_what_is_wrong() {
         Case { call: "GetCallerIdentity", skip: 0, times: ALWAYS, fault: Fault::Empty500, deployed_first: false, changed: false, exit: 1,
             says: &["PROXY refused GetCallerIdentity: the endpoint failed with HTTP 500 and gave no reason"] },
         Case { call: "GetCallerIdentity", skip: 0, times: ALWAYS, fault: error(403, "InvalidClientTokenId"), deployed_first: false, changed: false, exit: 1,
-            says: &["cannot get the caller identity (credentials missing or expired?)", "InvalidClientTokenId"] },
+            says: &["cannot get the caller identity (credentials missing or expired?): InvalidClientTokenId: injected by the fault proxy"] },
         // Throttling is retried by the SDK: the deploy goes on.
         Case { call: "GetCallerIdentity", skip: 0, times: 1, fault: Fault::Throttle, deployed_first: false, changed: false, exit: 0,
             says: &["Faulty: deployed"] },
@@ -397,4 +397,112 @@ async fn a_stack_deployed_from_yaml_is_read_back_by_diff_and_deploy() {
     assert!(out.contains("QueueUrl"), "{out}");
     let o = run(&["deploy", "Faulty", "--yes"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn the_profile_asked_for_is_the_identity_used() {
+    let moto = MotoServer::start();
+    let proxy = FaultProxy::start(moto.port());
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = assembly(tmp.path());
+    let credentials = tmp.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[ci]\naws_access_key_id = PROFILEKEY\naws_secret_access_key = secret\n",
+    )
+    .unwrap();
+    let config = tmp.path().join("config");
+    std::fs::write(&config, "[profile other]\nregion = eu-west-1\n").unwrap();
+    let diff = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(["diff", "Faulty", "--app", asm.to_str().unwrap()])
+            .args(extra)
+            .envs(moto.env())
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "ENVKEY")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_CONFIG_FILE", &config)
+            .output()
+            .unwrap()
+    };
+    // As in the AWS CLI, --profile wins over keys in the environment.
+    let o = diff(&["--profile", "ci"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keys = proxy.access_keys();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|k| k == "PROFILEKEY"),
+        "{keys:?}"
+    );
+    // Without it, the environment's keys.
+    let before = keys.len();
+    assert!(diff(&[]).status.success());
+    assert!(proxy.access_keys()[before..].iter().all(|k| k == "ENVKEY"));
+    // A profile in neither file: an error naming both, before any call.
+    let calls = proxy.calls().len();
+    let o = diff(&["--profile", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--profile nope: no such profile in")
+            && err.contains(&*config.to_string_lossy())
+            && err.contains(&*credentials.to_string_lossy()),
+        "{err}"
+    );
+    assert_eq!(proxy.calls().len(), calls, "a call was made");
+}
+
+#[test]
+fn a_malformed_endpoint_or_region_is_refused_before_any_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = assembly(tmp.path());
+    let diff = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(["diff", "Faulty", "--app", asm.to_str().unwrap()])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "k")
+            .env("AWS_SECRET_ACCESS_KEY", "s")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap()
+    };
+    let o = diff(&["--endpoint-url", "127.0.0.1:5000", "--region", "us-east-1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "--endpoint-url \"127.0.0.1:5000\" is not a URL; expected http://HOST[:PORT]"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = diff(&[
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--region",
+        "us east 1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o)
+            .contains("--region \"us east 1\" is not a region name; expected one like us-east-1"),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing listens on port 9 of 127.0.0.1: the connection is refused, and said so.
+    let o = diff(&[
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--region",
+        "us-east-1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the connection to http://127.0.0.1:9 failed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("credentials missing"),
+        "{}",
+        stderr(&o)
+    );
 }

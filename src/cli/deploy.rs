@@ -125,14 +125,22 @@ pub fn select(assembly: &Assembly, names: &[String], all: bool) -> Result<Vec<St
         );
     }
     let mut wanted: Vec<String> = Vec::new();
-    let mut queue: Vec<String> = names.to_vec();
-    while let Some(n) = queue.pop() {
+    // Each name with the stack that needs it (none: named by the user).
+    let mut queue: Vec<(String, Option<String>)> =
+        names.iter().map(|n| (n.clone(), None)).collect();
+    while let Some((n, needed_by)) = queue.pop() {
         let Some(s) = assembly.stack(&n) else {
-            bail!("no stack named `{n}`; stacks: {}", known.join(", "))
+            match needed_by {
+                Some(by) => bail!(
+                    "`{by}` depends on `{n}`, which this assembly does not hold (it is partial); synthesize the whole app into it again (`ordersctl synth --out DIR`); stacks it holds: {}",
+                    known.join(", ")
+                ),
+                None => bail!("no stack named `{n}`; stacks: {}", known.join(", ")),
+            }
         };
         if !wanted.contains(&n) {
-            wanted.push(n);
-            queue.extend(s.dependencies.iter().cloned());
+            wanted.push(n.clone());
+            queue.extend(s.dependencies.iter().map(|d| (d.clone(), Some(n.clone()))));
         }
     }
     Ok(known

@@ -105,6 +105,13 @@ where
             );
         }
     }
+    // The service's own words, not the SDK's Debug rendering of its error struct.
+    if let (SdkError::ServiceError(_), Some(code)) = (e, e.code()) {
+        return match e.message() {
+            Some(m) if !m.is_empty() => format!("{code}: {m}"),
+            _ => code.to_string(),
+        };
+    }
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

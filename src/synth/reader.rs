@@ -100,8 +100,16 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                 "only JSON templates can be deployed from an assembly; synth with --format json",
             ));
         }
-        let body =
-            std::fs::read_to_string(&path).map_err(|e| err(&path, format!("cannot read: {e}")))?;
+        let body = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                err(
+                    &path,
+                    format!("stack {name}'s template is missing, so the assembly is partial; synthesize it again (`ordersctl synth --out DIR`)"),
+                )
+            } else {
+                err(&path, format!("cannot read: {e}"))
+            }
+        })?;
         let template = Template::from_json_str(&body).map_err(|e| err(&path, e.0))?;
         let dependencies = s["dependencies"]
             .as_array()

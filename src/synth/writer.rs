@@ -61,8 +61,9 @@ pub fn write_assembly(
     // Under the lock, any staging or old directory of this assembly is a killed run's.
     remove_leftovers(parent, &base);
     let staging = parent.join(format!(".{base}.staging-{}", std::process::id()));
-    fs::create_dir(&staging).map_err(io_err(&staging))?;
-    let result = fill(assembly, &staging, format);
+    // Messages name the assembly's own paths, never the staging directory's.
+    fs::create_dir(&staging).map_err(io_err(dir))?;
+    let result = fill(assembly, &staging, dir, format);
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
@@ -88,7 +89,8 @@ pub fn write_assembly(
         });
     }
     if old.exists() {
-        fs::remove_dir_all(&old).map_err(io_err(&old))?;
+        // The new assembly is in place; a previous one left behind is cleared by the next run.
+        let _ = fs::remove_dir_all(&old);
     }
     let mut written = vec![dir.join("manifest.json")];
     written.extend(
@@ -130,14 +132,39 @@ fn only_zips(assets: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn fill(assembly: &Assembly, dir: &Path, format: Format) -> Result<(), WriteError> {
+/// Write into `staging`; an error names the file as it will be in `dir`.
+fn fill(assembly: &Assembly, staging: &Path, dir: &Path, format: Format) -> Result<(), WriteError> {
     for s in &assembly.stacks {
-        let path = dir.join(s.template_file(format));
-        fs::write(&path, s.template.render(format)).map_err(io_err(&path))?;
+        let file = s.template_file(format);
+        fs::write(staging.join(&file), s.template.render(format))
+            .map_err(io_err(&dir.join(&file)))?;
     }
-    let manifest = dir.join("manifest.json");
     let mut text =
         serde_json::to_string_pretty(&assembly.manifest(format)).expect("manifest is JSON");
     text.push('\n');
-    fs::write(&manifest, text).map_err(io_err(&manifest))
+    fs::write(staging.join("manifest.json"), text).map_err(io_err(&dir.join("manifest.json")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_names_the_assembly_never_the_staging_directory() {
+        let app = crate::constructs::App::new();
+        app.stack("A").queue("Q").build().unwrap();
+        let asm = crate::synth::synthesize(&app).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("asm");
+        // A file where the staging directory would go: creating it fails.
+        let blocker = tmp
+            .path()
+            .join(format!(".asm.staging-{}", std::process::id()));
+        fs::write(&blocker, "in the way").unwrap();
+        let e = write_assembly(&asm, &dir, Format::Json)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&*dir.to_string_lossy()), "{e}");
+        assert!(!e.contains("staging"), "{e}");
+    }
 }

@@ -51,6 +51,7 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     calls: Vec<String>,
+    access_keys: Vec<String>,
 }
 
 /// The proxy; stops accepting (and releases stalled calls) on drop.
@@ -115,6 +116,12 @@ impl FaultProxy {
     /// The calls seen so far, in order.
     pub fn calls(&self) -> Vec<String> {
         self.state.lock().unwrap().calls.clone()
+    }
+
+    /// The access key IDs the calls were signed with (SigV4 `Credential=`), in order: which
+    /// identity a client acted as.
+    pub fn access_keys(&self) -> Vec<String> {
+        self.state.lock().unwrap().access_keys.clone()
     }
 }
 
@@ -235,6 +242,13 @@ fn serve(client: TcpStream, upstream: u16, state: &Mutex<State>, stopped: &Atomi
     let fault = {
         let mut st = state.lock().unwrap();
         st.calls.push(call.clone());
+        if let Some(key) = req
+            .header("authorization")
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').next())
+        {
+            st.access_keys.push(key.to_string());
+        }
         let rule = st
             .rules
             .iter_mut()
