@@ -180,3 +180,37 @@ fn a_partial_assembly_names_what_is_missing_and_how_to_write_it() {
         "{err}"
     );
 }
+
+#[test]
+fn synth_out_dot_inside_an_assembly_replaces_it_and_keeps_assets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    assert!(
+        ordersctl(&["synth", "--quiet", "--out", asm.to_str().unwrap()])
+            .status
+            .success()
+    );
+    fs::create_dir_all(asm.join("assets")).unwrap();
+    fs::write(asm.join("assets/abc.zip"), "zip").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["synth", "--quiet", "--out", "."])
+        .current_dir(&asm)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(asm.join("manifest.json").is_file());
+    assert_eq!(
+        fs::read_to_string(asm.join("assets/abc.zip")).unwrap(),
+        "zip"
+    );
+    assert!(
+        hidden_entries(tmp.path()).is_empty(),
+        "{:?}",
+        hidden_entries(tmp.path())
+    );
+    assert!(
+        hidden_entries(&asm).is_empty(),
+        "{:?}",
+        hidden_entries(&asm)
+    );
+}

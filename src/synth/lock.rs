@@ -26,9 +26,12 @@ pub struct AssemblyLock {
 }
 
 /// The real assembly directory: through a symlink, where it points (that is where the
-/// staging and the swap happen, so that is what the lock must guard).
+/// staging and the swap happen, so that is what the lock must guard); `.` or `..` (synth run
+/// inside an assembly) as the named directory it is.
 pub fn real_dir(dir: &Path) -> io::Result<PathBuf> {
-    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink())
+        || (dir.file_name().is_none() && dir.exists())
+    {
         fs::canonicalize(dir)
     } else {
         Ok(dir.to_path_buf())
