@@ -34,6 +34,14 @@ fn synth_writes_manifest_and_templates() {
     let stack = &manifest["stacks"]["OrderPipeline"];
     assert_eq!(stack["template"], "OrderPipeline.template.json");
     assert_eq!(stack["assets"][0]["handlerCrate"], "order-processor");
+    // The stack's source fingerprint: its template's and assets' digest, never a time.
+    let template_bytes = fs::read(out.join("OrderPipeline.template.json")).unwrap();
+    assert_eq!(stack["fingerprint"].as_str().map(str::len), Some(64));
+    assert_ne!(
+        stack["fingerprint"],
+        manifest["stacks"]["EventConsumer"]["fingerprint"]
+    );
+    assert!(!template_bytes.is_empty());
     let template: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("OrderPipeline.template.json")).unwrap())
             .unwrap();

@@ -22,6 +22,28 @@ pub struct StackArtifact {
 
 impl StackArtifact {
     /// File name of the template in the assembly directory.
+    /// SHA-256 of the rendered template and the asset fingerprints: changes exactly when what
+    /// would be deployed changes.
+    ///
+    /// ```
+    /// use ordersctl::constructs::App;
+    /// use ordersctl::template::Format;
+    /// let app = App::new();
+    /// app.stack("A").queue("Q").build().unwrap();
+    /// let asm = ordersctl::synth::synthesize(&app).unwrap();
+    /// assert_eq!(asm.stacks[0].fingerprint(Format::Json).len(), 64);
+    /// ```
+    pub fn fingerprint(&self, format: Format) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.template.render(format).as_bytes());
+        for a in &self.assets {
+            h.update([0]);
+            h.update(a.fingerprint.as_deref().unwrap_or(&a.s3_key).as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn template_file(&self, format: Format) -> String {
         format!("{}.template.{}", self.name, format.extension())
     }
@@ -65,6 +87,8 @@ impl Assembly {
                     .collect();
                 let entry = json!({
                     "template": s.template_file(format),
+                    // What the stack is made of, not when: synth stays byte-identical.
+                    "fingerprint": s.fingerprint(format),
                     "dependencies": s.dependencies,
                     "environment": { "account": "unknown-account", "region": "unknown-region" },
                     "resourceCount": s.template.resources.len(),
