@@ -506,3 +506,90 @@ fn a_malformed_endpoint_or_region_is_refused_before_any_call() {
         stderr(&o)
     );
 }
+
+#[test]
+fn diff_change_set_changes_nothing_on_any_stack() {
+    let moto = MotoServer::start();
+    let proxy = FaultProxy::start(moto.port());
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = assembly(tmp.path());
+    let diff = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args([
+                "diff",
+                "Faulty",
+                "--change-set",
+                "--app",
+                asm.to_str().unwrap(),
+            ])
+            .envs(moto.env())
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        (o.status.code(), out, stderr(&o))
+    };
+    let writes = |calls: &[String]| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|c| {
+                [
+                    "DeleteStack",
+                    "ExecuteChangeSet",
+                    "CreateStack",
+                    "UpdateStack",
+                    "ContinueUpdateRollback",
+                ]
+                .contains(&c.as_str())
+            })
+            .cloned()
+            .collect()
+    };
+    // Not deployed: every resource is new, and no change set is made (a CREATE change set
+    // would create the stack).
+    let (code, out, err) = diff();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("Queue"), "{out}");
+    assert!(
+        !proxy.calls().iter().any(|c| c == "CreateChangeSet"),
+        "{:?}",
+        proxy.calls()
+    );
+    // Deployed and changed: a change set is made, read and deleted; only that.
+    assert!(deploy(&moto, &proxy, &asm, &[]).status.success());
+    add_a_second_queue(&asm);
+    let before = proxy.calls().len();
+    let (code, out, err) = diff();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("Second"), "{out}");
+    let calls = proxy.calls()[before..].to_vec();
+    assert!(writes(&calls).is_empty(), "{calls:?}");
+    assert_eq!(calls.iter().filter(|c| *c == "CreateChangeSet").count(), 1);
+    assert_eq!(calls.iter().filter(|c| *c == "DeleteChangeSet").count(), 1);
+    // States a deploy would change first: the diff says why and stops, touching nothing.
+    for status in [
+        "ROLLBACK_COMPLETE",
+        "REVIEW_IN_PROGRESS",
+        "UPDATE_IN_PROGRESS",
+        "UPDATE_ROLLBACK_FAILED",
+    ] {
+        proxy.clear();
+        proxy.inject("DescribeStacks", ALWAYS, Fault::StackStatus(status.into()));
+        let before = proxy.calls().len();
+        let (code, _, err) = diff();
+        assert_eq!(code, Some(1), "{status}: {err}");
+        assert!(
+            err.contains(&format!("stack Faulty is {status}:"))
+                && err.contains("diff --change-set changes nothing, so it stops here"),
+            "{status}: {err}"
+        );
+        let calls = proxy.calls()[before..].to_vec();
+        assert!(writes(&calls).is_empty(), "{status}: {calls:?}");
+        assert!(
+            !calls
+                .iter()
+                .any(|c| c == "CreateChangeSet" || c == "DeleteChangeSet"),
+            "{status}: {calls:?}"
+        );
+    }
+}

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 use ordersctl::deploy::{
-    deployed_template, discard_change_set, prepare_change_set, toolkit_bucket, Aws, Progress,
-    ResourceChange, StackDeploy,
+    deployed_template, discard_change_set, preview_change_set, toolkit_bucket, Aws, Preview,
+    Progress, ResourceChange, StackDeploy,
 };
 use ordersctl::diff::{diff_stack, render, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
@@ -224,9 +224,20 @@ fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result
                 continue_rollback: false,
                 termination_protection: None,
             };
-            let changes = match prepare_change_set(&aws, &d, &Quiet).await? {
-                None => Vec::new(),
-                Some(p) => {
+            let changes = match preview_change_set(&aws, &d, &Quiet).await? {
+                Preview::NoChanges => Vec::new(),
+                Preview::NotDeployed => s
+                    .template
+                    .resources
+                    .iter()
+                    .map(|(id, r)| ResourceChange {
+                        action: "Add".into(),
+                        logical_id: id.clone(),
+                        resource_type: r.resource_type.clone(),
+                        replacement: None,
+                    })
+                    .collect(),
+                Preview::Changes(p) => {
                     discard_change_set(&aws, n, &p).await?;
                     p.changes
                 }

@@ -219,6 +219,61 @@ pub async fn prepare_change_set(
     } else {
         ChangeSetType::Create
     };
+    create_change_set(aws, d, change_set_type, progress).await
+}
+
+/// What `diff --change-set` found for one stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preview {
+    /// The change set, computed (the caller deletes it again).
+    Changes(Prepared),
+    /// CloudFormation sees nothing to change.
+    NoChanges,
+    /// No such stack: everything would be created (no change set was made, as a CREATE
+    /// change set would itself create the stack).
+    NotDeployed,
+}
+
+/// What a change set would say, for `diff --change-set`, changing nothing on the stack: only
+/// a stack that can be updated as it is gets a change set. Any other state is an error that
+/// says why, where a deploy would wait, delete a failed stack, discard someone's change sets
+/// or continue a rollback.
+pub async fn preview_change_set(
+    aws: &Aws,
+    d: &StackDeploy<'_>,
+    progress: &dyn Progress,
+) -> Result<Preview, DeployError> {
+    let status = stack_status(aws, d.name).await?;
+    let why = match decide(d.name, status.as_ref(), false) {
+        Plan::Update => {
+            return Ok(
+                match create_change_set(aws, d, ChangeSetType::Update, progress).await? {
+                    Some(p) => Preview::Changes(p),
+                    None => Preview::NoChanges,
+                },
+            )
+        }
+        Plan::Create => return Ok(Preview::NotDeployed),
+        Plan::Wait => "an operation is running; run the diff again when it ends".to_string(),
+        Plan::DiscardReviewThenCreate => "it holds change sets nobody executed yet, which a change set of ours would have to discard".to_string(),
+        Plan::DeleteThenCreate => "a failed first create left it, and it can only be deleted (deploy does that)".to_string(),
+        Plan::ContinueRollback | Plan::Refuse(_) => "it cannot be updated until its failed rollback is dealt with".to_string(),
+    };
+    Err(DeployError::Refused(format!(
+        "stack {} is {}: {why}. diff --change-set changes nothing, so it stops here; `ordersctl diff` without --change-set compares the templates",
+        d.name,
+        status.map(|s| s.0).unwrap_or_default()
+    )))
+}
+
+/// Create a change set of `change_set_type` and wait until it is computed. `None`: it holds
+/// no changes (it is deleted again).
+async fn create_change_set(
+    aws: &Aws,
+    d: &StackDeploy<'_>,
+    change_set_type: ChangeSetType,
+    progress: &dyn Progress,
+) -> Result<Option<Prepared>, DeployError> {
     let change_set = format!(
         "ordersctl-{}",
         std::time::SystemTime::now()
