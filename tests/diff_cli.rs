@@ -132,3 +132,70 @@ fn against_a_yaml_template_too() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn two_template_files_are_diffed_with_the_exit_codes_of_a_gate() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff/visibility-timeout");
+    let (old, new) = (case.join("old.json"), case.join("new.json"));
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let o = ordersctl(&["diff", "--template", new, "--against", old]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Named after the file, as no stack was given.
+    assert!(
+        stdout(&o).contains("new") && stdout(&o).contains("VisibilityTimeout"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        ordersctl(&["diff", "--template", new, "--against", old, "--fail"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        ordersctl(&["diff", "--template", new, "--against", old, "--exit-code"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let o = ordersctl(&[
+        "diff",
+        "Orders",
+        "--template",
+        new,
+        "--against",
+        new,
+        "--fail",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("Orders"), "{}", stdout(&o));
+    // The same template in YAML is no difference.
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = tmp.path().join("old.yaml");
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(old).unwrap()).unwrap();
+    std::fs::write(&yaml, serde_yaml::to_string(&value).unwrap()).unwrap();
+    let o = ordersctl(&[
+        "diff",
+        "--template",
+        yaml.to_str().unwrap(),
+        "--against",
+        old,
+        "--fail",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // One template is one stack.
+    let o = ordersctl(&["diff", "A", "B", "--template", new, "--against", old]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("name at most one stack"));
+}

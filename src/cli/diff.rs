@@ -14,7 +14,7 @@ use ordersctl::diff::{diff_stack, render, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
 
 use crate::cli::interrupt::{self, unless_interrupted};
-use ordersctl::synth::Assembly;
+use ordersctl::synth::{Assembly, StackArtifact};
 use ordersctl::template::Template;
 
 use crate::cli::app_args::AppArgs;
@@ -44,6 +44,7 @@ pub enum DiffFormat {
 ///   ordersctl diff OrderPipeline
 ///   ordersctl diff --against main.out --format markdown > diff.md
 ///   ordersctl diff OrderPipeline --against old.template.json --fail
+///   ordersctl diff --template new.yaml --against old.yaml --fail
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct DiffArgs {
@@ -71,6 +72,10 @@ pub struct DiffArgs {
     /// Compare this existing assembly instead of synthesizing.
     #[arg(long = "app", value_name = "DIR")]
     app_dir: Option<PathBuf>,
+    /// The new side is this template file, JSON or YAML (any template, not only ordersctl's);
+    /// the stack is named after the file unless one STACK is given.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["app_dir", "change_set"])]
+    template: Option<PathBuf>,
     #[command(flatten)]
     app: AppArgs,
     #[command(flatten)]
@@ -86,9 +91,10 @@ enum Baseline {
 
 /// Returns the process exit code.
 pub fn run(args: DiffArgs) -> Result<i32> {
-    let assembly = match &args.app_dir {
-        Some(dir) => read_assembly(dir)?,
-        None => args.app.assembly()?,
+    let assembly = match (&args.template, &args.app_dir) {
+        (Some(file), _) => one_template(file, &args.stacks)?,
+        (None, Some(dir)) => read_assembly(dir)?,
+        (None, None) => args.app.assembly()?,
     };
     let names = if args.stacks.is_empty() {
         select(&assembly, &[], true)?
@@ -165,6 +171,46 @@ pub fn run(args: DiffArgs) -> Result<i32> {
     };
     out!("{rendered}")?;
     Ok(exit_code(&args, diffs.iter().any(|d| !d.is_empty())))
+}
+
+/// `--template FILE` as a one-stack assembly, named by the one STACK given or after the file
+/// (`orders.template.yaml` -> `orders`).
+fn one_template(file: &std::path::Path, stacks: &[String]) -> Result<Assembly> {
+    let name = match stacks {
+        [] => {
+            let base = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            [
+                ".template.json",
+                ".template.yaml",
+                ".template.yml",
+                ".json",
+                ".yaml",
+                ".yml",
+            ]
+            .iter()
+            .find_map(|ext| base.strip_suffix(ext))
+            .unwrap_or(&base)
+            .to_string()
+        }
+        [one] => one.clone(),
+        more => bail!(
+            "--template {} is one template: name at most one stack for it (got {})",
+            file.display(),
+            more.join(", ")
+        ),
+    };
+    Ok(Assembly {
+        stacks: vec![StackArtifact {
+            name,
+            template: read_template(file)?,
+            dependencies: Vec::new(),
+            assets: Vec::new(),
+        }],
+        stage: ordersctl::constructs::Stage::Dev,
+    })
 }
 
 /// `--fail`: 1 on differences; `--exit-code`: 2 on differences; otherwise 0.
