@@ -173,10 +173,17 @@ async fn prepare<'a>(
 ) -> Result<(Aws, BTreeMap<&'a str, String>, Option<String>)> {
     let ws = args.app.workspace();
     let aws = args.aws.connect().await?;
-    // Each template is rendered once: its size decides inline or by URL.
+    // Each template is rendered once (or sent as the assembly's file holds it, the bytes
+    // that were reviewed): its size decides inline or by URL.
     let bodies: BTreeMap<&str, String> = stacks
         .iter()
-        .map(|s| (s.name.as_str(), s.template.to_json_string()))
+        .map(|s| {
+            let body = s.body.clone();
+            (
+                s.name.as_str(),
+                body.unwrap_or_else(|| s.template.to_json_string()),
+            )
+        })
         .collect();
     let needs_bucket = stacks
         .iter()

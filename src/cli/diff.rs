@@ -208,6 +208,7 @@ fn one_template(file: &std::path::Path, stacks: &[String]) -> Result<Assembly> {
             template: read_template(file)?,
             dependencies: Vec::new(),
             assets: Vec::new(),
+            body: None,
         }],
         stage: ordersctl::constructs::Stage::Dev,
     })
@@ -260,7 +261,7 @@ fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result
         let mut out = Vec::new();
         for n in names {
             let s = assembly.stack(n).expect("selected");
-            let body = s.template.to_json_string();
+            let body = s.body.clone().unwrap_or_else(|| s.template.to_json_string());
             let d = StackDeploy {
                 name: n,
                 template_body: &body,

@@ -18,6 +18,9 @@ pub struct StackArtifact {
     /// Stacks this one imports from (deploy them first).
     pub dependencies: Vec<String>,
     pub assets: Vec<Asset>,
+    /// The template exactly as read from an assembly's file: deploy sends these bytes, the
+    /// file that was reviewed, not a re-rendering. `None`: synthesized, render the model.
+    pub body: Option<String>,
 }
 
 impl StackArtifact {
@@ -152,6 +155,7 @@ pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
                 template,
                 dependencies: deps[i].iter().map(|d| names[*d].clone()).collect(),
                 assets,
+                body: None,
             }
         })
         .collect();

@@ -111,6 +111,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
             }
         })?;
         let template = Template::from_json_str(&body).map_err(|e| err(&path, e.0))?;
+        let body = Some(body);
         let dependencies = s["dependencies"]
             .as_array()
             .map(|a| {
@@ -174,6 +175,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
             template,
             dependencies,
             assets,
+            body,
         });
     }
     Ok(Assembly { stacks, stage })
@@ -193,7 +195,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("asm");
         crate::synth::writer::write_assembly(&asm, &dir, crate::template::Format::Json).unwrap();
-        let back = read_assembly(&dir).unwrap();
+        let mut back = read_assembly(&dir).unwrap();
+        for s in &mut back.stacks {
+            // Kept exactly as the file holds it, for deploy to send.
+            let file =
+                std::fs::read_to_string(dir.join(s.template_file(crate::template::Format::Json)));
+            assert_eq!(s.body.take(), Some(file.unwrap()));
+        }
         assert_eq!(back, asm);
         std::fs::write(dir.join("manifest.json"), "{\"version\": \"9\"}").unwrap();
         assert!(read_assembly(&dir)

@@ -1,0 +1,44 @@
+//! Templates deployed as they are written: `deploy --app DIR` sends the assembly's template
+//! file byte for byte (what was reviewed), including what ordersctl's model does not know.
+
+use std::process::Command;
+
+use moto_harness::MotoServer;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_app_sends_the_template_file_byte_for_byte() {
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    std::fs::create_dir_all(&asm).unwrap();
+    // Hand-formatted, with a section the model does not keep (Mappings) and key order of
+    // its own.
+    let body = "{\n  \"Mappings\": {\"Sizes\": {\"dev\": {\"Retention\": \"345600\"}}},\n  \"Resources\": {\n    \"Queue\": {\"Type\": \"AWS::SQS::Queue\",\n      \"Properties\": {\"MessageRetentionPeriod\": {\"Fn::FindInMap\": [\"Sizes\", \"dev\", \"Retention\"]}}}\n  }\n}\n";
+    std::fs::write(asm.join("Written.template.json"), body).unwrap();
+    std::fs::write(
+        asm.join("manifest.json"),
+        r#"{"version": "1", "stage": "dev", "stacks": {"Written": {"template": "Written.template.json", "dependencies": [], "assets": []}}}"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["deploy", "Written", "--yes", "--app", asm.to_str().unwrap()])
+        .envs(moto.env())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new(moto_harness::REGION))
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    let deployed = aws_sdk_cloudformation::Client::new(&config)
+        .get_template()
+        .stack_name("Written")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deployed.template_body(), Some(body));
+}
