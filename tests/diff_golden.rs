@@ -130,3 +130,18 @@ fn a_removed_export_in_use_is_flagged() {
         d.warnings[0].contains("export Data:OrdersArn (output OrdersArn), which Importer imports")
     );
 }
+
+#[test]
+fn a_replacement_is_followed_through_sub_references() {
+    let d = golden("sub-reference");
+    assert_eq!(resource(&d, "Queue").impact, Some(Impact::Replace));
+    // Its name changes with it, so the replacement can be created: no name-clash warning.
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    // Referred to only inside a Fn::Sub string: replaced too (Endpoint is create-only).
+    let subscription = resource(&d, "Subscription");
+    assert_eq!(subscription.impact, Some(Impact::Replace));
+    assert!(subscription.changes.iter().any(|c| c.path == "Endpoint"
+        && c.cause
+            .as_deref()
+            .is_some_and(|x| x.contains("Queue is replaced"))));
+}

@@ -72,7 +72,10 @@ pub fn diff_stack(stack: &str, old: &Template, new: &Template, ctx: &DiffContext
                 .find(|(t, p)| *t == res.resource_type && res.properties.contains_key(*p))
                 .map(|(_, p)| p)
         });
-        if let (Some(Impact::Replace), Some(name)) = (r.impact, named) {
+        // A new name lets the replacement be created beside the old resource; the same one
+        // does not.
+        let renamed_too = named.is_some_and(|n| r.changes.iter().any(|c| c.path == *n));
+        if let (Some(Impact::Replace), Some(name), false) = (r.impact, named, renamed_too) {
             warnings.push(format!(
                 "{} ({}) must be replaced but sets {name}: CloudFormation cannot create the replacement while the old one holds the name; the update will fail unless the name changes too",
                 r.logical_id, r.resource_type

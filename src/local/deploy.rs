@@ -122,27 +122,7 @@ pub fn local_template(t: &Template) -> Template {
 /// Whether a resource refers (Ref, GetAtt, or `${Name}` in a Sub) to a name that `known`
 /// does not know.
 fn refers_to_missing(r: &crate::template::Resource, known: &dyn Fn(&str) -> bool) -> bool {
-    if r.references().iter().any(|x| !known(x)) {
-        return true;
-    }
-    let mut missing = false;
-    for v in r.properties.values() {
-        v.walk(&mut |e| {
-            if let Expr::Sub(s, vars) = e {
-                let mut rest = s.as_str();
-                while let Some(i) = rest.find("${") {
-                    let after = &rest[i + 2..];
-                    let Some(end) = after.find('}') else { break };
-                    let name = after[..end].split('.').next().unwrap_or_default();
-                    if !name.starts_with('!') && !vars.contains_key(name) && !known(name) {
-                        missing = true;
-                    }
-                    rest = &after[end..];
-                }
-            }
-        });
-    }
-    missing
+    r.references().iter().any(|x| !known(x))
 }
 
 /// Whether an event source ARN expression names a DynamoDB or Kinesis stream.

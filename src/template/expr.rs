@@ -260,13 +260,27 @@ impl Expr {
         }
     }
 
-    /// The logical IDs this value references through `Ref` and `Fn::GetAtt` (not pseudo parameters).
+    /// The logical IDs this value references through `Ref`, `Fn::GetAtt` and the `${Name}` /
+    /// `${Name.Attribute}` variables of `Fn::Sub` strings (not pseudo parameters, not
+    /// `${!Literal}`, not the Sub's own variables).
+    ///
+    /// ```
+    /// use ordersctl::template::Expr;
+    /// let e = Expr::from_json(&serde_json::json!({"Fn::Sub": "${Queue.Arn}/${AWS::Region}/${!Lit}"}));
+    /// assert_eq!(e.references(), ["Queue"]);
+    /// ```
     pub fn references(&self) -> Vec<String> {
         let mut out = Vec::new();
         self.walk(&mut |e| match e {
             Expr::Ref(t) | Expr::GetAtt(t, _) if !t.logical_id.starts_with("AWS::") => {
                 out.push(t.logical_id.clone())
             }
+            Expr::Sub(template, vars) => out.extend(
+                sub_variables(template)
+                    .into_iter()
+                    .filter(|n| !n.starts_with("AWS::") && !vars.contains_key(*n))
+                    .map(str::to_string),
+            ),
             _ => {}
         });
         out
@@ -445,6 +459,23 @@ impl<T: Into<Expr>> From<Vec<T>> for Expr {
     fn from(v: Vec<T>) -> Self {
         Expr::List(v.into_iter().map(Into::into).collect())
     }
+}
+
+/// The names a `Fn::Sub` string's `${...}` variables start with (`${Queue.Arn}` -> `Queue`),
+/// in order; `${!Literal}` is text, not a variable.
+pub fn sub_variables(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else { break };
+        let inner = &after[..end];
+        if !inner.starts_with('!') {
+            out.push(inner.split('.').next().unwrap_or_default().trim());
+        }
+        rest = &after[end + 1..];
+    }
+    out
 }
 
 #[cfg(test)]

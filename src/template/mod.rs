@@ -14,7 +14,7 @@ mod suppression;
 mod template;
 mod yaml;
 
-pub use expr::{Expr, Pseudo, StackId, Target};
+pub use expr::{sub_variables, Expr, Pseudo, StackId, Target};
 pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};
 pub use parse::ParseError;
 pub use render::Format;
