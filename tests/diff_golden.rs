@@ -145,3 +145,25 @@ fn a_replacement_is_followed_through_sub_references() {
             .as_deref()
             .is_some_and(|x| x.contains("Queue is replaced"))));
 }
+
+#[test]
+fn a_vpc_cidr_change_replaces_the_vpc_and_what_depends_on_it() {
+    // AWS::EC2::* is no type ordersctl emits: its facts come from the registry schemas.
+    let d = golden("vpc-cidr");
+    for id in ["Vpc", "Subnet", "Group", "Server"] {
+        assert_eq!(
+            resource(&d, id).impact,
+            Some(Impact::Replace),
+            "{id}: {d:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_change_to_a_type_nobody_describes_is_impact_unknown_never_no_interruption() {
+    let d = golden("unknown-type");
+    for id in ["Seeder", "Monitor"] {
+        assert_eq!(resource(&d, id).impact, Some(Impact::Unknown), "{id}");
+    }
+    assert!(!d.is_empty());
+}

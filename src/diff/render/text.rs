@@ -24,6 +24,7 @@ impl Paint {
         match i {
             Impact::Replace => self.wrap("1;31", "REPLACE"),
             Impact::MayReplace => self.wrap("1;33", "MAY REPLACE"),
+            Impact::Unknown => self.wrap("1;35", "IMPACT UNKNOWN"),
             Impact::NoInterruption => "no interruption".into(),
         }
     }
