@@ -28,7 +28,8 @@ const RESOURCELESS_ACTIONS: [&str; 14] = [
 pub fn check(m: &Model, out: &mut Vec<Finding>) {
     encryption(m, out);
     for (id, g) in m.of_type("AWS::Logs::LogGroup") {
-        if num(prop(g, "RetentionInDays")).is_none() {
+        // Absent, not merely unknown here: `!Ref Retention` is set at deploy time.
+        if prop(g, "RetentionInDays").is_none() {
             out.push(m.at(
                 id,
                 "ORD014",

@@ -49,20 +49,25 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
     }
     for (id, q) in m.of_type("AWS::SQS::Queue") {
         let consumers = m.queue_consumers(id);
-        let visibility = num(prop(q, "VisibilityTimeout")).unwrap_or(SQS_DEFAULT_VISIBILITY);
+        let visibility = m.number(prop(q, "VisibilityTimeout"), SQS_DEFAULT_VISIBILITY);
         for (_, function) in &consumers {
             let Some(f) = function.and_then(|f| m.get(f)) else {
                 continue;
             };
-            let timeout = num(prop(f, "Timeout")).unwrap_or(LAMBDA_DEFAULT_TIMEOUT);
+            let (Some((visibility, vnote)), Some((timeout, tnote))) = (
+                visibility.clone(),
+                m.number(prop(f, "Timeout"), LAMBDA_DEFAULT_TIMEOUT),
+            ) else {
+                continue; // a value only known at deploy time
+            };
             let fname = function.unwrap_or_default();
             if visibility < timeout {
                 out.push(m.with_severity(id, "ORD001", Severity::Error, format!(
-                    "visibility timeout {visibility} s is below the {timeout} s timeout of {fname}, which consumes it: messages reappear while still being processed"
+                    "visibility timeout {visibility} s{vnote} is below the {timeout} s{tnote} timeout of {fname}, which consumes it: messages reappear while still being processed"
                 )));
             } else if visibility < 6 * timeout {
                 out.push(m.at(id, "ORD001", format!(
-                    "visibility timeout {visibility} s is below 6x the {timeout} s timeout of {fname} ({} s), as AWS recommends for Lambda consumers",
+                    "visibility timeout {visibility} s{vnote} is below 6x the {timeout} s{tnote} timeout of {fname} ({} s), as AWS recommends for Lambda consumers",
                     6 * timeout
                 )));
             }
@@ -77,12 +82,14 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
             }
         }
         if dlqs.contains(id.as_str()) {
-            let retention = num(prop(q, "MessageRetentionPeriod")).unwrap_or(4 * 86_400);
-            if retention < DLQ_RETENTION {
-                out.push(m.at(id, "ORD005", format!(
-                    "the dead-letter queue keeps messages {} days; failures need time to be looked at",
-                    retention / 86_400
-                )));
+            if let Some((retention, note)) = m.number(prop(q, "MessageRetentionPeriod"), 4 * 86_400)
+            {
+                if retention < DLQ_RETENTION {
+                    out.push(m.at(id, "ORD005", format!(
+                        "the dead-letter queue keeps messages {} days{note}; failures need time to be looked at",
+                        retention / 86_400
+                    )));
+                }
             }
             if !alarmed.contains(id.as_str()) {
                 out.push(m.at(
@@ -117,7 +124,10 @@ fn sqs_event_sources(m: &Model, out: &mut Vec<Finding>) {
         if !is_sqs_source(m, esm) {
             continue;
         }
-        let batch = num(prop(esm, "BatchSize")).unwrap_or(SQS_DEFAULT_BATCH);
+        // Unknown here (a parameter without a default): judged as the default would be.
+        let batch = m
+            .number(prop(esm, "BatchSize"), SQS_DEFAULT_BATCH)
+            .map_or(SQS_DEFAULT_BATCH, |(b, _)| b);
         let partial = strings(prop(esm, "FunctionResponseTypes"))
             .contains(&"ReportBatchItemFailures".to_string());
         if batch > 1 && !partial {

@@ -128,6 +128,25 @@ impl<'t> Model<'t> {
         index.get(id).cloned().unwrap_or_default()
     }
 
+    /// A number property as deployed: the literal; a `Ref` to a parameter resolved to its
+    /// default, with a note saying so; `default` when the property is absent. `None` when it
+    /// cannot be known here (a parameter without a default, another intrinsic): rules then
+    /// judge nothing rather than assume.
+    pub fn number(&self, e: Option<&Expr>, default: i64) -> Option<(i64, String)> {
+        let Some(e) = e else {
+            return Some((default, String::new()));
+        };
+        if let Expr::Ref(t) = e {
+            let p = self.t.parameters.get(&t.logical_id)?;
+            let value = num(p.default.as_ref())?;
+            return Some((
+                value,
+                format!(" (the default of parameter {})", t.logical_id),
+            ));
+        }
+        num(Some(e)).map(|n| (n, String::new()))
+    }
+
     pub fn get(&self, id: &str) -> Option<&'t Resource> {
         self.t.resources.get(id)
     }

@@ -422,3 +422,40 @@ fn ord028_dangling_depends_on_and_circles() {
     });
     assert_eq!(fires("ORD028", fine), None);
 }
+
+#[test]
+fn a_value_given_by_a_parameter_is_its_default_and_the_finding_says_so() {
+    let check = |parameters: Value| {
+        let t = Template::from_json_value(&json!({
+            "Parameters": parameters,
+            "Resources": {
+                "Q": queue(json!({"VisibilityTimeout": {"Ref": "Visibility"}})),
+                "F": function(10),
+                "M": sqs_mapping(json!({})),
+                "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": {"Ref": "Days"}}},
+            }
+        }))
+        .unwrap();
+        check_template("S", &t).findings
+    };
+    let with_default =
+        check(json!({"Visibility": {"Type": "Number", "Default": 20}, "Days": {"Type": "Number"}}));
+    let ord001 = with_default
+        .iter()
+        .find(|f| f.rule == "ORD001")
+        .expect("ORD001 from the default");
+    assert!(
+        ord001
+            .message
+            .contains("visibility timeout 20 s (the default of parameter Visibility)"),
+        "{}",
+        ord001.message
+    );
+    // Without a default the value is only known at deploy time: not judged, not assumed 30 s.
+    let without = check(json!({"Visibility": {"Type": "Number"}, "Days": {"Type": "Number"}}));
+    assert!(!without.iter().any(|f| f.rule == "ORD001"), "{without:?}");
+    // A retention set by a parameter is set, not "kept forever".
+    assert!(!with_default
+        .iter()
+        .any(|f| f.rule == "ORD014" && f.location.ends_with("/Logs")));
+}
