@@ -167,3 +167,45 @@ fn a_change_to_a_type_nobody_describes_is_impact_unknown_never_no_interruption()
     }
     assert!(!d.is_empty());
 }
+
+/// The one template-level entry of a case: its name, and that --fail would see it.
+fn only_section(d: &StackDiff) -> &str {
+    assert!(!d.is_empty());
+    assert!(d.resources.is_empty(), "{:#?}", d.resources);
+    assert_eq!(d.sections.len(), 1, "{:#?}", d.sections);
+    &d.sections[0].name
+}
+
+#[test]
+fn a_mappings_change_is_a_difference() {
+    assert_eq!(only_section(&golden("mappings-change")), "Mappings.Sizes");
+}
+
+#[test]
+fn a_conditions_change_is_a_difference() {
+    assert_eq!(
+        only_section(&golden("conditions-change")),
+        "Conditions.IsProd"
+    );
+}
+
+#[test]
+fn a_sam_globals_change_is_a_difference() {
+    assert_eq!(
+        only_section(&golden("sam-globals-change")),
+        "Globals.Function"
+    );
+}
+
+#[test]
+fn an_update_policy_change_is_a_change_of_the_resource() {
+    let d = golden("update-policy-change");
+    let alias = resource(&d, "Alias");
+    assert!(
+        alias
+            .changes
+            .iter()
+            .any(|c| c.path == "(UpdatePolicy).CodeDeployLambdaAliasUpdate.DeploymentGroupName"),
+        "{alias:#?}"
+    );
+}

@@ -96,6 +96,7 @@ pub fn diff_stack(stack: &str, old: &Template, new: &Template, ctx: &DiffContext
     warnings.extend(exports_in_use(&old, &outputs, ctx));
     StackDiff {
         stack: stack.to_string(),
+        sections: section_changes(&old, &new),
         parameters: parameter_changes(&old, &new),
         resources,
         outputs,
@@ -386,11 +387,68 @@ fn words(camel: &str) -> String {
     out
 }
 
+/// Everything at the template's top level besides resources, parameters and outputs, as
+/// `Section` or `Section.Key` entries.
+fn section_changes(old: &Template, new: &Template) -> Vec<EntryChange> {
+    let all = |t: &Template| -> BTreeMap<String, Expr> {
+        let mut m: BTreeMap<String, Expr> = BTreeMap::new();
+        let mut add = |section: &str, value: &Expr| match value {
+            Expr::Map(entries) if !entries.is_empty() => {
+                for (k, v) in entries {
+                    m.insert(format!("{section}.{k}"), v.clone());
+                }
+            }
+            other => {
+                m.insert(section.to_string(), other.clone());
+            }
+        };
+        for (k, v) in &t.sections {
+            add(k, v);
+        }
+        if !t.conditions.is_empty() {
+            add("Conditions", &Expr::Map(t.conditions.clone()));
+        }
+        if !t.metadata.is_empty() {
+            add("Metadata", &Expr::Map(t.metadata.clone()));
+        }
+        if let Some(d) = &t.description {
+            add("Description", &Expr::from(d.as_str()));
+        }
+        m
+    };
+    let (a, b) = (all(old), all(new));
+    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut out = Vec::new();
+    for name in names {
+        let (x, y) = (a.get(name), b.get(name));
+        let action = match (x, y) {
+            (None, Some(_)) => Action::Add,
+            (Some(_), None) => Action::Remove,
+            (Some(x), Some(y)) if x != y => Action::Modify,
+            _ => continue,
+        };
+        out.push(EntryChange {
+            name: name.clone(),
+            action,
+            old: x.map(show),
+            new: y.map(show),
+            cause: None,
+        });
+    }
+    out
+}
+
 fn parameter_changes(old: &Template, new: &Template) -> Vec<EntryChange> {
     let describe = |p: &crate::template::Parameter| {
         let mut s = p.parameter_type.clone();
         if let Some(d) = &p.default {
             s.push_str(&format!(" = {}", show(d)));
+        }
+        if !p.allowed_values.is_empty() {
+            s.push_str(&format!(" in [{}]", p.allowed_values.join(", ")));
+        }
+        for (k, v) in &p.constraints {
+            s.push_str(&format!(", {k} {}", show(v)));
         }
         s
     };

@@ -134,6 +134,9 @@ pub struct EntryChange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StackDiff {
     pub stack: String,
+    /// Template-level sections: Mappings, Conditions, Rules, Transform, Globals, Metadata,
+    /// Description ... (an entry per key of a section that is a map).
+    pub sections: Vec<EntryChange>,
     pub parameters: Vec<EntryChange>,
     pub resources: Vec<ResourceDiff>,
     pub outputs: Vec<EntryChange>,
@@ -146,7 +149,8 @@ pub struct StackDiff {
 impl StackDiff {
     /// Nothing differs.
     pub fn is_empty(&self) -> bool {
-        self.parameters.is_empty()
+        self.sections.is_empty()
+            && self.parameters.is_empty()
             && self.resources.is_empty()
             && self.outputs.is_empty()
             && self.security.is_empty()
@@ -203,6 +207,12 @@ impl StackDiff {
             self.count(Action::Modify),
             self.count(Action::Remove)
         );
+        if !self.sections.is_empty() {
+            s.push_str(&format!(
+                "; {} template-level change(s)",
+                self.sections.len()
+            ));
+        }
         if !self.parameters.is_empty() {
             s.push_str(&format!("; {} parameter change(s)", self.parameters.len()));
         }

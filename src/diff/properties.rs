@@ -120,6 +120,18 @@ pub fn property_changes(old: &Resource, new: &Resource) -> Vec<ValueChange> {
             out.push((vec![Segment::Key(format!("({name})"))], a, b));
         }
     }
+    // UpdatePolicy, CreationPolicy and any other attribute, property by property.
+    let names: std::collections::BTreeSet<&String> =
+        old.attributes.keys().chain(new.attributes.keys()).collect();
+    for name in names {
+        let mut path = vec![Segment::Key(format!("({name})"))];
+        walk(
+            &mut path,
+            old.attributes.get(name),
+            new.attributes.get(name),
+            &mut out,
+        );
+    }
     if old.metadata != new.metadata {
         let mut path = vec![Segment::Key("(Metadata)".into())];
         walk(

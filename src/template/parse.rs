@@ -23,6 +23,17 @@ fn policy(v: &Value, where_: &str) -> Result<Policy, ParseError> {
     }
 }
 
+/// The keys of `m` the model does not type, kept verbatim.
+fn unknown_keys(
+    m: &serde_json::Map<String, Value>,
+    known: &[&str],
+) -> std::collections::BTreeMap<String, Expr> {
+    m.iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+        .collect()
+}
+
 impl Template {
     /// Parse a JSON template.
     ///
@@ -89,6 +100,18 @@ impl Template {
                 .map(str::to_string),
             ..Default::default()
         };
+        t.sections = unknown_keys(
+            root,
+            &[
+                "AWSTemplateFormatVersion",
+                "Description",
+                "Metadata",
+                "Parameters",
+                "Conditions",
+                "Resources",
+                "Outputs",
+            ],
+        );
         if let Some(Value::Object(m)) = root.get("Metadata") {
             t.metadata = m
                 .iter()
@@ -110,6 +133,12 @@ impl Template {
                         .iter()
                         .filter_map(|x| x.as_str().map(str::to_string))
                         .collect();
+                }
+                if let Some(m) = p.as_object() {
+                    param.constraints = unknown_keys(
+                        m,
+                        &["Type", "Description", "Default", "NoEcho", "AllowedValues"],
+                    );
                 }
                 t.parameters.insert(id.clone(), param);
             }
@@ -187,6 +216,20 @@ impl Template {
                     .iter()
                     .map(|(k, v)| (k.clone(), Expr::from_json(v)))
                     .collect();
+            }
+            if let Some(m) = r.as_object() {
+                res.attributes = unknown_keys(
+                    m,
+                    &[
+                        "Type",
+                        "Properties",
+                        "DependsOn",
+                        "DeletionPolicy",
+                        "UpdateReplacePolicy",
+                        "Condition",
+                        "Metadata",
+                    ],
+                );
             }
             t.resources.insert(id.clone(), res);
         }

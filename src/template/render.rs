@@ -50,6 +50,9 @@ impl Template {
                 ),
             );
         }
+        for (k, v) in &self.sections {
+            root.insert(k.clone(), v.to_json());
+        }
         if !self.conditions.is_empty() {
             root.insert(
                 "Conditions".into(),
@@ -122,6 +125,9 @@ fn parameter_json(p: &Parameter) -> Value {
     if p.no_echo {
         m.insert("NoEcho".into(), json!(true));
     }
+    for (k, v) in &p.constraints {
+        m.insert(k.clone(), v.to_json());
+    }
     Value::Object(m)
 }
 
@@ -154,6 +160,9 @@ fn resource_json(r: &Resource) -> Value {
             "Metadata".into(),
             map_of(r.metadata.iter().map(|(k, v)| (k.clone(), v.to_json()))),
         );
+    }
+    for (k, v) in &r.attributes {
+        m.insert(k.clone(), v.to_json());
     }
     Value::Object(m)
 }

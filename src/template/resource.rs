@@ -43,6 +43,8 @@ pub struct Resource {
     pub update_replace_policy: Option<Policy>,
     pub condition: Option<String>,
     pub metadata: BTreeMap<String, Expr>,
+    /// Every other resource attribute (UpdatePolicy, CreationPolicy ...), kept verbatim.
+    pub attributes: BTreeMap<String, Expr>,
 }
 
 impl Resource {
@@ -56,6 +58,7 @@ impl Resource {
             update_replace_policy: None,
             condition: None,
             metadata: BTreeMap::new(),
+            attributes: BTreeMap::new(),
         }
     }
 

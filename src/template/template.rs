@@ -14,6 +14,9 @@ pub struct Parameter {
     pub default: Option<Expr>,
     pub allowed_values: Vec<String>,
     pub no_echo: bool,
+    /// Every other key (MinValue, MaxLength, AllowedPattern, ConstraintDescription ...),
+    /// kept verbatim.
+    pub constraints: BTreeMap<String, Expr>,
 }
 
 impl Parameter {
@@ -25,6 +28,7 @@ impl Parameter {
             default: None,
             allowed_values: Vec::new(),
             no_echo: false,
+            constraints: BTreeMap::new(),
         }
     }
 }
@@ -68,6 +72,9 @@ pub struct Template {
     pub conditions: BTreeMap<String, Expr>,
     pub resources: IndexMap<String, Resource>,
     pub outputs: IndexMap<String, Output>,
+    /// Every other top-level section (Mappings, Rules, Transform, Globals, Hooks ...), kept
+    /// verbatim so a template ordersctl did not write renders back as it was.
+    pub sections: BTreeMap<String, Expr>,
 }
 
 /// A logical ID used twice in one template.

@@ -53,6 +53,7 @@ fn stack(d: &StackDiff) -> Value {
     json!({
         "stack": d.stack,
         "differences": !d.is_empty(),
+        "template": d.sections.iter().map(entry).collect::<Vec<_>>(),
         "parameters": d.parameters.iter().map(entry).collect::<Vec<_>>(),
         "resources": resources,
         "outputs": d.outputs.iter().map(entry).collect::<Vec<_>>(),

@@ -115,7 +115,11 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
             }
             out.push_str("\n</details>\n\n");
         }
-        for (title, entries) in [("Parameters", &d.parameters), ("Outputs", &d.outputs)] {
+        for (title, entries) in [
+            ("Template", &d.sections),
+            ("Parameters", &d.parameters),
+            ("Outputs", &d.outputs),
+        ] {
             if entries.is_empty() {
                 continue;
             }

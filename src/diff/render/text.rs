@@ -58,9 +58,12 @@ pub fn text(diffs: &[StackDiff], color: bool) -> String {
         for w in &d.warnings {
             out.push_str(&format!("  {} {w}\n", p.wrap("1;31", "WARNING")));
         }
-        if !d.parameters.is_empty() {
-            out.push_str("  Parameters\n");
-            for e in &d.parameters {
+        for (title, entries) in [("Template", &d.sections), ("Parameters", &d.parameters)] {
+            if entries.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("  {title}\n"));
+            for e in entries {
                 out.push_str(&format!(
                     "  {} {}: {} -> {}\n",
                     p.action(e.action, &format!("[{}]", sign(e.action))),
