@@ -179,3 +179,46 @@ fn hostile_templates_are_refused_at_once_naming_the_limit() {
     );
     refused(&deep_json, "nesting is deeper than 128 levels");
 }
+
+#[test]
+fn a_sam_template_is_checked_as_the_cloudformation_it_becomes() {
+    let o = ordersctl(&[
+        "check",
+        "--template",
+        &fixture("sam-six-queues.template.yaml"),
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = report["stacks"][0]["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"));
+    let at = |rule: &str| -> Vec<String> {
+        let mut v: Vec<String> = findings
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| f["location"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    // Six consumed queues without a dead-letter queue.
+    assert_eq!(at("ORD003").len(), 6, "{report}");
+    // Globals.Function.Timeout (60 s) is the function's: Q6 keeps the 30 s default.
+    let ord001: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["rule"] == "ORD001").collect();
+    assert_eq!(ord001.len(), 1, "{report}");
+    assert!(ord001[0]["location"].as_str().unwrap().ends_with("/Q6"));
+    assert_eq!(ord001[0]["severity"], "error");
+    // The schedule's rule, under SAM's own logical ID, has no DLQ; the function it invokes
+    // asynchronously keeps no failed event.
+    assert!(
+        at("ORD007").iter().any(|l| l.ends_with("/WorkerNightly")),
+        "{report}"
+    );
+    assert!(
+        at("ORD008").iter().any(|l| l.ends_with("/Worker")),
+        "{report}"
+    );
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -23,6 +23,7 @@ mod messaging;
 mod model;
 pub mod report;
 mod rules;
+pub mod sam;
 mod suppress;
 mod workflows;
 
@@ -122,6 +123,14 @@ pub fn check_stack(
     t: &Template,
     contracts: &std::collections::BTreeMap<String, (String, Option<HandlerContract>)>,
 ) -> Report {
+    // A SAM template is checked as the CloudFormation it becomes.
+    let expanded;
+    let t = if sam::is_sam(t) {
+        expanded = sam::expand(t);
+        &expanded
+    } else {
+        t
+    };
     let m = model::Model::new(stack, t);
     let mut findings = Vec::new();
     messaging::check(&m, &mut findings);

@@ -1,0 +1,292 @@
+//! SAM templates (`Transform: AWS::Serverless-2016-10-31`) read as the CloudFormation they
+//! become, so the rules apply to them as to any template: each `AWS::Serverless::Function`
+//! with `Globals.Function` merged becomes a function, and its events the resources SAM
+//! generates, under the logical IDs SAM gives them (`<Function><Event>`,
+//! `<Function>EventInvokeConfig`, `<Function>Role`). Only what the rules read is produced; the
+//! template is checked, never deployed, from this.
+
+use std::collections::BTreeMap;
+
+use crate::template::{Expr, Resource, Template};
+
+/// The SAM transform's name.
+pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+
+/// Whether the template asks for the SAM transform.
+pub fn is_sam(t: &Template) -> bool {
+    match t.sections.get("Transform") {
+        Some(Expr::Str(s)) => s == SAM_TRANSFORM,
+        Some(Expr::List(items)) => items
+            .iter()
+            .any(|i| matches!(i, Expr::Str(s) if s == SAM_TRANSFORM)),
+        _ => false,
+    }
+}
+
+fn get<'e>(m: &'e BTreeMap<String, Expr>, key: &str) -> Option<&'e Expr> {
+    m.get(key)
+}
+
+fn map(e: Option<&Expr>) -> BTreeMap<String, Expr> {
+    match e {
+        Some(Expr::Map(m)) => m.clone(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Copy `keys` of `from` into `to`, where present.
+fn copy(from: &BTreeMap<String, Expr>, to: &mut Resource, keys: &[&str]) {
+    for k in keys {
+        if let Some(v) = from.get(*k) {
+            to.properties.insert((*k).to_string(), v.clone());
+        }
+    }
+}
+
+/// The template with its SAM resources expanded (a template without the transform is
+/// returned as it is).
+pub fn expand(t: &Template) -> Template {
+    if !is_sam(t) {
+        return t.clone();
+    }
+    let globals = map(t.sections.get("Globals"));
+    let function_globals = map(globals.get("Function"));
+    let mut out = t.clone();
+    out.resources.clear();
+    for (id, r) in &t.resources {
+        match r.resource_type.as_str() {
+            "AWS::Serverless::Function" => {
+                let mut props = function_globals.clone();
+                props.extend(r.properties.clone());
+                function(&mut out, id, r, &props);
+            }
+            "AWS::Serverless::SimpleTable" => {
+                let mut table = r.clone();
+                table.resource_type = "AWS::DynamoDB::Table".into();
+                table.properties = BTreeMap::new();
+                copy(
+                    &r.properties,
+                    &mut table,
+                    &["SSESpecification", "TableName"],
+                );
+                out.resources.insert(id.clone(), table);
+            }
+            _ => {
+                out.resources.insert(id.clone(), r.clone());
+            }
+        }
+    }
+    out
+}
+
+fn function(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<String, Expr>) {
+    let mut f = r.clone();
+    f.resource_type = "AWS::Lambda::Function".into();
+    f.properties = BTreeMap::new();
+    copy(
+        props,
+        &mut f,
+        &[
+            "Timeout",
+            "MemorySize",
+            "Runtime",
+            "Handler",
+            "Environment",
+            "ReservedConcurrentExecutions",
+            "LoggingConfig",
+        ],
+    );
+    if let Some(Expr::Str(mode)) = get(props, "Tracing") {
+        f.properties.insert(
+            "TracingConfig".into(),
+            Expr::map([("Mode", Expr::from(mode.as_str()))]),
+        );
+    }
+    if let Some(target) = map(get(props, "DeadLetterQueue")).get("TargetArn") {
+        f.properties.insert(
+            "DeadLetterConfig".into(),
+            Expr::map([("TargetArn", target.clone())]),
+        );
+    }
+    let role_id = format!("{id}Role");
+    match get(props, "Role") {
+        Some(role) => {
+            f.properties.insert("Role".into(), role.clone());
+        }
+        None => {
+            f.properties
+                .insert("Role".into(), Expr::get_att(&role_id, "Arn"));
+            out.resources.insert(role_id.clone(), role(props));
+        }
+    }
+    out.resources.insert(id.to_string(), f);
+    let invoke = map(get(props, "EventInvokeConfig"));
+    if !invoke.is_empty() {
+        let mut c = Resource::new("AWS::Lambda::EventInvokeConfig");
+        c.properties.insert("FunctionName".into(), Expr::ref_(id));
+        copy(
+            &invoke,
+            &mut c,
+            &[
+                "DestinationConfig",
+                "MaximumRetryAttempts",
+                "MaximumEventAgeInSeconds",
+            ],
+        );
+        out.resources.insert(format!("{id}EventInvokeConfig"), c);
+    }
+    for (event_id, event) in map(get(props, "Events")) {
+        let Expr::Map(event) = event else { continue };
+        let kind = match event.get("Type") {
+            Some(Expr::Str(s)) => s.clone(),
+            _ => continue,
+        };
+        let p = map(event.get("Properties"));
+        let name = format!("{id}{event_id}");
+        if let Some(resource) = event_resource(id, &kind, &p) {
+            out.resources.insert(name, resource);
+        }
+    }
+}
+
+/// The resource SAM generates for one event of a function, as far as the rules look.
+fn event_resource(function: &str, kind: &str, p: &BTreeMap<String, Expr>) -> Option<Resource> {
+    let target = Expr::get_att(function, "Arn");
+    Some(match kind {
+        "SQS" | "DynamoDB" | "Kinesis" => {
+            let mut m = Resource::new("AWS::Lambda::EventSourceMapping");
+            m.properties
+                .insert("FunctionName".into(), Expr::ref_(function));
+            let source = if kind == "SQS" { "Queue" } else { "Stream" };
+            if let Some(arn) = p.get(source) {
+                m.properties.insert("EventSourceArn".into(), arn.clone());
+            }
+            copy(
+                p,
+                &mut m,
+                &[
+                    "BatchSize",
+                    "FunctionResponseTypes",
+                    "ScalingConfig",
+                    "StartingPosition",
+                    "BisectBatchOnFunctionError",
+                    "MaximumRetryAttempts",
+                    "DestinationConfig",
+                    "MaximumRecordAgeInSeconds",
+                    "FilterCriteria",
+                ],
+            );
+            m
+        }
+        "EventBridgeRule" | "CloudWatchEvent" | "Schedule" => {
+            let mut rule = Resource::new("AWS::Events::Rule");
+            let mut t = BTreeMap::new();
+            t.insert("Arn".to_string(), target);
+            t.insert("Id".to_string(), Expr::from("Target"));
+            let dlq = map(p.get("DeadLetterConfig"));
+            if !dlq.is_empty() {
+                // `Type: SQS` asks SAM to create the queue: a DLQ all the same.
+                let arn = dlq
+                    .get("Arn")
+                    .cloned()
+                    .unwrap_or_else(|| Expr::from("(a queue SAM creates)"));
+                t.insert("DeadLetterConfig".to_string(), Expr::map([("Arn", arn)]));
+            }
+            if let Some(retry) = p.get("RetryPolicy") {
+                t.insert("RetryPolicy".to_string(), retry.clone());
+            }
+            copy(p, &mut rule, &["EventBusName", "ScheduleExpression"]);
+            if let Some(pattern) = p.get("Pattern") {
+                rule.properties
+                    .insert("EventPattern".into(), pattern.clone());
+            }
+            if let Some(schedule) = p.get("Schedule") {
+                rule.properties
+                    .insert("ScheduleExpression".into(), schedule.clone());
+            }
+            rule.properties
+                .insert("Targets".into(), Expr::List(vec![Expr::Map(t)]));
+            rule
+        }
+        "SNS" => {
+            let mut s = Resource::new("AWS::SNS::Subscription");
+            s.properties.insert("Protocol".into(), Expr::from("lambda"));
+            s.properties.insert("Endpoint".into(), target);
+            if let Some(topic) = p.get("Topic") {
+                s.properties.insert("TopicArn".into(), topic.clone());
+            }
+            copy(p, &mut s, &["FilterPolicy", "RedrivePolicy"]);
+            s
+        }
+        _ => return None,
+    })
+}
+
+/// The role SAM creates for a function: its `Policies` as inline policy documents (a policy
+/// template by its actions, for the templates whose actions the rules weigh).
+fn role(props: &BTreeMap<String, Expr>) -> Resource {
+    let mut r = Resource::new("AWS::IAM::Role");
+    let mut documents = Vec::new();
+    let policies = match get(props, "Policies") {
+        Some(Expr::List(items)) => items.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    for p in policies {
+        let document = match &p {
+            Expr::Map(m) if m.contains_key("Statement") => Some(p.clone()),
+            Expr::Map(m) => m.keys().next().and_then(|name| policy_template(name)),
+            _ => None, // a managed policy name or ARN
+        };
+        if let Some(d) = document {
+            documents.push(Expr::map([
+                ("PolicyName", Expr::from("sam")),
+                ("PolicyDocument", d),
+            ]));
+        }
+    }
+    if !documents.is_empty() {
+        r.properties
+            .insert("Policies".into(), Expr::List(documents));
+    }
+    r
+}
+
+/// The actions of the SAM policy templates the rules weigh (writes to tables, sends).
+fn policy_template(name: &str) -> Option<Expr> {
+    let actions: &[&str] = match name {
+        "DynamoDBCrudPolicy" => &[
+            "dynamodb:GetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:PutItem",
+            "dynamodb:Scan",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:BatchGetItem",
+        ],
+        "DynamoDBWritePolicy" => &[
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+        ],
+        "DynamoDBReadPolicy" => &[
+            "dynamodb:GetItem",
+            "dynamodb:Scan",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+        ],
+        "SQSSendMessagePolicy" => &["sqs:SendMessage*"],
+        "SNSPublishMessagePolicy" => &["sns:Publish"],
+        _ => return None,
+    };
+    let actions = Expr::List(actions.iter().map(|a| Expr::from(*a)).collect());
+    Some(Expr::map([(
+        "Statement",
+        Expr::List(vec![Expr::map([
+            ("Effect", Expr::from("Allow")),
+            ("Action", actions),
+            ("Resource", Expr::from("*")),
+        ])]),
+    )]))
+}
