@@ -209,3 +209,20 @@ fn an_update_policy_change_is_a_change_of_the_resource() {
         "{alias:#?}"
     );
 }
+
+#[test]
+fn sam_policies_that_widen_a_functions_role_are_flagged() {
+    let d = golden("sam-policies-broadened");
+    assert!(d.broadens(), "{:#?}", d.security);
+    let added: Vec<String> = d
+        .security
+        .iter()
+        .filter(|s| s.broadens)
+        .map(|s| format!("{:?}", s.statement))
+        .collect();
+    assert!(
+        added.iter().any(|s| s.contains("AmazonS3FullAccess")),
+        "{added:?}"
+    );
+    assert!(added.iter().any(|s| s.contains("sqs:*")), "{added:?}");
+}

@@ -23,7 +23,6 @@ mod messaging;
 mod model;
 pub mod report;
 mod rules;
-pub mod sam;
 mod suppress;
 mod workflows;
 
@@ -125,8 +124,8 @@ pub fn check_stack(
 ) -> Report {
     // A SAM template is checked as the CloudFormation it becomes.
     let expanded;
-    let t = if sam::is_sam(t) {
-        expanded = sam::expand(t);
+    let t = if crate::template::sam::is_sam(t) {
+        expanded = crate::template::sam::expand(t);
         &expanded
     } else {
         t

@@ -100,7 +100,12 @@ pub fn diff_stack(stack: &str, old: &Template, new: &Template, ctx: &DiffContext
         parameters: parameter_changes(&old, &new),
         resources,
         outputs,
-        security: security_changes_renamed(&old, &new, &renames),
+        // A SAM function's Policies are its role's: compared as the templates they become.
+        security: security_changes_renamed(
+            &crate::template::sam::expand(&old),
+            &crate::template::sam::expand(&new),
+            &renames,
+        ),
         warnings,
     }
 }

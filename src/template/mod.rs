@@ -7,6 +7,7 @@ mod logical_id;
 mod parse;
 mod render;
 mod resource;
+pub mod sam;
 mod show;
 mod strict_json;
 mod suppression;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::template::{Expr, Resource, Template};
+use super::{Expr, Resource, Template};
 
 /// The SAM transform's name.
 pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
@@ -227,6 +227,7 @@ fn event_resource(function: &str, kind: &str, p: &BTreeMap<String, Expr>) -> Opt
 fn role(props: &BTreeMap<String, Expr>) -> Resource {
     let mut r = Resource::new("AWS::IAM::Role");
     let mut documents = Vec::new();
+    let mut managed = Vec::new();
     let policies = match get(props, "Policies") {
         Some(Expr::List(items)) => items.clone(),
         Some(one) => vec![one.clone()],
@@ -236,7 +237,16 @@ fn role(props: &BTreeMap<String, Expr>) -> Resource {
         let document = match &p {
             Expr::Map(m) if m.contains_key("Statement") => Some(p.clone()),
             Expr::Map(m) => m.keys().next().and_then(|name| policy_template(name)),
-            _ => None, // a managed policy name or ARN
+            // A managed policy, by name or ARN: the role holds it.
+            Expr::Str(name) => {
+                managed.push(Expr::from(if name.starts_with("arn:") {
+                    name.clone()
+                } else {
+                    format!("arn:aws:iam::aws:policy/{name}")
+                }));
+                None
+            }
+            _ => None,
         };
         if let Some(d) = document {
             documents.push(Expr::map([
@@ -248,6 +258,10 @@ fn role(props: &BTreeMap<String, Expr>) -> Resource {
     if !documents.is_empty() {
         r.properties
             .insert("Policies".into(), Expr::List(documents));
+    }
+    if !managed.is_empty() {
+        r.properties
+            .insert("ManagedPolicyArns".into(), Expr::List(managed));
     }
     r
 }
