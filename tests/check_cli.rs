@@ -99,8 +99,12 @@ fn an_unreadable_template_fails_clearly() {
     .unwrap();
     let o = ordersctl(&["check", "--template", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr)
-        .contains("not a CloudFormation template: unknown YAML tag !Bogus"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not a CloudFormation template: line 4 column")
+            && err.contains("unknown YAML tag !Bogus"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -45,7 +45,7 @@ fn python() -> PathBuf {
 
 /// Every file as cfn-lint's decoder reads it (YAML 1.1, short tags to long forms), as JSON.
 fn decoded_by_cfn_lint(files: &[PathBuf]) -> Vec<Value> {
-    let code = "import json, sys\nfrom cfnlint.decode import decode\nfor f in sys.argv[1:]:\n    t, m = decode(f)\n    assert not m, (f, m)\n    print(json.dumps(t))\n";
+    let code = "import json, sys\nfrom cfnlint.decode import decode\nfor f in sys.argv[1:]:\n    t, m = decode(f)\n    assert not m, (f, m)\n    print(json.dumps(t, default=str))\n";
     let out = std::process::Command::new(python())
         .arg("-c")
         .arg(code)

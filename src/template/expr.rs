@@ -383,9 +383,10 @@ fn intrinsic_from_json(key: &str, arg: &Value) -> Option<Expr> {
         }
         ("Fn::ImportValue", v) => Expr::import_value(Expr::from_json(v)),
         ("Fn::Select", Value::Array(a)) if a.len() == 2 => {
+            // A numeric index stays as written (the generic form), so a template renders back
+            // as it was; ordersctl writes the index as a string.
             let index = match &a[0] {
                 Value::String(s) => s.parse().ok()?,
-                Value::Number(n) => u32::try_from(n.as_u64()?).ok()?,
                 _ => return None,
             };
             Expr::select(index, Expr::from_json(&a[1]))

@@ -6,7 +6,7 @@
 pub const MAX_TEMPLATE_BYTES: usize = 10 * 1024 * 1024;
 /// Most resources in one template (CloudFormation allows 500).
 pub const MAX_RESOURCES: usize = 20_000;
-/// Deepest nesting of mappings and lists (serde_json's and serde_yaml's own recursion limit;
+/// Deepest nesting of mappings and lists (serde_json's own recursion limit, and the YAML reader's;
 /// the deepest real template nests about 15 levels).
 pub const MAX_DEPTH: usize = 128;
 

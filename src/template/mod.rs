@@ -14,6 +14,7 @@ mod suppression;
 #[allow(clippy::module_inception)]
 mod template;
 mod yaml;
+pub mod yaml_read;
 
 pub use expr::{sub_variables, Expr, Pseudo, StackId, Target};
 pub use logical_id::{LogicalId, LogicalIdError, MAX_LOGICAL_ID_LEN};

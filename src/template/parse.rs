@@ -83,9 +83,8 @@ impl Template {
         if let Some(line) = yaml_flow_too_deep(text) {
             return Err(ParseError(too_deep(&format!("line {line}"))));
         }
-        let v: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| ParseError(format!("not YAML: {e}")))?;
-        Template::from_json_value(&yaml_to_json(v)?)
+        let v = super::yaml_read::to_json(text).map_err(ParseError)?;
+        Template::from_json_value(&v)
     }
 
     /// Parse a template from a JSON value.
@@ -128,17 +127,24 @@ impl Template {
                     .map(str::to_string);
                 param.default = p.get("Default").map(Expr::from_json);
                 param.no_echo = p.get("NoEcho").and_then(Value::as_bool).unwrap_or(false);
-                if let Some(Value::Array(a)) = p.get("AllowedValues") {
-                    param.allowed_values = a
-                        .iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect();
-                }
+                // Allowed values that are all strings are typed; any other list is kept as
+                // written, with the other constraints.
+                let typed_allowed = match p.get("AllowedValues") {
+                    Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+                        param.allowed_values = a
+                            .iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect();
+                        true
+                    }
+                    _ => false,
+                };
                 if let Some(m) = p.as_object() {
-                    param.constraints = unknown_keys(
-                        m,
-                        &["Type", "Description", "Default", "NoEcho", "AllowedValues"],
-                    );
+                    let mut known = vec!["Type", "Description", "Default", "NoEcho"];
+                    if typed_allowed {
+                        known.push("AllowedValues");
+                    }
+                    param.constraints = unknown_keys(m, &known);
                 }
                 t.parameters.insert(id.clone(), param);
             }
@@ -256,62 +262,6 @@ impl Template {
         }
         Ok(t)
     }
-}
-
-/// YAML to the JSON form, the short intrinsic tags expanded to their long form.
-fn yaml_to_json(v: serde_yaml::Value) -> Result<Value, ParseError> {
-    use serde_yaml::Value as Y;
-    Ok(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => serde_json::to_value(&n).map_err(|e| ParseError(e.to_string()))?,
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .map(yaml_to_json)
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Mapping(m) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s,
-                    other => serde_yaml::to_string(&other)
-                        .map_err(|e| ParseError(e.to_string()))?
-                        .trim()
-                        .to_string(),
-                };
-                out.insert(key, yaml_to_json(v)?);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => {
-            let tag = t.tag.to_string();
-            let name = tag.trim_start_matches('!');
-            let value = yaml_to_json(t.value)?;
-            let (key, value) = match name {
-                "Ref" => ("Ref".to_string(), value),
-                "Condition" => ("Condition".to_string(), value),
-                "GetAtt" => match value {
-                    Value::String(s) => {
-                        let (res, attr) = s.split_once('.').ok_or_else(|| {
-                            ParseError(format!("!GetAtt {s}: expected Resource.Attribute"))
-                        })?;
-                        ("Fn::GetAtt".to_string(), serde_json::json!([res, attr]))
-                    }
-                    other => ("Fn::GetAtt".to_string(), other),
-                },
-                "Sub" | "Join" | "Select" | "Split" | "ImportValue" | "GetAZs" | "If"
-                | "Equals" | "And" | "Or" | "Not" | "FindInMap" | "Base64" | "Cidr"
-                | "Transform" | "Length" | "ToJsonString" => (format!("Fn::{name}"), value),
-                other => return Err(ParseError(format!("unknown YAML tag !{other}"))),
-            };
-            let mut m = serde_json::Map::new();
-            m.insert(key, value);
-            Value::Object(m)
-        }
-    })
 }
 
 #[cfg(test)]
