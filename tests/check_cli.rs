@@ -226,3 +226,25 @@ fn a_sam_template_is_checked_as_the_cloudformation_it_becomes() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn fn_for_each_is_expanded_for_the_checks() {
+    let o = ordersctl(&[
+        "check",
+        "--template",
+        &fixture("language-extensions.template.yaml"),
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut ord003: Vec<&str> = report["stacks"][0]["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"))
+        .iter()
+        .filter(|f| f["rule"] == "ORD003")
+        .map(|f| f["logicalId"].as_str().unwrap())
+        .collect();
+    // Each queue the loop makes is consumed and has no dead-letter queue.
+    ord003.sort();
+    assert_eq!(ord003, ["StoreQueue", "WebQueue"], "{report}");
+}

@@ -2,6 +2,7 @@
 //! deterministic rendering. Knows nothing of constructs.
 
 mod expr;
+pub mod for_each;
 pub mod input_limits;
 mod logical_id;
 mod parse;

@@ -165,7 +165,34 @@ impl Template {
                 resources.len()
             )));
         }
+        let language_extensions =
+            super::for_each::has_transform(root, super::for_each::LANGUAGE_EXTENSIONS);
+        let no_parameters = serde_json::Map::new();
+        let parameters = root
+            .get("Parameters")
+            .and_then(Value::as_object)
+            .unwrap_or(&no_parameters);
+        let mut entries: Vec<(String, Value)> = Vec::new();
         for (id, r) in resources {
+            if id.starts_with("Fn::ForEach::") && language_extensions {
+                let expanded = super::for_each::expand(id, r, parameters).map_err(ParseError)?;
+                t.for_each.push(super::for_each::ForEachLoop {
+                    key: id.clone(),
+                    body: Expr::from_json(r),
+                    expanded: expanded.iter().map(|(k, _)| k.clone()).collect(),
+                });
+                entries.extend(expanded);
+            } else {
+                entries.push((id.clone(), r.clone()));
+            }
+        }
+        if entries.len() > MAX_RESOURCES {
+            return Err(ParseError(format!(
+                "the template has {} resources after Fn::ForEach expansion; ordersctl reads templates of up to {MAX_RESOURCES}",
+                entries.len()
+            )));
+        }
+        for (id, r) in &entries {
             let kind = |v: &Value| match v {
                 Value::Null => "null",
                 Value::Bool(_) => "a boolean",
@@ -206,12 +233,25 @@ impl Template {
                     .extend(a.iter().filter_map(|x| x.as_str().map(str::to_string))),
                 _ => {}
             }
-            if let Some(p) = r.get("DeletionPolicy") {
-                res.deletion_policy = Some(policy(p, &format!("Resources.{id}.DeletionPolicy"))?);
-            }
-            if let Some(p) = r.get("UpdateReplacePolicy") {
-                res.update_replace_policy =
-                    Some(policy(p, &format!("Resources.{id}.UpdateReplacePolicy"))?);
+            // Under AWS::LanguageExtensions a policy may be an intrinsic: kept as written.
+            let mut policy_exprs = Vec::new();
+            for (key, slot) in [
+                ("DeletionPolicy", &mut res.deletion_policy),
+                ("UpdateReplacePolicy", &mut res.update_replace_policy),
+            ] {
+                match r.get(key) {
+                    None => {}
+                    Some(p @ Value::Object(_)) if language_extensions => {
+                        policy_exprs.push((key.to_string(), Expr::from_json(p)));
+                    }
+                    Some(Value::Object(_)) => {
+                        return Err(ParseError(format!(
+                            "Resources.{id}.{key}: an intrinsic here needs `Transform: {}`; allowed otherwise: Delete, Retain, RetainExceptOnCreate, Snapshot",
+                            super::for_each::LANGUAGE_EXTENSIONS
+                        )))
+                    }
+                    Some(p) => *slot = Some(policy(p, &format!("Resources.{id}.{key}"))?),
+                }
             }
             res.condition = r
                 .get("Condition")
@@ -237,6 +277,7 @@ impl Template {
                     ],
                 );
             }
+            res.attributes.extend(policy_exprs);
             t.resources.insert(id.clone(), res);
         }
         if let Some(Value::Object(m)) = root.get("Outputs") {

@@ -63,12 +63,21 @@ impl Template {
                 ),
             );
         }
+        // Resources a Fn::ForEach loop expands to render as the loop, as written.
+        let looped: std::collections::BTreeSet<&String> =
+            self.for_each.iter().flat_map(|l| &l.expanded).collect();
         root.insert(
             "Resources".into(),
             map_of(
                 self.resources
                     .iter()
-                    .map(|(k, r)| (k.clone(), resource_json(r))),
+                    .filter(|(k, _)| !looped.contains(k))
+                    .map(|(k, r)| (k.clone(), resource_json(r)))
+                    .chain(
+                        self.for_each
+                            .iter()
+                            .map(|l| (l.key.clone(), l.body.to_json())),
+                    ),
             ),
         );
         if !self.outputs.is_empty() {

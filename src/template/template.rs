@@ -75,6 +75,9 @@ pub struct Template {
     /// Every other top-level section (Mappings, Rules, Transform, Globals, Hooks ...), kept
     /// verbatim so a template ordersctl did not write renders back as it was.
     pub sections: BTreeMap<String, Expr>,
+    /// `Fn::ForEach` loops of `Resources`, as written; the resources they expand to are in
+    /// `resources` (for analysis) and not rendered themselves.
+    pub for_each: Vec<super::for_each::ForEachLoop>,
 }
 
 /// A logical ID used twice in one template.
