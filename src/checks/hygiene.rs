@@ -151,7 +151,13 @@ fn http_api(m: &Model, out: &mut Vec<Finding>) {
         let api = target(prop(route, "ApiId"));
         let auth = strings(prop(route, "AuthorizationType"));
         let mut missing = Vec::new();
-        if auth.is_empty() || auth == ["NONE"] {
+        // A WebSocket API authorizes its $connect route only; the others ride on that
+        // connection and cannot have an authorizer.
+        let websocket = api
+            .and_then(|a| m.get(a))
+            .is_some_and(|a| strings(prop(a, "ProtocolType")) == ["WEBSOCKET"]);
+        let authorizable = !websocket || strings(prop(route, "RouteKey")) == ["$connect"];
+        if authorizable && (auth.is_empty() || auth == ["NONE"]) {
             missing.push("an authorizer");
         }
         let stages = api

@@ -10,7 +10,8 @@ pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 pub const MAX_INLINE_BYTES: usize = 51_200;
 pub const MAX_LOGICAL_ID: usize = 255;
 
-pub fn check(m: &Model, out: &mut Vec<Finding>) {
+/// `source_bytes`: the size of the file the template was read from, when it was.
+pub fn check(m: &Model, out: &mut Vec<Finding>, source_bytes: Option<usize>) {
     dependencies(m, out);
     let t = m.t;
     if t.resources.len() > MAX_RESOURCES {
@@ -40,16 +41,19 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
             ),
         ));
     }
-    let size = t.to_json_string().len();
+    let (size, what) = match source_bytes {
+        Some(n) => (n, "file"),
+        None => (t.to_json_string().len(), "template"),
+    };
     if size > MAX_TEMPLATE_BYTES {
         out.push(m.template_wide(
             "ORD021",
-            format!("the template is {size} bytes; CloudFormation allows {MAX_TEMPLATE_BYTES}"),
+            format!("the {what} is {size} bytes; CloudFormation allows {MAX_TEMPLATE_BYTES}"),
         ));
     } else if size > MAX_INLINE_BYTES {
         out.push(m.template_wide(
             "ORD022",
-            format!("the template is {size} bytes, over the {MAX_INLINE_BYTES}-byte inline limit"),
+            format!("the {what} is {size} bytes, over the {MAX_INLINE_BYTES}-byte inline limit"),
         ));
     }
     for id in t

@@ -176,39 +176,45 @@ fn stream_event_sources(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
+/// A target without a dead-letter queue drops what it cannot deliver once the retries run out.
+/// A missing retry policy is no finding: EventBridge and Scheduler retry by default (185
+/// attempts over 24 hours), which is what a reviewer would set anyway.
 fn rule_targets(m: &Model, out: &mut Vec<Finding>) {
     for (id, tm) in m.rule_targets() {
-        let name = tm.get("Id").map(show).unwrap_or_default();
-        let mut missing = Vec::new();
         if tm.get("DeadLetterConfig").is_none() {
-            missing.push("dead-letter queue");
-        }
-        if tm.get("RetryPolicy").is_none() {
-            missing.push("retry policy");
-        }
-        if !missing.is_empty() {
+            let name = tm.get("Id").map(show).unwrap_or_default();
             out.push(m.at(
                 id,
                 "ORD007",
-                format!(
-                    "target {name} has no {}: events that cannot be delivered are dropped",
-                    missing.join(" and no ")
-                ),
+                format!("target {name} has no dead-letter queue: events that cannot be delivered are dropped after the retries"),
             ));
         }
     }
     for (id, s) in m.of_type("AWS::Scheduler::Schedule") {
-        if prop(s, "Target.DeadLetterConfig.Arn").is_none()
-            || prop(s, "Target.RetryPolicy").is_none()
-        {
+        if prop(s, "Target.DeadLetterConfig.Arn").is_none() {
             out.push(m.at(
                 id,
                 "ORD007",
-                "the schedule's target has no dead-letter queue or retry policy".into(),
+                "the schedule's target has no dead-letter queue: invocations that fail after the retries are dropped".into(),
             ));
         }
     }
 }
+
+/// Services that invoke Lambda asynchronously (the Lambda developer guide's list of
+/// asynchronous invokers).
+const ASYNC_INVOKERS: &[&str] = &[
+    "s3.amazonaws.com",
+    "sns.amazonaws.com",
+    "events.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "iot.amazonaws.com",
+    "ses.amazonaws.com",
+    "logs.amazonaws.com",
+    "codecommit.amazonaws.com",
+    "config.amazonaws.com",
+    "cloudformation.amazonaws.com",
+];
 
 /// Functions invoked asynchronously: targets of rules and schedules, SNS subscribers.
 fn async_functions(m: &Model, out: &mut Vec<Finding>) {
@@ -224,6 +230,45 @@ fn async_functions(m: &Model, out: &mut Vec<Finding>) {
             invoked.extend(target(prop(s, "Endpoint")));
         }
     }
+    // A topic's inline subscriptions, a bucket's notifications, an IoT rule's actions.
+    let list = |e: Option<&'_ Expr>| match e {
+        Some(Expr::List(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let mut owned: Vec<String> = Vec::new();
+    for (_, t) in m.of_type("AWS::SNS::Topic") {
+        for s in list(prop(t, "Subscription")) {
+            if let Expr::Map(sm) = &s {
+                if strings(sm.get("Protocol")) == ["lambda"] {
+                    owned.extend(target(sm.get("Endpoint")).map(str::to_string));
+                }
+            }
+        }
+    }
+    for (_, b) in m.of_type("AWS::S3::Bucket") {
+        for c in list(prop(b, "NotificationConfiguration.LambdaConfigurations")) {
+            if let Expr::Map(cm) = &c {
+                owned.extend(target(cm.get("Function")).map(str::to_string));
+            }
+        }
+    }
+    for (_, r) in m.of_type("AWS::IoT::TopicRule") {
+        for a in list(prop(r, "TopicRulePayload.Actions")) {
+            if let Expr::Map(am) = &a {
+                if let Some(Expr::Map(l)) = am.get("Lambda") {
+                    owned.extend(target(l.get("FunctionArn")).map(str::to_string));
+                }
+            }
+        }
+    }
+    // Any service allowed to invoke a function that invokes asynchronously.
+    for (_, p) in m.of_type("AWS::Lambda::Permission") {
+        let principal = strings(prop(p, "Principal")).join(",");
+        if ASYNC_INVOKERS.iter().any(|s| principal == *s) {
+            invoked.extend(target(prop(p, "FunctionName")));
+        }
+    }
+    invoked.extend(owned.iter().map(String::as_str));
     invoked.sort();
     invoked.dedup();
     for f in invoked {

@@ -115,12 +115,34 @@ pub fn check_template(stack: &str, t: &Template) -> Report {
     check_stack(stack, t, &std::collections::BTreeMap::new())
 }
 
+/// As [`check_template`], for a template read from a file of `bytes` bytes: the size limits
+/// (ORD021, ORD022) weigh the file as it would be sent, not a re-rendering of it.
+///
+/// ```
+/// use ordersctl::template::Template;
+/// let t = Template::from_json_str(r#"{"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "k"}}}}"#).unwrap();
+/// let r = ordersctl::checks::check_file("S", &t, 60_000);
+/// assert!(r.findings.iter().any(|f| f.rule == "ORD022"));
+/// ```
+pub fn check_file(stack: &str, t: &Template, bytes: usize) -> Report {
+    run(stack, t, &std::collections::BTreeMap::new(), Some(bytes))
+}
+
 /// Every rule, and each function's handler contract (logical ID -> crate and contract: what
 /// ordersctl's own synth knows), over one template, its suppressions applied.
 pub fn check_stack(
     stack: &str,
     t: &Template,
     contracts: &std::collections::BTreeMap<String, (String, Option<HandlerContract>)>,
+) -> Report {
+    run(stack, t, contracts, None)
+}
+
+fn run(
+    stack: &str,
+    t: &Template,
+    contracts: &std::collections::BTreeMap<String, (String, Option<HandlerContract>)>,
+    source_bytes: Option<usize>,
 ) -> Report {
     // A SAM template is checked as the CloudFormation it becomes.
     let expanded;
@@ -135,7 +157,7 @@ pub fn check_stack(
     messaging::check(&m, &mut findings);
     workflows::check(&m, &mut findings);
     hygiene::check(&m, &mut findings);
-    limits::check(&m, &mut findings);
+    limits::check(&m, &mut findings, source_bytes);
     findings.extend(check_contracts(stack, t, contracts));
     suppress::apply(stack, t, findings)
 }

@@ -69,8 +69,8 @@ pub static RULES: &[Rule] = &[
     r(
         "ORD007",
         Warning,
-        "EventBridge rule or schedule target without a DLQ or retry policy",
-        "give the target a dead-letter queue and a retry policy",
+        "EventBridge rule or schedule target without a dead-letter queue",
+        "give the target a dead-letter queue",
     ),
     r(
         "ORD008",

@@ -147,6 +147,31 @@ fn ord007_and_ord008_asynchronous_hops() {
         json!({"R": rule(safe), "F": function(3), "C": destination})
     )
     .is_none());
+    // EventBridge retries by default: a DLQ without a retry policy is enough.
+    let dlq_only = json!({"Id": "F", "Arn": {"Fn::GetAtt": ["F", "Arn"]},
+        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["D", "Arn"]}}});
+    assert!(fires("ORD007", json!({"R": rule(dlq_only), "F": function(3)})).is_none());
+}
+
+#[test]
+fn ord008_every_asynchronous_caller() {
+    let s3 = json!({"Type": "AWS::S3::Bucket", "Properties": {"NotificationConfiguration": {
+        "LambdaConfigurations": [{"Event": "s3:ObjectCreated:*", "Function": {"Fn::GetAtt": ["F", "Arn"]}}]}}});
+    let iot = json!({"Type": "AWS::IoT::TopicRule", "Properties": {"TopicRulePayload": {
+        "Sql": "SELECT * FROM 'orders'", "Actions": [{"Lambda": {"FunctionArn": {"Fn::GetAtt": ["F", "Arn"]}}}]}}});
+    let topic = json!({"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "k",
+        "Subscription": [{"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": ["F", "Arn"]}}]}});
+    let permission = json!({"Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunction",
+        "FunctionName": {"Ref": "F"}, "Principal": "ses.amazonaws.com"}});
+    for caller in [s3, iot, topic, permission] {
+        assert!(
+            fires("ORD008", json!({"C": caller.clone(), "F": function(3)})).is_some(),
+            "{caller}"
+        );
+    }
+    let api = json!({"Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunction",
+        "FunctionName": {"Ref": "F"}, "Principal": "apigateway.amazonaws.com"}});
+    assert!(fires("ORD008", json!({"C": api, "F": function(3)})).is_none());
 }
 
 #[test]
@@ -315,6 +340,20 @@ fn ord018_routes_need_an_authorizer_and_throttling() {
     assert!(api("NONE", true).is_some());
     assert!(api("JWT", false).is_some());
     assert!(api("JWT", true).is_none());
+    // A WebSocket API authorizes $connect only; its other routes cannot have an authorizer.
+    let websocket = |key: &str| {
+        fires(
+            "ORD018",
+            json!({
+            "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "WEBSOCKET", "Name": "ws"}},
+            "Route": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {"ApiId": {"Ref": "Api"}, "RouteKey": key}},
+            "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {"ApiId": {"Ref": "Api"},
+                "DefaultRouteSettings": {"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100}}}}),
+        )
+    };
+    assert!(websocket("$connect").is_some());
+    assert!(websocket("sendmessage").is_none());
+    assert!(websocket("$default").is_none());
 }
 
 #[test]

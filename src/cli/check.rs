@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::checks::{check_stack, check_template, report, Report, RULES};
+use ordersctl::checks::{check_file, check_stack, report, Report, RULES};
 use ordersctl::template::Template;
 
 use crate::cli::app_args::AppArgs;
@@ -107,7 +107,11 @@ pub fn run(args: CheckArgs) -> Result<i32> {
                 .unwrap_or_else(|| "template".into());
             let shown = path.display().to_string();
             (
-                vec![check_template(&name, &t)],
+                vec![check_file(
+                    &name,
+                    &t,
+                    std::fs::metadata(path)?.len() as usize,
+                )],
                 Box::new(move |_| shown.clone()),
             )
         }
