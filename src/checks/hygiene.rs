@@ -5,25 +5,32 @@ use super::{Finding, Severity};
 use crate::template::Expr;
 
 /// Actions that have no resource-level permissions: `Resource: "*"` is the only way to grant
-/// them (Service Authorization Reference for X-Ray, CloudWatch and CloudWatch Logs; the log
-/// delivery actions are what Step Functions logging needs, per "IAM policies for logging to
-/// CloudWatch Logs" in the Step Functions developer guide), so they do not count as wildcards.
-const RESOURCELESS_ACTIONS: [&str; 14] = [
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "cloudwatch:PutMetricData",
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-    "events:PutPartnerEvents",
-];
+/// them, so their `*` is no wildcard. Generated from the Service Authorization Reference
+/// (scripts/gen-resourceless-actions.py); compared without case, as IAM compares actions.
+static RESOURCELESS_ACTIONS: &str = include_str!("resourceless_actions.txt");
+
+fn resourceless(action: &str) -> bool {
+    use std::collections::HashSet;
+    use std::sync::OnceLock;
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        RESOURCELESS_ACTIONS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    })
+    .contains(&action.to_ascii_lowercase())
+}
+
+/// AWS managed policies that grant a whole service (or everything) on every resource.
+fn broad_managed_policy(arn: &str) -> bool {
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    arn.contains(":iam::aws:policy/")
+        && (name == "AdministratorAccess"
+            || name == "PowerUserAccess"
+            || name.ends_with("FullAccess"))
+}
 
 pub fn check(m: &Model, out: &mut Vec<Finding>) {
     encryption(m, out);
@@ -92,6 +99,17 @@ fn encryption(m: &Model, out: &mut Vec<Finding>) {
 }
 
 fn wildcards(m: &Model, out: &mut Vec<Finding>) {
+    for (id, r) in m.of_type("AWS::IAM::Role") {
+        for arn in strings(prop(r, "ManagedPolicyArns")) {
+            if broad_managed_policy(&arn) {
+                out.push(m.at(
+                    id,
+                    "ORD016",
+                    format!("the role holds the AWS managed policy {arn}, which grants a whole service or more on every resource"),
+                ));
+            }
+        }
+    }
     let mut report = |holder: &str, doc: &Expr| {
         for s in statements_of(doc) {
             if strings(field(s, "Effect")) == ["Deny"] {
@@ -100,11 +118,8 @@ fn wildcards(m: &Model, out: &mut Vec<Finding>) {
             let actions = strings(field(s, "Action"));
             let resources = strings(field(s, "Resource"));
             let wild_actions: Vec<&String> = actions.iter().filter(|a| a.contains('*')).collect();
-            let resourceless = !actions.is_empty()
-                && actions
-                    .iter()
-                    .all(|a| RESOURCELESS_ACTIONS.contains(&a.as_str()));
-            let wild_resource = resources.iter().any(|r| r == "*") && !resourceless;
+            let all_resourceless = !actions.is_empty() && actions.iter().all(|a| resourceless(a));
+            let wild_resource = resources.iter().any(|r| r == "*") && !all_resourceless;
             if !wild_actions.is_empty() || wild_resource {
                 let mut what = Vec::new();
                 if !wild_actions.is_empty() {

@@ -300,6 +300,32 @@ fn ord016_wildcards_except_actions_without_resource_level_permissions() {
     )
     .is_none());
     assert!(fires("ORD016", json!({"Role": role(json!(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]), json!("*"))})).is_none());
+    // From the Service Authorization Reference, case as IAM ignores it: no resource types.
+    assert!(fires(
+        "ORD016",
+        json!({"Role": role(json!(["s3:ListAllMyBuckets", "SQS:ListQueues"]), json!("*"))})
+    )
+    .is_none());
+    // A broad AWS managed policy is a wildcard too.
+    let managed = |arn: &str| {
+        json!({"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Statement": []}, "ManagedPolicyArns": [arn]}}})
+    };
+    assert!(fires(
+        "ORD016",
+        managed("arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    )
+    .is_some());
+    assert!(fires(
+        "ORD016",
+        managed("arn:aws:iam::aws:policy/AdministratorAccess")
+    )
+    .is_some());
+    assert!(fires(
+        "ORD016",
+        managed("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    )
+    .is_none());
 }
 
 #[test]
