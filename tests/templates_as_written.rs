@@ -10,7 +10,7 @@ use serde_json::Value;
 fn fixtures() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut out = Vec::new();
-    let mut dirs = vec![root.join("diff"), root.join("checks")];
+    let mut dirs = vec![root.join("diff"), root.join("checks"), root.join("corpus")];
     while let Some(dir) = dirs.pop() {
         for e in std::fs::read_dir(&dir).unwrap().flatten() {
             let p = e.path();
@@ -80,5 +80,51 @@ fn every_fixture_renders_back_equal_as_json() {
                 .remove("AWSTemplateFormatVersion");
         }
         assert_eq!(rendered, original, "{}", path.display());
+    }
+}
+
+/// The corpus (`tests/fixtures/corpus/<kind>/`): templates with the shapes real ones have.
+/// What `check` finds in each is pinned as a snapshot in `snapshots/corpus/`.
+#[test]
+fn the_corpus_gives_reviewed_findings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+    let files: Vec<PathBuf> = fixtures()
+        .into_iter()
+        .filter(|p| p.starts_with(&root))
+        .collect();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/corpus");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let t = Template::from_json_or_yaml_str(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let rel = path.strip_prefix(&root).unwrap();
+        let kind = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .into_owned();
+        let stem = path
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".template", "");
+        let report = ordersctl::checks::check_file(&stem, &t, text.len());
+        let mut lines: Vec<String> = report
+            .findings
+            .iter()
+            .map(|f| format!("{} {:?} {}: {}", f.rule, f.severity, f.location, f.message))
+            .collect();
+        lines.sort();
+        if lines.is_empty() {
+            lines.push("(no findings)".into());
+        }
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("{kind}__{stem}"), lines.join("\n"));
+        });
     }
 }
