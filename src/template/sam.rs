@@ -1,7 +1,7 @@
 //! SAM templates (`Transform: AWS::Serverless-2016-10-31`) read as the CloudFormation they
 //! become, so the rules apply to them as to any template: each `AWS::Serverless::Function`
-//! with `Globals.Function` merged becomes a function, and its events the resources SAM
-//! generates, under the logical IDs SAM gives them (`<Function><Event>`,
+//! with `Globals.Function` merged becomes a function (a `StateMachine` a state machine), and
+//! its events the resources SAM generates, under the logical IDs SAM gives them (`<Function><Event>`,
 //! `<Function>EventInvokeConfig`, `<Function>Role`). Only what the rules read is produced; the
 //! template is checked, never deployed, from this.
 
@@ -59,6 +59,11 @@ pub fn expand(t: &Template) -> Template {
                 let mut props = function_globals.clone();
                 props.extend(r.properties.clone());
                 function(&mut out, id, r, &props);
+            }
+            "AWS::Serverless::StateMachine" => {
+                let mut props = map(globals.get("StateMachine"));
+                props.extend(r.properties.clone());
+                state_machine(&mut out, id, r, &props);
             }
             "AWS::Serverless::SimpleTable" => {
                 let mut table = r.clone();
@@ -145,6 +150,60 @@ fn function(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<String,
         let name = format!("{id}{event_id}");
         if let Some(resource) = event_resource(id, &kind, &p) {
             out.resources.insert(name, resource);
+        }
+    }
+}
+
+fn state_machine(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<String, Expr>) {
+    let mut sm = r.clone();
+    sm.resource_type = "AWS::StepFunctions::StateMachine".into();
+    sm.properties = BTreeMap::new();
+    copy(
+        props,
+        &mut sm,
+        &[
+            "Definition",
+            "DefinitionString",
+            "RoleArn",
+            "Type",
+            "StateMachineName",
+        ],
+    );
+    if let Some(name) = props.get("Name") {
+        sm.properties
+            .insert("StateMachineName".into(), name.clone());
+    }
+    if let Some(t) = props.get("Tracing") {
+        sm.properties
+            .insert("TracingConfiguration".into(), t.clone());
+    }
+    if let Some(l) = props.get("Logging") {
+        sm.properties
+            .insert("LoggingConfiguration".into(), l.clone());
+    }
+    out.resources.insert(id.to_string(), sm);
+    for (event_id, event) in map(props.get("Events")) {
+        let Expr::Map(event) = event else { continue };
+        let kind = match event.get("Type") {
+            Some(Expr::Str(s)) => s.clone(),
+            _ => continue,
+        };
+        if matches!(
+            kind.as_str(),
+            "EventBridgeRule" | "CloudWatchEvent" | "Schedule"
+        ) {
+            let p = map(event.get("Properties"));
+            if let Some(mut rule) = event_resource(id, &kind, &p) {
+                // The rule starts the state machine: its target is the machine's ARN (Ref).
+                if let Some(Expr::List(targets)) = rule.properties.get_mut("Targets") {
+                    for t in targets {
+                        if let Expr::Map(tm) = t {
+                            tm.insert("Arn".into(), Expr::ref_(id));
+                        }
+                    }
+                }
+                out.resources.insert(format!("{id}{event_id}"), rule);
+            }
         }
     }
 }
@@ -303,4 +362,69 @@ fn policy_template(name: &str) -> Option<Expr> {
             ("Resource", Expr::from("*")),
         ])]),
     )]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sam(resources: serde_json::Value, globals: serde_json::Value) -> Template {
+        Template::from_json_value(&serde_json::json!({
+            "Transform": SAM_TRANSFORM, "Globals": globals, "Resources": resources
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_function_with_globals_and_events_becomes_what_sam_generates() {
+        let t = expand(&sam(
+            serde_json::json!({"F": {"Type": "AWS::Serverless::Function", "Properties": {
+                "Timeout": 20, "Events": {"Jobs": {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["Q", "Arn"]}}}},
+                "EventInvokeConfig": {"DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": "arn"}}}}}}),
+            serde_json::json!({"Function": {"Timeout": 10, "Tracing": "Active"}}),
+        ));
+        let f = &t.resources["F"];
+        assert_eq!(f.resource_type, "AWS::Lambda::Function");
+        // The function's own value wins over Globals; Globals fill the rest.
+        assert_eq!(f.properties["Timeout"], Expr::Int(20));
+        assert_eq!(
+            f.properties["TracingConfig"],
+            Expr::map([("Mode", Expr::from("Active"))])
+        );
+        assert_eq!(f.properties["Role"], Expr::get_att("FRole", "Arn"));
+        assert_eq!(
+            t.resources["FJobs"].resource_type,
+            "AWS::Lambda::EventSourceMapping"
+        );
+        assert_eq!(
+            t.resources["FEventInvokeConfig"].resource_type,
+            "AWS::Lambda::EventInvokeConfig"
+        );
+        assert_eq!(t.resources["FRole"].resource_type, "AWS::IAM::Role");
+    }
+
+    #[test]
+    fn a_state_machine_and_its_schedule() {
+        let t = expand(&sam(
+            serde_json::json!({"SM": {"Type": "AWS::Serverless::StateMachine", "Properties": {
+                "Definition": {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+                "Events": {"Nightly": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 day)"}}}}}}),
+            serde_json::json!({}),
+        ));
+        assert_eq!(
+            t.resources["SM"].resource_type,
+            "AWS::StepFunctions::StateMachine"
+        );
+        let rule = &t.resources["SMNightly"];
+        assert_eq!(rule.resource_type, "AWS::Events::Rule");
+        assert!(format!("{:?}", rule.properties["Targets"]).contains("SM"));
+    }
+
+    #[test]
+    fn a_template_without_the_transform_is_left_alone() {
+        let t = Template::from_json_value(&serde_json::json!({"Resources": {
+            "F": {"Type": "AWS::Serverless::Function"}}}))
+        .unwrap();
+        assert_eq!(expand(&t), t);
+    }
 }
