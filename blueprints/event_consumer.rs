@@ -34,7 +34,7 @@ use ordersctl::constructs::{
 pub fn event_consumer(app: &App) -> Result<(), SynthError> {
     let stack = app.stack("EventConsumer");
     stack.description("Idempotent EventBridge consumer, ETL workflow and daily maintenance (ordersctl blueprint event-consumer)");
-    super::on_call::on_call_topic(&stack)?;
+    super::on_call::on_call_topic(stack)?;
     let removal = app.stage().removal();
 
     let bus = stack

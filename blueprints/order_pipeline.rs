@@ -35,7 +35,7 @@ use ordersctl::constructs::{App, Attr, Duration, Removal, SynthError};
 pub fn order_pipeline(app: &App) -> Result<(), SynthError> {
     let stack = app.stack("OrderPipeline");
     stack.description("Order pipeline: SQS -> Lambda -> DynamoDB with a dead-letter queue (ordersctl blueprint order-pipeline)");
-    super::on_call::on_call_topic(&stack)?;
+    super::on_call::on_call_topic(stack)?;
 
     let dlq = stack
         .queue("OrderCreatedDLQ")

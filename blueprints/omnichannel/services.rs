@@ -37,7 +37,7 @@ struct Watch<'a> {
 pub fn services<'a>(app: &'a App, data: &Data<'a>) -> Result<Services<'a>, SynthError> {
     let stack = app.stack("OmniServices");
     stack.description("Omnichannel order platform: services (ordersctl blueprint omnichannel)");
-    super::super::on_call::on_call_topic(&stack)?;
+    super::super::on_call::on_call_topic(stack)?;
     let removal = app.stage().removal();
     let mut watch = Watch::default();
 

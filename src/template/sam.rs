@@ -53,17 +53,47 @@ pub fn expand(t: &Template) -> Template {
     let function_globals = map(globals.get("Function"));
     let mut out = t.clone();
     out.resources.clear();
+    // Each HttpApi's properties (Globals merged), for the routes its functions' events make.
+    let apis: BTreeMap<String, BTreeMap<String, Expr>> = t
+        .resources
+        .iter()
+        .filter(|(_, r)| r.resource_type == "AWS::Serverless::HttpApi")
+        .map(|(id, r)| {
+            let mut props = map(globals.get("HttpApi"));
+            props.extend(r.properties.clone());
+            (id.clone(), props)
+        })
+        .collect();
     for (id, r) in &t.resources {
         match r.resource_type.as_str() {
             "AWS::Serverless::Function" => {
                 let mut props = function_globals.clone();
                 props.extend(r.properties.clone());
-                function(&mut out, id, r, &props);
+                function(&mut out, &apis, id, r, &props);
             }
             "AWS::Serverless::StateMachine" => {
                 let mut props = map(globals.get("StateMachine"));
                 props.extend(r.properties.clone());
                 state_machine(&mut out, id, r, &props);
+            }
+            "AWS::Serverless::HttpApi" => {
+                let mut props = map(globals.get("HttpApi"));
+                props.extend(r.properties.clone());
+                let mut api = r.clone();
+                api.resource_type = "AWS::ApiGatewayV2::Api".into();
+                api.properties = BTreeMap::new();
+                api.properties
+                    .insert("ProtocolType".into(), Expr::from("HTTP"));
+                out.resources.insert(id.clone(), api);
+                let mut stage = Resource::new("AWS::ApiGatewayV2::Stage");
+                stage.properties.insert("ApiId".into(), Expr::ref_(id));
+                copy(
+                    &props,
+                    &mut stage,
+                    &["DefaultRouteSettings", "AccessLogSettings"],
+                );
+                out.resources
+                    .insert(format!("{id}ApiGatewayDefaultStage"), stage);
             }
             "AWS::Serverless::SimpleTable" => {
                 let mut table = r.clone();
@@ -84,7 +114,13 @@ pub fn expand(t: &Template) -> Template {
     out
 }
 
-fn function(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<String, Expr>) {
+fn function(
+    out: &mut Template,
+    apis: &BTreeMap<String, BTreeMap<String, Expr>>,
+    id: &str,
+    r: &Resource,
+    props: &BTreeMap<String, Expr>,
+) {
     let mut f = r.clone();
     f.resource_type = "AWS::Lambda::Function".into();
     f.properties = BTreeMap::new();
@@ -148,10 +184,79 @@ fn function(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<String,
         };
         let p = map(event.get("Properties"));
         let name = format!("{id}{event_id}");
-        if let Some(resource) = event_resource(id, &kind, &p) {
+        if kind == "HttpApi" {
+            http_api_route(out, apis, &name, &p);
+        } else if let Some(resource) = event_resource(id, &kind, &p) {
             out.resources.insert(name, resource);
         }
     }
+}
+
+/// The route SAM generates for a function's `HttpApi` event, on the API it names (or the
+/// implicit `ServerlessHttpApi`, whose default stage has no throttling), with the
+/// authorization the event or the API's default authorizer gives it.
+fn http_api_route(
+    out: &mut Template,
+    apis: &BTreeMap<String, BTreeMap<String, Expr>>,
+    name: &str,
+    p: &BTreeMap<String, Expr>,
+) {
+    let api_id = match p.get("ApiId") {
+        Some(Expr::Ref(t)) => t.logical_id.clone(),
+        _ => {
+            if !out.resources.contains_key("ServerlessHttpApi") {
+                let mut api = Resource::new("AWS::ApiGatewayV2::Api");
+                api.properties
+                    .insert("ProtocolType".into(), Expr::from("HTTP"));
+                out.resources.insert("ServerlessHttpApi".into(), api);
+                let mut stage = Resource::new("AWS::ApiGatewayV2::Stage");
+                stage
+                    .properties
+                    .insert("ApiId".into(), Expr::ref_("ServerlessHttpApi"));
+                out.resources
+                    .insert("ServerlessHttpApiApiGatewayDefaultStage".into(), stage);
+            }
+            "ServerlessHttpApi".to_string()
+        }
+    };
+    let api_auth = apis
+        .get(&api_id)
+        .map(|a| map(a.get("Auth")))
+        .unwrap_or_default();
+    let event_auth = map(p.get("Auth"));
+    let authorizer = event_auth
+        .get("Authorizer")
+        .or_else(|| api_auth.get("DefaultAuthorizer"))
+        .and_then(|a| match a {
+            Expr::Str(s) if s != "NONE" => Some(s.clone()),
+            _ => None,
+        });
+    let authorization = match authorizer.as_deref() {
+        None => "NONE",
+        Some("AWS_IAM") => "AWS_IAM",
+        Some(named) => match map(api_auth.get("Authorizers")).get(named) {
+            Some(Expr::Map(a)) if a.contains_key("JwtConfiguration") => "JWT",
+            _ => "CUSTOM",
+        },
+    };
+    let method = match p.get("Method") {
+        Some(Expr::Str(m)) => m.to_ascii_uppercase(),
+        _ => "ANY".into(),
+    };
+    let path = match p.get("Path") {
+        Some(Expr::Str(s)) => s.clone(),
+        _ => "/{proxy+}".into(),
+    };
+    let mut route = Resource::new("AWS::ApiGatewayV2::Route");
+    route.properties.insert("ApiId".into(), Expr::ref_(&api_id));
+    route.properties.insert(
+        "RouteKey".into(),
+        Expr::from(format!("{method} {path}").as_str()),
+    );
+    route
+        .properties
+        .insert("AuthorizationType".into(), Expr::from(authorization));
+    out.resources.insert(name.to_string(), route);
 }
 
 fn state_machine(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<String, Expr>) {
@@ -418,6 +523,35 @@ mod tests {
         let rule = &t.resources["SMNightly"];
         assert_eq!(rule.resource_type, "AWS::Events::Rule");
         assert!(format!("{:?}", rule.properties["Targets"]).contains("SM"));
+    }
+
+    #[test]
+    fn http_api_events_become_routes_with_the_apis_authorization() {
+        let t = expand(&sam(
+            serde_json::json!({
+                "Api": {"Type": "AWS::Serverless::HttpApi", "Properties": {
+                    "Auth": {"DefaultAuthorizer": "Jwt", "Authorizers": {"Jwt": {"JwtConfiguration": {"issuer": "i", "audience": ["a"]}}}},
+                    "DefaultRouteSettings": {"ThrottlingBurstLimit": 10, "ThrottlingRateLimit": 5}}},
+                "F": {"Type": "AWS::Serverless::Function", "Properties": {"Events": {
+                    "Get": {"Type": "HttpApi", "Properties": {"ApiId": {"Ref": "Api"}, "Path": "/orders", "Method": "get"}},
+                    "Open": {"Type": "HttpApi", "Properties": {"Path": "/health", "Method": "GET"}}}}}}),
+            serde_json::json!({}),
+        ));
+        let get = &t.resources["FGet"];
+        assert_eq!(get.properties["RouteKey"], Expr::from("GET /orders"));
+        assert_eq!(get.properties["AuthorizationType"], Expr::from("JWT"));
+        assert!(t.resources["ApiApiGatewayDefaultStage"]
+            .properties
+            .contains_key("DefaultRouteSettings"));
+        // No ApiId: the implicit API, unauthorized and unthrottled.
+        assert_eq!(
+            t.resources["FOpen"].properties["ApiId"],
+            Expr::ref_("ServerlessHttpApi")
+        );
+        assert_eq!(
+            t.resources["FOpen"].properties["AuthorizationType"],
+            Expr::from("NONE")
+        );
     }
 
     #[test]
