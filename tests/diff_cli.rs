@@ -199,3 +199,45 @@ fn two_template_files_are_diffed_with_the_exit_codes_of_a_gate() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("name at most one stack"));
 }
+
+#[test]
+fn every_golden_pair_is_a_difference_for_the_gate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff");
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 14, "{cases:?}");
+    for case in cases {
+        let (new, old) = (case.join("new.json"), case.join("old.json"));
+        let (new, old) = (new.to_str().unwrap(), old.to_str().unwrap());
+        let fail = ordersctl(&["diff", "--template", new, "--against", old, "--fail"]);
+        assert_eq!(
+            fail.status.code(),
+            Some(1),
+            "{}: {}",
+            case.display(),
+            stdout(&fail)
+        );
+        // A difference, not an error.
+        assert!(
+            stdout(&fail).contains("new: "),
+            "{}: {}",
+            case.display(),
+            stdout(&fail)
+        );
+        let code = ordersctl(&["diff", "--template", new, "--against", old, "--exit-code"]);
+        assert_eq!(code.status.code(), Some(2), "{}", case.display());
+        let same = ordersctl(&["diff", "--template", old, "--against", old, "--fail"]);
+        assert_eq!(
+            same.status.code(),
+            Some(0),
+            "{}: {}",
+            case.display(),
+            stdout(&same)
+        );
+    }
+}
