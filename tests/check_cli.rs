@@ -208,6 +208,11 @@ fn a_sam_template_is_checked_as_the_cloudformation_it_becomes() {
     };
     // Six consumed queues without a dead-letter queue.
     assert_eq!(at("ORD003").len(), 6, "{report}");
+    // Advice in CloudFormation's words, not the DSL's.
+    assert!(findings
+        .iter()
+        .filter(|f| f["rule"] == "ORD003")
+        .all(|f| f["fix"].as_str().unwrap().contains("RedrivePolicy")));
     // Globals.Function.Timeout (60 s) is the function's: Q6 keeps the 30 s default.
     let ord001: Vec<&serde_json::Value> =
         findings.iter().filter(|f| f["rule"] == "ORD001").collect();

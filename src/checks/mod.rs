@@ -30,7 +30,7 @@ use serde::Serialize;
 
 pub use crate::template::Suppression;
 pub use contract::{check_contracts, HandlerContract, Mode};
-pub use rules::{rule, Rule, RULES};
+pub use rules::{rule, template_fix, Rule, RULES};
 
 use crate::template::Template;
 
@@ -125,7 +125,14 @@ pub fn check_template(stack: &str, t: &Template) -> Report {
 /// assert!(r.findings.iter().any(|f| f.rule == "ORD022"));
 /// ```
 pub fn check_file(stack: &str, t: &Template, bytes: usize) -> Report {
-    run(stack, t, &std::collections::BTreeMap::new(), Some(bytes))
+    let mut report = run(stack, t, &std::collections::BTreeMap::new(), Some(bytes));
+    // Advice in the template's own vocabulary, not ordersctl's DSL.
+    for f in report.findings.iter_mut() {
+        if let Some(fix) = template_fix(f.rule) {
+            f.fix = fix.to_string();
+        }
+    }
+    report
 }
 
 /// Every rule, and each function's handler contract (logical ID -> crate and contract: what

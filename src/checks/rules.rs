@@ -199,3 +199,28 @@ pub static RULES: &[Rule] = &[
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
+
+/// The fix in CloudFormation's words, for rules whose usual fix names ordersctl's DSL: what
+/// `check --template` tells someone whose template ordersctl did not write.
+static TEMPLATE_FIXES: &[(&str, &str)] = &[
+    ("ORD002", "add FunctionResponseTypes: [ReportBatchItemFailures] to the event source mapping and return the failed message IDs"),
+    ("ORD003", "give the queue a RedrivePolicy with a deadLetterTargetArn and a maxReceiveCount of 3 to 5"),
+    ("ORD006", "add an AWS::CloudWatch::Alarm on the DLQ's ApproximateNumberOfMessagesVisible"),
+    ("ORD009", "set DestinationConfig.OnFailure, BisectBatchOnFunctionError and MaximumRetryAttempts on the event source mapping"),
+    ("ORD016", "name the actions and scope Resource to the ARNs the function uses"),
+    ("ORD017", "set ScalingConfig.MaximumConcurrency on the event source mapping"),
+    ("ORD023", "shorten the logical ID"),
+];
+
+/// A rule's fix for a template ordersctl did not write (CloudFormation's vocabulary).
+///
+/// ```
+/// assert!(ordersctl::checks::template_fix("ORD003").unwrap().contains("RedrivePolicy"));
+/// assert_eq!(ordersctl::checks::template_fix("ORD001"), None);
+/// ```
+pub fn template_fix(id: &str) -> Option<&'static str> {
+    TEMPLATE_FIXES
+        .iter()
+        .find(|(r, _)| *r == id)
+        .map(|(_, f)| *f)
+}
