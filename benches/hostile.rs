@@ -55,6 +55,24 @@ fn generated(units: usize, prefix: &str, changed: bool) -> String {
     serde_json::to_string(&json!({"Resources": Value::Object(res)})).expect("JSON")
 }
 
+/// `n` queues, each named after the one before (`QueueName` is create-only): renaming the
+/// first replaces every one, the longest replacement chain a template can hold.
+fn chain(n: usize, first: &str) -> String {
+    let mut res = Map::new();
+    res.insert(
+        "Q0".into(),
+        json!({"Type": "AWS::SQS::Queue", "Properties": {"QueueName": first}}),
+    );
+    for i in 1..n {
+        res.insert(
+            format!("Q{i}"),
+            json!({"Type": "AWS::SQS::Queue", "Properties": {"QueueName":
+            {"Fn::Join": ["", [{"Fn::GetAtt": [format!("Q{}", i - 1), "QueueName"]}, "x"]]}}}),
+        );
+    }
+    serde_json::to_string(&json!({"Resources": Value::Object(res)})).expect("JSON")
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -94,6 +112,22 @@ fn main() {
             "bytes out",
             runs,
             &|| diff(&old, &renamed),
+        );
+    }
+    for resources in [5_000, 20_000] {
+        let (old, new) = (chain(resources, "a"), chain(resources, "b"));
+        measure(
+            &format!("diff, a replacement chain of {resources}"),
+            "bytes out",
+            5,
+            &|| {
+                let (before, after) = (
+                    Template::from_json_str(&old).expect("parses"),
+                    Template::from_json_str(&new).expect("parses"),
+                );
+                let ctx = DiffContext::from_stacks([("Big", &after)]);
+                render::text(&[diff_stack("Big", &before, &after, &ctx)], false).len()
+            },
         );
     }
     let n = 1_000_000;

@@ -131,6 +131,18 @@ pub fn bundle(
     let mut rebuilt: BTreeMap<String, String> = BTreeMap::new();
     for r in requests {
         let path = zip_of(r);
+        // A link is never uploaded: it could point anywhere. The link goes, its target stays.
+        if fs::symlink_metadata(&path).is_ok_and(|m| !m.file_type().is_file()) {
+            rebuilt.insert(
+                r.fingerprint.clone(),
+                format!(
+                    "{} was not a plain file of the assembly (a symlink or other)",
+                    path.display()
+                ),
+            );
+            fs::remove_file(&path).map_err(|source| BundleError::Io { path, source })?;
+            continue;
+        }
         if let Ok(bytes) = fs::read(&path) {
             if let Some(why) = unusable_reason(&bytes) {
                 rebuilt.insert(

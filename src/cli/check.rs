@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 use ordersctl::checks::{check_file, check_stack, report, Report, RULES};
 use ordersctl::template::Template;
@@ -51,13 +51,8 @@ pub struct CheckArgs {
 
 /// Read a template file, JSON or YAML (with the short intrinsic tags).
 pub fn read_template(path: &Path) -> Result<Template> {
-    // Refuse an oversized file before reading it into memory.
-    if let Ok(meta) = std::fs::metadata(path) {
-        ordersctl::template::input_limits::check_size(meta.len() as usize)
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = ordersctl::template::input_limits::read_input(path)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let yaml = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")

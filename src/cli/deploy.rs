@@ -290,7 +290,7 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
         }
     }
     if let Some(path) = &args.outputs_file {
-        writable(path)?;
+        writable(path, args.app_dir.as_ref().unwrap_or(&args.out))?;
     }
     let (aws, bodies, bucket) =
         unless_interrupted(prepare(args, assembly, &stacks), "no stack was changed").await?;
@@ -343,8 +343,15 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
     .await?;
     if let Some(path) = &args.outputs_file {
         let outputs = outputs.into_inner().unwrap_or_default();
-        std::fs::write(path, serde_json::to_string_pretty(&outputs)? + "\n")
-            .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+        // Written beside and renamed over: a link put there meanwhile is replaced, not
+        // written through.
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_string_pretty(&outputs)? + "\n")
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                anyhow!("cannot write {}: {e}", path.display())
+            })?;
     }
     if !failed.is_empty() {
         bail!("failed or skipped: {}", failed.join(", "));
@@ -354,10 +361,35 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
 
 /// Refuse an `--outputs-file` that cannot be written before deploying anything (a deploy that
 /// succeeds and then loses its outputs helps nobody). Leaves no file behind.
-fn writable(path: &std::path::Path) -> Result<()> {
+fn writable(path: &std::path::Path, assembly: &std::path::Path) -> Result<()> {
     let shown = path.display();
     if path.is_dir() {
         bail!("--outputs-file {shown}: is a directory");
+    }
+    // Never through a link, never onto something that is not a plain file (a pipe would
+    // block), never into the assembly the deploy reads.
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        if m.file_type().is_symlink() {
+            bail!("--outputs-file {shown}: is a symlink; name the file itself");
+        }
+        if !m.is_file() {
+            bail!("--outputs-file {shown}: is not a regular file");
+        }
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if let (Ok(p), Ok(a)) = (
+        std::fs::canonicalize(parent),
+        std::fs::canonicalize(assembly),
+    ) {
+        if p.starts_with(&a) {
+            bail!(
+                "--outputs-file {shown}: is inside the assembly {}; write it elsewhere",
+                assembly.display()
+            );
+        }
     }
     let existed = path.exists();
     std::fs::OpenOptions::new()

@@ -193,19 +193,26 @@ fn propagate_replacements(new: &Template, diffs: &mut Vec<ResourceDiff>) {
     // followed in the first round that finds it replaced; following it again would add
     // nothing (every path it reaches already carries a change).
     let mut followed: BTreeSet<String> = BTreeSet::new();
+    // The first round follows every replaced resource; later rounds only those the round
+    // before made replaced (a chain of N replacements costs N short rounds, not N scans).
+    let mut candidates: BTreeSet<String> = diffs.iter().map(|d| d.logical_id.clone()).collect();
     loop {
-        let replaced: BTreeMap<String, Impact> = diffs
+        let replaced: BTreeMap<String, Impact> = candidates
             .iter()
-            .filter(|d| !followed.contains(&d.logical_id))
-            .filter_map(|d| match d.impact {
-                Some(i @ (Impact::Replace | Impact::MayReplace)) => Some((d.logical_id.clone(), i)),
-                _ => None,
+            .filter(|id| !followed.contains(*id))
+            .filter_map(|id| {
+                let d = &diffs[*at.get(id)?];
+                match d.impact {
+                    Some(i @ (Impact::Replace | Impact::MayReplace)) => Some((id.clone(), i)),
+                    _ => None,
+                }
             })
             .collect();
         if replaced.is_empty() {
             return;
         }
         followed.extend(replaced.keys().cloned());
+        candidates.clear();
         // The pairs to visit, in the order a scan of every resource and target meets them.
         let mut pairs: Vec<(usize, &String, Impact)> = Vec::new();
         for (target, how) in &replaced {
@@ -257,6 +264,7 @@ fn propagate_replacements(new: &Template, diffs: &mut Vec<ResourceDiff>) {
                 });
                 diffs[i].changes.push(change);
                 diffs[i].impact = diffs[i].changes.iter().map(|c| c.impact).max();
+                candidates.insert(id.clone());
             }
         }
     }

@@ -66,8 +66,9 @@ fn stays_inside(dir: &Path, path: &Path) -> Result<(), ReadError> {
 /// Read `dir/manifest.json` and the templates it names.
 pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
     let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| err(&manifest_path, format!("cannot read: {e}")))?;
+    stays_inside(dir, &manifest_path)?;
+    let text = crate::template::input_limits::read_input(&manifest_path)
+        .map_err(|e| err(&manifest_path, e))?;
     let m: Value =
         serde_json::from_str(&text).map_err(|e| err(&manifest_path, format!("not JSON: {e}")))?;
     if m["version"] != MANIFEST_VERSION {
@@ -88,9 +89,31 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
         .ok_or_else(|| err(&manifest_path, "`stacks` is not an object"))?;
     let mut stacks = Vec::new();
     for (name, s) in stacks_json {
-        let file = s["template"]
-            .as_str()
-            .ok_or_else(|| err(&manifest_path, format!("stacks.{name}.template is missing")))?;
+        // CloudFormation's stack names: a letter, then letters, digits and hyphens, at most 128.
+        let valid_name = name.len() <= 128
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid_name {
+            return Err(err(
+                &manifest_path,
+                format!("stack name {name:?} is not one CloudFormation accepts (a letter, then letters, digits and `-`, at most 128)"),
+            ));
+        }
+        let file = match &s["template"] {
+            Value::String(f) => f.as_str(),
+            Value::Null => {
+                return Err(err(
+                    &manifest_path,
+                    format!("stacks.{name}.template is missing"),
+                ))
+            }
+            other => {
+                return Err(err(
+                    &manifest_path,
+                    format!("stacks.{name}.template is {other}, not a file name"),
+                ))
+            }
+        };
         let file = plain_file_name(&manifest_path, &format!("stacks.{name}.template"), file)?;
         let path = dir.join(file);
         stays_inside(dir, &path)?;
@@ -100,19 +123,19 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                 "only JSON templates can be deployed from an assembly; synth with --format json",
             ));
         }
-        let body = std::fs::read_to_string(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
+        let body = crate::template::input_limits::read_input(&path).map_err(|e| {
+            if !path.exists() {
                 err(
                     &path,
                     format!("stack {name}'s template is missing, so the assembly is partial; synthesize it again (`ordersctl synth --out DIR`)"),
                 )
             } else {
-                err(&path, format!("cannot read: {e}"))
+                err(&path, e)
             }
         })?;
         let template = Template::from_json_str(&body).map_err(|e| err(&path, e.0))?;
         let body = Some(body);
-        let dependencies = s["dependencies"]
+        let dependencies: Vec<String> = s["dependencies"]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -120,6 +143,12 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                     .collect()
             })
             .unwrap_or_default();
+        if dependencies.contains(name) {
+            return Err(err(
+                &manifest_path,
+                format!("stacks.{name}.dependencies names the stack itself"),
+            ));
+        }
         let field = |i: usize, key: &str| format!("stacks.{name}.assets[{i}].{key}");
         let mut assets = Vec::new();
         for (i, x) in s["assets"].as_array().into_iter().flatten().enumerate() {
