@@ -406,6 +406,23 @@ fn a_full_stdout_is_exit_1_without_a_panic() {
         assert_eq!(o.status.code(), Some(1), "{args:?}");
         let err = stderr(&o);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.contains("cannot write to stdout"), "{args:?}: {err}");
+    }
+    // A full stderr loses the messages, not the exit code, and does not panic (101).
+    for args in [
+        &["synth", "--out", "/dev/null/x"][..],
+        &["check", "--template", "/nonexistent.json"],
+    ] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(args)
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
     }
 }
 

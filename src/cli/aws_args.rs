@@ -43,9 +43,11 @@ impl AwsArgs {
             .as_deref()
             .map(|u| format!(" via {u}"))
             .unwrap_or_default();
-        eprintln!(
+        errln!(
             "account {} in {}{at} as {}",
-            who.account, aws.region, who.arn
+            who.account,
+            aws.region,
+            who.arn
         );
         Ok(aws)
     }
@@ -67,7 +69,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(false);
     }
-    eprint!(
+    errprint!(
         "{question}{}[y/N] ",
         if question.is_empty() { "" } else { " " }
     );

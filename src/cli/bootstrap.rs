@@ -36,8 +36,8 @@ pub fn run(args: BootstrapArgs) -> Result<()> {
             termination_protection: None,
         };
         match deploy_stack(&aws, &d, display().as_ref()).await? {
-            DeployResult::NoChanges => eprintln!("{TOOLKIT_STACK}: no changes"),
-            _ => eprintln!("{TOOLKIT_STACK}: deployed"),
+            DeployResult::NoChanges => errln!("{TOOLKIT_STACK}: no changes"),
+            _ => errln!("{TOOLKIT_STACK}: deployed"),
         }
         outln!("{}", toolkit_bucket(&aws).await?)?;
         Ok(())

@@ -110,7 +110,7 @@ pub fn run(args: BundleArgs) -> Result<()> {
         "SHA256"
     )?;
     for note in outcomes.iter().filter_map(|o| o.note()) {
-        eprintln!("note: {note}");
+        errln!("note: {note}");
     }
     for o in &outcomes {
         let status = match &o.status {

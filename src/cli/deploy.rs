@@ -206,7 +206,7 @@ async fn prepare<'a>(
         let mut done = Vec::new();
         for o in &outcomes {
             if let Some(note) = o.note() {
-                eprintln!("note: {note}");
+                errln!("note: {note}");
             }
             let key = o
                 .zip
@@ -222,9 +222,10 @@ async fn prepare<'a>(
             } else {
                 "already in the bucket"
             };
-            eprintln!(
+            errln!(
                 "asset {key} ({}, {} bytes): {what}",
-                o.handler_crate, o.size
+                o.handler_crate,
+                o.size
             );
             done.push(key);
         }
@@ -323,12 +324,12 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
             }
         },
         |name, result| match result {
-            Ok((DeployResult::NoChanges, secs)) => eprintln!("{name}: no changes ({secs:.1} s)"),
+            Ok((DeployResult::NoChanges, secs)) => errln!("{name}: no changes ({secs:.1} s)"),
             Ok((DeployResult::ChangeSetCreated { name: cs, .. }, _)) => {
-                eprintln!("{name}: change set {cs} created, not executed")
+                errln!("{name}: change set {cs} created, not executed")
             }
             Ok((DeployResult::Deployed { outputs: outs, .. }, secs)) => {
-                eprintln!("{name}: deployed ({secs:.1} s)");
+                errln!("{name}: deployed ({secs:.1} s)");
                 for (k, v) in &outs {
                     // The deploy goes on if nobody reads stdout; its result is in the exit code.
                     let _ = outln!("{name}.{k} = {v}");
@@ -337,7 +338,7 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
                     o.insert(name.to_string(), outs.into_iter().collect());
                 }
             }
-            Err(e) => eprintln!("{name}: failed: {e:#}"),
+            Err(e) => errln!("{name}: failed: {e:#}"),
         },
     )
     .await?;
@@ -547,7 +548,7 @@ async fn approved(shared: &Shared<'_>, diff: &StackDiff) -> Result<bool> {
     }
     question.push_str("Execute?");
     if !yes {
-        eprintln!("{question}");
+        errln!("{question}");
     }
     tokio::task::spawn_blocking(move || confirm("", yes)).await?
 }

@@ -88,9 +88,9 @@ pub fn run(args: DestroyArgs) -> Result<()> {
                 async move { destroy_one(aws, &name, progress).await }
             },
             |name, result| match result {
-                Ok(false) => eprintln!("{name}: not deployed"),
+                Ok(false) => errln!("{name}: not deployed"),
                 Ok(true) => {
-                    eprintln!("{name}: deleted");
+                    errln!("{name}: deleted");
                     let Some(s) = assembly.stack(name) else {
                         return;
                     };
@@ -101,15 +101,15 @@ pub fn run(args: DestroyArgs) -> Result<()> {
                         }
                     }
                 }
-                Err(e) => eprintln!("{name}: failed: {e:#}"),
+                Err(e) => errln!("{name}: failed: {e:#}"),
             },
         )
         .await?;
         let retained = retained.into_inner().unwrap_or_else(|p| p.into_inner());
         if !retained.is_empty() {
-            eprintln!("retained (delete by hand when no longer needed):");
+            errln!("retained (delete by hand when no longer needed):");
             for r in retained {
-                eprintln!("  {r}");
+                errln!("  {r}");
             }
         }
         if !failed.is_empty() {

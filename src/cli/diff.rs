@@ -238,7 +238,7 @@ impl Progress for Quiet {
     fn resource(&self, _: &str, _: &str, _: &str) {}
     fn changes(&self, _: &str, _: &[ResourceChange]) {}
     fn note(&self, stack: &str, message: &str) {
-        eprintln!("{stack}: {message}");
+        errln!("{stack}: {message}");
     }
 }
 

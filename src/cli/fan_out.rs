@@ -41,7 +41,7 @@ where
                     failed.push(name.clone());
                 }
                 for skipped in schedule.finish(&name, ok) {
-                    eprintln!("{skipped}: skipped, it depends on {name}, which failed");
+                    errln!("{skipped}: skipped, it depends on {name}, which failed");
                     failed.push(skipped);
                 }
             }
@@ -61,7 +61,7 @@ const STATUS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Say what Ctrl-C leaves behind. CloudFormation carries a started operation through to the
 /// end (or rolls it back) on its own, so the stacks stay consistent; nothing is cancelled.
 async fn interrupted(aws: &Aws, running: &[String]) {
-    eprintln!("interrupted; nothing more will start");
+    errln!("interrupted; nothing more will start");
     for name in running {
         // The endpoint may be what stalled: ask briefly, and say so if it does not answer.
         let status = tokio::time::timeout(STATUS_WAIT, stack_status(aws, name))
@@ -73,15 +73,15 @@ async fn interrupted(aws: &Aws, running: &[String]) {
                 )))
             });
         match status {
-            Ok(Some(s)) if s.in_progress() => eprintln!(
+            Ok(Some(s)) if s.in_progress() => errln!(
                 "{name}: still {s}; CloudFormation finishes it or rolls it back on its own; run the same command again to follow it"
             ),
-            Ok(Some(s)) if s.0 == "REVIEW_IN_PROGRESS" => eprintln!(
+            Ok(Some(s)) if s.0 == "REVIEW_IN_PROGRESS" => errln!(
                 "{name}: a change set was created and not executed; the stack is unchanged"
             ),
-            Ok(Some(s)) => eprintln!("{name}: {s}"),
-            Ok(None) => eprintln!("{name}: not created"),
-            Err(e) => eprintln!("{name}: status unknown ({e})"),
+            Ok(Some(s)) => errln!("{name}: {s}"),
+            Ok(None) => errln!("{name}: not created"),
+            Err(e) => errln!("{name}: status unknown ({e})"),
         }
     }
 }

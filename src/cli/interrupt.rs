@@ -18,7 +18,7 @@ pub fn block_on<F: Future>(work: F) -> Result<F::Output> {
             while tokio::signal::ctrl_c().await.is_ok() {
                 seen += 1;
                 if seen == 2 {
-                    eprintln!("interrupted again; exiting now");
+                    errln!("interrupted again; exiting now");
                     std::process::exit(EXIT_INTERRUPTED_TWICE);
                 }
             }

@@ -81,7 +81,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
 
     let outcome = bundle(&ws, std::slice::from_ref(req), &args.out.join(ASSETS_DIR))?;
     if let Some(note) = outcome[0].note() {
-        eprintln!("note: {note}");
+        errln!("note: {note}");
     }
     let zip = std::fs::read(&outcome[0].zip)
         .with_context(|| format!("cannot read {}", outcome[0].zip.display()))?;
@@ -112,7 +112,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         }
     }
     if !unresolved.is_empty() {
-        eprintln!(
+        errln!(
             "warning: left out {} (they reference deployed resources); set them with --env K=V",
             unresolved.join(", ")
         );

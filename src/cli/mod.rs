@@ -19,6 +19,23 @@ macro_rules! outln {
     }};
 }
 
+/// `eprintln!` that never panics: a closed or full stderr (`2>/dev/full`) loses the message,
+/// it does not abort the command (the exit code still tells).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprint!`, as [`errln!`].
+macro_rules! errprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod app_args;
 mod aws_args;
 mod bootstrap;
@@ -90,12 +107,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match result {
         Ok(code) => code,
-        // Whoever stopped reading knows; nothing to say to them.
-        Err(e) if e.downcast_ref::<StdoutClosed>().is_some() => 1,
+        // Whoever stopped reading knows; nothing to say to them. A full device is said.
+        Err(e) if e.downcast_ref::<StdoutClosed>().is_some() => {
+            if let Some(StdoutClosed(io)) = e.downcast_ref::<StdoutClosed>() {
+                if io.kind() != std::io::ErrorKind::BrokenPipe {
+                    errln!("error: {e}");
+                }
+            }
+            1
+        }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                errln!("  caused by: {cause}");
             }
             1
         }

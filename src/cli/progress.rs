@@ -66,15 +66,15 @@ pub struct Lines;
 
 impl Progress for Lines {
     fn resource(&self, stack: &str, logical_id: &str, status: &str) {
-        eprintln!("{}", resource_line(stack, logical_id, status));
+        errln!("{}", resource_line(stack, logical_id, status));
     }
     fn changes(&self, stack: &str, changes: &[ResourceChange]) {
         for l in change_lines(stack, changes) {
-            eprintln!("{l}");
+            errln!("{l}");
         }
     }
     fn note(&self, stack: &str, message: &str) {
-        eprintln!("{}", note_line(stack, message));
+        errln!("{}", note_line(stack, message));
     }
 }
 
@@ -97,7 +97,7 @@ impl Bars {
     fn println(&self, line: &str) {
         // Printed above the bars; when they are hidden, straight to stderr.
         if self.multi.println(line).is_err() || self.multi.is_hidden() {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }
 }

@@ -70,7 +70,7 @@ pub fn run(args: SynthArgs) -> Result<()> {
         .map(|r| r.count(Severity::Warning))
         .sum();
     if warnings > 0 && !args.quiet {
-        eprintln!("checks: {warnings} warning(s); `ordersctl check` shows them");
+        errln!("checks: {warnings} warning(s); `ordersctl check` shows them");
     }
     let printed = match args.stacks.as_slice() {
         [one] => assembly.stack(one),
@@ -81,7 +81,7 @@ pub fn run(args: SynthArgs) -> Result<()> {
         out!("{}", only.template.render(format))?;
     } else {
         for path in written {
-            eprintln!("wrote {}", path.display());
+            errln!("wrote {}", path.display());
         }
     }
     Ok(())

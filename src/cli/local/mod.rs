@@ -238,7 +238,7 @@ fn start(target: &Target) -> Result<Running> {
         Some(url) => Server::at(url)?,
         None => Server::start()?,
     };
-    eprintln!(
+    errln!(
         "building {} handler crate(s) (dev profile) ...",
         wanted.len()
     );
@@ -266,7 +266,7 @@ fn start(target: &Target) -> Result<Running> {
     })?;
     local_deploy::complete(&Endpoint(server.addr), &world.tables)
         .context("cannot apply the tables' time-to-live settings on the local endpoint")?;
-    eprintln!(
+    errln!(
         "deployed {} on {endpoint_url}; AWS calls of functions go through {}",
         selected.join(", "),
         proxy.endpoint()
@@ -353,7 +353,7 @@ fn run_flow(args: RunArgs) -> Result<()> {
             // A reader that went away stops no run; the trace file keeps every hop.
             let _ = outln!("{}", serde_json::to_string(h).unwrap_or_default());
         } else {
-            eprintln!("{}", h.human());
+            errln!("{}", h.human());
         }
     });
     let mut engine = r.engine(Duration::from_secs(args.timeout), stop, sink);
@@ -372,14 +372,14 @@ fn run_flow(args: RunArgs) -> Result<()> {
         Ok(()) => {
             // The engine's own share per hop: everything but the handlers' time.
             if hops == 0 {
-                eprintln!(
+                errln!(
                     "idle after 0 hops in {:.2} s (nothing was injected)",
                     wall.as_secs_f64()
                 );
                 return Ok(());
             }
             let own = wall.saturating_sub(handlers).as_secs_f64() * 1000.0 / hops as f64;
-            eprintln!(
+            errln!(
                 "idle after {hops} hops in {:.2} s ({:.2} s in handlers, {own:.1} ms of engine time per hop)",
                 wall.as_secs_f64(),
                 handlers.as_secs_f64()
@@ -441,9 +441,9 @@ impl Progress for Quiet {
     fn resource(&self, _stack: &str, _logical_id: &str, _status: &str) {}
     fn changes(&self, _stack: &str, _changes: &[ResourceChange]) {}
     fn note(&self, stack: &str, message: &str) {
-        eprintln!("{stack}: {message}");
+        errln!("{stack}: {message}");
     }
     fn started(&self, stack: &str, total: usize) {
-        eprintln!("{stack}: deploying {total} resources locally");
+        errln!("{stack}: deploying {total} resources locally");
     }
 }

@@ -78,7 +78,7 @@ pub fn up(args: UpArgs) -> Result<()> {
             .context("cannot open a loopback port for an HTTP API")?;
         let url = format!("http://{}", l.local_addr()?);
         let (tx, id) = (tx.clone(), api.logical_id.clone());
-        eprintln!(
+        errln!(
             "{}/{}: {url} (routes: {})",
             api.stack,
             api.logical_id,
@@ -95,8 +95,8 @@ pub fn up(args: UpArgs) -> Result<()> {
             }
         });
     }
-    eprintln!("running; inject with `ordersctl local send '<entry JSON>'` (port {}); Ctrl-C stops and removes the endpoint", args.control_port);
-    let sink: Box<dyn FnMut(&Hop)> = Box::new(|h: &Hop| eprintln!("{}", h.human()));
+    errln!("running; inject with `ordersctl local send '<entry JSON>'` (port {}); Ctrl-C stops and removes the endpoint", args.control_port);
+    let sink: Box<dyn FnMut(&Hop)> = Box::new(|h: &Hop| errln!("{}", h.human()));
     let mut engine = r.engine(Duration::MAX, Arc::clone(&stop), sink);
     while !stop.load(Ordering::SeqCst) {
         match rx.recv_timeout(Duration::from_millis(200)) {
@@ -133,7 +133,7 @@ pub fn up(args: UpArgs) -> Result<()> {
             Err(e) => return Err(anyhow!("the engine stopped: {e}")),
         }
     }
-    eprintln!("stopped after {} hops", engine.hops().len());
+    errln!("stopped after {} hops", engine.hops().len());
     Ok(())
 }
 
@@ -260,7 +260,7 @@ pub fn send(args: SendArgs) -> Result<()> {
     match answer.get("error").and_then(|e| e.as_str()) {
         Some(e) => bail!("{e}"),
         None if answer.get("ok").is_some() => {
-            eprintln!("sent; the hops show in the `local up` terminal");
+            errln!("sent; the hops show in the `local up` terminal");
             Ok(())
         }
         None => bail!("`local up` gave no answer"),
