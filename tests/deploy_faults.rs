@@ -469,7 +469,7 @@ fn a_malformed_endpoint_or_region_is_refused_before_any_call() {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains(
-            "--endpoint-url \"127.0.0.1:5000\" is not a URL; expected http://HOST[:PORT]"
+            "--endpoint-url \"127.0.0.1:5000\" is not a URL (it does not start with http:// or https://); expected http://HOST[:PORT]"
         ),
         "{}",
         stderr(&o)

@@ -95,27 +95,43 @@ fn is_region_name(r: &str) -> bool {
 }
 
 /// An endpoint URL the SDK can use: `http(s)://host[:port][/path]`.
-fn check_endpoint_url(u: &str) -> Result<(), DeployError> {
-    let rest = u
-        .strip_prefix("http://")
-        .or_else(|| u.strip_prefix("https://"));
-    let host = rest.map(|r| r.split(['/', '?']).next().unwrap_or_default());
-    let ok = host.is_some_and(|h| {
-        let (name, port) = match h.rsplit_once(':') {
-            Some((n, p)) if !n.ends_with(']') || h.starts_with('[') => (n, Some(p)),
-            _ => (h, None),
-        };
-        !name.is_empty()
-            && !name.contains(char::is_whitespace)
-            && port.is_none_or(|p| p.parse::<u16>().is_ok())
-    });
-    if ok {
-        Ok(())
-    } else {
+fn check_endpoint_url(u: &str, source: &str) -> Result<(), DeployError> {
+    let refuse = |why: &str| {
         Err(DeployError::Refused(format!(
-            "--endpoint-url {u:?} is not a URL; expected http://HOST[:PORT] or https://HOST[:PORT], e.g. http://127.0.0.1:5000"
+            "{source} {u:?} is not a URL ({why}); expected http://HOST[:PORT] or https://HOST[:PORT], e.g. http://127.0.0.1:5000"
         )))
+    };
+    if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("it holds a space or a control character");
     }
+    let Some(rest) = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+    else {
+        return refuse("it does not start with http:// or https://");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return refuse("credentials do not belong in the URL");
+    }
+    let (name, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((addr, tail)) => (addr, tail.strip_prefix(':')),
+            None => return refuse("an IPv6 address without its closing `]`"),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if name.is_empty() {
+        return refuse("no host");
+    }
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return refuse("the port is not a number from 0 to 65535");
+    }
+    Ok(())
 }
 
 /// The clients a deploy needs, and who they act as.
@@ -138,13 +154,17 @@ pub struct Identity {
 impl Aws {
     /// Load configuration from the standard chain (environment, profiles, SSO, roles).
     pub async fn connect(target: &Target) -> Result<Aws, DeployError> {
-        let endpoint_url = target.endpoint_url.clone().or_else(|| {
-            std::env::var("AWS_ENDPOINT_URL")
-                .ok()
-                .filter(|u| !u.is_empty())
-        });
+        let (endpoint_url, source) = match &target.endpoint_url {
+            Some(u) => (Some(u.clone()), "--endpoint-url"),
+            None => (
+                std::env::var("AWS_ENDPOINT_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty()),
+                "AWS_ENDPOINT_URL",
+            ),
+        };
         if let Some(u) = &endpoint_url {
-            check_endpoint_url(u)?;
+            check_endpoint_url(u, source)?;
         }
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
             TimeoutConfig::builder()
@@ -152,16 +172,26 @@ impl Aws {
                 .operation_attempt_timeout(target.call_timeout)
                 .build(),
         );
-        if let Some(p) = &target.profile {
+        // A profile named in AWS_PROFILE must exist too (as the AWS CLI insists), or the SDK
+        // would fall through to the instance metadata service and say something unrelated.
+        let env_profile = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+        let named = match (&target.profile, &env_profile) {
+            (Some(p), _) => Some((format!("--profile {p}"), p.clone())),
+            (None, Some(p)) => Some((format!("AWS_PROFILE={p}"), p.clone())),
+            (None, None) => None,
+        };
+        if let Some((source, p)) = &named {
             let files = profile_files();
             let read = |i: usize| std::fs::read_to_string(&files[i]).unwrap_or_default();
             if !profile_defined(p, &read(0), &read(1)) {
                 return Err(DeployError::Refused(format!(
-                    "--profile {p}: no such profile in {} or {}",
+                    "{source}: no such profile in {} or {}",
                     files[0].display(),
                     files[1].display()
                 )));
             }
+        }
+        if let Some(p) = &target.profile {
             // As in the AWS CLI, a named profile wins over credentials in the environment
             // (the default chain would read AWS_ACCESS_KEY_ID first).
             loader = loader.profile_name(p).credentials_provider(
@@ -271,6 +301,12 @@ impl Aws {
             SdkError::DispatchFailure(d) if d.is_timeout() => {
                 DeployError::Unreachable(format!("{at}{region_hint}: {detail}"))
             }
+            // Loading credentials happens at dispatch: none found is not a network problem.
+            SdkError::DispatchFailure(_) if detail.contains("credentials") => {
+                DeployError::Credentials(format!(
+                    "no credentials found (environment keys, --profile/AWS_PROFILE, SSO, or an instance role): {detail}"
+                ))
+            }
             SdkError::DispatchFailure(d) if d.is_io() || d.is_other() => DeployError::Unreachable(
                 format!("the connection to {at} failed{region_hint}: {detail}"),
             ),
@@ -347,7 +383,7 @@ mod tests {
             "https://cloudformation.example.com/",
             "http://[::1]:5000",
         ] {
-            assert!(check_endpoint_url(ok).is_ok(), "{ok}");
+            assert!(check_endpoint_url(ok, "--endpoint-url").is_ok(), "{ok}");
         }
         for bad in [
             "127.0.0.1:5000",
@@ -355,8 +391,13 @@ mod tests {
             "http://host:99999",
             "ftp://x",
             "http://a b",
+            "http://[::1",
+            "http://127.0.0.1:5077/ x",
+            "http://user:pw@127.0.0.1:5077",
         ] {
-            let e = check_endpoint_url(bad).unwrap_err().to_string();
+            let e = check_endpoint_url(bad, "--endpoint-url")
+                .unwrap_err()
+                .to_string();
             assert!(
                 e.contains("is not a URL") && e.contains("http://HOST[:PORT]"),
                 "{bad}: {e}"

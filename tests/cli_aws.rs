@@ -1,0 +1,63 @@
+//! How the AWS verbs say what is wrong with the identity or the endpoint, before or instead
+//! of any call (no server needed: nothing here reaches the network).
+
+use std::process::Command;
+
+mod cli_support;
+use cli_support::stderr;
+
+/// `ordersctl diff --change-set` of a one-stack assembly, with only the environment given.
+fn diff(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    std::fs::create_dir_all(&asm).unwrap();
+    std::fs::write(
+        asm.join("A.template.json"),
+        r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        asm.join("manifest.json"),
+        r#"{"version": "1", "stage": "dev", "stacks": {"A": {"template": "A.template.json", "dependencies": [], "assets": []}}}"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args([
+            "diff",
+            "A",
+            "--app",
+            asm.to_str().unwrap(),
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", tmp.path())
+        // Never the instance metadata service: tests talk only to 127.0.0.1.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (o.status.code(), stderr(&o))
+}
+
+#[test]
+fn a_profile_named_in_aws_profile_must_exist() {
+    let (code, err) = diff(&[("AWS_PROFILE", "nope"), ("AWS_REGION", "us-east-1")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("AWS_PROFILE=nope: no such profile in"),
+        "{err}"
+    );
+    // Also when no region is set: the profile is named first.
+    let (_, err) = diff(&[("AWS_PROFILE", "nope")]);
+    assert!(err.contains("AWS_PROFILE=nope: no such profile"), "{err}");
+}
+
+#[test]
+fn no_credentials_is_said_as_such_not_as_a_connection_failure() {
+    let (code, err) = diff(&[("AWS_REGION", "us-east-1")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("no credentials found"), "{err}");
+    assert!(!err.contains("the connection to"), "{err}");
+}
