@@ -481,12 +481,30 @@ pub async fn update_tags_if_changed(
         .send()
         .await;
     match sent {
-        Err(e) if means_no_changes(&sdk_message(&e)) => Ok(None),
+        // The endpoint saw nothing to do, yet the tags differ: say so rather than report a
+        // change that did not happen (moto answers this way for a stack with parameters).
+        Err(e) if means_no_changes(&sdk_message(&e)) => Err(DeployError::Refused(format!(
+            "{}: the stack's tags could not be changed: UpdateStack answered \"{}\"; the stack keeps {}",
+            d.name,
+            sdk_message(&e),
+            show_tags(&stack_tags(aws, d.name).await?)
+        ))),
         Err(e) => Err(api_error(d.name, "UpdateStack", &e)),
         Ok(_) => Ok(Some(DeployResult::Deployed {
             changes: Vec::new(),
             outputs: follow(aws, d.name, progress).await?,
         })),
+    }
+}
+
+fn show_tags(tags: &[(String, String)]) -> String {
+    if tags.is_empty() {
+        "no tags".into()
+    } else {
+        tags.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
