@@ -214,3 +214,42 @@ fn synth_out_dot_inside_an_assembly_replaces_it_and_keeps_assets() {
         hidden_entries(&asm)
     );
 }
+
+#[test]
+fn files_ordersctl_did_not_write_survive_a_synth_into_the_assembly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let out = asm.to_str().unwrap();
+    assert!(ordersctl(&["synth", "--quiet", "--out", out])
+        .status
+        .success());
+    fs::write(asm.join("notes.txt"), "mine").unwrap();
+    fs::write(asm.join(".gitignore"), "*\n").unwrap();
+    assert!(ordersctl(&["synth", "--quiet", "--out", out])
+        .status
+        .success());
+    assert_eq!(fs::read_to_string(asm.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(fs::read_to_string(asm.join(".gitignore")).unwrap(), "*\n");
+    // A file of someone else's where a template goes: refused, nothing lost.
+    let manifest = asm.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
+    m["stacks"].as_object_mut().unwrap().remove("OrderPipeline");
+    fs::write(&manifest, m.to_string()).unwrap();
+    fs::write(asm.join("OrderPipeline.template.json"), "theirs").unwrap();
+    let o = ordersctl(&["synth", "--quiet", "--out", out]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is not a file ordersctl wrote"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(asm.join("OrderPipeline.template.json")).unwrap(),
+        "theirs"
+    );
+    assert!(
+        hidden_entries(tmp.path()).is_empty(),
+        "{:?}",
+        hidden_entries(tmp.path())
+    );
+}

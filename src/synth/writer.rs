@@ -19,6 +19,10 @@ pub enum WriteError {
         "{0} exists and is not an ordersctl assembly (no manifest.json of ours, with a format version); refusing to replace it"
     )]
     NotAnAssembly(PathBuf),
+    #[error(
+        "{0} is not a file ordersctl wrote, and the new assembly writes one of that name; move it, or pick another --out"
+    )]
+    Foreign(PathBuf),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
@@ -68,10 +72,31 @@ pub fn write_assembly(
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
     }
-    // Bundled assets are keyed by fingerprint and outlive a synth: carry them over.
+    // Bundled assets are keyed by fingerprint and outlive a synth: carry them over. So do
+    // files ordersctl did not write (a README, a .gitignore): only its own are replaced.
     let assets = dir.join(ASSETS_DIR);
     if assets.is_dir() {
         fs::rename(&assets, staging.join(ASSETS_DIR)).map_err(io_err(&assets))?;
+    }
+    let ours = written_by_us(dir);
+    let foreign: Vec<std::ffi::OsString> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != ASSETS_DIR && !ours.contains(&*n.to_string_lossy()))
+        .collect();
+    // Someone else's file where the new assembly writes one of its own: refused before
+    // anything moves.
+    if let Some(clash) = foreign.iter().find(|n| staging.join(n).exists()) {
+        if staging.join(ASSETS_DIR).is_dir() {
+            let _ = fs::rename(staging.join(ASSETS_DIR), &assets);
+        }
+        let _ = fs::remove_dir_all(&staging);
+        return Err(WriteError::Foreign(dir.join(clash)));
+    }
+    for name in &foreign {
+        fs::rename(dir.join(name), staging.join(name)).map_err(io_err(&dir.join(name)))?;
     }
     let old = parent.join(format!(".{base}.old-{}", std::process::id()));
     if dir.exists() {
@@ -100,6 +125,22 @@ pub fn write_assembly(
             .map(|s| dir.join(s.template_file(format))),
     );
     Ok(written)
+}
+
+/// The files the previous manifest says ordersctl wrote (the manifest and its templates).
+fn written_by_us(dir: &Path) -> std::collections::BTreeSet<String> {
+    let mut ours: std::collections::BTreeSet<String> = ["manifest.json".to_string()].into();
+    let manifest = fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    if let Some(serde_json::Value::Object(stacks)) = manifest.as_ref().map(|m| &m["stacks"]) {
+        for s in stacks.values() {
+            if let Some(t) = s["template"].as_str() {
+                ours.insert(t.to_string());
+            }
+        }
+    }
+    ours
 }
 
 fn remove_leftovers(parent: &Path, base: &str) {
