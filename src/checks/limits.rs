@@ -78,7 +78,13 @@ fn dependencies(m: &Model, out: &mut Vec<Finding>) {
     let t = m.t;
     for (id, r) in &t.resources {
         for d in &r.depends_on {
-            if !t.resources.contains_key(d) {
+            if d == id {
+                out.push(m.at(
+                    id,
+                    "ORD028",
+                    format!("resources depend on each other in a circle: {id} -> {id}"),
+                ));
+            } else if !t.resources.contains_key(d) {
                 out.push(m.at(
                     id,
                     "ORD028",

@@ -463,6 +463,8 @@ fn suppressions_silence_with_a_reason_and_bad_ones_are_errors() {
 fn ord028_dangling_depends_on_and_circles() {
     let dangling = json!({"Q": {"Type": "AWS::SQS::Queue", "DependsOn": ["Nope"]}});
     assert_eq!(fires("ORD028", dangling), Some(Severity::Error));
+    let itself = json!({"A": {"Type": "AWS::SQS::Queue", "DependsOn": "A"}});
+    assert_eq!(fires("ORD028", itself), Some(Severity::Error));
     let circle = json!({
         "A": {"Type": "AWS::SQS::Queue", "DependsOn": "B"},
         "B": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["C", "Arn"]}}},

@@ -68,6 +68,25 @@ pub fn expand(
         for (k, v) in template {
             let value = substitute(v, id, item);
             if k.starts_with("Fn::ForEach::") {
+                // An inner loop's output keys may name the outer identifier too.
+                let value = match value {
+                    Value::Array(mut inner) if inner.len() == 3 => {
+                        if let Value::Object(m) = &inner[2] {
+                            inner[2] = Value::Object(
+                                m.iter()
+                                    .map(|(key, x)| {
+                                        let key = key
+                                            .replace(&format!("${{{id}}}"), item)
+                                            .replace(&format!("&{{{id}}}"), &alnum);
+                                        (key, x.clone())
+                                    })
+                                    .collect(),
+                            );
+                        }
+                        Value::Array(inner)
+                    }
+                    other => other,
+                };
                 out.extend(expand(k, &value, parameters)?);
                 continue;
             }
@@ -169,6 +188,26 @@ mod tests {
             out[0].1["Properties"]["DisplayName"], "Orders topic",
             "a Sub with no variable left is its string"
         );
+    }
+
+    #[test]
+    fn nested_loops_name_both_identifiers() {
+        let body = json!(["Env", ["Dev", "Prod"], {
+            "Fn::ForEach::Targets": ["Target", ["Web", "Store"], {
+                "${Target}${Env}Queue": {"Type": "AWS::SQS::Queue",
+                    "Properties": {"QueueName": {"Fn::Sub": "${Env}-${Target}"}}}}]}]);
+        let out = expand("Fn::ForEach::Envs", &body, &Map::new()).unwrap();
+        let ids: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "WebDevQueue",
+                "StoreDevQueue",
+                "WebProdQueue",
+                "StoreProdQueue"
+            ]
+        );
+        assert_eq!(out[3].1["Properties"]["QueueName"], "Prod-Store");
     }
 
     #[test]

@@ -23,6 +23,18 @@ fn policy(v: &Value, where_: &str) -> Result<Policy, ParseError> {
     }
 }
 
+/// A logical ID is letters and digits, as CloudFormation requires (which also keeps terminal
+/// escapes and line breaks out of every report that prints one).
+fn logical_id(section: &str, id: &str) -> Result<(), ParseError> {
+    if !id.is_empty() && id.len() <= 255 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(ParseError(format!(
+            "{section}.{id:?}: a logical ID is letters and digits only, at most 255 (CloudFormation refuses others)"
+        )))
+    }
+}
+
 /// The keys of `m` the model does not type, kept verbatim.
 fn unknown_keys(
     m: &serde_json::Map<String, Value>,
@@ -119,6 +131,7 @@ impl Template {
         }
         if let Some(Value::Object(m)) = root.get("Parameters") {
             for (id, p) in m {
+                logical_id("Parameters", id)?;
                 let mut param =
                     Parameter::new(p.get("Type").and_then(Value::as_str).unwrap_or("String"));
                 param.description = p
@@ -193,6 +206,7 @@ impl Template {
             )));
         }
         for (id, r) in &entries {
+            logical_id("Resources", id)?;
             let kind = |v: &Value| match v {
                 Value::Null => "null",
                 Value::Bool(_) => "a boolean",
@@ -218,20 +232,35 @@ impl Template {
                 }
             };
             let mut res = Resource::new(ty);
-            if let Some(Value::Object(p)) = r.get("Properties") {
-                res.properties = p
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Expr::from_json(v)))
-                    .collect();
+            match r.get("Properties") {
+                Some(Value::Object(p)) => {
+                    res.properties = p
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Expr::from_json(v)))
+                        .collect();
+                }
+                None | Some(Value::Null) => {}
+                Some(other) => {
+                    return Err(ParseError(format!(
+                        "Resources.{id}.Properties is {}; it must be an object",
+                        kind(other)
+                    )))
+                }
             }
             match r.get("DependsOn") {
                 Some(Value::String(s)) => {
                     res.depends_on.insert(s.clone());
                 }
-                Some(Value::Array(a)) => res
+                Some(Value::Array(a)) if a.iter().all(Value::is_string) => res
                     .depends_on
                     .extend(a.iter().filter_map(|x| x.as_str().map(str::to_string))),
-                _ => {}
+                None => {}
+                Some(other) => {
+                    return Err(ParseError(format!(
+                        "Resources.{id}.DependsOn is {}; it must be a logical ID or a list of them",
+                        kind(other)
+                    )))
+                }
             }
             // Under AWS::LanguageExtensions a policy may be an intrinsic: kept as written.
             let mut policy_exprs = Vec::new();
@@ -282,6 +311,7 @@ impl Template {
         }
         if let Some(Value::Object(m)) = root.get("Outputs") {
             for (id, o) in m {
+                logical_id("Outputs", id)?;
                 let value = o
                     .get("Value")
                     .ok_or_else(|| ParseError(format!("Outputs.{id}: Value is missing")))?;
@@ -346,6 +376,19 @@ mod tests {
         assert!(e.0.contains("Resources.Q is a string"), "{e}");
         let e = Template::from_json_str(r#"{"Resources": {"Q": {"Type": 7}}}"#).unwrap_err();
         assert!(e.0.contains("Resources.Q.Type is a number"), "{e}");
+        let e = Template::from_json_str(r#"{"Resources": {"Q": {"Type": "X", "DependsOn": 5}}}"#)
+            .unwrap_err();
+        assert!(e.0.contains("Resources.Q.DependsOn is a number"), "{e}");
+        let e =
+            Template::from_json_str(r#"{"Resources": {"Q": {"Type": "X", "Properties": "x"}}}"#)
+                .unwrap_err();
+        assert!(e.0.contains("Resources.Q.Properties is a string"), "{e}");
+        let e = Template::from_json_str("{\"Resources\": {\"Q\\u001b[2J\": {\"Type\": \"X\"}}}")
+            .unwrap_err();
+        assert!(
+            e.0.contains(r#"Resources."Q\u{1b}[2J": a logical ID is letters and digits only"#),
+            "{e}"
+        );
         let e = Template::from_json_str(
             r#"{"Resources": {"Q": {"Type": "X", "DeletionPolicy": "Keep"}}}"#,
         )
