@@ -61,3 +61,75 @@ fn no_credentials_is_said_as_such_not_as_a_connection_failure() {
     assert!(err.contains("no credentials found"), "{err}");
     assert!(!err.contains("the connection to"), "{err}");
 }
+
+#[test]
+fn outputs_file_is_never_a_link_a_pipe_or_inside_the_assembly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    std::fs::create_dir_all(&asm).unwrap();
+    std::fs::write(
+        asm.join("A.template.json"),
+        r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
+    )
+    .unwrap();
+    let manifest = r#"{"version": "1", "stage": "dev", "stacks": {"A": {"template": "A.template.json", "dependencies": [], "assets": []}}}"#;
+    std::fs::write(asm.join("manifest.json"), manifest).unwrap();
+    let victim = tmp.path().join("victim.txt");
+    std::fs::write(&victim, "keep").unwrap();
+    let link = tmp.path().join("link.json");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let fifo = tmp.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (target, says) in [
+        (asm.join("manifest.json"), "is inside the assembly"),
+        (link.clone(), "is a symlink"),
+        (fifo.clone(), "is not a regular file"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(["deploy", "A", "--yes", "--app", asm.to_str().unwrap()])
+            .args(["--outputs-file", target.to_str().unwrap()])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            stderr(&o).contains(says),
+            "{}: {}",
+            target.display(),
+            stderr(&o)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(asm.join("manifest.json")).unwrap(),
+        manifest
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+}
+
+#[test]
+fn a_device_or_pipe_as_a_template_is_refused_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("t.json");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for path in [fifo.to_str().unwrap(), "/dev/zero"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(["check", "--template", path])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{path}");
+        assert!(
+            stderr(&o).contains("is not a regular file"),
+            "{path}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -42,3 +42,49 @@ async fn deploy_app_sends_the_template_file_byte_for_byte() {
         .unwrap();
     assert_eq!(deployed.template_body(), Some(body));
 }
+
+#[test]
+fn outputs_file_holds_unchanged_stacks_too() {
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    std::fs::create_dir_all(&asm).unwrap();
+    std::fs::write(
+        asm.join("Kept.template.json"),
+        r#"{"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        asm.join("manifest.json"),
+        r#"{"version": "1", "stage": "dev", "stacks": {"Kept": {"template": "Kept.template.json", "dependencies": [], "assets": []}}}"#,
+    )
+    .unwrap();
+    let outputs = tmp.path().join("outputs.json");
+    let deploy = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            // moto reports outputs for stacks made directly, not through change sets.
+            .args([
+                "deploy",
+                "Kept",
+                "--yes",
+                "--method",
+                "direct",
+                "--app",
+                asm.to_str().unwrap(),
+            ])
+            .args(["--outputs-file", outputs.to_str().unwrap()])
+            .envs(moto.env())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    deploy();
+    let first: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&outputs).unwrap()).unwrap();
+    assert!(first["Kept"]["QueueUrl"].is_string(), "{first}");
+    assert!(deploy().contains("Kept: no changes"));
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&outputs).unwrap()).unwrap();
+    assert_eq!(again, first);
+}

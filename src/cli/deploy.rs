@@ -11,9 +11,10 @@ use ordersctl::bundle::bundle;
 use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
 use ordersctl::deploy::{
     deploy_direct, deployed_template, execute_change_set, prepare_change_set,
-    set_termination_protection, stack_parameters, stack_status, termination_protected,
-    toolkit_bucket, update_tags_if_changed, upload_if_missing, upload_template, Aws, DeployResult,
-    Progress, ResourceChange, Schedule, StackDeploy, MAX_INLINE_TEMPLATE,
+    set_termination_protection, stack_outputs, stack_parameters, stack_status,
+    termination_protected, toolkit_bucket, update_tags_if_changed, upload_if_missing,
+    upload_template, Aws, DeployResult, Progress, ResourceChange, Schedule, StackDeploy,
+    MAX_INLINE_TEMPLATE,
 };
 use ordersctl::diff::{diff_stack, Action, DiffContext, StackDiff};
 use ordersctl::synth::reader::read_assembly;
@@ -324,11 +325,17 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
             }
         },
         |name, result| match result {
-            Ok((DeployResult::NoChanges, secs)) => errln!("{name}: no changes ({secs:.1} s)"),
-            Ok((DeployResult::ChangeSetCreated { name: cs, .. }, _)) => {
+            Ok((DeployResult::NoChanges, secs, outs)) => {
+                errln!("{name}: no changes ({secs:.1} s)");
+                // An unchanged stack's outputs belong in --outputs-file too.
+                if let Ok(mut o) = outputs.lock() {
+                    o.insert(name.to_string(), outs.into_iter().collect());
+                }
+            }
+            Ok((DeployResult::ChangeSetCreated { name: cs, .. }, _, _)) => {
                 errln!("{name}: change set {cs} created, not executed")
             }
-            Ok((DeployResult::Deployed { outputs: outs, .. }, secs)) => {
+            Ok((DeployResult::Deployed { outputs: outs, .. }, secs, _)) => {
                 errln!("{name}: deployed ({secs:.1} s)");
                 for (k, v) in &outs {
                     // The deploy goes on if nobody reads stdout; its result is in the exit code.
@@ -432,7 +439,7 @@ async fn deploy_one(
     shared: &Shared<'_>,
     s: &StackArtifact,
     body: &str,
-) -> Result<(DeployResult, f64)> {
+) -> Result<(DeployResult, f64, Vec<(String, String)>)> {
     let args = shared.args;
     let aws = &shared.aws;
     let progress = shared.progress.as_ref();
@@ -517,7 +524,11 @@ async fn deploy_one(
                 .context("the stack is deployed, but its termination protection was not changed")?;
         }
     }
-    Ok((result, started.elapsed().as_secs_f64()))
+    let unchanged_outputs = match (&result, &args.outputs_file) {
+        (DeployResult::NoChanges, Some(_)) => stack_outputs(aws, &s.name).await?,
+        _ => Vec::new(),
+    };
+    Ok((result, started.elapsed().as_secs_f64(), unchanged_outputs))
 }
 
 /// The deployed template (none: empty) against the new one.
