@@ -280,6 +280,9 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
         })
         .collect();
     for (k, _) in &args.parameters {
+        if k == ASSET_BUCKET_PARAMETER {
+            bail!("--parameters {k}: ordersctl sets it to the toolkit stack's bucket; it cannot be given");
+        }
         if !stacks.iter().any(|s| s.template.parameters.contains_key(k)) {
             bail!(
                 "--parameters {k}: no stack deployed here declares it; declared: {}",

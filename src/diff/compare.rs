@@ -487,10 +487,17 @@ fn parameter_changes(old: &Template, new: &Template) -> Vec<EntryChange> {
 }
 
 fn describe_output(o: &Output) -> String {
-    match &o.export_name {
-        Some(e) => format!("{} (export {})", show(&o.value), show(e)),
-        None => show(&o.value),
+    let mut s = show(&o.value);
+    if let Some(e) = &o.export_name {
+        s.push_str(&format!(" (export {})", show(e)));
     }
+    if let Some(d) = &o.description {
+        s.push_str(&format!(" \"{d}\""));
+    }
+    if let Some(c) = &o.condition {
+        s.push_str(&format!(" if {c}"));
+    }
+    s
 }
 
 fn output_changes(old: &Template, new: &Template, replaced: &BTreeSet<&str>) -> Vec<EntryChange> {

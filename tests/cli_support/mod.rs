@@ -1,4 +1,5 @@
-//! Running the `ordersctl` binary from the CLI tests.
+//! Running the `ordersctl` binary from the CLI tests (each test file uses what it needs).
+#![allow(dead_code)]
 
 use std::process::{Command, Output};
 

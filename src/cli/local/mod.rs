@@ -329,11 +329,19 @@ fn run_flow(args: RunArgs) -> Result<()> {
                 bail!("--trace {}: exists and is not a regular file (a link, device or pipe); name a new or regular file", t.display());
             }
         }
+        let same_file = |a: &std::path::Path, b: &std::path::Path| {
+            use std::os::unix::fs::MetadataExt;
+            match (std::fs::metadata(a), std::fs::metadata(b)) {
+                (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+                _ => false,
+            }
+        };
         if let (Ok(a), Ok(b)) = (
             std::fs::canonicalize(t),
             std::fs::canonicalize(&args.inject),
         ) {
-            if a == b {
+            // The same path, or a hard link to the same file.
+            if a == b || same_file(&a, &b) {
                 bail!(
                     "--trace {}: is the --inject file; name another file",
                     t.display()

@@ -8,7 +8,17 @@ use super::{impact_label, sign};
 /// run inside (CommonMark), table pipes are escaped and line breaks flattened, so a value
 /// holding backticks, `|`, a newline or `<!-- -->` stays one code span in one table cell.
 fn code(s: &str) -> String {
-    let s = s.replace('|', "\\|").replace(['\n', '\r'], " ");
+    span(&s.replace('|', "\\|"))
+}
+
+/// As [`code`], for a list item: there `\|` would show its backslash (only table cells
+/// unescape it), and a `|` cannot end anything.
+fn code_in_list(s: &str) -> String {
+    span(s)
+}
+
+fn span(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
     let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     if longest == 0 {
         return format!("`{s}`");
@@ -19,7 +29,7 @@ fn code(s: &str) -> String {
 
 fn value(v: &Option<crate::template::Expr>) -> String {
     v.as_ref()
-        .map(|e| code(&show(e)))
+        .map(|e| code_in_list(&show(e)))
         .unwrap_or_else(|| "_(none)_".into())
 }
 
@@ -107,8 +117,8 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
                     };
                     out.push_str(&format!(
                         "- {} {}: {change}, _{}_\n",
-                        code(&r.logical_id),
-                        code(&c.path),
+                        code_in_list(&r.logical_id),
+                        code_in_list(&c.path),
                         c.impact.label()
                     ));
                 }
@@ -128,12 +138,12 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
                 let old = e
                     .old
                     .as_deref()
-                    .map(code)
+                    .map(code_in_list)
                     .unwrap_or_else(|| "_(none)_".into());
                 let new = e
                     .new
                     .as_deref()
-                    .map(code)
+                    .map(code_in_list)
                     .unwrap_or_else(|| "_(none)_".into());
                 let cause = e
                     .cause
@@ -147,7 +157,7 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
                 };
                 out.push_str(&format!(
                     "- {what} {}: {old} → {new}{cause}\n",
-                    code(&e.name)
+                    code_in_list(&e.name)
                 ));
             }
             out.push_str("\n</details>\n\n");
@@ -188,7 +198,7 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::code;
+    use super::{code, code_in_list};
 
     #[test]
     fn values_stay_inside_their_code_span() {
@@ -197,6 +207,7 @@ mod tests {
         // Two backticks inside: a fence of three, so `` cannot close it.
         assert_eq!(code("x``y"), "``` x``y ```");
         assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code_in_list("a|b"), "`a|b`");
         assert_eq!(code("line\nbreak<!-- c -->"), "`line break<!-- c -->`");
     }
 }
