@@ -156,6 +156,9 @@ fn modified_and_added(old: &Template, new: &Template) -> Vec<ResourceDiff> {
                 },
             );
         }
+        if changes.is_empty() {
+            continue; // only the form differs (a DependsOn string against a one-item list)
+        }
         out.push(ResourceDiff {
             logical_id: id.clone(),
             resource_type: r.resource_type.clone(),

@@ -121,8 +121,13 @@ pub fn property_changes(old: &Resource, new: &Resource) -> Vec<ValueChange> {
         }
     }
     // UpdatePolicy, CreationPolicy and any other attribute, property by property.
-    let names: std::collections::BTreeSet<&String> =
-        old.attributes.keys().chain(new.attributes.keys()).collect();
+    // DependsOn and an empty Properties kept as written are form: compared above.
+    let names: std::collections::BTreeSet<&String> = old
+        .attributes
+        .keys()
+        .chain(new.attributes.keys())
+        .filter(|k| !matches!(k.as_str(), "DependsOn" | "Properties"))
+        .collect();
     for name in names {
         let mut path = vec![Segment::Key(format!("({name})"))];
         walk(

@@ -26,11 +26,12 @@ fn policy(v: &Value, where_: &str) -> Result<Policy, ParseError> {
 /// A logical ID is letters and digits, as CloudFormation requires (which also keeps terminal
 /// escapes and line breaks out of every report that prints one).
 fn logical_id(section: &str, id: &str) -> Result<(), ParseError> {
-    if !id.is_empty() && id.len() <= 255 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+    // The length is ORD023's to report, with the template's other findings.
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(())
     } else {
         Err(ParseError(format!(
-            "{section}.{id:?}: a logical ID is letters and digits only, at most 255 (CloudFormation refuses others)"
+            "{section}.{id:?}: a logical ID is letters and digits only (CloudFormation refuses others)"
         )))
     }
 }
@@ -56,6 +57,8 @@ impl Template {
     /// ```
     pub fn from_json_str(text: &str) -> Result<Template, ParseError> {
         check_size(text.len()).map_err(ParseError)?;
+        // A byte-order mark is no part of the document (editors on Windows write one).
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let v: Value = super::strict_json::from_str(text).map_err(|e| {
             if e.to_string().starts_with("recursion limit exceeded") {
                 ParseError(too_deep(&format!("line {}", e.line())))
@@ -76,8 +79,11 @@ impl Template {
     /// assert_eq!(json, yaml);
     /// ```
     pub fn from_json_or_yaml_str(text: &str) -> Result<Template, ParseError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.trim_start().starts_with('{') {
+            // JSON, or YAML in flow style: the JSON error is the one to show.
             Template::from_json_str(text)
+                .or_else(|json| Template::from_yaml_str(text).map_err(|_| json))
         } else {
             Template::from_yaml_str(text)
         }
@@ -92,6 +98,7 @@ impl Template {
     /// ```
     pub fn from_yaml_str(text: &str) -> Result<Template, ParseError> {
         check_size(text.len()).map_err(ParseError)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if let Some(line) = yaml_flow_too_deep(text) {
             return Err(ParseError(too_deep(&format!("line {line}"))));
         }
@@ -139,7 +146,12 @@ impl Template {
                     .and_then(Value::as_str)
                     .map(str::to_string);
                 param.default = p.get("Default").map(Expr::from_json);
-                param.no_echo = p.get("NoEcho").and_then(Value::as_bool).unwrap_or(false);
+                // `NoEcho: "true"` is as secret as `NoEcho: true` (and renders as written).
+                param.no_echo = match p.get("NoEcho") {
+                    Some(Value::Bool(b)) => *b,
+                    Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+                    _ => false,
+                };
                 // Allowed values that are all strings are typed; any other list is kept as
                 // written, with the other constraints.
                 let typed_allowed = match p.get("AllowedValues") {
@@ -153,7 +165,10 @@ impl Template {
                     _ => false,
                 };
                 if let Some(m) = p.as_object() {
-                    let mut known = vec!["Type", "Description", "Default", "NoEcho"];
+                    let mut known = vec!["Type", "Description", "Default"];
+                    if matches!(p.get("NoEcho"), None | Some(Value::Bool(_))) {
+                        known.push("NoEcho");
+                    }
                     if typed_allowed {
                         known.push("AllowedValues");
                     }
@@ -307,10 +322,36 @@ impl Template {
                 );
             }
             res.attributes.extend(policy_exprs);
+            // As written where the typed form would render differently: a single DependsOn
+            // string, a list in its own order, an empty Properties object.
+            match r.get("DependsOn") {
+                Some(d @ Value::String(_)) => {
+                    res.attributes
+                        .insert("DependsOn".into(), Expr::from_json(d));
+                }
+                Some(d @ Value::Array(a)) => {
+                    let sorted = a.windows(2).all(|w| w[0].as_str() < w[1].as_str());
+                    let unique = res.depends_on.len() == a.len();
+                    if !sorted || !unique {
+                        res.attributes
+                            .insert("DependsOn".into(), Expr::from_json(d));
+                    }
+                }
+                _ => {}
+            }
+            if matches!(r.get("Properties"), Some(Value::Object(p)) if p.is_empty()) {
+                res.attributes
+                    .insert("Properties".into(), Expr::Map(Default::default()));
+            }
             t.resources.insert(id.clone(), res);
         }
         if let Some(Value::Object(m)) = root.get("Outputs") {
             for (id, o) in m {
+                if id.starts_with("Fn::ForEach::") && language_extensions {
+                    // Kept as written; outputs are not analysed beyond their values.
+                    t.output_loops.push((id.clone(), Expr::from_json(o)));
+                    continue;
+                }
                 logical_id("Outputs", id)?;
                 let value = o
                     .get("Value")

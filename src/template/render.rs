@@ -80,13 +80,18 @@ impl Template {
                     ),
             ),
         );
-        if !self.outputs.is_empty() {
+        if !self.outputs.is_empty() || !self.output_loops.is_empty() {
             root.insert(
                 "Outputs".into(),
                 map_of(
                     self.outputs
                         .iter()
-                        .map(|(k, o)| (k.clone(), output_json(o))),
+                        .map(|(k, o)| (k.clone(), output_json(o)))
+                        .chain(
+                            self.output_loops
+                                .iter()
+                                .map(|(k, e)| (k.clone(), e.to_json())),
+                        ),
                 ),
             );
         }

@@ -78,6 +78,8 @@ pub struct Template {
     /// `Fn::ForEach` loops of `Resources`, as written; the resources they expand to are in
     /// `resources` (for analysis) and not rendered themselves.
     pub for_each: Vec<super::for_each::ForEachLoop>,
+    /// `Fn::ForEach` loops of `Outputs`, as written.
+    pub output_loops: Vec<(String, Expr)>,
 }
 
 /// A logical ID used twice in one template.

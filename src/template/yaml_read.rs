@@ -220,7 +220,11 @@ fn intrinsic(name: &str, v: Value, mark: Marker) -> Result<Value, String> {
         }
         "Sub" | "Join" | "Select" | "Split" | "ImportValue" | "GetAZs" | "If" | "Equals"
         | "And" | "Or" | "Not" | "FindInMap" | "Base64" | "Cidr" | "Transform" | "Length"
-        | "ToJsonString" | "ForEach" => format!("Fn::{name}"),
+        | "ToJsonString" | "ForEach"
+        // The rule functions of a template's Rules section.
+        | "Contains" | "EachMemberEquals" | "EachMemberIn" | "RefAll" | "ValueOf" | "ValueOfAll" => {
+            format!("Fn::{name}")
+        }
         other => return Err(format!("{}: unknown YAML tag !{other}", at(mark))),
     };
     let mut m = Map::new();
@@ -252,51 +256,72 @@ fn resolve_plain(s: &str) -> Value {
     Value::String(s.to_string())
 }
 
-/// YAML 1.1 integers: decimal, `0b` binary, `0` octal, `0x` hex, base 60, `_` separators.
-fn int_1_1(s: &str) -> Option<i64> {
-    let (sign, body) = match s.as_bytes().first()? {
-        b'-' => (-1, &s[1..]),
-        b'+' => (1, &s[1..]),
+/// Splits an optional sign off.
+fn signed(s: &str) -> (i64, &str) {
+    match s.as_bytes().first() {
+        Some(b'-') => (-1, &s[1..]),
+        Some(b'+') => (1, &s[1..]),
         _ => (1, s),
-    };
-    if body.is_empty() || body.starts_with('_') {
-        return None;
     }
+}
+
+fn all(s: &str, ok: impl Fn(char) -> bool) -> bool {
+    !s.is_empty() && s.chars().all(ok)
+}
+
+/// A base-60 tail: `:` then one or two digits below 60 (`:5`, `:05`, `:59`), repeated.
+fn sexagesimal_parts(tail: &str) -> Option<Vec<i64>> {
+    tail.split(':')
+        .skip(1)
+        .map(|p| {
+            let ok = (1..=2).contains(&p.len())
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || p.as_bytes()[0] <= b'5');
+            ok.then(|| p.parse().ok()).flatten()
+        })
+        .collect()
+}
+
+/// YAML 1.1 integers, as PyYAML's resolver reads them: `0b` binary, `0` octal, decimal,
+/// `0x` hex, base 60 (`1:20`), with `_` separators.
+fn int_1_1(s: &str) -> Option<i64> {
+    let (sign, body) = signed(s);
     let digits = |b: &str, radix: u32| -> Option<i64> {
         let clean: String = b.chars().filter(|c| *c != '_').collect();
-        if clean.is_empty() {
-            return None;
-        }
         i64::from_str_radix(&clean, radix).ok()
     };
     let value = if let Some(b) = body.strip_prefix("0b") {
+        if !all(b, |c| c == '0' || c == '1' || c == '_') {
+            return None;
+        }
         digits(b, 2)?
     } else if let Some(h) = body.strip_prefix("0x") {
-        digits(h, 16)?
-    } else if body.contains(':') {
-        // Base 60: 1:20 is 80.
-        let mut total: i64 = 0;
-        for (i, part) in body.split(':').enumerate() {
-            let n = digits(part, 10)?;
-            if i > 0 && !(0..60).contains(&n)
-                || part.is_empty()
-                || !part.chars().all(|c| c.is_ascii_digit() || c == '_')
-            {
-                return None;
-            }
-            total = total.checked_mul(60)?.checked_add(n)?;
-        }
-        if body.starts_with('0') {
+        if !all(h, |c| c.is_ascii_hexdigit() || c == '_') {
             return None;
+        }
+        digits(h, 16)?
+    } else if body == "0" {
+        0
+    } else if let Some(o) = body.strip_prefix('0') {
+        if !all(o, |c| ('0'..='7').contains(&c) || c == '_') {
+            return None;
+        }
+        digits(o, 8)?
+    } else if let Some((head, _)) = body.split_once(':') {
+        if !head.starts_with(|c: char| ('1'..='9').contains(&c))
+            || !all(head, |c| c.is_ascii_digit() || c == '_')
+        {
+            return None;
+        }
+        let mut total = digits(head, 10)?;
+        for part in sexagesimal_parts(&body[head.len()..])? {
+            total = total.checked_mul(60)?.checked_add(part)?;
         }
         total
-    } else if body.len() > 1 && body.starts_with('0') {
-        if !body.chars().all(|c| ('0'..='7').contains(&c) || c == '_') {
-            return None;
-        }
-        digits(&body[1..], 8)?
     } else {
-        if !body.chars().all(|c| c.is_ascii_digit() || c == '_') {
+        if !body.starts_with(|c: char| ('1'..='9').contains(&c))
+            || !all(body, |c| c.is_ascii_digit() || c == '_')
+        {
             return None;
         }
         digits(body, 10)?
@@ -304,26 +329,66 @@ fn int_1_1(s: &str) -> Option<i64> {
     Some(sign * value)
 }
 
-/// YAML 1.1 floats: `1.5`, `1e3` needs a dot (`1.0e3`), `.inf`, `.nan`, `_` separators.
+/// YAML 1.1 floats, as PyYAML's resolver reads them: `1.5`, `1.`, `.5` (unsigned), an
+/// exponent only with its sign (`1.0e+3`; `1.0e3` is text), base 60 (`1:20.5`); `.inf` and
+/// `.nan` are not JSON numbers and stay text.
 fn float_1_1(s: &str) -> Option<f64> {
-    let lower = s.to_ascii_lowercase();
-    match lower.trim_start_matches(['+', '-']) {
-        ".inf" | ".nan" => return None, // not representable in JSON; kept as text
-        _ => {}
+    let clean = |x: &str| -> String { x.chars().filter(|c| *c != '_').collect() };
+    let exponent_ok = |e: &str| {
+        e.len() >= 2
+            && matches!(e.as_bytes()[0], b'+' | b'-')
+            && e[1..].chars().all(|c| c.is_ascii_digit())
+    };
+    let (sign, body) = signed(s);
+    // Base 60 with a fraction: [-+]?[1-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*
+    if let Some((head, _)) = body.split_once(':') {
+        let (sixties, frac) = body[head.len()..].rsplit_once('.')?;
+        if !head.starts_with(|c: char| ('1'..='9').contains(&c))
+            || !all(head, |c| c.is_ascii_digit() || c == '_')
+            || !frac.chars().all(|c| c.is_ascii_digit() || c == '_')
+        {
+            return None;
+        }
+        let mut total: f64 = clean(head).parse().ok()?;
+        for part in sexagesimal_parts(sixties)? {
+            total = total * 60.0 + part as f64;
+        }
+        let frac: f64 = format!("0.{}", clean(frac)).parse().unwrap_or(0.0);
+        return Some(sign as f64 * (total + frac));
     }
-    let clean: String = s.chars().filter(|c| *c != '_').collect();
-    let body = clean.trim_start_matches(['+', '-']);
-    let mantissa = body.split(['e', 'E']).next()?;
-    if !mantissa.contains('.') || !body.chars().next()?.is_ascii_digit() && !body.starts_with('.') {
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    if exponent.is_some_and(|e| !exponent_ok(e)) {
         return None;
     }
-    if !body
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-    {
+    let (whole, frac) = mantissa.split_once('.')?;
+    let ok = if whole.is_empty() {
+        // `.5`: no sign allowed, a digit first.
+        s.starts_with('.')
+            && frac.starts_with(|c: char| c.is_ascii_digit())
+            && all(frac, |c| c.is_ascii_digit() || c == '_')
+    } else {
+        whole.starts_with(|c: char| c.is_ascii_digit())
+            && all(whole, |c| c.is_ascii_digit() || c == '_')
+            && frac.chars().all(|c| c.is_ascii_digit() || c == '_')
+    };
+    if !ok {
         return None;
     }
-    clean.parse().ok()
+    let text = format!(
+        "{}.{}{}",
+        clean(whole),
+        clean(frac),
+        exponent.map(|e| format!("e{e}")).unwrap_or_default()
+    );
+    let text = if text.starts_with('.') {
+        format!("0{text}")
+    } else {
+        text
+    };
+    text.parse::<f64>().ok().map(|f| sign as f64 * f)
 }
 
 #[cfg(test)]
@@ -334,6 +399,14 @@ mod tests {
     #[test]
     fn scalars_resolve_as_yaml_1_1() {
         let v = to_json("a: No\nb: on\nc: 0755\nd: 1:20\ne: 0x1F\nf: 1_000\ng: 2001-12-14\nh: \"No\"\ni: ~\nj: 1.5\nk: 1e3\nl: 08\nm: '0755'\nn: y\n").unwrap();
+        // PyYAML's float and base-60 rules, which cfn-lint and `sam package` read with.
+        let w =
+            to_json("a: 1.0e3\nb: 1.0e+3\nc: -.5\nd: .5\ne: 1:20.5\nf: 1:005\ng: 1.\nh: -1:30\n")
+                .unwrap();
+        assert_eq!(
+            w,
+            json!({"a": "1.0e3", "b": 1000.0, "c": "-.5", "d": 0.5, "e": 80.5, "f": "1:005", "g": 1.0, "h": -90})
+        );
         assert_eq!(
             v,
             json!({"a": false, "b": true, "c": 493, "d": 80, "e": 31, "f": 1000, "g": "2001-12-14",
