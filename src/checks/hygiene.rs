@@ -1,6 +1,6 @@
 //! Encryption at rest, log retention, tracing, least privilege and the HTTP API's front door.
 
-use super::model::{boolean, field, num, prop, statements_of, strings, target, Model};
+use super::model::{boolean, field, prop, statements_of, strings, target, Model};
 use super::{Finding, Severity};
 use crate::template::Expr;
 
@@ -44,7 +44,13 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
             ));
         }
     }
+    // A mode given by an intrinsic (`!If`) is known only at deploy time: not judged.
+    let unknown =
+        |e: Option<&Expr>| matches!(e, Some(x) if !matches!(x, Expr::Str(_) | Expr::Bool(_)));
     for (id, f) in m.of_type("AWS::Lambda::Function") {
+        if unknown(prop(f, "TracingConfig.Mode")) {
+            continue;
+        }
         if strings(prop(f, "TracingConfig.Mode")) != ["Active"] {
             out.push(m.at(
                 id,
@@ -54,6 +60,9 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
         }
     }
     for (id, sm) in m.of_type("AWS::StepFunctions::StateMachine") {
+        if unknown(prop(sm, "TracingConfiguration.Enabled")) {
+            continue;
+        }
         if boolean(prop(sm, "TracingConfiguration.Enabled")) != Some(true) {
             out.push(m.at(id, "ORD015", "the state machine is not traced".into()));
         }
@@ -100,7 +109,19 @@ fn encryption(m: &Model, out: &mut Vec<Finding>) {
 
 fn wildcards(m: &Model, out: &mut Vec<Finding>) {
     for (id, r) in m.of_type("AWS::IAM::Role") {
-        for arn in strings(prop(r, "ManagedPolicyArns")) {
+        // Plain ARNs and those built with !Sub (`arn:${AWS::Partition}:iam::aws:policy/...`).
+        let arns: Vec<String> = match prop(r, "ManagedPolicyArns") {
+            Some(Expr::List(items)) => items
+                .iter()
+                .filter_map(|i| match i {
+                    Expr::Str(s) => Some(s.clone()),
+                    Expr::Sub(s, _) => Some(s.replace("${AWS::Partition}", "aws")),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for arn in arns {
             if broad_managed_policy(&arn) {
                 out.push(m.at(
                     id,
@@ -133,7 +154,16 @@ fn wildcards(m: &Model, out: &mut Vec<Finding>) {
                     ));
                 }
                 if wild_resource {
-                    what.push(format!("resource * for {}", actions.join(", ")));
+                    let which = if actions.is_empty() {
+                        // NotAction: everything but the listed actions.
+                        format!(
+                            "every action but {}",
+                            strings(field(s, "NotAction")).join(", ")
+                        )
+                    } else {
+                        actions.join(", ")
+                    };
+                    what.push(format!("resource * for {which}"));
                 }
                 out.push(m.at(
                     holder,
@@ -173,14 +203,22 @@ fn http_api(m: &Model, out: &mut Vec<Finding>) {
             .is_some_and(|a| strings(prop(a, "ProtocolType")) == ["WEBSOCKET"]);
         let authorizable = !websocket || strings(prop(route, "RouteKey")) == ["$connect"];
         if authorizable && (auth.is_empty() || auth == ["NONE"]) {
-            missing.push("an authorizer");
+            missing.push("authorizer");
         }
         let stages = api
             .map(|api| m.referring("AWS::ApiGatewayV2::Stage", "ApiId", api))
             .unwrap_or_default();
+        let route_key = strings(prop(route, "RouteKey")).join("");
         let throttled = stages.iter().any(|(_, st)| {
-            num(prop(st, "DefaultRouteSettings.ThrottlingRateLimit")).is_some()
-                || num(prop(st, "DefaultRouteSettings.ThrottlingBurstLimit")).is_some()
+            let limits = |settings: Option<&Expr>| {
+                matches!(settings, Some(Expr::Map(m)) if m.contains_key("ThrottlingRateLimit") || m.contains_key("ThrottlingBurstLimit"))
+            };
+            // The stage's default, or the route's own entry in RouteSettings.
+            let own = match prop(st, "RouteSettings") {
+                Some(Expr::Map(routes)) => routes.get(&route_key),
+                _ => None,
+            };
+            limits(prop(st, "DefaultRouteSettings")) || limits(own)
         });
         if !throttled {
             missing.push("throttling");

@@ -33,16 +33,36 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
     let dlqs: std::collections::HashSet<&str> = m.dead_letter_queues().into_iter().collect();
     // Queues with an alarm on their visible messages, found in one pass over the alarms.
     let mut alarmed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Queue-name values alarms name that are not references (a literal, a FindInMap): matched
+    // against the queues' own QueueName below.
+    let mut alarmed_names: Vec<&Expr> = Vec::new();
     for (_, a) in m.of_type("AWS::CloudWatch::Alarm") {
-        if !strings(prop(a, "MetricName"))
-            .contains(&"ApproximateNumberOfMessagesVisible".to_string())
-        {
-            continue;
+        // The plain form, and each metric of the metric-math form (Metrics[].MetricStat.Metric).
+        let mut metrics: Vec<(Option<&Expr>, Option<&Expr>)> =
+            vec![(prop(a, "MetricName"), prop(a, "Dimensions"))];
+        if let Some(Expr::List(ms)) = prop(a, "Metrics") {
+            for x in ms {
+                if let Some(Expr::Map(stat)) = super::model::field(x, "MetricStat") {
+                    if let Some(Expr::Map(metric)) = stat.get("Metric") {
+                        metrics.push((metric.get("MetricName"), metric.get("Dimensions")));
+                    }
+                }
+            }
         }
-        if let Some(Expr::List(ds)) = prop(a, "Dimensions") {
-            for d in ds {
-                if let Expr::Map(dm) = d {
-                    alarmed.extend(target(dm.get("Value")));
+        for (name, dimensions) in metrics {
+            if !strings(name).contains(&"ApproximateNumberOfMessagesVisible".to_string()) {
+                continue;
+            }
+            if let Some(Expr::List(ds)) = dimensions {
+                for d in ds {
+                    if let Expr::Map(dm) = d {
+                        match target(dm.get("Value")) {
+                            Some(t) => {
+                                alarmed.insert(t);
+                            }
+                            None => alarmed_names.extend(dm.get("Value")),
+                        }
+                    }
                 }
             }
         }
@@ -91,7 +111,8 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
                     )));
                 }
             }
-            if !alarmed.contains(id.as_str()) {
+            let named = prop(q, "QueueName").is_some_and(|n| alarmed_names.contains(&n));
+            if !alarmed.contains(id.as_str()) && !named {
                 out.push(m.at(
                     id,
                     "ORD006",
@@ -154,13 +175,13 @@ fn stream_event_sources(m: &Model, out: &mut Vec<Finding>) {
         }
         let mut missing = Vec::new();
         if prop(esm, "DestinationConfig.OnFailure.Destination").is_none() {
-            missing.push("an on-failure destination");
+            missing.push("on-failure destination");
         }
         if boolean(prop(esm, "BisectBatchOnFunctionError")) != Some(true) {
             missing.push("bisect on error");
         }
         match num(prop(esm, "MaximumRetryAttempts")) {
-            None | Some(-1) => missing.push("a bounded retry count"),
+            None | Some(-1) => missing.push("bounded retry count"),
             _ => {}
         }
         if !missing.is_empty() {
@@ -269,6 +290,11 @@ fn async_functions(m: &Model, out: &mut Vec<Finding>) {
         }
     }
     invoked.extend(owned.iter().map(String::as_str));
+    // Through an alias or version, the function itself.
+    let mut invoked: Vec<&str> = invoked
+        .into_iter()
+        .filter_map(|f| m.function(Some(f)))
+        .collect();
     invoked.sort();
     invoked.dedup();
     for f in invoked {

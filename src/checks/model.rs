@@ -147,6 +147,28 @@ impl<'t> Model<'t> {
         num(Some(e)).map(|n| (n, String::new()))
     }
 
+    /// The function a name points at, through an alias or a version of it.
+    pub fn function<'a>(&self, id: Option<&'a str>) -> Option<&'a str>
+    where
+        't: 'a,
+    {
+        let mut id = id?;
+        for _ in 0..3 {
+            match self.get(id) {
+                Some(r)
+                    if matches!(
+                        r.resource_type.as_str(),
+                        "AWS::Lambda::Alias" | "AWS::Lambda::Version"
+                    ) =>
+                {
+                    id = target(prop(r, "FunctionName"))?;
+                }
+                _ => return Some(id),
+            }
+        }
+        Some(id)
+    }
+
     pub fn get(&self, id: &str) -> Option<&'t Resource> {
         self.t.resources.get(id)
     }
@@ -197,7 +219,7 @@ impl<'t> Model<'t> {
     pub fn queue_consumers(&self, queue: &str) -> Vec<(&'t str, Option<&'t str>)> {
         let mut out = Vec::new();
         for (id, r) in self.referring("AWS::Lambda::EventSourceMapping", "EventSourceArn", queue) {
-            out.push((id.as_str(), target(prop(r, "FunctionName"))));
+            out.push((id.as_str(), self.function(target(prop(r, "FunctionName")))));
         }
         for (id, _) in self.referring("AWS::Pipes::Pipe", "Source", queue) {
             out.push((id.as_str(), None));

@@ -11,17 +11,23 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
         let parsed;
         let definition = match prop(sm, "Definition") {
             Some(d) => d,
-            None => match prop(sm, "DefinitionString") {
-                // A literal JSON string (other tools write it this way).
-                Some(Expr::Str(s)) => match serde_json::from_str(s) {
+            None => {
+                // A literal JSON string (other tools write it this way), or one built with
+                // !Sub: its variables are names and ARNs, which the rules do not read, so
+                // each stands in as a placeholder string.
+                let text = match prop(sm, "DefinitionString") {
+                    Some(Expr::Str(s)) => s.clone(),
+                    Some(Expr::Sub(s, _)) => placeholders(s),
+                    _ => continue,
+                };
+                match serde_json::from_str(&text) {
                     Ok(v) => {
                         parsed = Expr::from_json(&v);
                         &parsed
                     }
                     Err(_) => continue,
-                },
-                _ => continue,
-            },
+                }
+            }
         };
         let express = strings(prop(sm, "StateMachineType")) == ["EXPRESS"];
         if !express && field(definition, "TimeoutSeconds").is_none() {
@@ -33,6 +39,27 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
         }
         scope(m, id, definition, out);
     }
+}
+
+/// `${Name}` -> `Name` (the escape `${!Literal}` -> `${Literal}`), so a Sub's text parses.
+fn placeholders(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        match after[..end].strip_prefix('!') {
+            Some(literal) => out.push_str(&format!("${{{literal}}}")),
+            None => out.push_str(&after[..end].replace(['"', '\\'], "")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn field<'e>(e: &'e Expr, k: &str) -> Option<&'e Expr> {

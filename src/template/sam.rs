@@ -99,11 +99,9 @@ pub fn expand(t: &Template) -> Template {
                 let mut table = r.clone();
                 table.resource_type = "AWS::DynamoDB::Table".into();
                 table.properties = BTreeMap::new();
-                copy(
-                    &r.properties,
-                    &mut table,
-                    &["SSESpecification", "TableName"],
-                );
+                let mut props = map(globals.get("SimpleTable"));
+                props.extend(r.properties.clone());
+                copy(&props, &mut table, &["SSESpecification", "TableName"]);
                 out.resources.insert(id.clone(), table);
             }
             _ => {
@@ -161,7 +159,18 @@ fn function(
         }
     }
     out.resources.insert(id.to_string(), f);
-    let invoke = map(get(props, "EventInvokeConfig"));
+    let mut invoke = map(get(props, "EventInvokeConfig"));
+    // `OnFailure: {Type: SQS}` without a Destination: SAM creates the queue.
+    if let Some(Expr::Map(dc)) = invoke.get_mut("DestinationConfig") {
+        if let Some(Expr::Map(on_failure)) = dc.get_mut("OnFailure") {
+            if !on_failure.contains_key("Destination") && on_failure.contains_key("Type") {
+                on_failure.insert(
+                    "Destination".into(),
+                    Expr::from("(a destination SAM creates)"),
+                );
+            }
+        }
+    }
     if !invoke.is_empty() {
         let mut c = Resource::new("AWS::Lambda::EventInvokeConfig");
         c.properties.insert("FunctionName".into(), Expr::ref_(id));
@@ -186,6 +195,35 @@ fn function(
         let name = format!("{id}{event_id}");
         if kind == "HttpApi" {
             http_api_route(out, apis, &name, &p);
+        } else if kind == "SNS"
+            && p.get("SqsSubscription")
+                .is_some_and(|v| *v != Expr::Bool(false))
+        {
+            // SAM puts a queue between the topic and the function, read by a mapping.
+            let queue = format!("{name}Queue");
+            out.resources
+                .insert(queue.clone(), Resource::new("AWS::SQS::Queue"));
+            let mut m = Resource::new("AWS::Lambda::EventSourceMapping");
+            m.properties.insert("FunctionName".into(), Expr::ref_(id));
+            m.properties
+                .insert("EventSourceArn".into(), Expr::get_att(&queue, "Arn"));
+            let batch = match p.get("SqsSubscription") {
+                Some(Expr::Map(s)) => s.get("BatchSize").cloned(),
+                _ => None,
+            };
+            m.properties
+                .insert("BatchSize".into(), batch.unwrap_or(Expr::Int(10)));
+            out.resources.insert(format!("{name}EventSourceMapping"), m);
+        } else if kind == "S3" {
+            // S3 invokes asynchronously: the permission SAM grants it says so.
+            let mut perm = Resource::new("AWS::Lambda::Permission");
+            perm.properties
+                .insert("Action".into(), Expr::from("lambda:InvokeFunction"));
+            perm.properties
+                .insert("FunctionName".into(), Expr::ref_(id));
+            perm.properties
+                .insert("Principal".into(), Expr::from("s3.amazonaws.com"));
+            out.resources.insert(format!("{name}Permission"), perm);
         } else if let Some(resource) = event_resource(id, &kind, &p) {
             out.resources.insert(name, resource);
         }
@@ -286,6 +324,15 @@ fn state_machine(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<St
         sm.properties
             .insert("LoggingConfiguration".into(), l.clone());
     }
+    // Without a Role, SAM makes one from the machine's Policies.
+    if let Some(role_arn) = props.get("Role") {
+        sm.properties.insert("RoleArn".into(), role_arn.clone());
+    } else if !props.contains_key("RoleArn") {
+        let role_id = format!("{id}Role");
+        sm.properties
+            .insert("RoleArn".into(), Expr::get_att(&role_id, "Arn"));
+        out.resources.insert(role_id, role(props));
+    }
     out.resources.insert(id.to_string(), sm);
     for (event_id, event) in map(props.get("Events")) {
         let Expr::Map(event) = event else { continue };
@@ -372,6 +419,29 @@ fn event_resource(function: &str, kind: &str, p: &BTreeMap<String, Expr>) -> Opt
                 .insert("Targets".into(), Expr::List(vec![Expr::Map(t)]));
             rule
         }
+        "ScheduleV2" => {
+            let mut s = Resource::new("AWS::Scheduler::Schedule");
+            let mut t = BTreeMap::new();
+            t.insert("Arn".to_string(), target);
+            let dlq = map(p.get("DeadLetterConfig"));
+            if !dlq.is_empty() {
+                let arn = dlq
+                    .get("Arn")
+                    .cloned()
+                    .unwrap_or_else(|| Expr::from("(a queue SAM creates)"));
+                t.insert("DeadLetterConfig".to_string(), Expr::map([("Arn", arn)]));
+            }
+            if let Some(retry) = p.get("RetryPolicy") {
+                t.insert("RetryPolicy".to_string(), retry.clone());
+            }
+            copy(
+                p,
+                &mut s,
+                &["ScheduleExpression", "FlexibleTimeWindow", "State"],
+            );
+            s.properties.insert("Target".into(), Expr::Map(t));
+            s
+        }
         "SNS" => {
             let mut s = Resource::new("AWS::SNS::Subscription");
             s.properties.insert("Protocol".into(), Expr::from("lambda"));
@@ -400,7 +470,15 @@ fn role(props: &BTreeMap<String, Expr>) -> Resource {
     for p in policies {
         let document = match &p {
             Expr::Map(m) if m.contains_key("Statement") => Some(p.clone()),
-            Expr::Map(m) => m.keys().next().and_then(|name| policy_template(name)),
+            Expr::Map(m) => m
+                .iter()
+                .next()
+                .and_then(|(name, params)| policy_template(name, params)),
+            // A managed policy ARN built with !Sub: held as written.
+            Expr::Sub(text, _) if text.contains(":policy/") => {
+                managed.push(p.clone());
+                None
+            }
             // A managed policy, by name or ARN: the role holds it.
             Expr::Str(name) => {
                 managed.push(Expr::from(if name.starts_with("arn:") {
@@ -430,41 +508,68 @@ fn role(props: &BTreeMap<String, Expr>) -> Resource {
     r
 }
 
-/// The actions of the SAM policy templates the rules weigh (writes to tables, sends).
-fn policy_template(name: &str) -> Option<Expr> {
-    let actions: &[&str] = match name {
-        "DynamoDBCrudPolicy" => &[
-            "dynamodb:GetItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:PutItem",
-            "dynamodb:Scan",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-            "dynamodb:BatchWriteItem",
-            "dynamodb:BatchGetItem",
-        ],
-        "DynamoDBWritePolicy" => &[
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:BatchWriteItem",
-        ],
-        "DynamoDBReadPolicy" => &[
-            "dynamodb:GetItem",
-            "dynamodb:Scan",
-            "dynamodb:Query",
-            "dynamodb:BatchGetItem",
-        ],
-        "SQSSendMessagePolicy" => &["sqs:SendMessage*"],
-        "SNSPublishMessagePolicy" => &["sns:Publish"],
+/// The SAM policy templates the rules weigh (writes to tables, sends), scoped as SAM scopes
+/// them: to the table, queue or topic the template's parameter names.
+fn policy_template(name: &str, params: &Expr) -> Option<Expr> {
+    let (actions, key, arn): (&[&str], &str, &str) = match name {
+        "DynamoDBCrudPolicy" => (
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:PutItem",
+                "dynamodb:Scan",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:BatchGetItem",
+            ],
+            "TableName",
+            "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Name}",
+        ),
+        "DynamoDBWritePolicy" => (
+            &[
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:BatchWriteItem",
+            ],
+            "TableName",
+            "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Name}",
+        ),
+        "DynamoDBReadPolicy" => (
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:Scan",
+                "dynamodb:Query",
+                "dynamodb:BatchGetItem",
+            ],
+            "TableName",
+            "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Name}",
+        ),
+        "SQSSendMessagePolicy" => (
+            &["sqs:SendMessage*"],
+            "QueueName",
+            "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${Name}",
+        ),
+        "SNSPublishMessagePolicy" => (
+            &["sns:Publish"],
+            "TopicName",
+            "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${Name}",
+        ),
         _ => return None,
     };
+    let named = match params {
+        Expr::Map(m) => m.get(key).cloned(),
+        _ => None,
+    }
+    .unwrap_or_else(|| Expr::from("*"));
+    let resource = Expr::Sub(arn.to_string(), [("Name".to_string(), named)].into());
     let actions = Expr::List(actions.iter().map(|a| Expr::from(*a)).collect());
     Some(Expr::map([(
         "Statement",
         Expr::List(vec![Expr::map([
             ("Effect", Expr::from("Allow")),
             ("Action", actions),
-            ("Resource", Expr::from("*")),
+            ("Resource", resource),
         ])]),
     )]))
 }
