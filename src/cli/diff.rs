@@ -117,6 +117,10 @@ pub fn run(args: DiffArgs) -> Result<i32> {
             }
             Baseline::File(Box::new(read_template(p)?))
         }
+        Some(p) if p.exists() => bail!(
+            "--against {}: is neither a regular file nor a directory (a device or pipe?)",
+            p.display()
+        ),
         Some(p) => bail!("--against {}: no such file or directory", p.display()),
         None => Baseline::Deployed,
     };

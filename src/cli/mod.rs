@@ -118,8 +118,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
         Err(e) => {
             errln!("error: {e}");
+            // A cause the message above already quotes is not said twice.
+            let mut said = e.to_string();
             for cause in e.chain().skip(1) {
-                errln!("  caused by: {cause}");
+                let c = cause.to_string();
+                if !said.contains(&c) {
+                    errln!("  caused by: {c}");
+                    said.push_str(&c);
+                }
             }
             1
         }

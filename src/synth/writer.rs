@@ -13,8 +13,9 @@ use crate::template::Format;
 /// Why the assembly could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("cannot write the assembly to {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    // The cause is in the message, not a `source`: it would print twice.
+    #[error("cannot write the assembly to {path}: {cause}")]
+    Io { path: PathBuf, cause: io::Error },
     #[error(
         "{0} exists and is not an ordersctl assembly (no manifest.json of ours, with a format version); refusing to replace it"
     )]
@@ -26,9 +27,9 @@ pub enum WriteError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io {
+    move |cause| WriteError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
@@ -56,6 +57,13 @@ pub fn write_assembly(
     // Through a symlink, the assembly goes where the link points and the link stays: the
     // staging directory and the swap happen beside the real directory, not beside the link.
     let dir = &real_dir(dir).map_err(io_err(dir))?;
+    // A file where a directory of the path should be: say which, not "File exists".
+    if let Some(blocker) = dir.ancestors().skip(1).find(|a| a.exists() && !a.is_dir()) {
+        return Err(WriteError::Io {
+            path: dir.to_path_buf(),
+            cause: io::Error::other(format!("{} is not a directory", blocker.display())),
+        });
+    }
     let _lock = AssemblyLock::acquire(dir).map_err(io_err(dir))?;
     if dir.exists() && !(dir.is_dir() && (is_our_assembly(dir) || is_empty_dir(dir))) {
         return Err(WriteError::NotAnAssembly(dir.to_path_buf()));
@@ -102,7 +110,7 @@ pub fn write_assembly(
     if dir.exists() {
         fs::rename(dir, &old).map_err(io_err(dir))?;
     }
-    if let Err(source) = fs::rename(&staging, dir) {
+    if let Err(cause) = fs::rename(&staging, dir) {
         // Put the previous assembly back before reporting.
         if old.exists() {
             let _ = fs::rename(&old, dir);
@@ -110,7 +118,7 @@ pub fn write_assembly(
         let _ = fs::remove_dir_all(&staging);
         return Err(WriteError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause,
         });
     }
     if old.exists() {
