@@ -253,3 +253,38 @@ fn files_ordersctl_did_not_write_survive_a_synth_into_the_assembly() {
         hidden_entries(tmp.path())
     );
 }
+
+#[test]
+fn a_crafted_manifest_cannot_make_diff_read_outside_the_assembly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let out = asm.to_str().unwrap();
+    assert!(ordersctl(&["synth", "--quiet", "--out", out])
+        .status
+        .success());
+    fs::write(tmp.path().join("secret.json"), r#"{"Resources": {}}"#).unwrap();
+    let manifest = asm.join("manifest.json");
+    let original = fs::read(&manifest).unwrap();
+    let craft = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut m: serde_json::Value = serde_json::from_slice(&original).unwrap();
+        edit(&mut m);
+        fs::write(&manifest, m.to_string()).unwrap();
+        ordersctl(&["diff", "OrderPipeline", "--app", out, "--against", out])
+    };
+    let o = craft(&|m| m["stacks"]["OrderPipeline"]["template"] = "../secret.json".into());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is not a plain file name inside the assembly"),
+        "{}",
+        stderr(&o)
+    );
+    let o = craft(&|m| {
+        m["stacks"]["OrderPipeline"]["assets"][0]["fingerprint"] = "../../loot/secret".into()
+    });
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is not a fingerprint"),
+        "{}",
+        stderr(&o)
+    );
+}
