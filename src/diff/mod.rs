@@ -13,6 +13,7 @@
 //! ```
 
 mod compare;
+mod entries;
 mod iam;
 mod properties;
 pub mod render;
