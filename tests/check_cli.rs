@@ -253,3 +253,27 @@ fn fn_for_each_is_expanded_for_the_checks() {
     ord003.sort();
     assert_eq!(ord003, ["StoreQueue", "WebQueue"], "{report}");
 }
+
+#[test]
+fn whatever_follows_the_template_is_refused_not_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text, says) in [
+        (
+            "trailing.json",
+            "{\"Resources\": {}} ]]} garbage {",
+            "trailing characters",
+        ),
+        (
+            "two.yaml",
+            "Resources: {}\n---\nResources: {}\n",
+            "a second YAML document",
+        ),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let o = ordersctl(&["check", "--template", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{name}: {err}");
+    }
+}

@@ -288,3 +288,46 @@ fn a_crafted_manifest_cannot_make_diff_read_outside_the_assembly() {
         stderr(&o)
     );
 }
+
+#[test]
+fn nothing_the_user_names_is_written_inside_the_assembly_or_through_its_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    let out = asm.to_str().unwrap();
+    assert!(ordersctl(&["synth", "--quiet", "--out", out])
+        .status
+        .success());
+    let manifest = fs::read(asm.join("manifest.json")).unwrap();
+    // A trace written over the manifest of the assembly being run.
+    let inject = tmp.path().join("inject.json");
+    fs::write(&inject, "[]").unwrap();
+    let o = ordersctl(&[
+        "local",
+        "run",
+        "OrderPipeline",
+        "--app",
+        out,
+        "--inject",
+        inject.to_str().unwrap(),
+        "--trace",
+        asm.join("manifest.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is inside the assembly"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read(asm.join("manifest.json")).unwrap(), manifest);
+    // assets/ linked to a directory elsewhere: bundle refuses before building anything.
+    let elsewhere = tmp.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, asm.join("assets")).unwrap();
+    let o = ordersctl(&["bundle", "OrderPipeline/OrderProcessor", "--out", out]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("assets/ must be a directory of its own"),
+        "{}",
+        stderr(&o)
+    );
+}

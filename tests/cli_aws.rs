@@ -133,3 +133,41 @@ fn a_device_or_pipe_as_a_template_is_refused_at_once() {
         );
     }
 }
+
+#[test]
+fn diff_change_set_checks_its_parameters_as_deploy_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    std::fs::create_dir_all(&asm).unwrap();
+    std::fs::write(
+        asm.join("A.template.json"),
+        r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        asm.join("manifest.json"),
+        r#"{"version": "1", "stage": "dev", "stacks": {"A": {"template": "A.template.json", "dependencies": [], "assets": []}}}"#,
+    )
+    .unwrap();
+    for (param, says) in [
+        ("AssetBucket=evil", "ordersctl sets it"),
+        ("Bogus=1", "no stack deployed here declares it"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args([
+                "diff",
+                "A",
+                "--change-set",
+                "--app",
+                asm.to_str().unwrap(),
+                "--parameters",
+                param,
+            ])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{param}");
+        assert!(stderr(&o).contains(says), "{param}: {}", stderr(&o));
+    }
+}

@@ -88,3 +88,36 @@ fn outputs_file_holds_unchanged_stacks_too() {
         serde_json::from_slice(&std::fs::read(&outputs).unwrap()).unwrap();
     assert_eq!(again, first);
 }
+
+#[test]
+fn a_deploy_without_tags_keeps_the_stacks_tags() {
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let asm = tmp.path().join("asm");
+    std::fs::create_dir_all(&asm).unwrap();
+    std::fs::write(
+        asm.join("T.template.json"),
+        r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        asm.join("manifest.json"),
+        r#"{"version": "1", "stage": "dev", "stacks": {"T": {"template": "T.template.json", "dependencies": [], "assets": []}}}"#,
+    )
+    .unwrap();
+    let deploy = |extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+            .args(["deploy", "T", "--yes", "--app", asm.to_str().unwrap()])
+            .args(extra)
+            .envs(moto.env())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    deploy(&["--tags", "team=a"]);
+    // No --tags: nothing to change (an empty tag list would strip them on CloudFormation).
+    let err = deploy(&[]);
+    assert!(err.contains("T: no changes"), "{err}");
+    assert!(!err.contains("tags differ"), "{err}");
+}

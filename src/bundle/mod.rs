@@ -126,6 +126,15 @@ pub fn bundle(
     requests: &[BundleRequest],
     assets_dir: &Path,
 ) -> Result<Vec<BundleOutcome>, BundleError> {
+    // assets/ is the assembly's own directory: a link could put any zip in front of deploy.
+    if fs::symlink_metadata(assets_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(BundleError::Io {
+            path: assets_dir.to_path_buf(),
+            source: std::io::Error::other(
+                "is a symlink; an assembly's assets/ must be a directory of its own",
+            ),
+        });
+    }
     let zip_of = |r: &BundleRequest| assets_dir.join(format!("{}.zip", r.fingerprint));
     // A zip left corrupt (a killed write, a hand edit) is named and rebuilt, never uploaded.
     let mut rebuilt: BTreeMap<String, String> = BTreeMap::new();

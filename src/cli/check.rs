@@ -97,7 +97,9 @@ pub fn run(args: CheckArgs) -> Result<i32> {
                         .split('.')
                         .next()
                         .unwrap_or("template")
-                        .to_string()
+                        .chars()
+                        .map(|c| if c.is_control() { '?' } else { c })
+                        .collect::<String>()
                 })
                 .unwrap_or_else(|| "template".into());
             let shown = path.display().to_string();

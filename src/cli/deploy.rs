@@ -268,32 +268,7 @@ async fn deploy_all(args: &DeployArgs, assembly: &Assembly, selected: &[String])
             missing.join(", ")
         );
     }
-    // A value for a parameter no stack declares is a typo, not something to drop silently.
-    let declared: Vec<String> = stacks
-        .iter()
-        .flat_map(|s| {
-            s.template
-                .parameters
-                .keys()
-                .filter(|k| *k != ASSET_BUCKET_PARAMETER)
-                .map(|k| format!("{}.{k}", s.name))
-        })
-        .collect();
-    for (k, _) in &args.parameters {
-        if k == ASSET_BUCKET_PARAMETER {
-            bail!("--parameters {k}: ordersctl sets it to the toolkit stack's bucket; it cannot be given");
-        }
-        if !stacks.iter().any(|s| s.template.parameters.contains_key(k)) {
-            bail!(
-                "--parameters {k}: no stack deployed here declares it; declared: {}",
-                if declared.is_empty() {
-                    "none".to_string()
-                } else {
-                    declared.join(", ")
-                }
-            );
-        }
-    }
+    given_parameters(&stacks, &args.parameters)?;
     if let Some(path) = &args.outputs_file {
         writable(path, args.app_dir.as_ref().unwrap_or(&args.out))?;
     }
@@ -410,6 +385,37 @@ fn writable(path: &std::path::Path, assembly: &std::path::Path) -> Result<()> {
         .map_err(|e| anyhow!("--outputs-file {shown}: cannot be written: {e}"))?;
     if !existed {
         let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
+/// `--parameters` are checked before anything is touched: a value for a parameter no stack
+/// declares is a typo, not something to drop silently, and the asset bucket is ordersctl's.
+pub fn given_parameters(stacks: &[&StackArtifact], given: &[(String, String)]) -> Result<()> {
+    let declared: Vec<String> = stacks
+        .iter()
+        .flat_map(|s| {
+            s.template
+                .parameters
+                .keys()
+                .filter(|k| *k != ASSET_BUCKET_PARAMETER)
+                .map(|k| format!("{}.{k}", s.name))
+        })
+        .collect();
+    for (k, _) in given {
+        if k == ASSET_BUCKET_PARAMETER {
+            bail!("--parameters {k}: ordersctl sets it to the toolkit stack's bucket; it cannot be given");
+        }
+        if !stacks.iter().any(|s| s.template.parameters.contains_key(k)) {
+            bail!(
+                "--parameters {k}: no stack deployed here declares it; declared: {}",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                }
+            );
+        }
     }
     Ok(())
 }

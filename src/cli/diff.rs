@@ -20,7 +20,7 @@ use ordersctl::template::Template;
 use crate::cli::app_args::AppArgs;
 use crate::cli::aws_args::{parse_pair, AwsArgs};
 use crate::cli::check::read_template;
-use crate::cli::deploy::{select, stack_parameters_for};
+use crate::cli::deploy::{given_parameters, select, stack_parameters_for};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -197,7 +197,10 @@ fn one_template(file: &std::path::Path, stacks: &[String]) -> Result<Assembly> {
             .iter()
             .find_map(|ext| base.strip_suffix(ext))
             .unwrap_or(&base)
-            .to_string()
+            // A file name is printed as the stack's: no control characters in it.
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
         }
         [one] => one.clone(),
         more => bail!(
@@ -248,6 +251,8 @@ impl Progress for Quiet {
 
 /// `--change-set`: CloudFormation's own answer, rendered; the change sets are deleted again.
 fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result<i32> {
+    let selected: Vec<&StackArtifact> = names.iter().filter_map(|n| assembly.stack(n)).collect();
+    given_parameters(&selected, &args.parameters)?;
     let per_stack: Vec<(String, Vec<ResourceChange>)> = interrupt::block_on(unless_interrupted(async {
         let aws = args.aws.connect().await?;
         let needs_bucket = names.iter().any(|n| {

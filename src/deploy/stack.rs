@@ -184,11 +184,15 @@ fn parameters(d: &StackDeploy<'_>) -> Vec<Parameter> {
         .collect()
 }
 
-fn tags(d: &StackDeploy<'_>) -> Vec<Tag> {
-    d.tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
+/// The stack tags to send. None given: none sent, so CloudFormation keeps the stack's tags
+/// (an empty list would remove them all).
+fn tags(d: &StackDeploy<'_>) -> Option<Vec<Tag>> {
+    (!d.tags.is_empty()).then(|| {
+        d.tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect()
+    })
 }
 
 /// The capabilities every ordersctl stack needs: it names roles and may use macros.
@@ -289,7 +293,7 @@ async fn create_change_set(
         .change_set_type(change_set_type.clone())
         .set_capabilities(Some(capabilities()))
         .set_parameters(Some(parameters(d)))
-        .set_tags(Some(tags(d)));
+        .set_tags(tags(d));
     let req = match &d.template_url {
         Some(url) => req.template_url(url),
         None => req.template_body(d.template_body),
@@ -451,7 +455,8 @@ pub async fn update_tags_if_changed(
     d: &StackDeploy<'_>,
     progress: &dyn Progress,
 ) -> Result<Option<DeployResult>, DeployError> {
-    if stack_status(aws, d.name).await?.is_none() {
+    // No --tags: the stack keeps the tags it has.
+    if d.tags.is_empty() || stack_status(aws, d.name).await?.is_none() {
         return Ok(None);
     }
     let mut wanted = d.tags.clone();
@@ -477,7 +482,7 @@ pub async fn update_tags_if_changed(
         .use_previous_template(true)
         .set_parameters(Some(previous))
         .set_capabilities(Some(capabilities()))
-        .set_tags(Some(tags(d)))
+        .set_tags(tags(d))
         .send()
         .await;
     match sent {
@@ -535,7 +540,7 @@ pub async fn deploy_direct(
                 .stack_name(d.name)
                 .set_capabilities(Some(capabilities()))
                 .set_parameters(Some(parameters(d)))
-                .set_tags(Some(tags(d)));
+                .set_tags(tags(d));
             match &d.template_url {
                 Some(url) => req.template_url(url),
                 None => req.template_body(d.template_body),

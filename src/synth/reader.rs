@@ -207,6 +207,27 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
             body,
         });
     }
+    // Dependencies that go round in a circle would leave every stack of it waiting forever
+    // (a deploy that deploys nothing and says nothing).
+    let mut remaining: Vec<&StackArtifact> = stacks.iter().collect();
+    loop {
+        let before = remaining.len();
+        let names: Vec<&str> = remaining.iter().map(|s| s.name.as_str()).collect();
+        remaining.retain(|s| s.dependencies.iter().any(|d| names.contains(&d.as_str())));
+        if remaining.len() == before {
+            break;
+        }
+    }
+    if !remaining.is_empty() {
+        let circle: Vec<&str> = remaining.iter().map(|s| s.name.as_str()).collect();
+        return Err(err(
+            &manifest_path,
+            format!(
+                "the stacks' dependencies go round in a circle: {}",
+                circle.join(", ")
+            ),
+        ));
+    }
     Ok(Assembly { stacks, stage })
 }
 
@@ -282,6 +303,18 @@ mod tests {
         assert!(e.contains("stacks.A.assets[0].s3Key"), "{e}");
         let (_t, dir) = crafted(|m| m["stacks"]["A"]["assets"] = asset("abc123", "abc123.zip"));
         assert_eq!(read_assembly(&dir).unwrap().stacks[0].assets.len(), 1);
+    }
+
+    #[test]
+    fn dependencies_in_a_circle_are_refused() {
+        let (_t, dir) = crafted(|m| {
+            let a = m["stacks"]["A"].clone();
+            m["stacks"]["B"] = a;
+            m["stacks"]["A"]["dependencies"] = serde_json::json!(["B"]);
+            m["stacks"]["B"]["dependencies"] = serde_json::json!(["A"]);
+        });
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(e.contains("go round in a circle: A, B"), "{e}");
     }
 
     #[test]

@@ -23,6 +23,41 @@ fn policy(v: &Value, where_: &str) -> Result<Policy, ParseError> {
     }
 }
 
+/// No terminal escape or other control character (but tab and line breaks) in any key or
+/// string: none belongs in a template, and printed raw it could rewrite a reviewer's screen.
+fn no_control_characters<'v>(v: &'v Value, path: &mut Vec<&'v str>) -> Result<(), ParseError> {
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    };
+    let refuse = |path: &[&str], what: &str| {
+        ParseError(format!(
+            "{}: {what} holds a control character (an escape sequence?); refused",
+            if path.is_empty() {
+                "the template".to_string()
+            } else {
+                path.join(".")
+            }
+        ))
+    };
+    match v {
+        Value::String(s) if bad(s) => Err(refuse(path, "a value")),
+        Value::Array(a) => a.iter().try_for_each(|x| no_control_characters(x, path)),
+        Value::Object(m) => {
+            for (k, x) in m {
+                if bad(k) {
+                    return Err(refuse(path, &format!("the key {k:?}")));
+                }
+                path.push(k);
+                no_control_characters(x, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A logical ID is letters and digits, as CloudFormation requires (which also keeps terminal
 /// escapes and line breaks out of every report that prints one).
 fn logical_id(section: &str, id: &str) -> Result<(), ParseError> {
@@ -108,6 +143,7 @@ impl Template {
 
     /// Parse a template from a JSON value.
     pub fn from_json_value(v: &Value) -> Result<Template, ParseError> {
+        no_control_characters(v, &mut Vec::new())?;
         let root = v
             .as_object()
             .ok_or_else(|| ParseError("a template is a JSON object".into()))?;
@@ -270,6 +306,11 @@ impl Template {
                     .depends_on
                     .extend(a.iter().filter_map(|x| x.as_str().map(str::to_string))),
                 None => {}
+                Some(Value::Array(_)) => {
+                    return Err(ParseError(format!(
+                        "Resources.{id}.DependsOn holds something other than logical IDs; it must be a logical ID or a list of them"
+                    )))
+                }
                 Some(other) => {
                     return Err(ParseError(format!(
                         "Resources.{id}.DependsOn is {}; it must be a logical ID or a list of them",
@@ -424,12 +465,25 @@ mod tests {
             Template::from_json_str(r#"{"Resources": {"Q": {"Type": "X", "Properties": "x"}}}"#)
                 .unwrap_err();
         assert!(e.0.contains("Resources.Q.Properties is a string"), "{e}");
-        let e = Template::from_json_str("{\"Resources\": {\"Q\\u001b[2J\": {\"Type\": \"X\"}}}")
-            .unwrap_err();
+        let e =
+            Template::from_json_str("{\"Resources\": {\"Q-1\": {\"Type\": \"X\"}}}").unwrap_err();
         assert!(
-            e.0.contains(r#"Resources."Q\u{1b}[2J": a logical ID is letters and digits only"#),
+            e.0.contains(r#"Resources."Q-1": a logical ID is letters and digits only"#),
             "{e}"
         );
+        // An escape sequence anywhere: a key, a Type, a reference.
+        for bad in [
+            "{\"Resources\": {\"Q\\u001b[2J\": {\"Type\": \"X\"}}}",
+            "{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\\u001b[31m\"}}}",
+            "{\"Resources\": {\"Q\": {\"Type\": \"X\", \"Properties\": {\"A\": {\"Ref\": \"B\\u001b[2J\"}}}}}",
+        ] {
+            let e = Template::from_json_str(bad).unwrap_err();
+            assert!(e.0.contains("holds a control character"), "{bad}: {e}");
+        }
+        assert!(Template::from_json_str(
+            "{\"Resources\": {\"Q\": {\"Type\": \"X\", \"Properties\": {\"Code\": \"a\\n\\tb\"}}}}"
+        )
+        .is_ok());
         let e = Template::from_json_str(
             r#"{"Resources": {"Q": {"Type": "X", "DeletionPolicy": "Keep"}}}"#,
         )

@@ -25,14 +25,26 @@ pub fn to_json(text: &str) -> Result<Value, String> {
         anchors: Vec::new(),
         nodes: 0,
     };
-    loop {
+    let root = loop {
         let (event, mark) = r.next()?;
         match event {
             Event::StreamStart | Event::DocumentStart => continue,
             Event::StreamEnd => return Ok(Value::Null),
-            other => {
-                let root = r.node(other, mark)?;
-                return Ok(root);
+            other => break r.node(other, mark)?,
+        }
+    };
+    // One document only: CloudFormation reads one, and ignoring the rest would check
+    // something other than what is deployed.
+    loop {
+        let (event, mark) = r.next()?;
+        match event {
+            Event::DocumentEnd => continue,
+            Event::StreamEnd => return Ok(root),
+            _ => {
+                return Err(format!(
+                    "{}: a second YAML document; a template is one document",
+                    at(mark)
+                ))
             }
         }
     }
@@ -50,10 +62,18 @@ fn at(mark: Marker) -> String {
     format!("line {} column {}", mark.line(), mark.col() + 1)
 }
 
+/// What a value weighs for the alias guard: one per node, and one per 64 bytes of text, so a
+/// long string aliased many times counts as what it expands to.
 fn count(v: &Value) -> usize {
     match v {
         Value::Array(a) => 1 + a.iter().map(count).sum::<usize>(),
-        Value::Object(m) => 1 + m.values().map(count).sum::<usize>(),
+        Value::Object(m) => {
+            1 + m
+                .iter()
+                .map(|(k, x)| k.len() / 64 + count(x))
+                .sum::<usize>()
+        }
+        Value::String(s) => 1 + s.len() / 64,
         _ => 1,
     }
 }
@@ -69,7 +89,7 @@ impl Reader<'_> {
         self.nodes += n;
         if self.nodes > MAX_NODES {
             return Err(format!(
-                "{}: the document expands to more than {MAX_NODES} nodes through its aliases; refused",
+                "{}: the document expands to more than {MAX_NODES} nodes (a node per 64 bytes of text) through its aliases; refused",
                 at(mark)
             ));
         }
@@ -443,6 +463,16 @@ mod tests {
         assert!(to_json(&bomb)
             .unwrap_err()
             .contains("more than 1000000 nodes"));
+        // A long string aliased many times: counted by its size.
+        let long = "x".repeat(100_000);
+        let aliases = vec!["*s"; 1_000].join(", ");
+        let strings = format!("s: &s {long}\nmany: [{aliases}]\n");
+        assert!(to_json(&strings)
+            .unwrap_err()
+            .contains("more than 1000000 nodes"));
+        assert!(to_json("a: 1\n---\nb: 2\n")
+            .unwrap_err()
+            .contains("a second YAML document"));
         assert!(to_json("a: 1\na: 2\n")
             .unwrap_err()
             .contains("line 2 column 1: duplicate key `a`"));

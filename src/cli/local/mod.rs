@@ -352,6 +352,19 @@ fn run_flow(args: RunArgs) -> Result<()> {
         if parent.is_some_and(|p| !p.is_dir()) {
             bail!("--trace {}: the directory does not exist", t.display());
         }
+        // Never into the assembly being run (it would overwrite its manifest or a template).
+        if let Some(app) = &args.target.app_dir {
+            let dir = parent.unwrap_or(std::path::Path::new("."));
+            if let (Ok(d), Ok(a)) = (std::fs::canonicalize(dir), std::fs::canonicalize(app)) {
+                if d.starts_with(&a) {
+                    bail!(
+                        "--trace {}: is inside the assembly {}; write it elsewhere",
+                        t.display(),
+                        app.display()
+                    );
+                }
+            }
+        }
     }
     let stop = stop_on_signals();
     let r = start(&args.target)?;
