@@ -243,10 +243,45 @@ impl<'t> Model<'t> {
     }
 
     /// Queues that another queue's redrive policy sends to.
+    /// Every queue something sends its failures to: a redrive target, an EventBridge or
+    /// Scheduler target's DLQ, a function's DLQ, an SNS subscription's, an on-failure
+    /// destination of an event source or of asynchronous invocation.
     pub fn dead_letter_queues(&self) -> Vec<&'t str> {
-        self.of_type("AWS::SQS::Queue")
+        let mut out: Vec<&'t str> = self
+            .of_type("AWS::SQS::Queue")
             .filter_map(|(_, r)| target(prop(r, "RedrivePolicy.deadLetterTargetArn")))
-            .collect()
+            .collect();
+        for (_, tm) in self.rule_targets() {
+            if let Some(Expr::Map(d)) = tm.get("DeadLetterConfig") {
+                out.extend(target(d.get("Arn")));
+            }
+        }
+        for (ty, path) in [
+            ("AWS::Scheduler::Schedule", "Target.DeadLetterConfig.Arn"),
+            ("AWS::Lambda::Function", "DeadLetterConfig.TargetArn"),
+            (
+                "AWS::SNS::Subscription",
+                "RedrivePolicy.deadLetterTargetArn",
+            ),
+            (
+                "AWS::Lambda::EventSourceMapping",
+                "DestinationConfig.OnFailure.Destination",
+            ),
+            (
+                "AWS::Lambda::EventInvokeConfig",
+                "DestinationConfig.OnFailure.Destination",
+            ),
+        ] {
+            out.extend(self.of_type(ty).filter_map(|(_, r)| target(prop(r, path))));
+        }
+        // Only queues: an on-failure destination may be a topic, a bus or a function.
+        out.retain(|id| {
+            self.get(id)
+                .is_some_and(|r| r.resource_type == "AWS::SQS::Queue")
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Every policy statement granted to a role: inline policies and attached AWS::IAM::Policy.

@@ -526,3 +526,20 @@ fn a_value_given_by_a_parameter_is_its_default_and_the_finding_says_so() {
         .iter()
         .any(|f| f.rule == "ORD014" && f.location.ends_with("/Logs")));
 }
+
+#[test]
+fn ord005_and_ord006_every_dead_letter_queue_not_only_redrive_targets() {
+    let rule = json!({"Type": "AWS::Events::Rule", "Properties": {"Targets": [{"Id": "F",
+        "Arn": {"Fn::GetAtt": ["F", "Arn"]}, "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["D", "Arn"]}}}]}});
+    let function_dlq = json!({"Type": "AWS::Lambda::Function", "Properties": {"Timeout": 3,
+        "TracingConfig": {"Mode": "Active"}, "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": ["D", "Arn"]}}}});
+    for (holder, value) in [("R", rule), ("G", function_dlq)] {
+        let found = findings(json!({holder: value, "F": function(3), "D": queue(json!({}))}));
+        let rules: Vec<&str> = found.iter().map(|(r, _)| *r).collect();
+        // A DLQ that keeps messages 4 days (the default) and that no alarm watches.
+        assert!(
+            rules.contains(&"ORD005") && rules.contains(&"ORD006"),
+            "{holder}: {rules:?}"
+        );
+    }
+}
