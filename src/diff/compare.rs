@@ -21,27 +21,6 @@ const DATA_TYPES: [&str; 5] = [
     "AWS::KMS::Key",
 ];
 
-/// Each type's own name property: a resource that sets it cannot be replaced (CloudFormation
-/// creates the new resource before deleting the old, and the name is taken).
-const NAME_PROPERTIES: [(&str, &str); 16] = [
-    ("AWS::DynamoDB::Table", "TableName"),
-    ("AWS::SQS::Queue", "QueueName"),
-    ("AWS::SNS::Topic", "TopicName"),
-    ("AWS::Lambda::Function", "FunctionName"),
-    ("AWS::IAM::Role", "RoleName"),
-    ("AWS::S3::Bucket", "BucketName"),
-    ("AWS::Logs::LogGroup", "LogGroupName"),
-    ("AWS::StepFunctions::StateMachine", "StateMachineName"),
-    ("AWS::CloudWatch::Alarm", "AlarmName"),
-    ("AWS::KMS::Alias", "AliasName"),
-    ("AWS::Events::Archive", "ArchiveName"),
-    ("AWS::Events::EventBus", "Name"),
-    ("AWS::Events::Rule", "Name"),
-    ("AWS::Pipes::Pipe", "Name"),
-    ("AWS::Scheduler::Schedule", "Name"),
-    ("AWS::SSM::Parameter", "Name"),
-];
-
 /// Same model on both sides: a synthesized template carries stack identities in its
 /// references that a parsed one does not; the JSON round trip drops them.
 fn normalized(t: &Template) -> Template {
@@ -67,11 +46,10 @@ pub fn diff_stack(stack: &str, old: &Template, new: &Template, ctx: &DiffContext
     propagate_replacements(&new, &mut resources);
     let mut warnings = pair_renames(&old, &new, &mut resources);
     for r in &resources {
+        // The property that names the resource (from the registry schemas), when it is set.
         let named = new.resources.get(&r.logical_id).and_then(|res| {
-            NAME_PROPERTIES
-                .iter()
-                .find(|(t, p)| *t == res.resource_type && res.properties.contains_key(*p))
-                .map(|(_, p)| p)
+            super::replacement::name_property(&res.resource_type)
+                .filter(|p| res.properties.contains_key(*p))
         });
         // A new name lets the replacement be created beside the old resource; the same one
         // does not.

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 pub use crate::template::show;
 pub use compare::diff_stack;
 pub use iam::{security_changes, statements, SecurityChange, Statement};
-pub use replacement::{replacing_properties, update_impact, Impact};
+pub use replacement::{name_property, replacing_properties, update_impact, Impact};
 
 use crate::template::{Expr, Template};
 

@@ -117,22 +117,43 @@ static SAM_TYPES: &[(&str, &[&str])] = &[
 /// scripts/gen-replacement-table.py): type, replacing paths, maybe-replacing paths.
 static SCHEMA_REPLACEMENT: &str = include_str!("schema_replacement.tsv");
 
-/// The schema facts of a type, as (path, impact); `None` for a type the schemas lack.
-fn schema_entries(resource_type: &str) -> Option<Vec<(&'static str, Impact)>> {
+/// A type's row of the generated table: replacing paths, maybe-replacing paths, name property.
+fn schema_row(resource_type: &str) -> Option<(&'static str, &'static str, &'static str)> {
     use std::collections::HashMap;
     use std::sync::OnceLock;
-    static INDEX: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
+    type Row = (&'static str, &'static str, &'static str);
+    static INDEX: OnceLock<HashMap<&'static str, Row>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
         SCHEMA_REPLACEMENT
             .lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| {
                 let mut cols = l.split('\t');
-                Some((cols.next()?, (cols.next()?, cols.next()?)))
+                let ty = cols.next()?;
+                Some((ty, (cols.next()?, cols.next()?, cols.next().unwrap_or(""))))
             })
             .collect()
     });
-    let (replace, may) = index.get(resource_type)?;
+    index.get(resource_type).copied()
+}
+
+/// The property that names a resource of this type (`QueueName`, `Name` ...), from the
+/// registry schemas: a replacement cannot be created while the old resource holds the name.
+///
+/// ```
+/// assert_eq!(ordersctl::diff::name_property("AWS::SQS::Queue"), Some("QueueName"));
+/// assert_eq!(ordersctl::diff::name_property("AWS::EC2::SecurityGroup"), Some("GroupName"));
+/// assert_eq!(ordersctl::diff::name_property("Custom::Thing"), None);
+/// ```
+pub fn name_property(resource_type: &str) -> Option<&'static str> {
+    schema_row(resource_type)
+        .map(|(_, _, name)| name)
+        .filter(|n| !n.is_empty())
+}
+
+/// The schema facts of a type, as (path, impact); `None` for a type the schemas lack.
+fn schema_entries(resource_type: &str) -> Option<Vec<(&'static str, Impact)>> {
+    let (replace, may, _) = schema_row(resource_type)?;
     let list = |s: &'static str, i: Impact| {
         s.split(',')
             .filter(|p| !p.is_empty())
