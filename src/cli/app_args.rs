@@ -13,6 +13,9 @@ use ordersctl::synth::{synthesize, Assembly};
 use crate::blueprints;
 use crate::cli::config::StageArgs;
 
+/// Per function (logical ID): its handler crate and the contract that crate declares.
+type Contracts = BTreeMap<String, (String, Option<HandlerContract>)>;
+
 /// Options shared by synth, list, bundle and invoke.
 #[derive(Debug, Args)]
 pub struct AppArgs {
@@ -94,7 +97,7 @@ impl AppArgs {
     pub fn contracts(
         &self,
         assembly: &Assembly,
-    ) -> Result<Vec<BTreeMap<String, (String, Option<HandlerContract>)>>> {
+    ) -> Result<Vec<Contracts>> {
         let ws = self.workspace();
         let mut read: BTreeMap<String, Option<HandlerContract>> = BTreeMap::new();
         let mut out = Vec::new();
