@@ -3,6 +3,7 @@
 //! Layers, imports pointing down only: [`template`] (the CloudFormation model) <-
 //! [`constructs`] (the typed DSL) <- [`synth`] (App -> cloud assembly).
 
+pub mod assertions;
 pub mod bundle;
 pub mod checks;
 pub mod constructs;

@@ -94,10 +94,7 @@ impl AppArgs {
     }
 
     /// Per stack, each function's handler crate and the contract it declares.
-    pub fn contracts(
-        &self,
-        assembly: &Assembly,
-    ) -> Result<Vec<Contracts>> {
+    pub fn contracts(&self, assembly: &Assembly) -> Result<Vec<Contracts>> {
         let ws = self.workspace();
         let mut read: BTreeMap<String, Option<HandlerContract>> = BTreeMap::new();
         let mut out = Vec::new();
