@@ -1,5 +1,5 @@
-//! Deploying assemblies through CloudFormation. The decisions are pure ([`state`]); the API
-//! calls ([`client`], [`stack`]) are thin and report through [`Progress`].
+//! Deploying assemblies through CloudFormation. The decisions are pure (`state`); the API
+//! calls (`client`, `stack`) are thin and report through [`Progress`].
 
 mod client;
 mod query;

@@ -48,7 +48,7 @@ fn placeholder(ty: &str) -> bool {
     PLACEHOLDERS.contains(&ty) || ty.starts_with("AWS::ApiGatewayV2::")
 }
 
-/// The template without what moto cannot create ([`LEFT_OUT`]) and what refers to it: what
+/// The template without what moto cannot create (`LEFT_OUT`) and what refers to it: what
 /// the local deploy creates and the engine reads.
 pub fn without_left_out(t: &Template) -> Template {
     let mut t = t.clone();

@@ -3,7 +3,7 @@
 //! `stack.state_machine("Id")` makes an `AWS::StepFunctions::StateMachine` with the definition
 //! as the object `Definition` property, a role `<Id>Role` assumed by `states.amazonaws.com`
 //! holding exactly what the tasks use, a log group `<Id>LogGroup`, and X-Ray tracing.
-//! The definition is checked at `build()` (see [`validate`]).
+//! The definition is checked at `build()` (see `validate`).
 //!
 //! CloudFormation reference: `aws-resource-stepfunctions-statemachine.html`
 //! (`LoggingConfiguration`, `TracingConfiguration`); logging permissions from the Step
