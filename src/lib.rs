@@ -7,9 +7,11 @@ pub mod assertions;
 pub mod bundle;
 pub mod checks;
 pub mod constructs;
+#[cfg(feature = "aws")]
 pub mod deploy;
 pub mod diff;
 pub mod invoke;
+#[cfg(feature = "aws")]
 pub mod local;
 pub mod synth;
 pub mod template;
