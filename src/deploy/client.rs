@@ -110,7 +110,10 @@ fn check_endpoint_url(u: &str, source: &str) -> Result<(), DeployError> {
     else {
         return refuse("it does not start with http:// or https://");
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if rest.contains(['?', '#']) {
+        return refuse("a query or fragment does not belong in an endpoint");
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
     if authority.contains('@') {
         return refuse("credentials do not belong in the URL");
     }
@@ -394,6 +397,8 @@ mod tests {
             "http://[::1",
             "http://127.0.0.1:5077/ x",
             "http://user:pw@127.0.0.1:5077",
+            "http://127.0.0.1:5077/?x=1",
+            "http://127.0.0.1:5077#frag",
         ] {
             let e = check_endpoint_url(bad, "--endpoint-url")
                 .unwrap_err()
