@@ -6,6 +6,7 @@ mod query;
 mod schedule;
 mod stack;
 mod state;
+mod tags;
 mod toolkit;
 
 use std::path::Path;
@@ -20,10 +21,11 @@ pub use query::{
 pub use schedule::Schedule;
 pub use stack::{
     delete_and_wait, deploy_direct, deploy_stack, discard_change_set, execute_change_set,
-    prepare_change_set, preview_change_set, update_tags_if_changed, wait_stable, DeployResult,
-    Prepared, Preview, ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE,
+    prepare_change_set, preview_change_set, wait_stable, DeployResult, Prepared, Preview,
+    ResourceChange, StackDeploy, MAX_INLINE_TEMPLATE,
 };
 pub use state::{decide, poll_delay, root_causes, Plan, RootCause, StackEvent, StackStatus};
+pub use tags::update_tags_if_changed;
 pub use toolkit::{toolkit_template, BUCKET_OUTPUT, TOOLKIT_STACK};
 
 use aws_sdk_cloudformation::config::http::HttpResponse;

@@ -7,8 +7,9 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, 
 use aws_sdk_cloudformation::config::http::HttpResponse;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
-use super::query::{events, stack_outputs, stack_parameters, stack_status, stack_tags};
+use super::query::{events, stack_outputs, stack_status};
 use super::state::{decide, poll_delay, root_causes, Plan, StackStatus};
+use super::tags::update_tags_if_changed;
 use super::{sdk_message, Aws, DeployError, Progress};
 
 /// Templates larger than this are uploaded and passed by URL (CloudFormation's inline limit).
@@ -186,7 +187,7 @@ fn parameters(d: &StackDeploy<'_>) -> Vec<Parameter> {
 
 /// The stack tags to send. None given: none sent, so CloudFormation keeps the stack's tags
 /// (an empty list would remove them all).
-fn tags(d: &StackDeploy<'_>) -> Option<Vec<Tag>> {
+pub(super) fn tags(d: &StackDeploy<'_>) -> Option<Vec<Tag>> {
     (!d.tags.is_empty()).then(|| {
         d.tags
             .iter()
@@ -196,7 +197,7 @@ fn tags(d: &StackDeploy<'_>) -> Option<Vec<Tag>> {
 }
 
 /// The capabilities every ordersctl stack needs: it names roles and may use macros.
-fn capabilities() -> Vec<Capability> {
+pub(super) fn capabilities() -> Vec<Capability> {
     vec![
         Capability::CapabilityIam,
         Capability::CapabilityNamedIam,
@@ -206,7 +207,7 @@ fn capabilities() -> Vec<Capability> {
 
 /// The empty-update answers: some endpoints refuse an empty change set up front instead of
 /// failing it, and UpdateStack says the same.
-fn means_no_changes(message: &str) -> bool {
+pub(super) fn means_no_changes(message: &str) -> bool {
     message.contains("No updates are to be performed") || message.contains("didn't contain changes")
 }
 
@@ -432,7 +433,7 @@ pub async fn discard_change_set(
 }
 
 /// Wait for the running operation; on success the outputs, otherwise the root causes.
-async fn follow(
+pub(super) async fn follow(
     aws: &Aws,
     name: &str,
     progress: &dyn Progress,
@@ -444,72 +445,6 @@ async fn follow(
             status: other.map(|s| s.0).unwrap_or_else(|| "DELETED".into()),
             causes: root_causes(name, &events(aws, name).await, 3),
         }),
-    }
-}
-
-/// When the template and parameters are unchanged but the tags are not: CloudFormation's
-/// change sets do not count stack tags as a change, so they are applied by an UpdateStack
-/// that keeps the previous template and parameter values. `None` when the tags are equal too.
-pub async fn update_tags_if_changed(
-    aws: &Aws,
-    d: &StackDeploy<'_>,
-    progress: &dyn Progress,
-) -> Result<Option<DeployResult>, DeployError> {
-    // No --tags: the stack keeps the tags it has.
-    if d.tags.is_empty() || stack_status(aws, d.name).await?.is_none() {
-        return Ok(None);
-    }
-    let mut wanted = d.tags.clone();
-    wanted.sort();
-    if stack_tags(aws, d.name).await? == wanted {
-        return Ok(None);
-    }
-    progress.note(d.name, "only the stack tags differ; updating them");
-    let previous: Vec<Parameter> = stack_parameters(aws, d.name)
-        .await?
-        .into_iter()
-        .map(|(k, _)| {
-            Parameter::builder()
-                .parameter_key(k)
-                .use_previous_value(true)
-                .build()
-        })
-        .collect();
-    let sent = aws
-        .cloudformation
-        .update_stack()
-        .stack_name(d.name)
-        .use_previous_template(true)
-        .set_parameters(Some(previous))
-        .set_capabilities(Some(capabilities()))
-        .set_tags(tags(d))
-        .send()
-        .await;
-    match sent {
-        // The endpoint saw nothing to do, yet the tags differ: say so rather than report a
-        // change that did not happen (moto answers this way for a stack with parameters).
-        Err(e) if means_no_changes(&sdk_message(&e)) => Err(DeployError::Refused(format!(
-            "{}: the stack's tags could not be changed: UpdateStack answered \"{}\"; the stack keeps {}",
-            d.name,
-            sdk_message(&e),
-            show_tags(&stack_tags(aws, d.name).await?)
-        ))),
-        Err(e) => Err(api_error(d.name, "UpdateStack", &e)),
-        Ok(_) => Ok(Some(DeployResult::Deployed {
-            changes: Vec::new(),
-            outputs: follow(aws, d.name, progress).await?,
-        })),
-    }
-}
-
-fn show_tags(tags: &[(String, String)]) -> String {
-    if tags.is_empty() {
-        "no tags".into()
-    } else {
-        tags.iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 
