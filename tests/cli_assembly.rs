@@ -7,6 +7,22 @@ use std::path::Path;
 mod cli_support;
 use cli_support::{ordersctl, stderr};
 
+/// No staging, old or lock file (a name starting with a dot) left in `dir`.
+fn assert_nothing_left(dir: &Path) {
+    let left = hidden_entries(dir);
+    assert!(
+        left.is_empty(),
+        "left behind in {}: {left:?}",
+        dir.display()
+    );
+}
+
+/// `ordersctl synth --quiet --out OUT`, which must succeed.
+fn synth_into(out: &str) {
+    let o = ordersctl(&["synth", "--quiet", "--out", out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// Names in `dir` that start with a dot: staging, old or lock files left behind.
 fn hidden_entries(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
@@ -77,11 +93,7 @@ fn synth_through_a_symlinked_out_writes_where_it_points_and_keeps_the_link_and_a
         "zip"
     );
     // Nothing left beside either.
-    assert!(
-        hidden_entries(tmp.path()).is_empty(),
-        "{:?}",
-        hidden_entries(tmp.path())
-    );
+    assert_nothing_left(tmp.path());
 }
 
 #[test]
@@ -89,9 +101,7 @@ fn concurrent_synths_into_one_directory_keep_assets_and_leave_nothing_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let asm = tmp.path().join("asm");
     let out = asm.to_str().unwrap().to_string();
-    assert!(ordersctl(&["synth", "--quiet", "--out", &out])
-        .status
-        .success());
+    synth_into(&out);
     fs::create_dir_all(asm.join("assets")).unwrap();
     fs::write(asm.join("assets/abc.zip"), "zip").unwrap();
     let reference = fs::read(asm.join("manifest.json")).unwrap();
@@ -138,11 +148,7 @@ fn a_killed_synths_staging_directory_is_cleared_by_the_next() {
             .status
             .success()
     );
-    assert!(
-        hidden_entries(tmp.path()).is_empty(),
-        "{:?}",
-        hidden_entries(tmp.path())
-    );
+    assert_nothing_left(tmp.path());
 }
 
 #[test]
@@ -150,9 +156,7 @@ fn a_partial_assembly_names_what_is_missing_and_how_to_write_it() {
     let tmp = tempfile::tempdir().unwrap();
     let asm = tmp.path().join("asm");
     let out = asm.to_str().unwrap();
-    assert!(ordersctl(&["synth", "--quiet", "--out", out])
-        .status
-        .success());
+    synth_into(out);
     // A template file gone.
     fs::remove_file(asm.join("OrderPipeline.template.json")).unwrap();
     let o = ordersctl(&["diff", "OrderPipeline", "--app", out, "--against", out]);
@@ -164,9 +168,7 @@ fn a_partial_assembly_names_what_is_missing_and_how_to_write_it() {
         "{err}"
     );
     // A stack whose dependency the manifest does not hold.
-    assert!(ordersctl(&["synth", "--quiet", "--out", out])
-        .status
-        .success());
+    synth_into(out);
     let manifest = asm.join("manifest.json");
     let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
     m["stacks"].as_object_mut().unwrap().remove("OmniData");
@@ -203,16 +205,8 @@ fn synth_out_dot_inside_an_assembly_replaces_it_and_keeps_assets() {
         fs::read_to_string(asm.join("assets/abc.zip")).unwrap(),
         "zip"
     );
-    assert!(
-        hidden_entries(tmp.path()).is_empty(),
-        "{:?}",
-        hidden_entries(tmp.path())
-    );
-    assert!(
-        hidden_entries(&asm).is_empty(),
-        "{:?}",
-        hidden_entries(&asm)
-    );
+    assert_nothing_left(tmp.path());
+    assert_nothing_left(&asm);
 }
 
 #[test]
@@ -220,14 +214,10 @@ fn files_ordersctl_did_not_write_survive_a_synth_into_the_assembly() {
     let tmp = tempfile::tempdir().unwrap();
     let asm = tmp.path().join("asm");
     let out = asm.to_str().unwrap();
-    assert!(ordersctl(&["synth", "--quiet", "--out", out])
-        .status
-        .success());
+    synth_into(out);
     fs::write(asm.join("notes.txt"), "mine").unwrap();
     fs::write(asm.join(".gitignore"), "*\n").unwrap();
-    assert!(ordersctl(&["synth", "--quiet", "--out", out])
-        .status
-        .success());
+    synth_into(out);
     assert_eq!(fs::read_to_string(asm.join("notes.txt")).unwrap(), "mine");
     assert_eq!(fs::read_to_string(asm.join(".gitignore")).unwrap(), "*\n");
     // A file of someone else's where a template goes: refused, nothing lost.
@@ -247,11 +237,7 @@ fn files_ordersctl_did_not_write_survive_a_synth_into_the_assembly() {
         fs::read_to_string(asm.join("OrderPipeline.template.json")).unwrap(),
         "theirs"
     );
-    assert!(
-        hidden_entries(tmp.path()).is_empty(),
-        "{:?}",
-        hidden_entries(tmp.path())
-    );
+    assert_nothing_left(tmp.path());
 }
 
 #[test]
@@ -259,9 +245,7 @@ fn a_crafted_manifest_cannot_make_diff_read_outside_the_assembly() {
     let tmp = tempfile::tempdir().unwrap();
     let asm = tmp.path().join("asm");
     let out = asm.to_str().unwrap();
-    assert!(ordersctl(&["synth", "--quiet", "--out", out])
-        .status
-        .success());
+    synth_into(out);
     fs::write(tmp.path().join("secret.json"), r#"{"Resources": {}}"#).unwrap();
     let manifest = asm.join("manifest.json");
     let original = fs::read(&manifest).unwrap();
@@ -294,9 +278,7 @@ fn nothing_the_user_names_is_written_inside_the_assembly_or_through_its_links() 
     let tmp = tempfile::tempdir().unwrap();
     let asm = tmp.path().join("asm");
     let out = asm.to_str().unwrap();
-    assert!(ordersctl(&["synth", "--quiet", "--out", out])
-        .status
-        .success());
+    synth_into(out);
     let manifest = fs::read(asm.join("manifest.json")).unwrap();
     // A trace written over the manifest of the assembly being run.
     let inject = tmp.path().join("inject.json");

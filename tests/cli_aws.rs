@@ -4,23 +4,16 @@
 use std::process::Command;
 
 mod cli_support;
-use cli_support::stderr;
+use cli_support::{one_stack_assembly, stderr};
 
 /// `ordersctl diff --change-set` of a one-stack assembly, with only the environment given.
 fn diff(env: &[(&str, &str)]) -> (Option<i32>, String) {
     let tmp = tempfile::tempdir().unwrap();
-    let asm = tmp.path().join("asm");
-    std::fs::create_dir_all(&asm).unwrap();
-    std::fs::write(
-        asm.join("A.template.json"),
+    let asm = one_stack_assembly(
+        tmp.path(),
+        "A",
         r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        asm.join("manifest.json"),
-        r#"{"version": "1", "stage": "dev", "stacks": {"A": {"template": "A.template.json", "dependencies": [], "assets": []}}}"#,
-    )
-    .unwrap();
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
         .args([
             "diff",
@@ -65,15 +58,12 @@ fn no_credentials_is_said_as_such_not_as_a_connection_failure() {
 #[test]
 fn outputs_file_is_never_a_link_a_pipe_or_inside_the_assembly() {
     let tmp = tempfile::tempdir().unwrap();
-    let asm = tmp.path().join("asm");
-    std::fs::create_dir_all(&asm).unwrap();
-    std::fs::write(
-        asm.join("A.template.json"),
+    let asm = one_stack_assembly(
+        tmp.path(),
+        "A",
         r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
-    )
-    .unwrap();
-    let manifest = r#"{"version": "1", "stage": "dev", "stacks": {"A": {"template": "A.template.json", "dependencies": [], "assets": []}}}"#;
-    std::fs::write(asm.join("manifest.json"), manifest).unwrap();
+    );
+    let manifest = std::fs::read_to_string(asm.join("manifest.json")).unwrap();
     let victim = tmp.path().join("victim.txt");
     std::fs::write(&victim, "keep").unwrap();
     let link = tmp.path().join("link.json");
@@ -137,18 +127,11 @@ fn a_device_or_pipe_as_a_template_is_refused_at_once() {
 #[test]
 fn diff_change_set_checks_its_parameters_as_deploy_does() {
     let tmp = tempfile::tempdir().unwrap();
-    let asm = tmp.path().join("asm");
-    std::fs::create_dir_all(&asm).unwrap();
-    std::fs::write(
-        asm.join("A.template.json"),
+    let asm = one_stack_assembly(
+        tmp.path(),
+        "A",
         r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        asm.join("manifest.json"),
-        r#"{"version": "1", "stage": "dev", "stacks": {"A": {"template": "A.template.json", "dependencies": [], "assets": []}}}"#,
-    )
-    .unwrap();
+    );
     for (param, says) in [
         ("AssetBucket=evil", "ordersctl sets it"),
         ("Bogus=1", "no stack deployed here declares it"),

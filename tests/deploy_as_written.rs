@@ -5,21 +5,17 @@ use std::process::Command;
 
 use moto_harness::MotoServer;
 
+mod cli_support;
+use cli_support::one_stack_assembly;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_app_sends_the_template_file_byte_for_byte() {
     let moto = MotoServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let asm = tmp.path().join("asm");
-    std::fs::create_dir_all(&asm).unwrap();
     // Hand-formatted, with a section the model does not keep (Mappings) and key order of
     // its own.
     let body = "{\n  \"Mappings\": {\"Sizes\": {\"dev\": {\"Retention\": \"345600\"}}},\n  \"Resources\": {\n    \"Queue\": {\"Type\": \"AWS::SQS::Queue\",\n      \"Properties\": {\"MessageRetentionPeriod\": {\"Fn::FindInMap\": [\"Sizes\", \"dev\", \"Retention\"]}}}\n  }\n}\n";
-    std::fs::write(asm.join("Written.template.json"), body).unwrap();
-    std::fs::write(
-        asm.join("manifest.json"),
-        r#"{"version": "1", "stage": "dev", "stacks": {"Written": {"template": "Written.template.json", "dependencies": [], "assets": []}}}"#,
-    )
-    .unwrap();
+    let asm = one_stack_assembly(tmp.path(), "Written", body);
     let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
         .args(["deploy", "Written", "--yes", "--app", asm.to_str().unwrap()])
         .envs(moto.env())
@@ -47,18 +43,11 @@ async fn deploy_app_sends_the_template_file_byte_for_byte() {
 fn outputs_file_holds_unchanged_stacks_too() {
     let moto = MotoServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let asm = tmp.path().join("asm");
-    std::fs::create_dir_all(&asm).unwrap();
-    std::fs::write(
-        asm.join("Kept.template.json"),
+    let asm = one_stack_assembly(
+        tmp.path(),
+        "Kept",
         r#"{"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}}}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        asm.join("manifest.json"),
-        r#"{"version": "1", "stage": "dev", "stacks": {"Kept": {"template": "Kept.template.json", "dependencies": [], "assets": []}}}"#,
-    )
-    .unwrap();
+    );
     let outputs = tmp.path().join("outputs.json");
     let deploy = || {
         let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
@@ -93,18 +82,11 @@ fn outputs_file_holds_unchanged_stacks_too() {
 fn a_deploy_without_tags_keeps_the_stacks_tags() {
     let moto = MotoServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let asm = tmp.path().join("asm");
-    std::fs::create_dir_all(&asm).unwrap();
-    std::fs::write(
-        asm.join("T.template.json"),
+    let asm = one_stack_assembly(
+        tmp.path(),
+        "T",
         r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        asm.join("manifest.json"),
-        r#"{"version": "1", "stage": "dev", "stacks": {"T": {"template": "T.template.json", "dependencies": [], "assets": []}}}"#,
-    )
-    .unwrap();
+    );
     let deploy = |extra: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
             .args(["deploy", "T", "--yes", "--app", asm.to_str().unwrap()])

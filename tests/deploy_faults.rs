@@ -10,22 +10,17 @@ use std::time::{Duration, Instant};
 use moto_harness::fault_proxy::{Fault, FaultProxy, ALWAYS};
 use moto_harness::MotoServer;
 
+mod cli_support;
+use cli_support::one_stack_assembly;
+
 /// An assembly of one small stack, `Faulty` (a queue; no assets, no parameters), so a deploy
 /// goes straight to its change set.
 fn assembly(dir: &Path) -> PathBuf {
-    let asm = dir.join("asm");
-    std::fs::create_dir_all(&asm).unwrap();
-    std::fs::write(
-        asm.join("Faulty.template.json"),
+    one_stack_assembly(
+        dir,
+        "Faulty",
         r#"{"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}}}"#,
     )
-    .unwrap();
-    std::fs::write(
-        asm.join("manifest.json"),
-        r#"{"version": "1", "stage": "dev", "stacks": {"Faulty": {"template": "Faulty.template.json", "dependencies": [], "assets": []}}}"#,
-    )
-    .unwrap();
-    asm
 }
 
 /// `ordersctl deploy Faulty` through the proxy, with short timeouts so a stall ends soon.
