@@ -35,12 +35,20 @@ pub(super) fn section_changes(old: &Template, new: &Template) -> Vec<EntryChange
         }
         m
     };
-    let (a, b) = (all(old), all(new));
-    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keyed_changes(&all(old), &all(new), show)
+}
+
+/// Entries added, removed or changed between two maps, each shown by `describe`.
+fn keyed_changes<T: PartialEq>(
+    old: &BTreeMap<String, T>,
+    new: &BTreeMap<String, T>,
+    describe: impl Fn(&T) -> String,
+) -> Vec<EntryChange> {
+    let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     let mut out = Vec::new();
     for name in names {
-        let (x, y) = (a.get(name), b.get(name));
-        let action = match (x, y) {
+        let (a, b) = (old.get(name), new.get(name));
+        let action = match (a, b) {
             (None, Some(_)) => Action::Add,
             (Some(_), None) => Action::Remove,
             (Some(x), Some(y)) if x != y => Action::Modify,
@@ -49,8 +57,8 @@ pub(super) fn section_changes(old: &Template, new: &Template) -> Vec<EntryChange
         out.push(EntryChange {
             name: name.clone(),
             action,
-            old: x.map(show),
-            new: y.map(show),
+            old: a.map(&describe),
+            new: b.map(&describe),
             cause: None,
         });
     }
@@ -71,25 +79,7 @@ pub(super) fn parameter_changes(old: &Template, new: &Template) -> Vec<EntryChan
         }
         s
     };
-    let mut out = Vec::new();
-    let names: BTreeSet<&String> = old.parameters.keys().chain(new.parameters.keys()).collect();
-    for name in names {
-        let (a, b) = (old.parameters.get(name), new.parameters.get(name));
-        let action = match (a, b) {
-            (None, Some(_)) => Action::Add,
-            (Some(_), None) => Action::Remove,
-            (Some(x), Some(y)) if x != y => Action::Modify,
-            _ => continue,
-        };
-        out.push(EntryChange {
-            name: name.clone(),
-            action,
-            old: a.map(describe),
-            new: b.map(describe),
-            cause: None,
-        });
-    }
-    out
+    keyed_changes(&old.parameters, &new.parameters, describe)
 }
 
 fn describe_output(o: &Output) -> String {

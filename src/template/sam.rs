@@ -360,6 +360,25 @@ fn state_machine(out: &mut Template, id: &str, r: &Resource, props: &BTreeMap<St
     }
 }
 
+/// A rule's or schedule's target: the function, its DLQ and retry policy as the event gives
+/// them (`DeadLetterConfig: {Type: SQS}` asks SAM to create the queue: a DLQ all the same).
+fn scheduled_target(target: Expr, p: &BTreeMap<String, Expr>) -> BTreeMap<String, Expr> {
+    let mut t = BTreeMap::new();
+    t.insert("Arn".to_string(), target);
+    let dlq = map(p.get("DeadLetterConfig"));
+    if !dlq.is_empty() {
+        let arn = dlq
+            .get("Arn")
+            .cloned()
+            .unwrap_or_else(|| Expr::from("(a queue SAM creates)"));
+        t.insert("DeadLetterConfig".to_string(), Expr::map([("Arn", arn)]));
+    }
+    if let Some(retry) = p.get("RetryPolicy") {
+        t.insert("RetryPolicy".to_string(), retry.clone());
+    }
+    t
+}
+
 /// The resource SAM generates for one event of a function, as far as the rules look.
 fn event_resource(function: &str, kind: &str, p: &BTreeMap<String, Expr>) -> Option<Resource> {
     let target = Expr::get_att(function, "Arn");
@@ -391,21 +410,8 @@ fn event_resource(function: &str, kind: &str, p: &BTreeMap<String, Expr>) -> Opt
         }
         "EventBridgeRule" | "CloudWatchEvent" | "Schedule" => {
             let mut rule = Resource::new("AWS::Events::Rule");
-            let mut t = BTreeMap::new();
-            t.insert("Arn".to_string(), target);
+            let mut t = scheduled_target(target, p);
             t.insert("Id".to_string(), Expr::from("Target"));
-            let dlq = map(p.get("DeadLetterConfig"));
-            if !dlq.is_empty() {
-                // `Type: SQS` asks SAM to create the queue: a DLQ all the same.
-                let arn = dlq
-                    .get("Arn")
-                    .cloned()
-                    .unwrap_or_else(|| Expr::from("(a queue SAM creates)"));
-                t.insert("DeadLetterConfig".to_string(), Expr::map([("Arn", arn)]));
-            }
-            if let Some(retry) = p.get("RetryPolicy") {
-                t.insert("RetryPolicy".to_string(), retry.clone());
-            }
             copy(p, &mut rule, &["EventBusName", "ScheduleExpression"]);
             if let Some(pattern) = p.get("Pattern") {
                 rule.properties
@@ -421,19 +427,7 @@ fn event_resource(function: &str, kind: &str, p: &BTreeMap<String, Expr>) -> Opt
         }
         "ScheduleV2" => {
             let mut s = Resource::new("AWS::Scheduler::Schedule");
-            let mut t = BTreeMap::new();
-            t.insert("Arn".to_string(), target);
-            let dlq = map(p.get("DeadLetterConfig"));
-            if !dlq.is_empty() {
-                let arn = dlq
-                    .get("Arn")
-                    .cloned()
-                    .unwrap_or_else(|| Expr::from("(a queue SAM creates)"));
-                t.insert("DeadLetterConfig".to_string(), Expr::map([("Arn", arn)]));
-            }
-            if let Some(retry) = p.get("RetryPolicy") {
-                t.insert("RetryPolicy".to_string(), retry.clone());
-            }
+            let t = scheduled_target(target, p);
             copy(
                 p,
                 &mut s,
