@@ -152,13 +152,8 @@ fn run(
     source_bytes: Option<usize>,
 ) -> Report {
     // A SAM template is checked as the CloudFormation it becomes.
-    let expanded;
-    let t = if crate::template::sam::is_sam(t) {
-        expanded = crate::template::sam::expand(t);
-        &expanded
-    } else {
-        t
-    };
+    let expanded = crate::template::sam::expand(t);
+    let t: &Template = &expanded;
     let m = model::Model::new(stack, t);
     let mut findings = Vec::new();
     messaging::check(&m, &mut findings);

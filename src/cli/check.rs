@@ -51,7 +51,7 @@ pub struct CheckArgs {
 
 /// Read a template file, JSON or YAML (with the short intrinsic tags).
 pub fn read_template(path: &Path) -> Result<Template> {
-    let text = ordersctl::template::input_limits::read_input(path)
+    let text = ordersctl::synth::reader::read_input(path)
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let yaml = matches!(
         path.extension().and_then(|e| e.to_str()),

@@ -24,7 +24,6 @@ pub struct StackArtifact {
 }
 
 impl StackArtifact {
-    /// File name of the template in the assembly directory.
     /// SHA-256 of the rendered template and the asset fingerprints: changes exactly when what
     /// would be deployed changes.
     ///
@@ -37,9 +36,14 @@ impl StackArtifact {
     /// assert_eq!(asm.stacks[0].fingerprint(Format::Json).len(), 64);
     /// ```
     pub fn fingerprint(&self, format: Format) -> String {
+        self.fingerprint_of(&self.template.render(format))
+    }
+
+    /// The fingerprint, given the template already rendered.
+    fn fingerprint_of(&self, rendered: &str) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        h.update(self.template.render(format).as_bytes());
+        h.update(rendered.as_bytes());
         for a in &self.assets {
             h.update([0]);
             h.update(a.fingerprint.as_deref().unwrap_or(&a.s3_key).as_bytes());
@@ -47,6 +51,7 @@ impl StackArtifact {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// File name of the template in the assembly directory.
     pub fn template_file(&self, format: Format) -> String {
         format!("{}.template.{}", self.name, format.extension())
     }
@@ -68,10 +73,22 @@ impl Assembly {
 
     /// `manifest.json` content.
     pub fn manifest(&self, format: Format) -> Value {
+        let rendered: Vec<String> = self
+            .stacks
+            .iter()
+            .map(|s| s.template.render(format))
+            .collect();
+        self.manifest_of(format, &rendered)
+    }
+
+    /// `manifest.json` content, given each stack's template already rendered (the writer
+    /// renders once for the file and the fingerprint both).
+    pub(crate) fn manifest_of(&self, format: Format, rendered: &[String]) -> Value {
         let stacks: serde_json::Map<String, Value> = self
             .stacks
             .iter()
-            .map(|s| {
+            .zip(rendered)
+            .map(|(s, text)| {
                 let assets: Vec<Value> = s
                     .assets
                     .iter()
@@ -91,7 +108,7 @@ impl Assembly {
                 let entry = json!({
                     "template": s.template_file(format),
                     // What the stack is made of, not when: synth stays byte-identical.
-                    "fingerprint": s.fingerprint(format),
+                    "fingerprint": s.fingerprint_of(text),
                     "dependencies": s.dependencies,
                     "environment": { "account": "unknown-account", "region": "unknown-region" },
                     "resourceCount": s.template.resources.len(),

@@ -9,6 +9,32 @@ use super::{Assembly, StackArtifact, MANIFEST_VERSION};
 use crate::constructs::{Architecture, Asset, Stage};
 use crate::template::Template;
 
+/// Read an input file (a template, a manifest, an inject file) as text: a regular file only
+/// (a device or a named pipe would read forever or block before the first byte), and no more
+/// than [`MAX_TEMPLATE_BYTES`](crate::template::input_limits::MAX_TEMPLATE_BYTES) of it, whatever size it claims.
+///
+/// ```
+/// use ordersctl::synth::reader::read_input;
+/// assert!(read_input("/dev/zero".as_ref()).unwrap_err().contains("not a regular file"));
+/// ```
+pub fn read_input(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(
+            "is not a regular file (a directory, device or named pipe); refusing to read it".into(),
+        );
+    }
+    crate::template::input_limits::check_size(meta.len() as usize)?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut text = String::new();
+    file.take(crate::template::input_limits::MAX_TEMPLATE_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    crate::template::input_limits::check_size(text.len())?;
+    Ok(text)
+}
+
 /// Why an assembly directory could not be read; names the file.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
@@ -67,8 +93,7 @@ fn stays_inside(dir: &Path, path: &Path) -> Result<(), ReadError> {
 pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
     let manifest_path = dir.join("manifest.json");
     stays_inside(dir, &manifest_path)?;
-    let text = crate::template::input_limits::read_input(&manifest_path)
-        .map_err(|e| err(&manifest_path, e))?;
+    let text = read_input(&manifest_path).map_err(|e| err(&manifest_path, e))?;
     let m: Value =
         serde_json::from_str(&text).map_err(|e| err(&manifest_path, format!("not JSON: {e}")))?;
     if m["version"] != MANIFEST_VERSION {
@@ -123,7 +148,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                 "only JSON templates can be deployed from an assembly; synth with --format json",
             ));
         }
-        let body = crate::template::input_limits::read_input(&path).map_err(|e| {
+        let body = read_input(&path).map_err(|e| {
             if !path.exists() {
                 err(
                     &path,

@@ -183,13 +183,15 @@ fn only_zips(assets: &Path) -> bool {
 
 /// Write into `staging`; an error names the file as it will be in `dir`.
 fn fill(assembly: &Assembly, staging: &Path, dir: &Path, format: Format) -> Result<(), WriteError> {
+    let mut rendered = Vec::new();
     for s in &assembly.stacks {
         let file = s.template_file(format);
-        fs::write(staging.join(&file), s.template.render(format))
-            .map_err(io_err(&dir.join(&file)))?;
+        let text = s.template.render(format);
+        fs::write(staging.join(&file), &text).map_err(io_err(&dir.join(&file)))?;
+        rendered.push(text);
     }
-    let mut text =
-        serde_json::to_string_pretty(&assembly.manifest(format)).expect("manifest is JSON");
+    let mut text = serde_json::to_string_pretty(&assembly.manifest_of(format, &rendered))
+        .expect("manifest is JSON");
     text.push('\n');
     fs::write(staging.join("manifest.json"), text).map_err(io_err(&dir.join("manifest.json")))
 }

@@ -21,32 +21,6 @@ pub fn check_size(len: usize) -> Result<(), String> {
     }
 }
 
-/// Read an input file (a template, a manifest, an inject file) as text: a regular file only
-/// (a device or a named pipe would read forever or block before the first byte), and no more
-/// than [`MAX_TEMPLATE_BYTES`] of it, whatever size it claims.
-///
-/// ```
-/// use ordersctl::template::input_limits::read_input;
-/// assert!(read_input("/dev/zero".as_ref()).unwrap_err().contains("not a regular file"));
-/// ```
-pub fn read_input(path: &std::path::Path) -> Result<String, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err(
-            "is not a regular file (a directory, device or named pipe); refusing to read it".into(),
-        );
-    }
-    check_size(meta.len() as usize)?;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut text = String::new();
-    file.take(MAX_TEMPLATE_BYTES as u64 + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    check_size(text.len())?;
-    Ok(text)
-}
-
 /// The message for nesting past [`MAX_DEPTH`].
 pub fn too_deep(at: &str) -> String {
     format!("{at}: nesting is deeper than {MAX_DEPTH} levels, the most ordersctl reads")

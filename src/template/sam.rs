@@ -43,12 +43,16 @@ fn copy(from: &BTreeMap<String, Expr>, to: &mut Resource, keys: &[&str]) {
     }
 }
 
-/// The template with its SAM resources expanded (a template without the transform is
-/// returned as it is).
-pub fn expand(t: &Template) -> Template {
+/// The template with its SAM resources expanded; a template without the transform is
+/// borrowed as it is, not copied.
+pub fn expand(t: &Template) -> std::borrow::Cow<'_, Template> {
     if !is_sam(t) {
-        return t.clone();
+        return std::borrow::Cow::Borrowed(t);
     }
+    std::borrow::Cow::Owned(expand_sam(t))
+}
+
+fn expand_sam(t: &Template) -> Template {
     let globals = map(t.sections.get("Globals"));
     let function_globals = map(globals.get("Function"));
     let mut out = t.clone();
