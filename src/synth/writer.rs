@@ -36,13 +36,13 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
 /// Sub-directory of the assembly holding bundled zips (`<fingerprint>.zip`).
 pub const ASSETS_DIR: &str = "assets";
 
-/// Whether `dir` holds an assembly ordersctl wrote: its manifest names our format version and
+/// The manifest of an assembly ordersctl wrote in `dir`: one that names our format version and
 /// has a `stacks` table (a web site's `manifest.json` is not one).
-fn is_our_assembly(dir: &Path) -> bool {
+fn our_manifest(dir: &Path) -> Option<serde_json::Value> {
     fs::read(dir.join("manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|m| {
+        .filter(|m| {
             m.get("version").and_then(|v| v.as_str()) == Some(super::assembly::MANIFEST_VERSION)
                 && m.get("stacks").is_some_and(|s| s.is_object())
         })
@@ -65,7 +65,8 @@ pub fn write_assembly(
         });
     }
     let _lock = AssemblyLock::acquire(dir).map_err(io_err(dir))?;
-    if dir.exists() && !(dir.is_dir() && (is_our_assembly(dir) || is_empty_dir(dir))) {
+    let previous = our_manifest(dir);
+    if dir.exists() && !(dir.is_dir() && (previous.is_some() || is_empty_dir(dir))) {
         return Err(WriteError::NotAnAssembly(dir.to_path_buf()));
     }
     let parent = parent_of(dir);
@@ -86,7 +87,7 @@ pub fn write_assembly(
     if assets.is_dir() {
         fs::rename(&assets, staging.join(ASSETS_DIR)).map_err(io_err(&assets))?;
     }
-    let ours = written_by_us(dir);
+    let ours = written_by_us(previous.as_ref());
     let foreign: Vec<std::ffi::OsString> = fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -136,12 +137,9 @@ pub fn write_assembly(
 }
 
 /// The files the previous manifest says ordersctl wrote (the manifest and its templates).
-fn written_by_us(dir: &Path) -> std::collections::BTreeSet<String> {
+fn written_by_us(manifest: Option<&serde_json::Value>) -> std::collections::BTreeSet<String> {
     let mut ours: std::collections::BTreeSet<String> = ["manifest.json".to_string()].into();
-    let manifest = fs::read(dir.join("manifest.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-    if let Some(serde_json::Value::Object(stacks)) = manifest.as_ref().map(|m| &m["stacks"]) {
+    if let Some(serde_json::Value::Object(stacks)) = manifest.map(|m| &m["stacks"]) {
         for s in stacks.values() {
             if let Some(t) = s["template"].as_str() {
                 ours.insert(t.to_string());
