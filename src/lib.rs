@@ -13,6 +13,7 @@ pub mod diff;
 pub mod invoke;
 #[cfg(feature = "aws")]
 pub mod local;
+pub mod spec;
 pub mod synth;
 pub mod template;
 

@@ -28,6 +28,7 @@
 //! assert!(findings[0].message.contains("TABLE_NAME"));
 //! ```
 
+use crate::spec::{cfn, iam};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
@@ -177,7 +178,7 @@ pub fn check_contracts(
             ));
             continue;
         };
-        let set: BTreeMap<&str, Option<&str>> = match prop(f, "Environment.Variables") {
+        let set: BTreeMap<&str, Option<&str>> = match prop(f, [cfn::Environment, cfn::Variables]) {
             Some(Expr::Map(vars)) => vars
                 .iter()
                 .map(|(k, v)| {
@@ -301,28 +302,28 @@ fn undeclared_actions(
     f: &crate::template::Resource,
     declared: &BTreeSet<String>,
 ) -> Vec<String> {
-    let Some(role) = target(prop(f, "Role")) else {
+    let Some(role) = target(prop(f, cfn::Role)) else {
         return Vec::new();
     };
     let mappings: Vec<&crate::template::Resource> = m
-        .referring("AWS::Lambda::EventSourceMapping", "FunctionName", id)
+        .referring("AWS::Lambda::EventSourceMapping", cfn::FunctionName, id)
         .into_iter()
         .map(|(_, r)| r)
         .collect();
     let has_source = !mappings.is_empty();
     let sends = mappings
         .iter()
-        .any(|r| prop(r, "DestinationConfig.OnFailure").is_some())
-        || prop(f, "DeadLetterConfig").is_some()
+        .any(|r| prop(r, [cfn::DestinationConfig, cfn::OnFailure]).is_some())
+        || prop(f, cfn::DeadLetterConfig).is_some()
         || !m
-            .referring("AWS::Lambda::EventInvokeConfig", "FunctionName", id)
+            .referring("AWS::Lambda::EventInvokeConfig", cfn::FunctionName, id)
             .is_empty();
     let mut out: BTreeSet<String> = BTreeSet::new();
     for s in m.role_statements(role) {
-        if matches!(field(s, "Effect"), Some(Expr::Str(e)) if e == "Deny") {
+        if matches!(field(s, iam::Effect), Some(Expr::Str(e)) if e == iam::Deny) {
             continue;
         }
-        for a in strings(field(s, "Action")) {
+        for a in strings(field(s, iam::Action)) {
             if !platform_action(&a, has_source, sends)
                 && !declared.contains(&a.to_ascii_lowercase())
             {

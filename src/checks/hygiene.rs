@@ -2,6 +2,7 @@
 
 use super::model::{boolean, field, prop, statements_of, strings, target, Model};
 use super::{Finding, Severity};
+use crate::spec::{cfn, iam, value};
 use crate::template::Expr;
 
 /// Actions that have no resource-level permissions: `Resource: "*"` is the only way to grant
@@ -36,7 +37,7 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
     encryption(m, out);
     for (id, g) in m.of_type("AWS::Logs::LogGroup") {
         // Absent, not merely unknown here: `!Ref Retention` is set at deploy time.
-        if prop(g, "RetentionInDays").is_none() {
+        if prop(g, cfn::RetentionInDays).is_none() {
             out.push(m.at(
                 id,
                 "ORD014",
@@ -48,10 +49,10 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
     let unknown =
         |e: Option<&Expr>| matches!(e, Some(x) if !matches!(x, Expr::Str(_) | Expr::Bool(_)));
     for (id, f) in m.of_type("AWS::Lambda::Function") {
-        if unknown(prop(f, "TracingConfig.Mode")) {
+        if unknown(prop(f, [cfn::TracingConfig, cfn::Mode])) {
             continue;
         }
-        if strings(prop(f, "TracingConfig.Mode")) != ["Active"] {
+        if strings(prop(f, [cfn::TracingConfig, cfn::Mode])) != [value::TRACING_ACTIVE] {
             out.push(m.at(
                 id,
                 "ORD015",
@@ -60,10 +61,10 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
         }
     }
     for (id, sm) in m.of_type("AWS::StepFunctions::StateMachine") {
-        if unknown(prop(sm, "TracingConfiguration.Enabled")) {
+        if unknown(prop(sm, [cfn::TracingConfiguration, cfn::Enabled])) {
             continue;
         }
-        if boolean(prop(sm, "TracingConfiguration.Enabled")) != Some(true) {
+        if boolean(prop(sm, [cfn::TracingConfiguration, cfn::Enabled])) != Some(true) {
             out.push(m.at(id, "ORD015", "the state machine is not traced".into()));
         }
     }
@@ -73,8 +74,8 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
 
 fn encryption(m: &Model, out: &mut Vec<Finding>) {
     for (id, q) in m.of_type("AWS::SQS::Queue") {
-        if boolean(prop(q, "SqsManagedSseEnabled")) == Some(false)
-            && prop(q, "KmsMasterKeyId").is_none()
+        if boolean(prop(q, cfn::SqsManagedSseEnabled)) == Some(false)
+            && prop(q, cfn::KmsMasterKeyId).is_none()
         {
             out.push(m.with_severity(
                 id,
@@ -85,7 +86,7 @@ fn encryption(m: &Model, out: &mut Vec<Finding>) {
         }
     }
     for (id, t) in m.of_type("AWS::SNS::Topic") {
-        if prop(t, "KmsMasterKeyId").is_none() {
+        if prop(t, cfn::KmsMasterKeyId).is_none() {
             out.push(m.at(
                 id,
                 "ORD013",
@@ -96,7 +97,7 @@ fn encryption(m: &Model, out: &mut Vec<Finding>) {
     // DynamoDB always encrypts at rest (with an AWS owned key unless told otherwise), so a
     // table is never "off": worth a note, not a warning.
     for (id, t) in m.of_type("AWS::DynamoDB::Table") {
-        if boolean(prop(t, "SSESpecification.SSEEnabled")) != Some(true) {
+        if boolean(prop(t, [cfn::SSESpecification, cfn::SSEEnabled])) != Some(true) {
             out.push(m.with_severity(
                 id,
                 "ORD013",
@@ -110,7 +111,7 @@ fn encryption(m: &Model, out: &mut Vec<Finding>) {
 fn wildcards(m: &Model, out: &mut Vec<Finding>) {
     for (id, r) in m.of_type("AWS::IAM::Role") {
         // Plain ARNs and those built with !Sub (`arn:${AWS::Partition}:iam::aws:policy/...`).
-        let arns: Vec<String> = match prop(r, "ManagedPolicyArns") {
+        let arns: Vec<String> = match prop(r, cfn::ManagedPolicyArns) {
             Some(Expr::List(items)) => items
                 .iter()
                 .filter_map(|i| match i {
@@ -133,11 +134,11 @@ fn wildcards(m: &Model, out: &mut Vec<Finding>) {
     }
     let mut report = |holder: &str, doc: &Expr| {
         for s in statements_of(doc) {
-            if strings(field(s, "Effect")) == ["Deny"] {
+            if strings(field(s, iam::Effect)) == [iam::Deny] {
                 continue;
             }
-            let actions = strings(field(s, "Action"));
-            let resources = strings(field(s, "Resource"));
+            let actions = strings(field(s, iam::Action));
+            let resources = strings(field(s, iam::Resource));
             let wild_actions: Vec<&String> = actions.iter().filter(|a| a.contains('*')).collect();
             let all_resourceless = !actions.is_empty() && actions.iter().all(|a| resourceless(a));
             let wild_resource = resources.iter().any(|r| r == "*") && !all_resourceless;
@@ -158,7 +159,7 @@ fn wildcards(m: &Model, out: &mut Vec<Finding>) {
                         // NotAction: everything but the listed actions.
                         format!(
                             "every action but {}",
-                            strings(field(s, "NotAction")).join(", ")
+                            strings(field(s, iam::NotAction)).join(", ")
                         )
                     } else {
                         actions.join(", ")
@@ -174,9 +175,9 @@ fn wildcards(m: &Model, out: &mut Vec<Finding>) {
         }
     };
     for (id, r) in m.of_type("AWS::IAM::Role") {
-        if let Some(Expr::List(policies)) = prop(r, "Policies") {
+        if let Some(Expr::List(policies)) = prop(r, cfn::Policies) {
             for p in policies {
-                if let Some(doc) = field(p, "PolicyDocument") {
+                if let Some(doc) = field(p, cfn::PolicyDocument) {
                     report(id, doc);
                 }
             }
@@ -184,7 +185,7 @@ fn wildcards(m: &Model, out: &mut Vec<Finding>) {
     }
     for ty in ["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"] {
         for (id, r) in m.of_type(ty) {
-            if let Some(doc) = prop(r, "PolicyDocument") {
+            if let Some(doc) = prop(r, cfn::PolicyDocument) {
                 report(id, doc);
             }
         }
@@ -193,38 +194,38 @@ fn wildcards(m: &Model, out: &mut Vec<Finding>) {
 
 fn http_api(m: &Model, out: &mut Vec<Finding>) {
     for (id, route) in m.of_type("AWS::ApiGatewayV2::Route") {
-        let api = target(prop(route, "ApiId"));
-        let auth = strings(prop(route, "AuthorizationType"));
+        let api = target(prop(route, cfn::ApiId));
+        let auth = strings(prop(route, cfn::AuthorizationType));
         let mut missing = Vec::new();
         // A WebSocket API authorizes its $connect route only; the others ride on that
         // connection and cannot have an authorizer.
         let websocket = api
             .and_then(|a| m.get(a))
-            .is_some_and(|a| strings(prop(a, "ProtocolType")) == ["WEBSOCKET"]);
-        let authorizable = !websocket || strings(prop(route, "RouteKey")) == ["$connect"];
+            .is_some_and(|a| strings(prop(a, cfn::ProtocolType)) == ["WEBSOCKET"]);
+        let authorizable = !websocket || strings(prop(route, cfn::RouteKey)) == ["$connect"];
         if authorizable && (auth.is_empty() || auth == ["NONE"]) {
             missing.push("authorizer");
         }
         let stages = api
-            .map(|api| m.referring("AWS::ApiGatewayV2::Stage", "ApiId", api))
+            .map(|api| m.referring("AWS::ApiGatewayV2::Stage", cfn::ApiId, api))
             .unwrap_or_default();
-        let route_key = strings(prop(route, "RouteKey")).join("");
+        let route_key = strings(prop(route, cfn::RouteKey)).join("");
         let throttled = stages.iter().any(|(_, st)| {
             let limits = |settings: Option<&Expr>| {
-                matches!(settings, Some(Expr::Map(m)) if m.contains_key("ThrottlingRateLimit") || m.contains_key("ThrottlingBurstLimit"))
+                matches!(settings, Some(Expr::Map(m)) if m.contains_key(cfn::ThrottlingRateLimit) || m.contains_key(cfn::ThrottlingBurstLimit))
             };
             // The stage's default, or the route's own entry in RouteSettings.
-            let own = match prop(st, "RouteSettings") {
+            let own = match prop(st, cfn::RouteSettings) {
                 Some(Expr::Map(routes)) => routes.get(&route_key),
                 _ => None,
             };
-            limits(prop(st, "DefaultRouteSettings")) || limits(own)
+            limits(prop(st, cfn::DefaultRouteSettings)) || limits(own)
         });
         if !throttled {
             missing.push("throttling");
         }
         if !missing.is_empty() {
-            let key = prop(route, "RouteKey")
+            let key = prop(route, cfn::RouteKey)
                 .map(crate::template::show)
                 .unwrap_or_default();
             out.push(m.at(

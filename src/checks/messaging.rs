@@ -3,6 +3,7 @@
 
 use super::model::{boolean, num, prop, strings, target, Model};
 use super::{Finding, Severity};
+use crate::spec::{cfn, iam, value};
 use crate::template::{show, Expr};
 
 /// SQS's default visibility timeout and Lambda's default timeout, in seconds.
@@ -39,12 +40,12 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
     for (_, a) in m.of_type("AWS::CloudWatch::Alarm") {
         // The plain form, and each metric of the metric-math form (Metrics[].MetricStat.Metric).
         let mut metrics: Vec<(Option<&Expr>, Option<&Expr>)> =
-            vec![(prop(a, "MetricName"), prop(a, "Dimensions"))];
-        if let Some(Expr::List(ms)) = prop(a, "Metrics") {
+            vec![(prop(a, cfn::MetricName), prop(a, cfn::Dimensions))];
+        if let Some(Expr::List(ms)) = prop(a, cfn::Metrics) {
             for x in ms {
-                if let Some(Expr::Map(stat)) = super::model::field(x, "MetricStat") {
-                    if let Some(Expr::Map(metric)) = stat.get("Metric") {
-                        metrics.push((metric.get("MetricName"), metric.get("Dimensions")));
+                if let Some(Expr::Map(stat)) = super::model::field(x, cfn::MetricStat) {
+                    if let Some(Expr::Map(metric)) = stat.get(cfn::Metric) {
+                        metrics.push((metric.get(cfn::MetricName), metric.get(cfn::Dimensions)));
                     }
                 }
             }
@@ -56,11 +57,11 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
             if let Some(Expr::List(ds)) = dimensions {
                 for d in ds {
                     if let Expr::Map(dm) = d {
-                        match target(dm.get("Value")) {
+                        match target(dm.get(cfn::Value)) {
                             Some(t) => {
                                 alarmed.insert(t);
                             }
-                            None => alarmed_names.extend(dm.get("Value")),
+                            None => alarmed_names.extend(dm.get(cfn::Value)),
                         }
                     }
                 }
@@ -69,14 +70,14 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
     }
     for (id, q) in m.of_type("AWS::SQS::Queue") {
         let consumers = m.queue_consumers(id);
-        let visibility = m.number(prop(q, "VisibilityTimeout"), SQS_DEFAULT_VISIBILITY);
+        let visibility = m.number(prop(q, cfn::VisibilityTimeout), SQS_DEFAULT_VISIBILITY);
         for (_, function) in &consumers {
             let Some(f) = function.and_then(|f| m.get(f)) else {
                 continue;
             };
             let (Some((visibility, vnote)), Some((timeout, tnote))) = (
                 visibility.clone(),
-                m.number(prop(f, "Timeout"), LAMBDA_DEFAULT_TIMEOUT),
+                m.number(prop(f, cfn::Timeout), LAMBDA_DEFAULT_TIMEOUT),
             ) else {
                 continue; // a value only known at deploy time
             };
@@ -92,17 +93,18 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
                 )));
             }
         }
-        let redrive = prop(q, "RedrivePolicy");
+        let redrive = prop(q, cfn::RedrivePolicy);
         if !consumers.is_empty() && redrive.is_none() {
             out.push(m.at(id, "ORD003", "the queue is consumed but has no dead-letter queue: a poison message is retried until it expires".into()));
         }
-        if let Some(count) = num(prop(q, "RedrivePolicy.maxReceiveCount")) {
+        if let Some(count) = num(prop(q, [cfn::RedrivePolicy, cfn::maxReceiveCount])) {
             if !(3..=5).contains(&count) {
                 out.push(m.at(id, "ORD004", format!("maxReceiveCount is {count}")));
             }
         }
         if dlqs.contains(id.as_str()) {
-            if let Some((retention, note)) = m.number(prop(q, "MessageRetentionPeriod"), 4 * 86_400)
+            if let Some((retention, note)) =
+                m.number(prop(q, cfn::MessageRetentionPeriod), 4 * 86_400)
             {
                 if retention < DLQ_RETENTION {
                     out.push(m.at(id, "ORD005", format!(
@@ -111,7 +113,7 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
                     )));
                 }
             }
-            let named = prop(q, "QueueName").is_some_and(|n| alarmed_names.contains(&n));
+            let named = prop(q, cfn::QueueName).is_some_and(|n| alarmed_names.contains(&n));
             if !alarmed.contains(id.as_str()) && !named {
                 out.push(m.at(
                     id,
@@ -124,17 +126,17 @@ fn queues(m: &Model, out: &mut Vec<Finding>) {
 }
 
 fn is_sqs_source(m: &Model, esm: &crate::template::Resource) -> bool {
-    let arn = prop(esm, "EventSourceArn");
+    let arn = prop(esm, cfn::EventSourceArn);
     m.type_of(arn) == Some("AWS::SQS::Queue")
         || matches!(arn, Some(Expr::Str(s)) if s.contains(":sqs:"))
 }
 
 fn writes_tables(m: &Model, function: &str) -> bool {
-    let Some(role) = m.get(function).and_then(|f| target(prop(f, "Role"))) else {
+    let Some(role) = m.get(function).and_then(|f| target(prop(f, cfn::Role))) else {
         return false;
     };
     m.role_statements(role).iter().any(|s| {
-        strings(super::model::field(s, "Action"))
+        strings(super::model::field(s, iam::Action))
             .iter()
             .any(|a| TABLE_WRITES.contains(&a.as_str()) || a == "*")
     })
@@ -147,18 +149,18 @@ fn sqs_event_sources(m: &Model, out: &mut Vec<Finding>) {
         }
         // Unknown here (a parameter without a default): judged as the default would be.
         let batch = m
-            .number(prop(esm, "BatchSize"), SQS_DEFAULT_BATCH)
+            .number(prop(esm, cfn::BatchSize), SQS_DEFAULT_BATCH)
             .map_or(SQS_DEFAULT_BATCH, |(b, _)| b);
-        let partial = strings(prop(esm, "FunctionResponseTypes"))
-            .contains(&"ReportBatchItemFailures".to_string());
+        let partial = strings(prop(esm, cfn::FunctionResponseTypes))
+            .contains(&value::REPORT_BATCH_ITEM_FAILURES.to_string());
         if batch > 1 && !partial {
             out.push(m.at(id, "ORD002", format!(
                 "batch size {batch} without ReportBatchItemFailures: one bad message makes the whole batch retry"
             )));
         }
-        let function = target(prop(esm, "FunctionName"));
+        let function = target(prop(esm, cfn::FunctionName));
         if function.is_some_and(|f| writes_tables(m, f))
-            && num(prop(esm, "ScalingConfig.MaximumConcurrency")).is_none()
+            && num(prop(esm, [cfn::ScalingConfig, cfn::MaximumConcurrency])).is_none()
         {
             out.push(m.at(id, "ORD017", format!(
                 "{} writes to DynamoDB and scales with the queue unbounded: a backlog becomes a write storm and throttling",
@@ -170,17 +172,22 @@ fn sqs_event_sources(m: &Model, out: &mut Vec<Finding>) {
 
 fn stream_event_sources(m: &Model, out: &mut Vec<Finding>) {
     for (id, esm) in m.of_type("AWS::Lambda::EventSourceMapping") {
-        if prop(esm, "StartingPosition").is_none() || is_sqs_source(m, esm) {
+        if prop(esm, cfn::StartingPosition).is_none() || is_sqs_source(m, esm) {
             continue;
         }
         let mut missing = Vec::new();
-        if prop(esm, "DestinationConfig.OnFailure.Destination").is_none() {
+        if prop(
+            esm,
+            [cfn::DestinationConfig, cfn::OnFailure, cfn::Destination],
+        )
+        .is_none()
+        {
             missing.push("on-failure destination");
         }
-        if boolean(prop(esm, "BisectBatchOnFunctionError")) != Some(true) {
+        if boolean(prop(esm, cfn::BisectBatchOnFunctionError)) != Some(true) {
             missing.push("bisect on error");
         }
-        match num(prop(esm, "MaximumRetryAttempts")) {
+        match num(prop(esm, cfn::MaximumRetryAttempts)) {
             None | Some(-1) => missing.push("bounded retry count"),
             _ => {}
         }
@@ -202,8 +209,8 @@ fn stream_event_sources(m: &Model, out: &mut Vec<Finding>) {
 /// attempts over 24 hours), which is what a reviewer would set anyway.
 fn rule_targets(m: &Model, out: &mut Vec<Finding>) {
     for (id, tm) in m.rule_targets() {
-        if tm.get("DeadLetterConfig").is_none() {
-            let name = tm.get("Id").map(show).unwrap_or_default();
+        if tm.get(cfn::DeadLetterConfig).is_none() {
+            let name = tm.get(cfn::Id).map(show).unwrap_or_default();
             out.push(m.at(
                 id,
                 "ORD007",
@@ -212,7 +219,7 @@ fn rule_targets(m: &Model, out: &mut Vec<Finding>) {
         }
     }
     for (id, s) in m.of_type("AWS::Scheduler::Schedule") {
-        if prop(s, "Target.DeadLetterConfig.Arn").is_none() {
+        if prop(s, [cfn::Target, cfn::DeadLetterConfig, cfn::Arn]).is_none() {
             out.push(m.at(
                 id,
                 "ORD007",
@@ -241,14 +248,14 @@ const ASYNC_INVOKERS: &[&str] = &[
 fn async_functions(m: &Model, out: &mut Vec<Finding>) {
     let mut invoked: Vec<&str> = Vec::new();
     for (_, tm) in m.rule_targets() {
-        invoked.extend(target(tm.get("Arn")));
+        invoked.extend(target(tm.get(cfn::Arn)));
     }
     for (_, s) in m.of_type("AWS::Scheduler::Schedule") {
-        invoked.extend(target(prop(s, "Target.Arn")));
+        invoked.extend(target(prop(s, [cfn::Target, cfn::Arn])));
     }
     for (_, s) in m.of_type("AWS::SNS::Subscription") {
-        if strings(prop(s, "Protocol")) == ["lambda"] {
-            invoked.extend(target(prop(s, "Endpoint")));
+        if strings(prop(s, cfn::Protocol)) == [value::PROTOCOL_LAMBDA] {
+            invoked.extend(target(prop(s, cfn::Endpoint)));
         }
     }
     // A topic's inline subscriptions, a bucket's notifications, an IoT rule's actions.
@@ -258,35 +265,38 @@ fn async_functions(m: &Model, out: &mut Vec<Finding>) {
     };
     let mut owned: Vec<String> = Vec::new();
     for (_, t) in m.of_type("AWS::SNS::Topic") {
-        for s in list(prop(t, "Subscription")) {
+        for s in list(prop(t, cfn::Subscription)) {
             if let Expr::Map(sm) = &s {
-                if strings(sm.get("Protocol")) == ["lambda"] {
-                    owned.extend(target(sm.get("Endpoint")).map(str::to_string));
+                if strings(sm.get(cfn::Protocol)) == [value::PROTOCOL_LAMBDA] {
+                    owned.extend(target(sm.get(cfn::Endpoint)).map(str::to_string));
                 }
             }
         }
     }
     for (_, b) in m.of_type("AWS::S3::Bucket") {
-        for c in list(prop(b, "NotificationConfiguration.LambdaConfigurations")) {
+        for c in list(prop(
+            b,
+            [cfn::NotificationConfiguration, cfn::LambdaConfigurations],
+        )) {
             if let Expr::Map(cm) = &c {
-                owned.extend(target(cm.get("Function")).map(str::to_string));
+                owned.extend(target(cm.get(cfn::Function)).map(str::to_string));
             }
         }
     }
     for (_, r) in m.of_type("AWS::IoT::TopicRule") {
-        for a in list(prop(r, "TopicRulePayload.Actions")) {
+        for a in list(prop(r, [cfn::TopicRulePayload, cfn::Actions])) {
             if let Expr::Map(am) = &a {
-                if let Some(Expr::Map(l)) = am.get("Lambda") {
-                    owned.extend(target(l.get("FunctionArn")).map(str::to_string));
+                if let Some(Expr::Map(l)) = am.get(cfn::Lambda) {
+                    owned.extend(target(l.get(cfn::FunctionArn)).map(str::to_string));
                 }
             }
         }
     }
     // Any service allowed to invoke a function that invokes asynchronously.
     for (_, p) in m.of_type("AWS::Lambda::Permission") {
-        let principal = strings(prop(p, "Principal")).join(",");
+        let principal = strings(prop(p, cfn::Principal)).join(",");
         if ASYNC_INVOKERS.iter().any(|s| principal == *s) {
-            invoked.extend(target(prop(p, "FunctionName")));
+            invoked.extend(target(prop(p, cfn::FunctionName)));
         }
     }
     invoked.extend(owned.iter().map(String::as_str));
@@ -302,11 +312,17 @@ fn async_functions(m: &Model, out: &mut Vec<Finding>) {
         if function.resource_type != "AWS::Lambda::Function" {
             continue;
         }
-        let has_dlq = prop(function, "DeadLetterConfig.TargetArn").is_some();
+        let has_dlq = prop(function, [cfn::DeadLetterConfig, cfn::TargetArn]).is_some();
         let has_destination = m
-            .referring("AWS::Lambda::EventInvokeConfig", "FunctionName", f)
+            .referring("AWS::Lambda::EventInvokeConfig", cfn::FunctionName, f)
             .iter()
-            .any(|(_, c)| prop(c, "DestinationConfig.OnFailure.Destination").is_some());
+            .any(|(_, c)| {
+                prop(
+                    c,
+                    [cfn::DestinationConfig, cfn::OnFailure, cfn::Destination],
+                )
+                .is_some()
+            });
         if !has_dlq && !has_destination {
             out.push(m.at(f, "ORD008", "the function is invoked asynchronously; after Lambda's retries a failed event is lost".into()));
         }

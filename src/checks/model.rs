@@ -2,6 +2,7 @@
 //! that need several resources (who consumes a queue, which role a function has, what it may
 //! write).
 
+use crate::spec::{cfn, iam};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -33,13 +34,37 @@ pub fn target(e: Option<&Expr>) -> Option<&str> {
     }
 }
 
-/// A property by dotted path.
-pub fn prop<'r>(r: &'r Resource, path: &str) -> Option<&'r Expr> {
-    let mut parts = path.split('.');
-    let mut cur = r.properties.get(parts.next()?)?;
-    for p in parts {
+/// A property path: one name, or names from the top level down.
+pub trait PropPath {
+    /// The names, outermost first.
+    fn names(&self) -> &[&str];
+}
+
+impl PropPath for &str {
+    fn names(&self) -> &[&str] {
+        std::slice::from_ref(self)
+    }
+}
+
+impl<const N: usize> PropPath for [&str; N] {
+    fn names(&self) -> &[&str] {
+        self
+    }
+}
+
+impl PropPath for &[&str] {
+    fn names(&self) -> &[&str] {
+        self
+    }
+}
+
+/// A property by name, or a nested one by path (`[cfn::TracingConfig, cfn::Mode]`).
+pub fn prop<'r>(r: &'r Resource, path: impl PropPath) -> Option<&'r Expr> {
+    let (first, rest) = path.names().split_first()?;
+    let mut cur = r.properties.get(*first)?;
+    for p in rest {
         cur = match cur {
-            Expr::Map(m) => m.get(p)?,
+            Expr::Map(m) => m.get(*p)?,
             _ => return None,
         };
     }
@@ -161,7 +186,7 @@ impl<'t> Model<'t> {
                         "AWS::Lambda::Alias" | "AWS::Lambda::Version"
                     ) =>
                 {
-                    id = target(prop(r, "FunctionName"))?;
+                    id = target(prop(r, cfn::FunctionName))?;
                 }
                 _ => return Some(id),
             }
@@ -218,10 +243,17 @@ impl<'t> Model<'t> {
     /// Event source mappings (and pipes) reading from a queue: (consumer ID, function ID if any).
     pub fn queue_consumers(&self, queue: &str) -> Vec<(&'t str, Option<&'t str>)> {
         let mut out = Vec::new();
-        for (id, r) in self.referring("AWS::Lambda::EventSourceMapping", "EventSourceArn", queue) {
-            out.push((id.as_str(), self.function(target(prop(r, "FunctionName")))));
+        for (id, r) in self.referring(
+            "AWS::Lambda::EventSourceMapping",
+            cfn::EventSourceArn,
+            queue,
+        ) {
+            out.push((
+                id.as_str(),
+                self.function(target(prop(r, cfn::FunctionName))),
+            ));
         }
-        for (id, _) in self.referring("AWS::Pipes::Pipe", "Source", queue) {
+        for (id, _) in self.referring("AWS::Pipes::Pipe", cfn::Source, queue) {
             out.push((id.as_str(), None));
         }
         out
@@ -231,7 +263,7 @@ impl<'t> Model<'t> {
     pub fn rule_targets(&self) -> Vec<(&'t str, &'t BTreeMap<String, Expr>)> {
         let mut out = Vec::new();
         for (id, rule) in self.of_type("AWS::Events::Rule") {
-            if let Some(Expr::List(targets)) = prop(rule, "Targets") {
+            if let Some(Expr::List(targets)) = prop(rule, cfn::Targets) {
                 for t in targets {
                     if let Expr::Map(tm) = t {
                         out.push((id.as_str(), tm));
@@ -249,29 +281,36 @@ impl<'t> Model<'t> {
     pub fn dead_letter_queues(&self) -> Vec<&'t str> {
         let mut out: Vec<&'t str> = self
             .of_type("AWS::SQS::Queue")
-            .filter_map(|(_, r)| target(prop(r, "RedrivePolicy.deadLetterTargetArn")))
+            .filter_map(|(_, r)| target(prop(r, [cfn::RedrivePolicy, cfn::deadLetterTargetArn])))
             .collect();
         for (_, tm) in self.rule_targets() {
-            if let Some(Expr::Map(d)) = tm.get("DeadLetterConfig") {
-                out.extend(target(d.get("Arn")));
+            if let Some(Expr::Map(d)) = tm.get(cfn::DeadLetterConfig) {
+                out.extend(target(d.get(cfn::Arn)));
             }
         }
-        for (ty, path) in [
-            ("AWS::Scheduler::Schedule", "Target.DeadLetterConfig.Arn"),
-            ("AWS::Lambda::Function", "DeadLetterConfig.TargetArn"),
+        let paths: [(&str, &[&str]); 5] = [
+            (
+                "AWS::Scheduler::Schedule",
+                &[cfn::Target, cfn::DeadLetterConfig, cfn::Arn],
+            ),
+            (
+                "AWS::Lambda::Function",
+                &[cfn::DeadLetterConfig, cfn::TargetArn],
+            ),
             (
                 "AWS::SNS::Subscription",
-                "RedrivePolicy.deadLetterTargetArn",
+                &[cfn::RedrivePolicy, cfn::deadLetterTargetArn],
             ),
             (
                 "AWS::Lambda::EventSourceMapping",
-                "DestinationConfig.OnFailure.Destination",
+                &[cfn::DestinationConfig, cfn::OnFailure, cfn::Destination],
             ),
             (
                 "AWS::Lambda::EventInvokeConfig",
-                "DestinationConfig.OnFailure.Destination",
+                &[cfn::DestinationConfig, cfn::OnFailure, cfn::Destination],
             ),
-        ] {
+        ];
+        for (ty, path) in paths {
             out.extend(self.of_type(ty).filter_map(|(_, r)| target(prop(r, path))));
         }
         // Only queues: an on-failure destination may be a topic, a bus or a function.
@@ -287,15 +326,15 @@ impl<'t> Model<'t> {
     /// Every policy statement granted to a role: inline policies and attached AWS::IAM::Policy.
     pub fn role_statements(&self, role: &str) -> Vec<&'t Expr> {
         let mut docs: Vec<&Expr> = Vec::new();
-        if let Some(Expr::List(policies)) = self.get(role).and_then(|r| prop(r, "Policies")) {
+        if let Some(Expr::List(policies)) = self.get(role).and_then(|r| prop(r, cfn::Policies)) {
             for p in policies {
                 if let Expr::Map(m) = p {
-                    docs.extend(m.get("PolicyDocument"));
+                    docs.extend(m.get(cfn::PolicyDocument));
                 }
             }
         }
-        for (_, r) in self.referring("AWS::IAM::Policy", "Roles", role) {
-            docs.extend(prop(r, "PolicyDocument"));
+        for (_, r) in self.referring("AWS::IAM::Policy", cfn::Roles, role) {
+            docs.extend(prop(r, cfn::PolicyDocument));
         }
         docs.into_iter().flat_map(statements_of).collect()
     }
@@ -304,7 +343,7 @@ impl<'t> Model<'t> {
 /// The statements of a policy document.
 pub fn statements_of(doc: &Expr) -> Vec<&Expr> {
     let Expr::Map(m) = doc else { return Vec::new() };
-    match m.get("Statement") {
+    match m.get(iam::Statement) {
         Some(Expr::List(items)) => items.iter().collect(),
         Some(one) => vec![one],
         None => Vec::new(),

@@ -1,5 +1,6 @@
 //! Step Functions: retries on tasks, compensation after side effects, bounded executions.
 
+use crate::spec::{asl, cfn, value};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{prop, strings, Model};
@@ -9,13 +10,13 @@ use crate::template::Expr;
 pub fn check(m: &Model, out: &mut Vec<Finding>) {
     for (id, sm) in m.of_type("AWS::StepFunctions::StateMachine") {
         let parsed;
-        let definition = match prop(sm, "Definition") {
+        let definition = match prop(sm, cfn::Definition) {
             Some(d) => d,
             None => {
                 // A literal JSON string (other tools write it this way), or one built with
                 // !Sub: its variables are names and ARNs, which the rules do not read, so
                 // each stands in as a placeholder string.
-                let text = match prop(sm, "DefinitionString") {
+                let text = match prop(sm, cfn::DefinitionString) {
                     Some(Expr::Str(s)) => s.clone(),
                     Some(Expr::Sub(s, _)) => placeholders(s),
                     _ => continue,
@@ -29,8 +30,8 @@ pub fn check(m: &Model, out: &mut Vec<Finding>) {
                 }
             }
         };
-        let express = strings(prop(sm, "StateMachineType")) == ["EXPRESS"];
-        if !express && field(definition, "TimeoutSeconds").is_none() {
+        let express = strings(prop(sm, cfn::StateMachineType)) == [value::EXPRESS];
+        if !express && field(definition, asl::TimeoutSeconds).is_none() {
             out.push(m.at(
                 id,
                 "ORD012",
@@ -80,7 +81,7 @@ fn text(e: Option<&Expr>) -> String {
 
 /// Reads change nothing: a failure after them needs no compensation.
 fn side_effecting(state: &Expr) -> bool {
-    let resource = text(field(state, "Resource")).to_ascii_lowercase();
+    let resource = text(field(state, asl::Resource)).to_ascii_lowercase();
     !["getitem", "query", "describe", ":get", "scan"]
         .iter()
         .any(|r| resource.contains(r))
@@ -88,21 +89,21 @@ fn side_effecting(state: &Expr) -> bool {
 
 /// One `States` map (the top level, a Parallel branch or a Map's processor).
 fn scope(m: &Model, id: &str, definition: &Expr, out: &mut Vec<Finding>) {
-    let Some(Expr::Map(states)) = field(definition, "States") else {
+    let Some(Expr::Map(states)) = field(definition, asl::States) else {
         return;
     };
     let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (name, s) in states {
         let mut to: Vec<&str> = Vec::new();
-        if let Some(Expr::Str(n)) = field(s, "Next") {
+        if let Some(Expr::Str(n)) = field(s, asl::Next) {
             to.push(n);
         }
-        if let Some(Expr::Str(n)) = field(s, "Default") {
+        if let Some(Expr::Str(n)) = field(s, asl::Default) {
             to.push(n);
         }
-        if let Some(Expr::List(choices)) = field(s, "Choices") {
+        if let Some(Expr::List(choices)) = field(s, asl::Choices) {
             for c in choices {
-                if let Some(Expr::Str(n)) = field(c, "Next") {
+                if let Some(Expr::Str(n)) = field(c, asl::Next) {
                     to.push(n);
                 }
             }
@@ -112,7 +113,7 @@ fn scope(m: &Model, id: &str, definition: &Expr, out: &mut Vec<Finding>) {
     // States reachable after a side-effecting task (through normal transitions).
     let mut after_effect: BTreeSet<&str> = BTreeSet::new();
     for (name, s) in states {
-        if text(field(s, "Type")) == "Task" && side_effecting(s) {
+        if text(field(s, asl::Type)) == asl::Task && side_effecting(s) {
             let mut stack: Vec<&str> = next.get(name.as_str()).cloned().unwrap_or_default();
             while let Some(n) = stack.pop() {
                 if after_effect.insert(n) {
@@ -122,27 +123,27 @@ fn scope(m: &Model, id: &str, definition: &Expr, out: &mut Vec<Finding>) {
         }
     }
     for (name, s) in states {
-        let ty = text(field(s, "Type"));
-        if ty == "Task" {
-            if field(s, "Retry").is_none() {
+        let ty = text(field(s, asl::Type));
+        if ty == asl::Task {
+            if field(s, asl::Retry).is_none() {
                 out.push(m.at(
                     id,
                     "ORD010",
                     format!("state {name} has no Retry: one transient error fails the execution"),
                 ));
             }
-            if after_effect.contains(name.as_str()) && field(s, "Catch").is_none() {
+            if after_effect.contains(name.as_str()) && field(s, asl::Catch).is_none() {
                 out.push(m.at(id, "ORD011", format!(
                     "state {name} runs after a step with side effects and has no Catch: its failure leaves those effects uncompensated"
                 )));
             }
         }
-        if let Some(Expr::List(branches)) = field(s, "Branches") {
+        if let Some(Expr::List(branches)) = field(s, asl::Branches) {
             for b in branches {
                 scope(m, id, b, out);
             }
         }
-        for key in ["ItemProcessor", "Iterator"] {
+        for key in [asl::ItemProcessor, asl::Iterator] {
             if let Some(p) = field(s, key) {
                 scope(m, id, p, out);
             }

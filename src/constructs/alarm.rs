@@ -5,6 +5,7 @@ use super::function::FunctionRef;
 use super::queue::QueueRef;
 use super::stack::{check_construct_id, handle, Facts, Node};
 use super::{Duration, Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Expr, Resource};
 
 /// How datapoints in a period are aggregated.
@@ -77,7 +78,7 @@ impl QueueRef<'_> {
         Metric::new(
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
-            vec![("QueueName".into(), self.name())],
+            vec![(cfn::QueueName.into(), self.name())],
         )
         .statistic(Statistic::Maximum)
     }
@@ -86,7 +87,7 @@ impl QueueRef<'_> {
         Metric::new(
             "AWS/SQS",
             "ApproximateAgeOfOldestMessage",
-            vec![("QueueName".into(), self.name())],
+            vec![(cfn::QueueName.into(), self.name())],
         )
         .statistic(Statistic::Maximum)
     }
@@ -120,7 +121,7 @@ impl FunctionRef<'_> {
         Metric::new(
             "AWS/Lambda",
             "Errors",
-            vec![("FunctionName".into(), self.name())],
+            vec![(cfn::FunctionName.into(), self.name())],
         )
     }
     /// Throttled invocations (Sum over 1 minute).
@@ -128,7 +129,7 @@ impl FunctionRef<'_> {
         Metric::new(
             "AWS/Lambda",
             "Throttles",
-            vec![("FunctionName".into(), self.name())],
+            vec![(cfn::FunctionName.into(), self.name())],
         )
     }
 }
@@ -284,21 +285,21 @@ impl<'a> AlarmBuilder<'a> {
         let dims: Vec<Expr> = m
             .dimensions
             .iter()
-            .map(|(n, v)| Expr::map([("Name", Expr::from(n.as_str())), ("Value", v.clone())]))
+            .map(|(n, v)| Expr::map([(cfn::Name, Expr::from(n.as_str())), (cfn::Value, v.clone())]))
             .collect();
         let mut r = Resource::new("AWS::CloudWatch::Alarm");
-        r.set("Namespace", m.namespace.as_str())
-            .set("MetricName", m.metric_name.as_str())
-            .set("Dimensions", Expr::List(dims))
-            .set("Statistic", m.statistic.as_str())
-            .set("Period", period)
-            .set("EvaluationPeriods", self.evaluation_periods)
-            .set("Threshold", self.threshold)
-            .set("ComparisonOperator", self.comparison.as_str())
-            .set("TreatMissingData", "notBreaching")
-            .set_opt("AlarmDescription", self.description.clone());
+        r.set(cfn::Namespace, m.namespace.as_str())
+            .set(cfn::MetricName, m.metric_name.as_str())
+            .set(cfn::Dimensions, Expr::List(dims))
+            .set(cfn::Statistic, m.statistic.as_str())
+            .set(cfn::Period, period)
+            .set(cfn::EvaluationPeriods, self.evaluation_periods)
+            .set(cfn::Threshold, self.threshold)
+            .set(cfn::ComparisonOperator, self.comparison.as_str())
+            .set(cfn::TreatMissingData, "notBreaching")
+            .set_opt(cfn::AlarmDescription, self.description.clone());
         if !actions.is_empty() {
-            r.set("AlarmActions", Expr::List(actions));
+            r.set(cfn::AlarmActions, Expr::List(actions));
         }
         self.stack.add_resource(&self.id, p, r)?;
         let node = self.stack.add_node(Node {

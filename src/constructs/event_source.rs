@@ -8,6 +8,7 @@ use super::queue::QueueRef;
 use super::stack::{handle, Facts, Node};
 use super::table::TableRef;
 use super::{Duration, SynthError};
+use crate::spec::{cfn, value};
 use crate::template::{Expr, Resource};
 
 handle!(
@@ -114,11 +115,11 @@ impl<'a> FunctionRef<'a> {
 
 fn filter_criteria(filters: &[EventPattern]) -> Expr {
     Expr::map([(
-        "Filters",
+        cfn::Filters,
         Expr::List(
             filters
                 .iter()
-                .map(|f| Expr::map([("Pattern", Expr::from(f.to_json_string()))]))
+                .map(|f| Expr::map([(cfn::Pattern, Expr::from(f.to_json_string()))]))
                 .collect(),
         ),
     )])
@@ -208,30 +209,30 @@ impl<'a> SqsEventSourceBuilder<'a> {
         check_range(p, "filters", self.filters.len() as i64, 0, 5, "")?;
 
         let mut r = Resource::new("AWS::Lambda::EventSourceMapping");
-        r.set("EventSourceArn", self.queue.arn())
-            .set("FunctionName", self.function.name())
-            .set_opt("BatchSize", self.batch_size)
+        r.set(cfn::EventSourceArn, self.queue.arn())
+            .set(cfn::FunctionName, self.function.name())
+            .set_opt(cfn::BatchSize, self.batch_size)
             .set_opt(
-                "MaximumBatchingWindowInSeconds",
+                cfn::MaximumBatchingWindowInSeconds,
                 self.max_batching_window.map(Duration::as_secs),
             );
         if !self.enabled {
-            r.set("Enabled", false);
+            r.set(cfn::Enabled, false);
         }
         if self.report_batch_item_failures {
             r.set(
-                "FunctionResponseTypes",
-                Expr::strings(["ReportBatchItemFailures"]),
+                cfn::FunctionResponseTypes,
+                Expr::strings([value::REPORT_BATCH_ITEM_FAILURES]),
             );
         }
         if let Some(n) = self.max_concurrency {
             r.set(
-                "ScalingConfig",
-                Expr::map([("MaximumConcurrency", Expr::from(n))]),
+                cfn::ScalingConfig,
+                Expr::map([(cfn::MaximumConcurrency, Expr::from(n))]),
             );
         }
         if !self.filters.is_empty() {
-            r.set("FilterCriteria", filter_criteria(&self.filters));
+            r.set(cfn::FilterCriteria, filter_criteria(&self.filters));
         }
         // Exactly what the poller needs: receive, delete, attributes (no ChangeMessageVisibility).
         let actions = [
@@ -332,41 +333,44 @@ impl<'a> StreamEventSourceBuilder<'a> {
             StartingPosition::TrimHorizon => "TRIM_HORIZON",
             StartingPosition::Latest => "LATEST",
         };
-        r.set("EventSourceArn", self.table.stream_arn())
-            .set("FunctionName", self.function.name())
-            .set("StartingPosition", position)
-            .set_opt("BatchSize", self.batch_size)
+        r.set(cfn::EventSourceArn, self.table.stream_arn())
+            .set(cfn::FunctionName, self.function.name())
+            .set(cfn::StartingPosition, position)
+            .set_opt(cfn::BatchSize, self.batch_size)
             .set_opt(
-                "MaximumBatchingWindowInSeconds",
+                cfn::MaximumBatchingWindowInSeconds,
                 self.max_batching_window.map(Duration::as_secs),
             )
             .set_opt(
-                "MaximumRetryAttempts",
+                cfn::MaximumRetryAttempts,
                 self.max_retry_attempts.map(i64::from),
             )
-            .set_opt("ParallelizationFactor", self.parallelization_factor);
+            .set_opt(cfn::ParallelizationFactor, self.parallelization_factor);
         if self.bisect_on_error {
-            r.set("BisectBatchOnFunctionError", true);
+            r.set(cfn::BisectBatchOnFunctionError, true);
         }
         if let Some(age) = self.max_record_age {
             r.set(
-                "MaximumRecordAgeInSeconds",
+                cfn::MaximumRecordAgeInSeconds,
                 age.map_or(-1, |d| d.secs_i64()),
             );
         }
         if self.report_batch_item_failures {
             r.set(
-                "FunctionResponseTypes",
-                Expr::strings(["ReportBatchItemFailures"]),
+                cfn::FunctionResponseTypes,
+                Expr::strings([value::REPORT_BATCH_ITEM_FAILURES]),
             );
         }
         if !self.filters.is_empty() {
-            r.set("FilterCriteria", filter_criteria(&self.filters));
+            r.set(cfn::FilterCriteria, filter_criteria(&self.filters));
         }
         if let Some(spec) = &self.on_failure {
             r.set(
-                "DestinationConfig",
-                Expr::map([("OnFailure", Expr::map([("Destination", spec.arn.clone())]))]),
+                cfn::DestinationConfig,
+                Expr::map([(
+                    cfn::OnFailure,
+                    Expr::map([(cfn::Destination, spec.arn.clone())]),
+                )]),
             );
             spec.statements
                 .iter()

@@ -1,5 +1,6 @@
 //! Lambda functions built from a handler crate, each with its own role and log group.
 
+use crate::spec::{cfn, value};
 use std::collections::BTreeMap;
 
 use super::error::check_range;
@@ -338,7 +339,7 @@ impl<'a> FunctionBuilder<'a> {
 
         let mut role = Resource::new("AWS::IAM::Role");
         role.set(
-            "AssumeRolePolicyDocument",
+            cfn::AssumeRolePolicyDocument,
             assume_role_policy("lambda.amazonaws.com"),
         );
         self.stack.add_resource(&role_id, p, role)?;
@@ -349,7 +350,7 @@ impl<'a> FunctionBuilder<'a> {
         // Writing logs, only to its own log group (the Arn attribute ends in `:*`).
         attach(Statement::allow(
             ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [self.stack.get_att(&log_id, "Arn")],
+            [self.stack.get_att(&log_id, cfn::Arn)],
         ));
         if self.tracing == Tracing::Active {
             // X-Ray has no resource-level permissions for these actions: `*` is the only resource.
@@ -371,43 +372,49 @@ impl<'a> FunctionBuilder<'a> {
         };
         let code = self.stack.add_asset(asset)?;
         let mut f = Resource::new("AWS::Lambda::Function");
-        f.set("Code", code)
-            .set("Handler", "bootstrap")
-            .set("Runtime", "provided.al2023")
-            .set("Architectures", Expr::strings([self.architecture.as_str()]))
-            .set("MemorySize", self.memory_mb)
-            .set("Timeout", self.timeout.as_secs())
-            .set("Role", self.stack.get_att(&role_id, "Arn"))
+        f.set(cfn::Code, code)
+            .set(cfn::Handler, "bootstrap")
+            .set(cfn::Runtime, "provided.al2023")
             .set(
-                "LoggingConfig",
+                cfn::Architectures,
+                Expr::strings([self.architecture.as_str()]),
+            )
+            .set(cfn::MemorySize, self.memory_mb)
+            .set(cfn::Timeout, self.timeout.as_secs())
+            .set(cfn::Role, self.stack.get_att(&role_id, cfn::Arn))
+            .set(
+                cfn::LoggingConfig,
                 Expr::map([
-                    ("LogFormat", Expr::from("JSON")),
-                    ("LogGroup", self.stack.ref_(&log_id)),
+                    (cfn::LogFormat, Expr::from("JSON")),
+                    (cfn::LogGroup, self.stack.ref_(&log_id)),
                 ]),
             )
-            .set_opt("FunctionName", self.function_name.clone())
-            .set_opt("Description", self.description.clone())
-            .set_opt("ReservedConcurrentExecutions", self.reserved_concurrency);
+            .set_opt(cfn::FunctionName, self.function_name.clone())
+            .set_opt(cfn::Description, self.description.clone())
+            .set_opt(cfn::ReservedConcurrentExecutions, self.reserved_concurrency);
         if !self.env.is_empty() {
             f.set(
-                "Environment",
-                Expr::map([("Variables", Expr::Map(self.env.clone()))]),
+                cfn::Environment,
+                Expr::map([(cfn::Variables, Expr::Map(self.env.clone()))]),
             );
         }
         match self.tracing {
-            Tracing::Active => f.set("TracingConfig", Expr::map([("Mode", Expr::from("Active"))])),
+            Tracing::Active => f.set(
+                cfn::TracingConfig,
+                Expr::map([(cfn::Mode, Expr::from(value::TRACING_ACTIVE))]),
+            ),
             Tracing::PassThrough => f.set(
-                "TracingConfig",
-                Expr::map([("Mode", Expr::from("PassThrough"))]),
+                cfn::TracingConfig,
+                Expr::map([(cfn::Mode, Expr::from("PassThrough"))]),
             ),
             Tracing::Disabled => &mut f,
         };
         if let Some((timeout, retention)) = self.durable {
-            let mut m = vec![("ExecutionTimeout", Expr::from(timeout.as_secs()))];
+            let mut m = vec![(cfn::ExecutionTimeout, Expr::from(timeout.as_secs()))];
             if let Some(days) = retention.and_then(Duration::whole_days) {
-                m.push(("RetentionPeriodInDays", Expr::from(days)));
+                m.push((cfn::RetentionPeriodInDays, Expr::from(days)));
             }
-            f.set("DurableConfig", Expr::map(m));
+            f.set(cfn::DurableConfig, Expr::map(m));
         }
         self.stack.add_resource(&logical_id, p, f)?;
 
@@ -418,7 +425,7 @@ impl<'a> FunctionBuilder<'a> {
             // make role -> function -> role a cycle.
             let own_executions = Expr::join(
                 "",
-                [self.stack.get_att(&logical_id, "Arn"), Expr::from(":*")],
+                [self.stack.get_att(&logical_id, cfn::Arn), Expr::from(":*")],
             );
             let doc = crate::constructs::iam::PolicyDocument::from_statements([Statement::allow(
                 [
@@ -428,9 +435,9 @@ impl<'a> FunctionBuilder<'a> {
                 [own_executions],
             )]);
             let mut pol = Resource::new("AWS::IAM::Policy");
-            pol.set("PolicyName", format!("{logical_id}DurableExecution"))
-                .set("Roles", Expr::list([self.stack.ref_(&role_id)]))
-                .set("PolicyDocument", doc.to_expr());
+            pol.set(cfn::PolicyName, format!("{logical_id}DurableExecution"))
+                .set(cfn::Roles, Expr::list([self.stack.ref_(&role_id)]))
+                .set(cfn::PolicyDocument, doc.to_expr());
             self.stack
                 .add_resource(&format!("{logical_id}DurablePolicy"), p, pol)?;
         }
@@ -441,28 +448,28 @@ impl<'a> FunctionBuilder<'a> {
             || self.on_success.is_some();
         if async_configured {
             let mut c = Resource::new("AWS::Lambda::EventInvokeConfig");
-            c.set("FunctionName", self.stack.ref_(&logical_id))
-                .set("Qualifier", "$LATEST")
-                .set_opt("MaximumRetryAttempts", self.retry_attempts)
+            c.set(cfn::FunctionName, self.stack.ref_(&logical_id))
+                .set(cfn::Qualifier, "$LATEST")
+                .set_opt(cfn::MaximumRetryAttempts, self.retry_attempts)
                 .set_opt(
-                    "MaximumEventAgeInSeconds",
+                    cfn::MaximumEventAgeInSeconds,
                     self.max_event_age.map(Duration::as_secs),
                 );
             let mut dest = BTreeMap::new();
             for (key, spec) in [
-                ("OnFailure", &self.on_failure),
-                ("OnSuccess", &self.on_success),
+                (cfn::OnFailure, &self.on_failure),
+                (cfn::OnSuccess, &self.on_success),
             ] {
                 if let Some(spec) = spec {
                     dest.insert(
                         key.to_string(),
-                        Expr::map([("Destination", spec.arn.clone())]),
+                        Expr::map([(cfn::Destination, spec.arn.clone())]),
                     );
                     spec.statements.iter().cloned().for_each(&attach);
                 }
             }
             if !dest.is_empty() {
-                c.set("DestinationConfig", Expr::Map(dest));
+                c.set(cfn::DestinationConfig, Expr::Map(dest));
             }
             self.stack
                 .add_resource(&format!("{logical_id}EventInvokeConfig"), p, c)?;
@@ -497,7 +504,7 @@ impl<'a> FunctionRef<'a> {
     /// ARN of the execution role.
     pub fn role_arn(&self) -> Expr {
         let role = self.facts().role.unwrap_or_default();
-        self.stack.get_att(&role, "Arn")
+        self.stack.get_att(&role, cfn::Arn)
     }
     /// The timeout the function was built with.
     pub fn timeout(&self) -> Duration {
@@ -518,10 +525,10 @@ impl<'a> FunctionRef<'a> {
     ) -> Result<(), SynthError> {
         let mut r = Resource::new("AWS::Lambda::Permission");
         // By name, as the EventInvokeConfig names it: tools pair the two by equal values.
-        r.set("Action", "lambda:InvokeFunction")
-            .set("FunctionName", self.ref_())
-            .set("Principal", service)
-            .set("SourceArn", source_arn);
+        r.set(cfn::Action, "lambda:InvokeFunction")
+            .set(cfn::FunctionName, self.ref_())
+            .set(cfn::Principal, service)
+            .set(cfn::SourceArn, source_arn);
         self.stack.add_resource(
             &format!("{}{suffix}Permission", self.logical_id()),
             &self.path(),

@@ -1,6 +1,7 @@
 //! HTTP APIs (API Gateway v2): routes to functions or straight to SQS, JWT authorizers,
 //! throttling and access logs on the `$default` stage.
 
+use crate::spec::cfn;
 use std::collections::BTreeMap;
 
 use super::error::check_range;
@@ -142,11 +143,11 @@ impl<'a> HttpApiBuilder<'a> {
         let id = self.id.as_str();
         let mut api = Resource::new("AWS::ApiGatewayV2::Api");
         api.set(
-            "Name",
+            cfn::Name,
             self.api_name.clone().unwrap_or_else(|| id.to_string()),
         )
-        .set("ProtocolType", "HTTP")
-        .set_opt("Description", self.description.clone());
+        .set(cfn::ProtocolType, "HTTP")
+        .set_opt(cfn::Description, self.description.clone());
         self.stack.add_resource(id, p, api)?;
 
         let log_id = format!("{id}AccessLogs");
@@ -162,15 +163,18 @@ impl<'a> HttpApiBuilder<'a> {
         );
         let format = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage","authorizerError":"$context.authorizer.error"}"#;
         stage
-            .set("ApiId", self.stack.ref_(id))
-            .set("StageName", "$default")
-            .set("AutoDeploy", true)
+            .set(cfn::ApiId, self.stack.ref_(id))
+            .set(cfn::StageName, "$default")
+            .set(cfn::AutoDeploy, true)
             .set(
-                "AccessLogSettings",
-                Expr::map([("DestinationArn", log_arn), ("Format", Expr::from(format))]),
+                cfn::AccessLogSettings,
+                Expr::map([
+                    (cfn::DestinationArn, log_arn),
+                    (cfn::Format, Expr::from(format)),
+                ]),
             );
         if let Some(t) = self.throttle {
-            stage.set("DefaultRouteSettings", throttle_expr(t));
+            stage.set(cfn::DefaultRouteSettings, throttle_expr(t));
         }
         self.stack
             .add_resource(&format!("{id}DefaultStage"), p, stage)?;
@@ -179,18 +183,18 @@ impl<'a> HttpApiBuilder<'a> {
         if let Some((issuer, audience)) = &self.jwt {
             let auth_id = format!("{id}Authorizer");
             let mut a = Resource::new("AWS::ApiGatewayV2::Authorizer");
-            a.set("ApiId", self.stack.ref_(id))
-                .set("AuthorizerType", "JWT")
-                .set("Name", format!("{id}Jwt"))
+            a.set(cfn::ApiId, self.stack.ref_(id))
+                .set(cfn::AuthorizerType, "JWT")
+                .set(cfn::Name, format!("{id}Jwt"))
                 .set(
-                    "IdentitySource",
+                    cfn::IdentitySource,
                     Expr::strings(["$request.header.Authorization"]),
                 )
                 .set(
-                    "JwtConfiguration",
+                    cfn::JwtConfiguration,
                     Expr::map([
-                        ("Issuer", issuer.clone()),
-                        ("Audience", Expr::List(audience.clone())),
+                        (cfn::Issuer, issuer.clone()),
+                        (cfn::Audience, Expr::List(audience.clone())),
                     ]),
                 );
             self.stack.add_resource(&auth_id, p, a)?;
@@ -230,8 +234,8 @@ fn check_throttle(path: &str, what: &str, t: Throttle) -> Result<(), SynthError>
 
 fn throttle_expr(t: Throttle) -> Expr {
     Expr::map([
-        ("ThrottlingBurstLimit", Expr::from(t.burst)),
-        ("ThrottlingRateLimit", Expr::from(t.rate)),
+        (cfn::ThrottlingBurstLimit, Expr::from(t.burst)),
+        (cfn::ThrottlingRateLimit, Expr::from(t.rate)),
     ])
 }
 
@@ -384,13 +388,13 @@ impl<'a> RouteBuilder<'a> {
         let integ_id = format!("{api_id}{rid}Integration");
         let mut integ = Resource::new("AWS::ApiGatewayV2::Integration");
         integ
-            .set("ApiId", stack.ref_(&api_id))
-            .set("IntegrationType", "AWS_PROXY");
+            .set(cfn::ApiId, stack.ref_(&api_id))
+            .set(cfn::IntegrationType, "AWS_PROXY");
         match target {
             RouteTarget::Function(f) => {
                 integ
-                    .set("IntegrationUri", f.arn())
-                    .set("PayloadFormatVersion", "2.0");
+                    .set(cfn::IntegrationUri, f.arn())
+                    .set(cfn::PayloadFormatVersion, "2.0");
                 let source = Expr::join(
                     "",
                     [
@@ -406,17 +410,17 @@ impl<'a> RouteBuilder<'a> {
                     ],
                 );
                 let mut perm = Resource::new("AWS::Lambda::Permission");
-                perm.set("Action", "lambda:InvokeFunction")
-                    .set("FunctionName", f.arn())
-                    .set("Principal", "apigateway.amazonaws.com")
-                    .set("SourceArn", source);
+                perm.set(cfn::Action, "lambda:InvokeFunction")
+                    .set(cfn::FunctionName, f.arn())
+                    .set(cfn::Principal, "apigateway.amazonaws.com")
+                    .set(cfn::SourceArn, source);
                 stack.add_resource(&format!("{api_id}{rid}Permission"), p, perm)?;
             }
             RouteTarget::SqsSendMessage(q) => {
                 let role_id = format!("{api_id}{rid}Role");
                 let mut role = Resource::new("AWS::IAM::Role");
                 role.set(
-                    "AssumeRolePolicyDocument",
+                    cfn::AssumeRolePolicyDocument,
                     assume_role_policy("apigateway.amazonaws.com"),
                 );
                 stack.add_resource(&role_id, p, role)?;
@@ -433,12 +437,12 @@ impl<'a> RouteBuilder<'a> {
                     stack.attach_policy(&role_id, holder, p, key_use(key));
                 }
                 integ
-                    .set("IntegrationSubtype", "SQS-SendMessage")
-                    .set("CredentialsArn", stack.get_att(&role_id, "Arn"))
-                    .set("PayloadFormatVersion", "1.0")
-                    .set("RequestParameters", {
+                    .set(cfn::IntegrationSubtype, "SQS-SendMessage")
+                    .set(cfn::CredentialsArn, stack.get_att(&role_id, cfn::Arn))
+                    .set(cfn::PayloadFormatVersion, "1.0")
+                    .set(cfn::RequestParameters, {
                         let mut params = vec![
-                            ("QueueUrl", q.url()),
+                            (cfn::QueueUrl, q.url()),
                             ("MessageBody", Expr::from("$request.body")),
                         ];
                         if !self.message_attributes.is_empty() {
@@ -449,7 +453,7 @@ impl<'a> RouteBuilder<'a> {
                                 .map(|(n, v)| {
                                     (
                                         n.clone(),
-                                        serde_json::json!({"DataType": "String", "StringValue": v}),
+                                        serde_json::json!({cfn::DataType: "String", cfn::StringValue: v}),
                                     )
                                 })
                                 .collect();
@@ -464,14 +468,14 @@ impl<'a> RouteBuilder<'a> {
         }
         if let Some(code) = self.status_override {
             let param = Expr::map([
-                ("Destination", Expr::from("overwrite:statuscode")),
-                ("Source", Expr::from(code.to_string())),
+                (cfn::Destination, Expr::from("overwrite:statuscode")),
+                (cfn::Source, Expr::from(code.to_string())),
             ]);
             integ.set(
-                "ResponseParameters",
+                cfn::ResponseParameters,
                 Expr::map([(
                     "200",
-                    Expr::map([("ResponseParameters", Expr::list([param]))]),
+                    Expr::map([(cfn::ResponseParameters, Expr::list([param]))]),
                 )]),
             );
         }
@@ -479,21 +483,21 @@ impl<'a> RouteBuilder<'a> {
 
         let mut route = Resource::new("AWS::ApiGatewayV2::Route");
         route
-            .set("ApiId", stack.ref_(&api_id))
-            .set("RouteKey", route_key.as_str())
+            .set(cfn::ApiId, stack.ref_(&api_id))
+            .set(cfn::RouteKey, route_key.as_str())
             .set(
-                "Target",
+                cfn::Target,
                 Expr::join("", [Expr::from("integrations/"), stack.ref_(&integ_id)]),
             );
         let authorizer = self.api.facts().authorizer;
         match (self.authorize, authorizer) {
             (true, Some(auth)) => {
                 route
-                    .set("AuthorizationType", "JWT")
-                    .set("AuthorizerId", stack.ref_(&auth));
+                    .set(cfn::AuthorizationType, "JWT")
+                    .set(cfn::AuthorizerId, stack.ref_(&auth));
             }
             _ => {
-                route.set("AuthorizationType", "NONE");
+                route.set(cfn::AuthorizationType, "NONE");
             }
         }
         let route_logical = format!("{api_id}{rid}Route");
@@ -502,12 +506,12 @@ impl<'a> RouteBuilder<'a> {
             let stage_id = format!("{api_id}DefaultStage");
             let key = route_key.clone();
             stack.modify_resource(&stage_id, |stage| {
-                let mut settings = match stage.properties.remove("RouteSettings") {
+                let mut settings = match stage.properties.remove(cfn::RouteSettings) {
                     Some(Expr::Map(m)) => m,
                     _ => BTreeMap::new(),
                 };
                 settings.insert(key, throttle_expr(t));
-                stage.set("RouteSettings", Expr::Map(settings));
+                stage.set(cfn::RouteSettings, Expr::Map(settings));
                 // The stage must be created after the route it configures.
                 stage.depends_on.insert(route_logical.clone());
             });

@@ -5,6 +5,7 @@
 //! resources and condition merge, so a read grant plus a write grant on one table is one
 //! statement.
 
+use crate::spec::iam;
 use std::collections::BTreeSet;
 
 use crate::template::Expr;
@@ -57,7 +58,7 @@ impl Statement {
         resources: impl IntoIterator<Item = Expr>,
     ) -> Self {
         Statement {
-            principal: Some(Expr::map([("Service", Expr::from(service))])),
+            principal: Some(Expr::map([(iam::Service, Expr::from(service))])),
             ..Statement::allow(actions, resources)
         }
     }
@@ -96,21 +97,24 @@ impl Statement {
     pub fn to_expr(&self) -> Expr {
         let mut m = std::collections::BTreeMap::new();
         if let Some(sid) = &self.sid {
-            m.insert("Sid".to_string(), Expr::from(sid.as_str()));
+            m.insert(iam::Sid.to_string(), Expr::from(sid.as_str()));
         }
         let effect = match self.effect {
-            Effect::Allow => "Allow",
-            Effect::Deny => "Deny",
+            Effect::Allow => iam::Allow,
+            Effect::Deny => iam::Deny,
         };
-        m.insert("Effect".to_string(), Expr::from(effect));
+        m.insert(iam::Effect.to_string(), Expr::from(effect));
         if let Some(p) = &self.principal {
-            m.insert("Principal".to_string(), p.clone());
+            m.insert(iam::Principal.to_string(), p.clone());
         }
         let actions: Vec<Expr> = self.actions.iter().map(Expr::from).collect();
-        m.insert("Action".to_string(), one_or_list(actions));
-        m.insert("Resource".to_string(), one_or_list(self.resources.clone()));
+        m.insert(iam::Action.to_string(), one_or_list(actions));
+        m.insert(
+            iam::Resource.to_string(),
+            one_or_list(self.resources.clone()),
+        );
         if let Some(c) = &self.condition {
-            m.insert("Condition".to_string(), c.clone());
+            m.insert(iam::Condition.to_string(), c.clone());
         }
         Expr::Map(m)
     }
@@ -184,9 +188,9 @@ impl PolicyDocument {
     /// `{"Version": "2012-10-17", "Statement": [...]}`.
     pub fn to_expr(&self) -> Expr {
         Expr::map([
-            ("Version", Expr::from("2012-10-17")),
+            (iam::Version, Expr::from("2012-10-17")),
             (
-                "Statement",
+                iam::Statement,
                 Expr::List(self.statements.iter().map(Statement::to_expr).collect()),
             ),
         ])
@@ -202,13 +206,16 @@ pub trait Grantee {
 /// The trust policy that lets a service assume a role.
 pub(crate) fn assume_role_policy(service: &str) -> Expr {
     Expr::map([
-        ("Version", Expr::from("2012-10-17")),
+        (iam::Version, Expr::from("2012-10-17")),
         (
-            "Statement",
+            iam::Statement,
             Expr::list([Expr::map([
-                ("Effect", Expr::from("Allow")),
-                ("Principal", Expr::map([("Service", Expr::from(service))])),
-                ("Action", Expr::from("sts:AssumeRole")),
+                (iam::Effect, Expr::from(iam::Allow)),
+                (
+                    iam::Principal,
+                    Expr::map([(iam::Service, Expr::from(service))]),
+                ),
+                (iam::Action, Expr::from("sts:AssumeRole")),
             ])]),
         ),
     ])

@@ -4,6 +4,7 @@ use super::iam::Statement;
 use super::stack::PolicyHolder;
 use super::stack::{handle, Facts, Node};
 use super::{Stack, SynthError};
+use crate::spec::{cfn, iam};
 use crate::template::{Expr, Policy, Resource};
 
 /// Builder for an `AWS::KMS::Key` with rotation on and a key policy that delegates to IAM.
@@ -57,15 +58,15 @@ impl<'a> KeyBuilder<'a> {
         super::stack::check_construct_id(self.stack.name(), &self.id)?;
         let path = self.stack.child_path(&self.id);
         let mut r = Resource::new("AWS::KMS::Key");
-        r.set("EnableKeyRotation", true)
-            .set_opt("Description", self.description.clone());
+        r.set(cfn::EnableKeyRotation, true)
+            .set_opt(cfn::Description, self.description.clone());
         // Keys outlive stacks by default, as in CDK: data encrypted with a deleted key is lost.
         r.removal(Policy::Retain);
         self.stack.add_resource(&self.id, &path, r)?;
         // The account root may administer the key; IAM policies then grant use of it.
         let root = Statement {
             principal: Some(Expr::map([(
-                "AWS",
+                iam::AWS,
                 Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
             )])),
             ..Statement::allow(["kms:*"], [Expr::from("*")])
@@ -79,8 +80,8 @@ impl<'a> KeyBuilder<'a> {
                 format!("alias/{alias}")
             };
             let mut a = Resource::new("AWS::KMS::Alias");
-            a.set("AliasName", name)
-                .set("TargetKeyId", Expr::ref_(self.id.as_str()));
+            a.set(cfn::AliasName, name)
+                .set(cfn::TargetKeyId, Expr::ref_(self.id.as_str()));
             self.stack
                 .add_resource(&format!("{}Alias", self.id), &path, a)?;
         }

@@ -1,6 +1,7 @@
 //! Log groups that functions, state machines and APIs make for themselves.
 
 use super::{Duration, Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Policy, Resource};
 
 /// CloudWatch Logs accepts only these retention periods (days).
@@ -34,7 +35,7 @@ pub(crate) fn add_log_group(
     retention_days: u64,
 ) -> Result<(), SynthError> {
     let mut log = Resource::new("AWS::Logs::LogGroup");
-    log.set("RetentionInDays", retention_days);
+    log.set(cfn::RetentionInDays, retention_days);
     log.removal(Policy::Retain);
     stack.add_resource(logical_id, path, log)
 }

@@ -11,6 +11,7 @@ use super::queue::QueueRef;
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
 use super::table::TableRef;
 use super::{Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Expr, Resource};
 
 handle!(
@@ -180,7 +181,7 @@ impl<'a> PipeBuilder<'a> {
         let role_id = format!("{}Role", self.id);
         let mut role = Resource::new("AWS::IAM::Role");
         role.set(
-            "AssumeRolePolicyDocument",
+            cfn::AssumeRolePolicyDocument,
             assume_role_policy("pipes.amazonaws.com"),
         );
         self.stack.add_resource(&role_id, p, role)?;
@@ -208,29 +209,29 @@ impl<'a> PipeBuilder<'a> {
                 if let Some(n) = self.max_retry_attempts {
                     check_range(p, "max_retry_attempts", i64::from(n), -1, 185, "")?;
                 }
-                r.set("Source", table.stream_arn());
+                r.set(cfn::Source, table.stream_arn());
                 table.stream_read_statements().into_iter().for_each(&grant);
                 let mut m = vec![(
-                    "StartingPosition",
+                    cfn::StartingPosition,
                     Expr::from(match position {
                         StartingPosition::TrimHorizon => "TRIM_HORIZON",
                         StartingPosition::Latest => "LATEST",
                     }),
                 )];
                 if let Some(n) = self.batch_size {
-                    m.push(("BatchSize", Expr::from(n)));
+                    m.push((cfn::BatchSize, Expr::from(n)));
                 }
                 if let Some(n) = self.max_retry_attempts {
-                    m.push(("MaximumRetryAttempts", Expr::from(i64::from(n))));
+                    m.push((cfn::MaximumRetryAttempts, Expr::from(i64::from(n))));
                 }
                 if let Some(dlq) = self.dead_letter {
                     DestinationSpec::of(&dlq)
                         .statements
                         .into_iter()
                         .for_each(&grant);
-                    m.push(("DeadLetterConfig", Expr::map([("Arn", dlq.arn())])));
+                    m.push((cfn::DeadLetterConfig, Expr::map([(cfn::Arn, dlq.arn())])));
                 }
-                source_params.push(("DynamoDBStreamParameters", Expr::map(m)));
+                source_params.push((cfn::DynamoDBStreamParameters, Expr::map(m)));
             }
             Source::Queue(queue) => {
                 if self.dead_letter.is_some() || self.max_retry_attempts.is_some() {
@@ -240,11 +241,11 @@ impl<'a> PipeBuilder<'a> {
                 if let Some(n) = self.batch_size {
                     check_range(p, "batch_size", i64::from(n), 1, max, "records")?;
                     source_params.push((
-                        "SqsQueueParameters",
-                        Expr::map([("BatchSize", Expr::from(n))]),
+                        cfn::SqsQueueParameters,
+                        Expr::map([(cfn::BatchSize, Expr::from(n))]),
                     ));
                 }
-                r.set("Source", queue.arn());
+                r.set(cfn::Source, queue.arn());
                 grant(Statement::allow(
                     [
                         "sqs:DeleteMessage",
@@ -262,14 +263,14 @@ impl<'a> PipeBuilder<'a> {
             let filters = self
                 .filters
                 .iter()
-                .map(|f| Expr::map([("Pattern", Expr::from(f.to_json_string()))]));
+                .map(|f| Expr::map([(cfn::Pattern, Expr::from(f.to_json_string()))]));
             source_params.push((
-                "FilterCriteria",
-                Expr::map([("Filters", Expr::List(filters.collect()))]),
+                cfn::FilterCriteria,
+                Expr::map([(cfn::Filters, Expr::List(filters.collect()))]),
             ));
         }
         if !source_params.is_empty() {
-            r.set("SourceParameters", Expr::map(source_params));
+            r.set(cfn::SourceParameters, Expr::map(source_params));
         }
         let mut target_params = Vec::new();
         let spec = match &target {
@@ -279,10 +280,10 @@ impl<'a> PipeBuilder<'a> {
                 detail_type,
             } => {
                 target_params.push((
-                    "EventBridgeEventBusParameters",
+                    cfn::EventBridgeEventBusParameters,
                     Expr::map([
-                        ("Source", Expr::from(source.as_str())),
-                        ("DetailType", Expr::from(detail_type.as_str())),
+                        (cfn::Source, Expr::from(source.as_str())),
+                        (cfn::DetailType, Expr::from(detail_type.as_str())),
                     ]),
                 ));
                 spec
@@ -291,14 +292,14 @@ impl<'a> PipeBuilder<'a> {
         };
         spec.statements.iter().cloned().for_each(&grant);
         if let Some(t) = &self.input_template {
-            target_params.push(("InputTemplate", Expr::from(t.as_str())));
+            target_params.push((cfn::InputTemplate, Expr::from(t.as_str())));
         }
-        r.set("Target", spec.arn.clone())
-            .set("RoleArn", self.stack.get_att(&role_id, "Arn"))
-            .set_opt("Name", self.pipe_name.clone())
-            .set_opt("Description", self.description.clone());
+        r.set(cfn::Target, spec.arn.clone())
+            .set(cfn::RoleArn, self.stack.get_att(&role_id, cfn::Arn))
+            .set_opt(cfn::Name, self.pipe_name.clone())
+            .set_opt(cfn::Description, self.description.clone());
         if !target_params.is_empty() {
-            r.set("TargetParameters", Expr::map(target_params));
+            r.set(cfn::TargetParameters, Expr::map(target_params));
         }
         self.stack.add_resource(&self.id, p, r)?;
         let node = self.stack.add_node(Node {

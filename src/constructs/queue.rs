@@ -6,6 +6,7 @@ use super::key::{key_use, KeyRef};
 use super::stack::PolicyHolder;
 use super::stack::{check_construct_id, handle, Facts, Node};
 use super::{Duration, Removal, Size, Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Expr, Resource};
 
 /// How a queue is encrypted at rest.
@@ -170,28 +171,28 @@ impl<'a> QueueBuilder<'a> {
             return Err(SynthError::invalid(p, "content_based_deduplication needs a FIFO queue; call .fifo() or name the queue `*.fifo`"));
         }
         let mut r = Resource::new("AWS::SQS::Queue");
-        r.set_opt("QueueName", self.queue_name.clone());
+        r.set_opt(cfn::QueueName, self.queue_name.clone());
         if fifo {
-            r.set("FifoQueue", true);
+            r.set(cfn::FifoQueue, true);
         }
         if self.content_based_deduplication {
-            r.set("ContentBasedDeduplication", true);
+            r.set(cfn::ContentBasedDeduplication, true);
         }
         if let Some(d) = self.visibility_timeout {
             check_range(p, "visibility_timeout", d.secs_i64(), 0, 43_200, "s")?;
-            r.set("VisibilityTimeout", d.as_secs());
+            r.set(cfn::VisibilityTimeout, d.as_secs());
         }
         if let Some(d) = self.retention {
             check_range(p, "retention", d.secs_i64(), 60, 1_209_600, "s")?;
-            r.set("MessageRetentionPeriod", d.as_secs());
+            r.set(cfn::MessageRetentionPeriod, d.as_secs());
         }
         if let Some(d) = self.delivery_delay {
             check_range(p, "delivery_delay", d.secs_i64(), 0, 900, "s")?;
-            r.set("DelaySeconds", d.as_secs());
+            r.set(cfn::DelaySeconds, d.as_secs());
         }
         if let Some(d) = self.receive_wait_time {
             check_range(p, "receive_wait_time", d.secs_i64(), 0, 20, "s")?;
-            r.set("ReceiveMessageWaitTimeSeconds", d.as_secs());
+            r.set(cfn::ReceiveMessageWaitTimeSeconds, d.as_secs());
         }
         if let Some(s) = self.max_message_size {
             check_range(
@@ -202,7 +203,7 @@ impl<'a> QueueBuilder<'a> {
                 1_048_576,
                 "bytes",
             )?;
-            r.set("MaximumMessageSize", s.as_bytes());
+            r.set(cfn::MaximumMessageSize, s.as_bytes());
         }
         let mut facts = Facts {
             fifo,
@@ -210,14 +211,14 @@ impl<'a> QueueBuilder<'a> {
         };
         match self.encryption {
             QueueEncryption::SqsManaged => {
-                r.set("SqsManagedSseEnabled", true);
+                r.set(cfn::SqsManagedSseEnabled, true);
             }
             QueueEncryption::Kms(key) => {
-                r.set("KmsMasterKeyId", key.arn());
+                r.set(cfn::KmsMasterKeyId, key.arn());
                 facts.kms_key_arn = Some(key.arn());
             }
             QueueEncryption::Unencrypted => {
-                r.set("SqsManagedSseEnabled", false);
+                r.set(cfn::SqsManagedSseEnabled, false);
             }
         }
         if let Some((dlq, count)) = self.dead_letter {
@@ -240,15 +241,15 @@ impl<'a> QueueBuilder<'a> {
                 ));
             }
             r.set(
-                "RedrivePolicy",
+                cfn::RedrivePolicy,
                 Expr::map([
-                    ("deadLetterTargetArn", dlq.arn()),
-                    ("maxReceiveCount", Expr::from(count)),
+                    (cfn::deadLetterTargetArn, dlq.arn()),
+                    (cfn::maxReceiveCount, Expr::from(count)),
                 ]),
             );
         }
         if let Some(policy) = &self.redrive_allow {
-            r.set("RedriveAllowPolicy", redrive_allow_expr(p, policy)?);
+            r.set(cfn::RedriveAllowPolicy, redrive_allow_expr(p, policy)?);
         }
         if let Some(removal) = self.removal {
             if removal == Removal::Snapshot {
@@ -279,8 +280,8 @@ fn check_queue_name(path: &str, name: &str, fifo: bool) -> Result<(), SynthError
 
 fn redrive_allow_expr(path: &str, policy: &RedriveAllow<'_>) -> Result<Expr, SynthError> {
     Ok(match policy {
-        RedriveAllow::AllowAll => Expr::map([("redrivePermission", Expr::from("allowAll"))]),
-        RedriveAllow::DenyAll => Expr::map([("redrivePermission", Expr::from("denyAll"))]),
+        RedriveAllow::AllowAll => Expr::map([(cfn::redrivePermission, Expr::from("allowAll"))]),
+        RedriveAllow::DenyAll => Expr::map([(cfn::redrivePermission, Expr::from("denyAll"))]),
         RedriveAllow::ByQueue(queues) => {
             check_range(
                 path,
@@ -291,9 +292,9 @@ fn redrive_allow_expr(path: &str, policy: &RedriveAllow<'_>) -> Result<Expr, Syn
                 "queues",
             )?;
             Expr::map([
-                ("redrivePermission", Expr::from("byQueue")),
+                (cfn::redrivePermission, Expr::from("byQueue")),
                 (
-                    "sourceQueueArns",
+                    cfn::sourceQueueArns,
                     Expr::List(queues.iter().map(QueueRef::arn).collect()),
                 ),
             ])

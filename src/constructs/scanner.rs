@@ -3,6 +3,7 @@
 //! template so the reason fits how the resource is actually used. Rendered into Metadata in
 //! each scanner's own form; `ordersctl check` lists them all.
 
+use crate::spec::cfn;
 use crate::template::{Expr, Resource, Template};
 
 /// (logical ID, check ID, reason).
@@ -39,7 +40,10 @@ fn has(r: &Resource, key: &str) -> bool {
 /// schedule targets, subscriptions, pipes, event source mappings, invoke configs).
 fn is_dlq(t: &Template, id: &str) -> bool {
     fn failure_slot(key: &str) -> bool {
-        matches!(key, "DeadLetterConfig" | "RedrivePolicy" | "OnFailure")
+        matches!(
+            key,
+            cfn::DeadLetterConfig | cfn::RedrivePolicy | cfn::OnFailure
+        )
     }
     fn walk(e: &Expr, in_slot: bool, id: &str) -> bool {
         match e {
@@ -63,20 +67,23 @@ fn function_dlq_reason(t: &Template, id: &str) -> &'static str {
         .values()
         .filter(|r| {
             r.resource_type == "AWS::Lambda::EventSourceMapping"
-                && target(r.properties.get("FunctionName")) == Some(id)
+                && target(r.properties.get(cfn::FunctionName)) == Some(id)
         })
         .collect();
     let invoke_config = t.resources.values().any(|r| {
         r.resource_type == "AWS::Lambda::EventInvokeConfig"
-            && target(r.properties.get("FunctionName")) == Some(id)
-            && matches!(r.properties.get("DestinationConfig"), Some(Expr::Map(d)) if d.contains_key("OnFailure"))
+            && target(r.properties.get(cfn::FunctionName)) == Some(id)
+            && matches!(r.properties.get(cfn::DestinationConfig), Some(Expr::Map(d)) if d.contains_key(cfn::OnFailure))
     });
-    let durable = t.resources.get(id).is_some_and(|f| has(f, "DurableConfig"));
+    let durable = t
+        .resources
+        .get(id)
+        .is_some_and(|f| has(f, cfn::DurableConfig));
     if invoke_config {
         DLQ_DESTINATION
     } else if durable {
         DLQ_DURABLE
-    } else if mappings.iter().any(|m| has(m, "StartingPosition")) {
+    } else if mappings.iter().any(|m| has(m, cfn::StartingPosition)) {
         DLQ_STREAM
     } else if !mappings.is_empty() {
         DLQ_SQS
@@ -93,40 +100,40 @@ pub(crate) fn default_skips(t: &Template) -> Vec<Skip> {
             |check: &'static str, reason: &'static str| out.push((id.clone(), check, reason));
         match r.resource_type.as_str() {
             "AWS::SQS::Queue" => {
-                if !has(r, "KmsMasterKeyId") {
+                if !has(r, cfn::KmsMasterKeyId) {
                     skip("CKV_AWS_27", SQS_SSE);
                 }
-                if !has(r, "RedrivePolicy") && is_dlq(t, id) {
+                if !has(r, cfn::RedrivePolicy) && is_dlq(t, id) {
                     skip("ES6000", DLQ_NEEDS_NO_DLQ);
                 }
             }
-            "AWS::Logs::LogGroup" if !has(r, "KmsKeyId") => skip("CKV_AWS_158", LOGS_SSE),
+            "AWS::Logs::LogGroup" if !has(r, cfn::KmsKeyId) => skip("CKV_AWS_158", LOGS_SSE),
             "AWS::DynamoDB::Table" => {
-                let cmk = matches!(r.properties.get("SSESpecification"), Some(Expr::Map(m)) if m.contains_key("KMSMasterKeyId"));
+                let cmk = matches!(r.properties.get(cfn::SSESpecification), Some(Expr::Map(m)) if m.contains_key(cfn::KMSMasterKeyId));
                 if !cmk {
                     skip("CKV_AWS_119", TABLE_CMK);
                 }
             }
             "AWS::Lambda::Function" => {
-                if !has(r, "VpcConfig") {
+                if !has(r, cfn::VpcConfig) {
                     skip("CKV_AWS_117", NO_VPC);
                 }
-                if !has(r, "ReservedConcurrentExecutions") {
+                if !has(r, cfn::ReservedConcurrentExecutions) {
                     skip("CKV_AWS_115", CONCURRENCY);
                 }
-                if !has(r, "KmsKeyArn") {
+                if !has(r, cfn::KmsKeyArn) {
                     skip("CKV_AWS_173", ENV_KMS);
                 }
-                if !has(r, "DeadLetterConfig") {
+                if !has(r, cfn::DeadLetterConfig) {
                     skip("CKV_AWS_116", function_dlq_reason(t, id));
                 }
-                if matches!(r.properties.get("LoggingConfig"), Some(Expr::Map(m)) if m.contains_key("LogGroup"))
+                if matches!(r.properties.get(cfn::LoggingConfig), Some(Expr::Map(m)) if m.contains_key(cfn::LogGroup))
                 {
                     skip("WS1004", LOG_GROUP_BY_CONFIG);
                 }
             }
             "AWS::Lambda::EventSourceMapping" => {
-                let source = target(r.properties.get("EventSourceArn"));
+                let source = target(r.properties.get(cfn::EventSourceArn));
                 let sqs = source
                     .and_then(|s| t.resources.get(s))
                     .is_some_and(|q| q.resource_type == "AWS::SQS::Queue");

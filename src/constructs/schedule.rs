@@ -7,6 +7,7 @@ use super::iam::assume_role_policy;
 use super::queue::QueueRef;
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
 use super::{Duration, Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Expr, Resource};
 
 handle!(
@@ -125,7 +126,7 @@ impl<'a> ScheduleBuilder<'a> {
             SynthError::invalid(p, "target is required: a function, queue, topic or bus")
         })?;
         let window = match self.flexible_window {
-            None => Expr::map([("Mode", Expr::from("OFF"))]),
+            None => Expr::map([(cfn::Mode, Expr::from("OFF"))]),
             Some(d) => {
                 let minutes = d.as_secs() / 60;
                 if d.as_secs() % 60 != 0 {
@@ -138,15 +139,15 @@ impl<'a> ScheduleBuilder<'a> {
                 }
                 check_range(p, "flexible_window", minutes as i64, 1, 1440, "min")?;
                 Expr::map([
-                    ("Mode", Expr::from("FLEXIBLE")),
-                    ("MaximumWindowInMinutes", Expr::from(minutes)),
+                    (cfn::Mode, Expr::from("FLEXIBLE")),
+                    (cfn::MaximumWindowInMinutes, Expr::from(minutes)),
                 ])
             }
         };
         let role_id = format!("{}Role", self.id);
         let mut role = Resource::new("AWS::IAM::Role");
         role.set(
-            "AssumeRolePolicyDocument",
+            cfn::AssumeRolePolicyDocument,
             assume_role_policy("scheduler.amazonaws.com"),
         );
         self.stack.add_resource(&role_id, p, role)?;
@@ -158,39 +159,42 @@ impl<'a> ScheduleBuilder<'a> {
                 .attach_policy(&role_id, holder.clone(), p, s.clone());
         }
         let mut t = vec![
-            ("Arn", target.arn.clone()),
-            ("RoleArn", self.stack.get_att(&role_id, "Arn")),
+            (cfn::Arn, target.arn.clone()),
+            (cfn::RoleArn, self.stack.get_att(&role_id, cfn::Arn)),
         ];
         if let Some(input) = &self.input {
             serde_json::from_str::<serde_json::Value>(input)
                 .map_err(|e| SynthError::invalid(p, format!("input is not JSON: {e}")))?;
-            t.push(("Input", Expr::from(input.as_str())));
+            t.push((cfn::Input, Expr::from(input.as_str())));
         }
         if let Some(dlq) = self.dead_letter {
             // Scheduler sends to the DLQ with the schedule's own role.
             for s in DestinationSpec::of(&dlq).statements {
                 self.stack.attach_policy(&role_id, holder.clone(), p, s);
             }
-            t.push(("DeadLetterConfig", Expr::map([("Arn", dlq.arn())])));
+            t.push((cfn::DeadLetterConfig, Expr::map([(cfn::Arn, dlq.arn())])));
         }
         if let Some((age, attempts)) = self.retry {
             check_range(p, "retry max_event_age", age.secs_i64(), 60, 86_400, "s")?;
             check_range(p, "retry attempts", i64::from(attempts), 0, 185, "")?;
             t.push((
-                "RetryPolicy",
+                cfn::RetryPolicy,
                 Expr::map([
-                    ("MaximumEventAgeInSeconds", Expr::from(age.as_secs())),
-                    ("MaximumRetryAttempts", Expr::from(attempts)),
+                    (cfn::MaximumEventAgeInSeconds, Expr::from(age.as_secs())),
+                    (cfn::MaximumRetryAttempts, Expr::from(attempts)),
                 ]),
             ));
         }
         let mut r = Resource::new("AWS::Scheduler::Schedule");
-        r.set("ScheduleExpression", expr.as_str())
-            .set("FlexibleTimeWindow", window)
-            .set("Target", Expr::map(t))
-            .set("State", if self.enabled { "ENABLED" } else { "DISABLED" })
-            .set_opt("ScheduleExpressionTimezone", self.timezone.clone())
-            .set_opt("Description", self.description.clone());
+        r.set(cfn::ScheduleExpression, expr.as_str())
+            .set(cfn::FlexibleTimeWindow, window)
+            .set(cfn::Target, Expr::map(t))
+            .set(
+                cfn::State,
+                if self.enabled { "ENABLED" } else { "DISABLED" },
+            )
+            .set_opt(cfn::ScheduleExpressionTimezone, self.timezone.clone())
+            .set_opt(cfn::Description, self.description.clone());
         self.stack.add_resource(&self.id, p, r)?;
         let node = self.stack.add_node(Node {
             path,

@@ -1,5 +1,6 @@
 //! A stack: one CloudFormation template, and the bookkeeping constructs share while building it.
 
+use crate::spec::cfn;
 use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -161,29 +162,29 @@ impl StackState {
                         .get_mut(holder_id)
                         .ok_or_else(|| missing(&pending.path, holder_id))?;
                     let policy = Expr::map([
-                        ("PolicyName", Expr::from(policy_name.as_str())),
-                        ("PolicyDocument", doc),
+                        (cfn::PolicyName, Expr::from(policy_name.as_str())),
+                        (cfn::PolicyDocument, doc),
                     ]);
-                    role.set("Policies", Expr::list([policy]));
+                    role.set(cfn::Policies, Expr::list([policy]));
                 }
                 PolicyHolder::Key => {
                     let key = t
                         .resources
                         .get_mut(holder_id)
                         .ok_or_else(|| missing(&pending.path, holder_id))?;
-                    key.set("KeyPolicy", doc);
+                    key.set(cfn::KeyPolicy, doc);
                 }
                 PolicyHolder::Queue { queue } => {
                     let mut r = Resource::new("AWS::SQS::QueuePolicy");
-                    r.set("Queues", Expr::list([Expr::ref_(queue.as_str())]))
-                        .set("PolicyDocument", doc);
+                    r.set(cfn::Queues, Expr::list([Expr::ref_(queue.as_str())]))
+                        .set(cfn::PolicyDocument, doc);
                     t.add_resource(holder_id.clone(), r)
                         .map_err(|_| dup(&pending.path, holder_id))?;
                 }
                 PolicyHolder::Topic { topic } => {
                     let mut r = Resource::new("AWS::SNS::TopicPolicy");
-                    r.set("Topics", Expr::list([Expr::ref_(topic.as_str())]))
-                        .set("PolicyDocument", doc);
+                    r.set(cfn::Topics, Expr::list([Expr::ref_(topic.as_str())]))
+                        .set(cfn::PolicyDocument, doc);
                     t.add_resource(holder_id.clone(), r)
                         .map_err(|_| dup(&pending.path, holder_id))?;
                 }
@@ -488,8 +489,8 @@ impl Stack {
                 .insert(ASSET_BUCKET_PARAMETER.to_string(), p);
         }
         let code = Expr::map([
-            ("S3Bucket", Expr::ref_(ASSET_BUCKET_PARAMETER)),
-            ("S3Key", Expr::from(asset.s3_key.as_str())),
+            (cfn::S3Bucket, Expr::ref_(ASSET_BUCKET_PARAMETER)),
+            (cfn::S3Key, Expr::from(asset.s3_key.as_str())),
         ]);
         self.state.borrow_mut().assets.push(asset);
         Ok(code)

@@ -1,5 +1,6 @@
 //! SNS subscriptions: a topic delivering to a queue, a function or an email address.
 
+use crate::spec::{cfn, value};
 use serde_json::Value;
 
 use super::function::FunctionRef;
@@ -125,15 +126,16 @@ impl<'a> SubscriptionBuilder<'a> {
     /// Validate and add the subscription with the grants it needs.
     pub fn build(self) -> Result<SubscriptionRef<'a>, SynthError> {
         let topic = self.topic;
-        let (stack, target_name, protocol, endpoint): (&'a Stack, String, &str, Expr) =
-            match self.endpoint {
-                Endpoint::Queue(q) => (q.stack(), q.logical_id(), "sqs", q.arn()),
-                Endpoint::Function(f) => (f.stack(), f.logical_id(), "lambda", f.arn()),
-                Endpoint::Email(ref a) => {
-                    (topic.stack(), address_label("Email", a), "email", a.clone())
-                }
-                Endpoint::Sms(ref a) => (topic.stack(), address_label("Sms", a), "sms", a.clone()),
-            };
+        let (stack, target_name, protocol, endpoint): (&'a Stack, String, &str, Expr) = match self
+            .endpoint
+        {
+            Endpoint::Queue(q) => (q.stack(), q.logical_id(), "sqs", q.arn()),
+            Endpoint::Function(f) => (f.stack(), f.logical_id(), value::PROTOCOL_LAMBDA, f.arn()),
+            Endpoint::Email(ref a) => {
+                (topic.stack(), address_label("Email", a), "email", a.clone())
+            }
+            Endpoint::Sms(ref a) => (topic.stack(), address_label("Sms", a), "sms", a.clone()),
+        };
         let logical_id = format!("{}{}Subscription", topic.logical_id(), target_name);
         let path = stack.child_path(&logical_id);
         let p = path.as_str();
@@ -189,22 +191,22 @@ impl<'a> SubscriptionBuilder<'a> {
         }
 
         let mut r = Resource::new("AWS::SNS::Subscription");
-        r.set("TopicArn", topic.arn())
-            .set("Protocol", protocol)
-            .set("Endpoint", endpoint);
+        r.set(cfn::TopicArn, topic.arn())
+            .set(cfn::Protocol, protocol)
+            .set(cfn::Endpoint, endpoint);
         if self.raw_message_delivery {
-            r.set("RawMessageDelivery", true);
+            r.set(cfn::RawMessageDelivery, true);
         }
         if let Some(policy) = &self.filter_policy {
-            r.set("FilterPolicy", Expr::from_json(&policy.to_json()));
+            r.set(cfn::FilterPolicy, Expr::from_json(&policy.to_json()));
             if let Some(scope) = self.filter_policy_scope {
-                r.set("FilterPolicyScope", scope.as_str());
+                r.set(cfn::FilterPolicyScope, scope.as_str());
             }
         }
         if let Some(dlq) = self.dead_letter {
             r.set(
-                "RedrivePolicy",
-                Expr::map([("deadLetterTargetArn", dlq.arn())]),
+                cfn::RedrivePolicy,
+                Expr::map([(cfn::deadLetterTargetArn, dlq.arn())]),
             );
         }
         stack.add_resource(&logical_id, p, r)?;

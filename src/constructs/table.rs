@@ -1,5 +1,6 @@
 //! DynamoDB tables: typed keys, on-demand by default, point-in-time recovery on.
 
+use crate::spec::cfn;
 use std::collections::BTreeMap;
 
 use super::error::check_range;
@@ -330,17 +331,20 @@ impl<'a> TableBuilder<'a> {
                 define(n, *a)?;
             }
             let mut m = BTreeMap::new();
-            m.insert("IndexName".to_string(), Expr::from(ix.name.as_str()));
+            m.insert(cfn::IndexName.to_string(), Expr::from(ix.name.as_str()));
             m.insert(
-                "KeySchema".to_string(),
+                cfn::KeySchema.to_string(),
                 key_schema(&part.0, ix.sort.as_ref().map(|s| s.0.as_str())),
             );
             m.insert(
-                "Projection".to_string(),
+                cfn::Projection.to_string(),
                 projection_expr(p, &ix.projection)?,
             );
             if let (Billing::Provisioned { read, write }, false) = (self.billing, ix.local) {
-                m.insert("ProvisionedThroughput".to_string(), throughput(read, write));
+                m.insert(
+                    cfn::ProvisionedThroughput.to_string(),
+                    throughput(read, write),
+                );
             }
             if ix.local {
                 lsis.push(Expr::Map(m));
@@ -350,56 +354,56 @@ impl<'a> TableBuilder<'a> {
         }
 
         let mut r = Resource::new("AWS::DynamoDB::Table");
-        r.set_opt("TableName", self.table_name.clone());
+        r.set_opt(cfn::TableName, self.table_name.clone());
         r.set(
-            "KeySchema",
+            cfn::KeySchema,
             key_schema(&partition.0, self.sort.as_ref().map(|s| s.0.as_str())),
         );
         r.set(
-            "AttributeDefinitions",
+            cfn::AttributeDefinitions,
             Expr::List(
                 attrs
                     .iter()
                     .map(|(n, a)| {
                         Expr::map([
-                            ("AttributeName", Expr::from(n.as_str())),
-                            ("AttributeType", Expr::from(a.code())),
+                            (cfn::AttributeName, Expr::from(n.as_str())),
+                            (cfn::AttributeType, Expr::from(a.code())),
                         ])
                     })
                     .collect(),
             ),
         );
         match self.billing {
-            Billing::OnDemand => r.set("BillingMode", "PAY_PER_REQUEST"),
+            Billing::OnDemand => r.set(cfn::BillingMode, "PAY_PER_REQUEST"),
             Billing::Provisioned { read, write } => r
-                .set("BillingMode", "PROVISIONED")
-                .set("ProvisionedThroughput", throughput(read, write)),
+                .set(cfn::BillingMode, "PROVISIONED")
+                .set(cfn::ProvisionedThroughput, throughput(read, write)),
         };
         if !gsis.is_empty() {
-            r.set("GlobalSecondaryIndexes", Expr::List(gsis));
+            r.set(cfn::GlobalSecondaryIndexes, Expr::List(gsis));
         }
         if !lsis.is_empty() {
-            r.set("LocalSecondaryIndexes", Expr::List(lsis));
+            r.set(cfn::LocalSecondaryIndexes, Expr::List(lsis));
         }
         if let Some(ttl) = &self.ttl {
             r.set(
-                "TimeToLiveSpecification",
+                cfn::TimeToLiveSpecification,
                 Expr::map([
-                    ("AttributeName", Expr::from(ttl.as_str())),
-                    ("Enabled", Expr::from(true)),
+                    (cfn::AttributeName, Expr::from(ttl.as_str())),
+                    (cfn::Enabled, Expr::from(true)),
                 ]),
             );
         }
         if let Some(view) = self.stream {
             r.set(
-                "StreamSpecification",
-                Expr::map([("StreamViewType", Expr::from(view.as_str()))]),
+                cfn::StreamSpecification,
+                Expr::map([(cfn::StreamViewType, Expr::from(view.as_str()))]),
             );
         }
         r.set(
-            "PointInTimeRecoverySpecification",
+            cfn::PointInTimeRecoverySpecification,
             Expr::map([(
-                "PointInTimeRecoveryEnabled",
+                cfn::PointInTimeRecoveryEnabled,
                 Expr::from(self.point_in_time_recovery),
             )]),
         );
@@ -412,27 +416,27 @@ impl<'a> TableBuilder<'a> {
             TableEncryption::AwsOwned => {}
             TableEncryption::AwsManaged => {
                 r.set(
-                    "SSESpecification",
+                    cfn::SSESpecification,
                     Expr::map([
-                        ("SSEEnabled", Expr::from(true)),
-                        ("SSEType", Expr::from("KMS")),
+                        (cfn::SSEEnabled, Expr::from(true)),
+                        (cfn::SSEType, Expr::from("KMS")),
                     ]),
                 );
             }
             TableEncryption::Kms(key) => {
                 r.set(
-                    "SSESpecification",
+                    cfn::SSESpecification,
                     Expr::map([
-                        ("SSEEnabled", Expr::from(true)),
-                        ("SSEType", Expr::from("KMS")),
-                        ("KMSMasterKeyId", key.arn()),
+                        (cfn::SSEEnabled, Expr::from(true)),
+                        (cfn::SSEType, Expr::from("KMS")),
+                        (cfn::KMSMasterKeyId, key.arn()),
                     ]),
                 );
                 facts.kms_key_arn = Some(key.arn());
             }
         }
         if self.deletion_protection {
-            r.set("DeletionProtectionEnabled", true);
+            r.set(cfn::DeletionProtectionEnabled, true);
         }
         r.removal(self.removal.policy());
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
@@ -451,13 +455,13 @@ impl<'a> TableBuilder<'a> {
 
 fn key_schema(partition: &str, sort: Option<&str>) -> Expr {
     let mut keys = vec![Expr::map([
-        ("AttributeName", Expr::from(partition)),
-        ("KeyType", Expr::from("HASH")),
+        (cfn::AttributeName, Expr::from(partition)),
+        (cfn::KeyType, Expr::from("HASH")),
     ])];
     if let Some(s) = sort {
         keys.push(Expr::map([
-            ("AttributeName", Expr::from(s)),
-            ("KeyType", Expr::from("RANGE")),
+            (cfn::AttributeName, Expr::from(s)),
+            (cfn::KeyType, Expr::from("RANGE")),
         ]));
     }
     Expr::List(keys)
@@ -465,15 +469,15 @@ fn key_schema(partition: &str, sort: Option<&str>) -> Expr {
 
 fn throughput(read: u32, write: u32) -> Expr {
     Expr::map([
-        ("ReadCapacityUnits", Expr::from(read)),
-        ("WriteCapacityUnits", Expr::from(write)),
+        (cfn::ReadCapacityUnits, Expr::from(read)),
+        (cfn::WriteCapacityUnits, Expr::from(write)),
     ])
 }
 
 fn projection_expr(path: &str, p: &Projection) -> Result<Expr, SynthError> {
     Ok(match p {
-        Projection::All => Expr::map([("ProjectionType", Expr::from("ALL"))]),
-        Projection::KeysOnly => Expr::map([("ProjectionType", Expr::from("KEYS_ONLY"))]),
+        Projection::All => Expr::map([(cfn::ProjectionType, Expr::from("ALL"))]),
+        Projection::KeysOnly => Expr::map([(cfn::ProjectionType, Expr::from("KEYS_ONLY"))]),
         Projection::Include(attrs) => {
             check_range(
                 path,
@@ -484,8 +488,8 @@ fn projection_expr(path: &str, p: &Projection) -> Result<Expr, SynthError> {
                 "",
             )?;
             Expr::map([
-                ("ProjectionType", Expr::from("INCLUDE")),
-                ("NonKeyAttributes", Expr::strings(attrs.iter().cloned())),
+                (cfn::ProjectionType, Expr::from("INCLUDE")),
+                (cfn::NonKeyAttributes, Expr::strings(attrs.iter().cloned())),
             ])
         }
     })

@@ -6,6 +6,7 @@ use super::iam::{Grantee, Statement};
 use super::key::{key_use, KeyRef};
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
 use super::{Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Expr, Resource};
 
 /// The AWS-managed SNS key, the default encryption of a topic.
@@ -141,13 +142,13 @@ impl<'a> TopicBuilder<'a> {
             }
         }
         let mut r = Resource::new("AWS::SNS::Topic");
-        r.set_opt("TopicName", self.topic_name.clone())
-            .set_opt("DisplayName", self.display_name.clone());
+        r.set_opt(cfn::TopicName, self.topic_name.clone())
+            .set_opt(cfn::DisplayName, self.display_name.clone());
         if fifo {
-            r.set("FifoTopic", true);
+            r.set(cfn::FifoTopic, true);
         }
         if self.content_based_deduplication {
-            r.set("ContentBasedDeduplication", true);
+            r.set(cfn::ContentBasedDeduplication, true);
         }
         let mut facts = Facts {
             fifo,
@@ -155,11 +156,11 @@ impl<'a> TopicBuilder<'a> {
         };
         match self.encryption {
             TopicEncryption::AwsManaged => {
-                r.set("KmsMasterKeyId", AWS_MANAGED_SNS_KEY);
+                r.set(cfn::KmsMasterKeyId, AWS_MANAGED_SNS_KEY);
                 facts.aws_managed_key = true;
             }
             TopicEncryption::Kms(key) => {
-                r.set("KmsMasterKeyId", key.arn());
+                r.set(cfn::KmsMasterKeyId, key.arn());
                 facts.kms_key_arn = Some(key.arn());
             }
             TopicEncryption::Unencrypted => {}

@@ -1,6 +1,7 @@
 //! The template's entries other than resources: sections (Mappings, Conditions, Globals ...),
 //! parameters and outputs, each as added, removed or changed.
 
+use crate::spec::anatomy;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, EntryChange};
@@ -31,7 +32,7 @@ pub(super) fn section_changes(old: &Template, new: &Template) -> Vec<EntryChange
             add("Metadata", &Expr::Map(t.metadata.clone()));
         }
         if let Some(d) = &t.description {
-            add("Description", &Expr::from(d.as_str()));
+            add(anatomy::Description, &Expr::from(d.as_str()));
         }
         m
     };

@@ -3,6 +3,7 @@
 //! templates, with the additions that widen access flagged. The same rule decides deploy's
 //! approval prompt.
 
+use crate::spec::{cfn, iam};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -104,44 +105,44 @@ fn document_statements(
     out: &mut Vec<Statement>,
 ) {
     let Some(Expr::Map(doc)) = doc else { return };
-    let list = match get(doc, "Statement") {
+    let list = match get(doc, iam::Statement) {
         Some(Expr::List(items)) => items.clone(),
         Some(one) => vec![one.clone()],
         None => return,
     };
     for s in list {
         let Expr::Map(s) = s else { continue };
-        let mut who = principals(get(&s, "Principal"));
+        let mut who = principals(get(&s, iam::Principal));
         who.extend(
-            principals(get(&s, "NotPrincipal"))
+            principals(get(&s, iam::NotPrincipal))
                 .into_iter()
                 .map(|p| format!("not {p}")),
         );
         if who.is_empty() {
             who = holders.to_vec();
         }
-        let mut actions = strings(get(&s, "Action"));
+        let mut actions = strings(get(&s, iam::Action));
         actions.extend(
-            strings(get(&s, "NotAction"))
+            strings(get(&s, iam::NotAction))
                 .into_iter()
                 .map(|a| format!("not {a}")),
         );
-        let mut resources = strings(get(&s, "Resource"));
+        let mut resources = strings(get(&s, iam::Resource));
         resources.extend(
-            strings(get(&s, "NotResource"))
+            strings(get(&s, iam::NotResource))
                 .into_iter()
                 .map(|a| format!("not {a}")),
         );
         out.push(Statement {
             owner: id.to_string(),
             owner_type: r.resource_type.clone(),
-            effect: get(&s, "Effect")
+            effect: get(&s, iam::Effect)
                 .map(plain)
-                .unwrap_or_else(|| "Allow".into()),
+                .unwrap_or_else(|| iam::Allow.into()),
             principals: who,
             actions,
             resources,
-            condition: get(&s, "Condition").map(show),
+            condition: get(&s, iam::Condition).map(show),
         });
     }
 }
@@ -158,7 +159,7 @@ fn allow(
     Statement {
         owner: id.to_string(),
         owner_type: r.resource_type.clone(),
-        effect: "Allow".into(),
+        effect: iam::Allow.into(),
         principals,
         actions,
         resources,
@@ -173,16 +174,16 @@ pub fn statements(t: &Template) -> Vec<Statement> {
         let p = |k: &str| r.properties.get(k);
         match r.resource_type.as_str() {
             "AWS::IAM::Role" => {
-                document_statements(id, r, p("AssumeRolePolicyDocument"), &[], &mut out);
+                document_statements(id, r, p(cfn::AssumeRolePolicyDocument), &[], &mut out);
                 let me = [format!("role {id}")];
-                if let Some(Expr::List(policies)) = p("Policies") {
+                if let Some(Expr::List(policies)) = p(cfn::Policies) {
                     for pol in policies {
                         if let Expr::Map(m) = pol {
-                            document_statements(id, r, m.get("PolicyDocument"), &me, &mut out);
+                            document_statements(id, r, m.get(cfn::PolicyDocument), &me, &mut out);
                         }
                     }
                 }
-                for arn in strings(p("ManagedPolicyArns")) {
+                for arn in strings(p(cfn::ManagedPolicyArns)) {
                     out.push(allow(
                         id,
                         r,
@@ -194,23 +195,23 @@ pub fn statements(t: &Template) -> Vec<Statement> {
                 }
             }
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
-                let holders: Vec<String> = ["Roles", "Users", "Groups"]
+                let holders: Vec<String> = [cfn::Roles, cfn::Users, cfn::Groups]
                     .iter()
                     .flat_map(|k| strings(p(k)))
                     .map(|h| format!("role {}", h.trim_start_matches("!Ref ")))
                     .collect();
-                document_statements(id, r, p("PolicyDocument"), &holders, &mut out);
+                document_statements(id, r, p(cfn::PolicyDocument), &holders, &mut out);
             }
             "AWS::SQS::QueuePolicy" | "AWS::SNS::TopicPolicy" | "AWS::S3::BucketPolicy" => {
-                document_statements(id, r, p("PolicyDocument"), &[], &mut out);
+                document_statements(id, r, p(cfn::PolicyDocument), &[], &mut out);
             }
-            "AWS::KMS::Key" => document_statements(id, r, p("KeyPolicy"), &[], &mut out),
+            "AWS::KMS::Key" => document_statements(id, r, p(cfn::KeyPolicy), &[], &mut out),
             "AWS::Events::EventBusPolicy" => {
-                if p("Statement").is_some() {
+                if p(cfn::Statement).is_some() {
                     let doc = Expr::Map(
                         [(
-                            "Statement".to_string(),
-                            p("Statement").cloned().unwrap_or(Expr::Null),
+                            iam::Statement.to_string(),
+                            p(cfn::Statement).cloned().unwrap_or(Expr::Null),
                         )]
                         .into(),
                     );
@@ -219,24 +220,25 @@ pub fn statements(t: &Template) -> Vec<Statement> {
                     out.push(allow(
                         id,
                         r,
-                        strings(p("Principal")),
-                        strings(p("Action")),
-                        strings(p("EventBusName")),
-                        p("Condition").map(show),
+                        strings(p(cfn::Principal)),
+                        strings(p(cfn::Action)),
+                        strings(p(cfn::EventBusName)),
+                        p(cfn::Condition).map(show),
                     ));
                 }
             }
             "AWS::Lambda::Permission" => {
-                let conditions: Vec<String> = ["SourceArn", "SourceAccount", "PrincipalOrgID"]
-                    .iter()
-                    .filter_map(|k| p(k).map(|v| format!("{k}: {}", show(v))))
-                    .collect();
+                let conditions: Vec<String> =
+                    [cfn::SourceArn, cfn::SourceAccount, cfn::PrincipalOrgID]
+                        .iter()
+                        .filter_map(|k| p(k).map(|v| format!("{k}: {}", show(v))))
+                        .collect();
                 out.push(allow(
                     id,
                     r,
-                    strings(p("Principal")),
-                    strings(p("Action")),
-                    strings(p("FunctionName")),
+                    strings(p(cfn::Principal)),
+                    strings(p(cfn::Action)),
+                    strings(p(cfn::FunctionName)),
                     (!conditions.is_empty()).then(|| conditions.join(", ")),
                 ));
             }
@@ -267,7 +269,7 @@ fn covers(old: &Statement, new: &Statement) -> bool {
             .all(|n| olds.iter().any(|o| o == "*" || glob(o, n)))
     };
     old.owner == new.owner
-        && old.effect == "Allow"
+        && old.effect == iam::Allow
         && all(&new.principals, &old.principals)
         && all(&new.actions, &old.actions)
         && all(&new.resources, &old.resources)
@@ -313,7 +315,7 @@ pub fn security_changes_renamed(
     let after: BTreeSet<Statement> = statements(new).into_iter().collect();
     let mut out = Vec::new();
     for s in after.difference(&before) {
-        let broadens = s.effect == "Allow" && !before.iter().any(|o| covers(o, s));
+        let broadens = s.effect == iam::Allow && !before.iter().any(|o| covers(o, s));
         out.push(SecurityChange {
             change: "add",
             statement: s.clone(),
@@ -324,7 +326,7 @@ pub fn security_changes_renamed(
         out.push(SecurityChange {
             change: "remove",
             statement: s.clone(),
-            broadens: s.effect == "Deny",
+            broadens: s.effect == iam::Deny,
         });
     }
     out

@@ -1,6 +1,7 @@
 //! Property values compared structurally: maps key by key, lists element by element when
 //! their lengths agree, so a change is reported at the deepest path that differs.
 
+use crate::spec::anatomy;
 use crate::template::{Expr, Resource};
 
 /// A path into a resource: property names and list indexes.
@@ -108,9 +109,9 @@ pub fn property_changes(old: &Resource, new: &Resource) -> Vec<ValueChange> {
             attr(old.update_replace_policy),
             attr(new.update_replace_policy),
         ),
-        ("DependsOn", depends(old), depends(new)),
+        (anatomy::DependsOn, depends(old), depends(new)),
         (
-            "Condition",
+            anatomy::Condition,
             old.condition.as_deref().map(Expr::from),
             new.condition.as_deref().map(Expr::from),
         ),
@@ -126,7 +127,7 @@ pub fn property_changes(old: &Resource, new: &Resource) -> Vec<ValueChange> {
         .attributes
         .keys()
         .chain(new.attributes.keys())
-        .filter(|k| !matches!(k.as_str(), "DependsOn" | "Properties"))
+        .filter(|k| !matches!(k.as_str(), anatomy::DependsOn | anatomy::Properties))
         .collect();
     for name in names {
         let mut path = vec![Segment::Key(format!("({name})"))];

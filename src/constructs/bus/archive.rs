@@ -5,6 +5,7 @@ use super::{check_description, check_name, check_pattern};
 use crate::constructs::pattern::EventPattern;
 use crate::constructs::stack::{check_construct_id, handle, Facts, Node};
 use crate::constructs::{Duration, Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Expr, Resource};
 
 handle!(
@@ -103,10 +104,10 @@ impl<'a> ArchiveBuilder<'a> {
             )
         })?;
         let mut r = Resource::new("AWS::Events::Archive");
-        r.set("SourceArn", source.arn());
+        r.set(cfn::SourceArn, source.arn());
         if let Some(pattern) = &self.pattern {
             check_pattern(p, "pattern", pattern)?;
-            r.set("EventPattern", Expr::from_json(&pattern.to_json()));
+            r.set(cfn::EventPattern, Expr::from_json(&pattern.to_json()));
         }
         if let Some(d) = self.retention {
             let days = d.whole_days().filter(|n| *n >= 1).ok_or_else(|| {
@@ -117,7 +118,7 @@ impl<'a> ArchiveBuilder<'a> {
                     "whole days, at least 1 (leave unset to keep forever)",
                 )
             })?;
-            r.set("RetentionDays", days);
+            r.set(cfn::RetentionDays, days);
         }
         if let Some(name) = &self.archive_name {
             check_name(p, "archive_name", name, 48)?;
@@ -125,8 +126,8 @@ impl<'a> ArchiveBuilder<'a> {
         if let Some(text) = &self.description {
             check_description(p, text)?;
         }
-        r.set_opt("ArchiveName", self.archive_name.clone())
-            .set_opt("Description", self.description.clone());
+        r.set_opt(cfn::ArchiveName, self.archive_name.clone())
+            .set_opt(cfn::Description, self.description.clone());
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;
         let node = self.stack.add_node(Node {

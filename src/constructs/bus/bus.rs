@@ -5,6 +5,7 @@ use crate::constructs::function::Destination;
 use crate::constructs::iam::{Grantee, Statement};
 use crate::constructs::stack::{check_construct_id, Facts, Node};
 use crate::constructs::{Stack, SynthError};
+use crate::spec::cfn;
 use crate::template::{Expr, Resource};
 
 /// An event bus: a custom `AWS::Events::EventBus` of a stack, or the account's default bus
@@ -115,8 +116,8 @@ impl<'a> EventBusBuilder<'a> {
             check_description(p, d)?;
         }
         let mut r = Resource::new("AWS::Events::EventBus");
-        r.set("Name", name)
-            .set_opt("Description", self.description.clone());
+        r.set(cfn::Name, name)
+            .set_opt(cfn::Description, self.description.clone());
         let logical_id = self.logical_id.clone().unwrap_or_else(|| self.id.clone());
         self.stack.add_resource(&logical_id, p, r)?;
         let node = self.stack.add_node(Node {
@@ -154,14 +155,14 @@ impl<'a> EventBusRef<'a> {
     /// Bus ARN.
     pub fn arn(&self) -> Expr {
         match self.logical_id() {
-            Some(id) => self.stack.get_att(&id, "Arn"),
+            Some(id) => self.stack.get_att(&id, cfn::Arn),
             None => Expr::arn("events", "event-bus/default"),
         }
     }
     /// Bus name: `Fn::GetAtt <Bus>.Name` for a custom bus (never `Ref`), `default` otherwise.
     pub fn name(&self) -> Expr {
         match self.logical_id() {
-            Some(id) => self.stack.get_att(&id, "Name"),
+            Some(id) => self.stack.get_att(&id, cfn::Name),
             None => Expr::from(DEFAULT_BUS),
         }
     }

@@ -1,5 +1,6 @@
 //! EventBridge rules: an event pattern or a schedule, delivering to up to five targets.
 
+use crate::spec::cfn;
 use std::collections::BTreeMap;
 
 use super::bus::EventBusRef;
@@ -135,7 +136,7 @@ impl<'a> RuleBuilder<'a> {
         match self.triggers.as_slice() {
             [Trigger::Pattern(pattern)] => {
                 check_pattern(p, "pattern", pattern)?;
-                r.set("EventPattern", Expr::from_json(&pattern.to_json()));
+                r.set(cfn::EventPattern, Expr::from_json(&pattern.to_json()));
             }
             [Trigger::Schedule(expression)] => {
                 check_schedule(p, expression)?;
@@ -145,7 +146,7 @@ impl<'a> RuleBuilder<'a> {
                         format!("schedule rules run only on the default event bus, not on {}; drop .bus(..)", b.path()),
                     ));
                 }
-                r.set("ScheduleExpression", expression.as_str());
+                r.set(cfn::ScheduleExpression, expression.as_str());
             }
             [] => {
                 return Err(SynthError::invalid(
@@ -172,11 +173,14 @@ impl<'a> RuleBuilder<'a> {
         }
 
         if let Some(b) = bus {
-            r.set("EventBusName", b.name());
+            r.set(cfn::EventBusName, b.name());
         }
-        r.set_opt("Name", self.rule_name.clone())
-            .set_opt("Description", self.description.clone())
-            .set("State", if self.enabled { "ENABLED" } else { "DISABLED" });
+        r.set_opt(cfn::Name, self.rule_name.clone())
+            .set_opt(cfn::Description, self.description.clone())
+            .set(
+                cfn::State,
+                if self.enabled { "ENABLED" } else { "DISABLED" },
+            );
         // Claim the logical ID before targets are granted anything; targets are set below.
         self.stack.add_resource(&logical_id, p, r)?;
 
@@ -206,14 +210,17 @@ impl<'a> RuleBuilder<'a> {
                 return Err(SynthError::invalid(p, msg));
             }
             let mut m = BTreeMap::new();
-            m.insert("Arn".to_string(), t.target.target_arn());
+            m.insert(cfn::Arn.to_string(), t.target.target_arn());
             m.insert(
-                "Id".to_string(),
+                cfn::Id.to_string(),
                 Expr::from(target_id(&t.target.target_label(), i, &mut ids)),
             );
             if !binding.role_statements.is_empty() {
                 role_needed = true;
-                m.insert("RoleArn".to_string(), self.stack.get_att(&role_id, "Arn"));
+                m.insert(
+                    cfn::RoleArn.to_string(),
+                    self.stack.get_att(&role_id, cfn::Arn),
+                );
                 let holder = PolicyHolder::Role {
                     policy_name: format!("{role_id}Policy"),
                 };
@@ -224,22 +231,22 @@ impl<'a> RuleBuilder<'a> {
             if let Some(dlq) = t.dead_letter {
                 dlq.allow_service_send("events.amazonaws.com", ctx.rule_arn());
                 m.insert(
-                    "DeadLetterConfig".to_string(),
-                    Expr::map([("Arn", dlq.arn())]),
+                    cfn::DeadLetterConfig.to_string(),
+                    Expr::map([(cfn::Arn, dlq.arn())]),
                 );
             }
             if let Some((age, attempts)) = t.retry {
                 m.insert(
-                    "RetryPolicy".to_string(),
+                    cfn::RetryPolicy.to_string(),
                     Expr::map([
-                        ("MaximumEventAgeInSeconds", Expr::from(age.as_secs())),
-                        ("MaximumRetryAttempts", Expr::from(attempts)),
+                        (cfn::MaximumEventAgeInSeconds, Expr::from(age.as_secs())),
+                        (cfn::MaximumRetryAttempts, Expr::from(attempts)),
                     ]),
                 );
             }
             match t.inputs.first() {
                 Some(TargetInput::Constant(json)) => {
-                    m.insert("Input".to_string(), Expr::from(json.to_string()));
+                    m.insert(cfn::Input.to_string(), Expr::from(json.to_string()));
                 }
                 Some(TargetInput::Transformer { paths, template }) => {
                     let map = Expr::Map(
@@ -249,10 +256,10 @@ impl<'a> RuleBuilder<'a> {
                             .collect(),
                     );
                     m.insert(
-                        "InputTransformer".to_string(),
+                        cfn::InputTransformer.to_string(),
                         Expr::map([
-                            ("InputPathsMap", map),
-                            ("InputTemplate", Expr::from(template.as_str())),
+                            (cfn::InputPathsMap, map),
+                            (cfn::InputTemplate, Expr::from(template.as_str())),
                         ]),
                     );
                 }
@@ -260,20 +267,20 @@ impl<'a> RuleBuilder<'a> {
             }
             if let Some(group) = &t.message_group_id {
                 m.insert(
-                    "SqsParameters".to_string(),
-                    Expr::map([("MessageGroupId", Expr::from(group.as_str()))]),
+                    cfn::SqsParameters.to_string(),
+                    Expr::map([(cfn::MessageGroupId, Expr::from(group.as_str()))]),
                 );
             }
             targets.push(Expr::Map(m));
         }
 
         self.stack.modify_resource(&logical_id, |r| {
-            r.set("Targets", Expr::List(targets));
+            r.set(cfn::Targets, Expr::List(targets));
         });
         if role_needed {
             let mut role = Resource::new("AWS::IAM::Role");
             role.set(
-                "AssumeRolePolicyDocument",
+                cfn::AssumeRolePolicyDocument,
                 assume_role_policy("events.amazonaws.com"),
             );
             self.stack.add_resource(&role_id, p, role)?;

@@ -1,5 +1,6 @@
 //! Rule targets: what a target type must give a rule, and the per-target options.
 
+use crate::spec::cfn;
 use serde_json::Value;
 
 use super::bus::EventBusRef;
@@ -33,7 +34,7 @@ impl<'a> RuleContext<'a> {
     }
     /// The rule's ARN: the `aws:SourceArn` resource policies are scoped to.
     pub fn rule_arn(&self) -> Expr {
-        self.stack.get_att(&self.logical_id, "Arn")
+        self.stack.get_att(&self.logical_id, cfn::Arn)
     }
 }
 
@@ -192,7 +193,7 @@ pub struct Target<'a> {
 
 impl std::fmt::Debug for Target<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
+        f.debug_struct(cfn::Target)
             .field("label", &self.target.target_label())
             .finish()
     }

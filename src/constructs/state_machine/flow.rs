@@ -3,6 +3,7 @@
 //! Reference: the Retry/Catch ("Error handling") and Choice sections of
 //! <https://states-language.net/spec.html>.
 
+use crate::spec::{asl, cfn};
 use std::collections::BTreeMap;
 
 use crate::constructs::Duration;
@@ -103,19 +104,19 @@ impl Retry {
 
     pub(crate) fn render(&self) -> Expr {
         let mut m = BTreeMap::new();
-        m.insert("ErrorEquals".into(), Expr::strings(self.errors.clone()));
+        m.insert(asl::ErrorEquals.into(), Expr::strings(self.errors.clone()));
         m.insert(
-            "IntervalSeconds".into(),
+            asl::IntervalSeconds.into(),
             Expr::from(self.interval.as_secs()),
         );
-        m.insert("MaxAttempts".into(), Expr::from(self.max_attempts));
-        m.insert("BackoffRate".into(), number(self.backoff_rate));
+        m.insert(asl::MaxAttempts.into(), Expr::from(self.max_attempts));
+        m.insert(asl::BackoffRate.into(), number(self.backoff_rate));
         if let Some(d) = self.max_delay {
-            m.insert("MaxDelaySeconds".into(), Expr::from(d.as_secs()));
+            m.insert(asl::MaxDelaySeconds.into(), Expr::from(d.as_secs()));
         }
         if let Some(j) = self.jitter {
             m.insert(
-                "JitterStrategy".into(),
+                asl::JitterStrategy.into(),
                 Expr::from(if j == Jitter::Full { "FULL" } else { "NONE" }),
             );
         }
@@ -162,10 +163,10 @@ impl Catch {
 
     pub(crate) fn render(&self) -> Expr {
         let mut m = BTreeMap::new();
-        m.insert("ErrorEquals".into(), Expr::strings(self.errors.clone()));
-        m.insert("Next".into(), Expr::from(self.next.as_str()));
+        m.insert(asl::ErrorEquals.into(), Expr::strings(self.errors.clone()));
+        m.insert(asl::Next.into(), Expr::from(self.next.as_str()));
         if let Some(p) = &self.result_path {
-            m.insert("ResultPath".into(), Expr::from(p.as_str()));
+            m.insert(asl::ResultPath.into(), Expr::from(p.as_str()));
         }
         Expr::Map(m)
     }
@@ -196,7 +197,10 @@ pub struct Condition(Expr);
 
 impl Condition {
     fn compare(variable: &str, op: &str, value: Expr) -> Self {
-        Condition(Expr::map([("Variable", Expr::from(variable)), (op, value)]))
+        Condition(Expr::map([
+            (asl::Variable, Expr::from(variable)),
+            (op, value),
+        ]))
     }
     /// The string at `variable` equals `value`.
     pub fn string_equals(variable: &str, value: &str) -> Self {
@@ -253,7 +257,7 @@ impl Condition {
     /// All conditions hold.
     pub fn and(conditions: impl IntoIterator<Item = Condition>) -> Self {
         Condition(Expr::map([(
-            "And",
+            cfn::And,
             Expr::list(conditions.into_iter().map(|c| c.0)),
         )]))
     }

@@ -1,6 +1,7 @@
 //! A graph of states (the machine, a Parallel branch, a Map item processor) and the
 //! `State` sum type with its JSON rendering.
 
+use crate::spec::asl;
 use std::collections::BTreeMap;
 
 use super::flow::{Catch, Retry};
@@ -63,7 +64,7 @@ impl State {
     pub(crate) fn targets(&self) -> Vec<(&'static str, &str)> {
         let mut out = Vec::new();
         if let Some(Transition::Next(n)) = self.transition() {
-            out.push(("Next", n.as_str()));
+            out.push((asl::Next, n.as_str()));
         }
         let catches: &[Catch] = match self {
             State::Task(s) => &s.catch,
@@ -79,7 +80,7 @@ impl State {
                     .map(|(_, n)| ("Choice rule Next", n.as_str())),
             );
             if let Some(d) = &c.default {
-                out.push(("Default", d.as_str()));
+                out.push((asl::Default, d.as_str()));
             }
         }
         out
@@ -108,25 +109,31 @@ impl State {
         let mut m = BTreeMap::new();
         let retry_catch = |m: &mut BTreeMap<String, Expr>, retry: &[Retry], catch: &[Catch]| {
             if !retry.is_empty() {
-                m.insert("Retry".into(), Expr::list(retry.iter().map(Retry::render)));
+                m.insert(
+                    asl::Retry.into(),
+                    Expr::list(retry.iter().map(Retry::render)),
+                );
             }
             if !catch.is_empty() {
-                m.insert("Catch".into(), Expr::list(catch.iter().map(Catch::render)));
+                m.insert(
+                    asl::Catch.into(),
+                    Expr::list(catch.iter().map(Catch::render)),
+                );
             }
         };
         let ty = match self {
             State::Task(t) => {
                 t.render_into(&mut m);
                 retry_catch(&mut m, &t.retry, &t.catch);
-                "Task"
+                asl::Task
             }
             State::Pass(p) => {
                 p.io.render(&mut m);
                 p.transition.render(&mut m);
                 if let Some(r) = &p.result {
-                    m.insert("Result".into(), r.clone());
+                    m.insert(asl::Result.into(), r.clone());
                 }
-                "Pass"
+                asl::Pass
             }
             State::Choice(c) => {
                 c.io.render(&mut m);
@@ -135,36 +142,36 @@ impl State {
                         Expr::Map(r) => r,
                         _ => BTreeMap::new(),
                     };
-                    rule.insert("Next".into(), Expr::from(next.as_str()));
+                    rule.insert(asl::Next.into(), Expr::from(next.as_str()));
                     Expr::Map(rule)
                 });
-                m.insert("Choices".into(), Expr::list(rules));
+                m.insert(asl::Choices.into(), Expr::list(rules));
                 if let Some(d) = &c.default {
-                    m.insert("Default".into(), Expr::from(d.as_str()));
+                    m.insert(asl::Default.into(), Expr::from(d.as_str()));
                 }
-                "Choice"
+                asl::Choice
             }
             State::Wait(w) => {
                 w.io.render(&mut m);
                 w.transition.render(&mut m);
                 let (k, v) = match &w.wait {
-                    WaitFor::Seconds(d) => ("Seconds", Expr::from(d.as_secs())),
-                    WaitFor::SecondsPath(p) => ("SecondsPath", Expr::from(p.as_str())),
-                    WaitFor::Timestamp(t) => ("Timestamp", Expr::from(t.as_str())),
-                    WaitFor::TimestampPath(p) => ("TimestampPath", Expr::from(p.as_str())),
+                    WaitFor::Seconds(d) => (asl::Seconds, Expr::from(d.as_secs())),
+                    WaitFor::SecondsPath(p) => (asl::SecondsPath, Expr::from(p.as_str())),
+                    WaitFor::Timestamp(t) => (asl::Timestamp, Expr::from(t.as_str())),
+                    WaitFor::TimestampPath(p) => (asl::TimestampPath, Expr::from(p.as_str())),
                 };
                 m.insert(k.into(), v);
-                "Wait"
+                asl::Wait
             }
             State::Parallel(p) => {
                 p.io.render(&mut m);
                 p.transition.render(&mut m);
                 m.insert(
-                    "Branches".into(),
+                    asl::Branches.into(),
                     Expr::list(p.branches.iter().map(Definition::render)),
                 );
                 retry_catch(&mut m, &p.retry, &p.catch);
-                "Parallel"
+                asl::Parallel
             }
             State::Map(s) => {
                 s.io.render(&mut m);
@@ -174,40 +181,40 @@ impl State {
                     _ => BTreeMap::new(),
                 };
                 processor.insert(
-                    "ProcessorConfig".into(),
-                    Expr::map([("Mode", Expr::from("INLINE"))]),
+                    asl::ProcessorConfig.into(),
+                    Expr::map([(asl::Mode, Expr::from("INLINE"))]),
                 );
-                m.insert("ItemProcessor".into(), Expr::Map(processor));
+                m.insert(asl::ItemProcessor.into(), Expr::Map(processor));
                 if let Some(p) = &s.items_path {
-                    m.insert("ItemsPath".into(), Expr::from(p.as_str()));
+                    m.insert(asl::ItemsPath.into(), Expr::from(p.as_str()));
                 }
                 if let Some(n) = s.max_concurrency {
-                    m.insert("MaxConcurrency".into(), Expr::from(n));
+                    m.insert(asl::MaxConcurrency.into(), Expr::from(n));
                 }
                 if let Some(sel) = &s.item_selector {
-                    m.insert("ItemSelector".into(), sel.clone());
+                    m.insert(asl::ItemSelector.into(), sel.clone());
                 }
                 retry_catch(&mut m, &s.retry, &s.catch);
-                "Map"
+                asl::Map
             }
             State::Succeed(s) => {
                 s.io.render(&mut m);
-                "Succeed"
+                asl::Succeed
             }
             State::Fail(f) => {
                 for (k, v) in [
-                    ("Comment", &f.comment),
-                    ("Error", &f.error),
-                    ("Cause", &f.cause),
+                    (asl::Comment, &f.comment),
+                    (asl::Error, &f.error),
+                    (asl::Cause, &f.cause),
                 ] {
                     if let Some(v) = v {
                         m.insert(k.into(), Expr::from(v.as_str()));
                     }
                 }
-                "Fail"
+                asl::Fail
             }
         };
-        m.insert("Type".into(), Expr::from(ty));
+        m.insert(asl::Type.into(), Expr::from(ty));
         Expr::Map(m)
     }
 }
@@ -262,16 +269,16 @@ impl Definition {
     /// `{"StartAt": ..., "States": {...}}` (and `Comment`).
     pub fn render(&self) -> Expr {
         let mut m = BTreeMap::new();
-        m.insert("StartAt".to_string(), Expr::from(self.start_at.as_str()));
+        m.insert(asl::StartAt.to_string(), Expr::from(self.start_at.as_str()));
         if let Some(c) = &self.comment {
-            m.insert("Comment".to_string(), Expr::from(c.as_str()));
+            m.insert(asl::Comment.to_string(), Expr::from(c.as_str()));
         }
         let states: BTreeMap<String, Expr> = self
             .states
             .iter()
             .map(|s| (s.name().to_string(), s.render()))
             .collect();
-        m.insert("States".to_string(), Expr::Map(states));
+        m.insert(asl::States.to_string(), Expr::Map(states));
         Expr::Map(m)
     }
 

@@ -31,6 +31,7 @@ use super::iam::{assume_role_policy, Grantee, Statement};
 use super::log_group::{add_log_group, retention_days};
 use super::stack::{check_construct_id, handle, Facts, Node, PolicyHolder};
 use super::{Duration, Stack, SynthError};
+use crate::spec::value;
 use crate::template::{Expr, Resource};
 
 /// Standard (durable, up to a year, exactly-once) or Express (high-volume, up to 5 minutes).
@@ -295,7 +296,11 @@ impl<'a> StateMachineBuilder<'a> {
             .set("RoleArn", self.stack.get_att(&role_id, "Arn"))
             .set(
                 "StateMachineType",
-                if express { "EXPRESS" } else { "STANDARD" },
+                if express {
+                    value::EXPRESS
+                } else {
+                    value::STANDARD
+                },
             )
             .set_opt("StateMachineName", self.name.clone());
         if logging {

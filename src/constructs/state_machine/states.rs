@@ -4,6 +4,7 @@
 //! Reference: <https://states-language.net/spec.html> and
 //! <https://docs.aws.amazon.com/step-functions/latest/dg/concepts-amazon-states-language.html>.
 
+use crate::spec::asl;
 use std::collections::BTreeMap;
 
 use super::flow::{Catch, Condition, Retry};
@@ -25,10 +26,10 @@ impl Transition {
         match self {
             Transition::Unset => {}
             Transition::Next(n) => {
-                m.insert("Next".into(), Expr::from(n.as_str()));
+                m.insert(asl::Next.into(), Expr::from(n.as_str()));
             }
             Transition::End => {
-                m.insert("End".into(), Expr::Bool(true));
+                m.insert(asl::End.into(), Expr::Bool(true));
             }
         }
     }
@@ -53,17 +54,17 @@ impl Io {
                 m.insert(k.to_string(), v);
             }
         };
-        put("Comment", self.comment.as_deref().map(Expr::from));
-        put("InputPath", self.input_path.as_deref().map(Expr::from));
-        put("OutputPath", self.output_path.as_deref().map(Expr::from));
+        put(asl::Comment, self.comment.as_deref().map(Expr::from));
+        put(asl::InputPath, self.input_path.as_deref().map(Expr::from));
+        put(asl::OutputPath, self.output_path.as_deref().map(Expr::from));
         put(
-            "ResultPath",
+            asl::ResultPath,
             self.result_path
                 .as_ref()
                 .map(|p| p.as_deref().map_or(Expr::Null, Expr::from)),
         );
-        put("Parameters", self.parameters.clone());
-        put("ResultSelector", self.result_selector.clone());
+        put(asl::Parameters, self.parameters.clone());
+        put(asl::ResultSelector, self.result_selector.clone());
     }
 }
 

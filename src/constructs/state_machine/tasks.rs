@@ -8,6 +8,7 @@
 //! and `connect-to-resource.html` (integration patterns) in the same guide.
 
 use crate::constructs::key::key_use;
+use crate::spec::asl;
 use std::collections::BTreeMap;
 
 use super::flow::{Catch, Retry};
@@ -565,7 +566,7 @@ impl Task {
             self.api,
             self.pattern.suffix()
         );
-        m.insert("Resource".into(), Expr::sub(resource));
+        m.insert(asl::Resource.into(), Expr::sub(resource));
         let mut params = self.params.clone();
         match (&self.slot, &self.input) {
             (InputSlot::Field(field), Some(input)) => input.put(field, &mut params),
@@ -588,12 +589,12 @@ impl Task {
             }
             (InputSlot::Field(_), None) => {}
         }
-        m.insert("Parameters".into(), Expr::Map(params));
+        m.insert(asl::Parameters.into(), Expr::Map(params));
         if let Some(t) = self.timeout {
-            m.insert("TimeoutSeconds".into(), Expr::from(t.as_secs()));
+            m.insert(asl::TimeoutSeconds.into(), Expr::from(t.as_secs()));
         }
         if let Some(h) = self.heartbeat {
-            m.insert("HeartbeatSeconds".into(), Expr::from(h.as_secs()));
+            m.insert(asl::HeartbeatSeconds.into(), Expr::from(h.as_secs()));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Build-time checks of a definition, so a bad graph fails at synth and not at deploy.
 //! Every error names the construct path and, where it concerns one, the state.
 
+use crate::spec::asl;
 use std::collections::{BTreeSet, HashMap};
 
 use super::flow::{Catch, Retry, STATES_ALL};
@@ -85,7 +86,14 @@ fn check_graph(
             State::Task(t) => {
                 let prop = |p: &str| format!("state `{name}` {p}");
                 if let Some(d) = t.timeout {
-                    check_range(path, &prop("TimeoutSeconds"), d.secs_i64(), 1, ASL_MAX, "s")?;
+                    check_range(
+                        path,
+                        &prop(asl::TimeoutSeconds),
+                        d.secs_i64(),
+                        1,
+                        ASL_MAX,
+                        "s",
+                    )?;
                 }
                 if let Some(h) = t.heartbeat {
                     let max = t.timeout.map_or(ASL_MAX, |d| d.secs_i64() - 1);
@@ -97,7 +105,7 @@ fn check_graph(
                     if h.secs_i64() < 1 || h.secs_i64() > max {
                         return Err(SynthError::out_of_range(
                             path,
-                            prop("HeartbeatSeconds"),
+                            prop(asl::HeartbeatSeconds),
                             h.to_string(),
                             allowed,
                         ));
@@ -170,12 +178,12 @@ fn check_errors(path: &str, name: &str, what: &str, lists: &[&[String]]) -> Resu
 
 fn check_retry(path: &str, name: &str, retry: &[Retry]) -> Result<(), SynthError> {
     let lists: Vec<&[String]> = retry.iter().map(|r| r.errors.as_slice()).collect();
-    check_errors(path, name, "Retry", &lists)?;
+    check_errors(path, name, asl::Retry, &lists)?;
     for r in retry {
         let prop = |p: &str| format!("state `{name}` Retry {p}");
         check_range(
             path,
-            &prop("IntervalSeconds"),
+            &prop(asl::IntervalSeconds),
             r.interval.secs_i64(),
             1,
             ASL_MAX,
@@ -183,7 +191,7 @@ fn check_retry(path: &str, name: &str, retry: &[Retry]) -> Result<(), SynthError
         )?;
         check_range(
             path,
-            &prop("MaxAttempts"),
+            &prop(asl::MaxAttempts),
             i64::from(r.max_attempts),
             0,
             ASL_MAX,
@@ -192,7 +200,7 @@ fn check_retry(path: &str, name: &str, retry: &[Retry]) -> Result<(), SynthError
         if !r.backoff_rate.is_finite() || r.backoff_rate < 1.0 {
             return Err(SynthError::out_of_range(
                 path,
-                prop("BackoffRate"),
+                prop(asl::BackoffRate),
                 r.backoff_rate.to_string(),
                 "1.0 or more",
             ));
@@ -200,7 +208,7 @@ fn check_retry(path: &str, name: &str, retry: &[Retry]) -> Result<(), SynthError
         if let Some(d) = r.max_delay {
             check_range(
                 path,
-                &prop("MaxDelaySeconds"),
+                &prop(asl::MaxDelaySeconds),
                 d.secs_i64(),
                 1,
                 31_622_400,
@@ -213,5 +221,5 @@ fn check_retry(path: &str, name: &str, retry: &[Retry]) -> Result<(), SynthError
 
 fn check_catch(path: &str, name: &str, catch: &[Catch]) -> Result<(), SynthError> {
     let lists: Vec<&[String]> = catch.iter().map(|c| c.errors.as_slice()).collect();
-    check_errors(path, name, "Catch", &lists)
+    check_errors(path, name, asl::Catch, &lists)
 }

@@ -3,6 +3,7 @@
 
 use super::super::{show, Action, StackDiff};
 use super::{impact_label, sign};
+use crate::spec::anatomy;
 
 /// Inline code no value can break out of: the fence is one backtick longer than the longest
 /// run inside (CommonMark), table pipes are escaped and line breaks flattened, so a value
@@ -127,7 +128,7 @@ pub fn markdown(diffs: &[StackDiff]) -> String {
         }
         for (title, entries) in [
             ("Template", &d.sections),
-            ("Parameters", &d.parameters),
+            (anatomy::Parameters, &d.parameters),
             ("Outputs", &d.outputs),
         ] {
             if entries.is_empty() {

@@ -2,6 +2,7 @@
 
 use super::super::{show, Action, Impact, StackDiff};
 use super::sign;
+use crate::spec::anatomy;
 
 struct Paint(bool);
 
@@ -58,7 +59,10 @@ pub fn text(diffs: &[StackDiff], color: bool) -> String {
         for w in &d.warnings {
             out.push_str(&format!("  {} {w}\n", p.wrap("1;31", "WARNING")));
         }
-        for (title, entries) in [("Template", &d.sections), ("Parameters", &d.parameters)] {
+        for (title, entries) in [
+            ("Template", &d.sections),
+            (anatomy::Parameters, &d.parameters),
+        ] {
             if entries.is_empty() {
                 continue;
             }

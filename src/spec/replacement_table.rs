@@ -6,7 +6,7 @@
 use super::Impact;
 
 /// (resource type, property path with `/` and `*` for list elements, impact), sorted.
-pub(super) static TABLE: &[(&str, &str, Impact)] = &[
+pub(crate) static TABLE: &[(&str, &str, Impact)] = &[
     ("AWS::ApiGatewayV2::Api", "ProtocolType", Impact::Replace),
     ("AWS::ApiGatewayV2::Authorizer", "ApiId", Impact::Replace),
     ("AWS::ApiGatewayV2::Integration", "ApiId", Impact::Replace),
