@@ -63,6 +63,18 @@ pub fn app_with(app: App) -> Result<App, SynthError> {
     Ok(app)
 }
 
+/// The blueprints as the CLI's groups of stacks (what `ordersctl list` shows).
+#[allow(dead_code)] // the binary uses this; the tests and benches do not
+pub fn groups() -> Vec<ordersctl::cli::Group> {
+    ALL.iter()
+        .map(|b| ordersctl::cli::Group {
+            name: b.name,
+            summary: b.summary,
+            build: b.build,
+        })
+        .collect()
+}
+
 /// The blueprint that declares a stack, by building each one alone.
 #[allow(dead_code)]
 pub fn blueprint_of(stack: &str) -> Option<&'static str> {

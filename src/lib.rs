@@ -6,6 +6,8 @@
 pub mod assertions;
 pub mod bundle;
 pub mod checks;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod constructs;
 #[cfg(feature = "aws")]
 pub mod deploy;

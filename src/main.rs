@@ -1,9 +1,11 @@
-//! The `ordersctl` binary: parse the command line, run the verb, map errors to exit codes.
+//! The `ordersctl` binary: the CLI over this repository's blueprints, or over the app that
+//! `app = ...` in the project's `ordersctl.toml` names.
 
 #[path = "../blueprints/mod.rs"]
 mod blueprints;
-mod cli;
 
-fn main() {
-    std::process::exit(cli::run(std::env::args_os()));
+fn main() -> std::process::ExitCode {
+    ordersctl::cli::Program::grouped("blueprint", &blueprints::groups())
+        .defer_to_configured_app()
+        .main()
 }

@@ -177,9 +177,12 @@ fn list_shows_stacks_with_resource_counts() {
 #[test]
 fn stage_comes_from_the_flag_or_ordersctl_toml() {
     let tmp = tempfile::tempdir().unwrap();
+    // The settings come from the current directory's ordersctl.toml; the handler crates
+    // from this checkout.
     let run_in = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_ordersctl"))
             .args(args)
+            .args(["--workspace", env!("CARGO_MANIFEST_DIR")])
             .current_dir(tmp.path())
             .output()
             .unwrap()

@@ -192,13 +192,19 @@ fn blueprints_write_only_properties_and_attributes_the_schemas_define() {
         let t = &stack.template;
         for (id, r) in &t.resources {
             let Some(facts) = ordersctl::spec::facts(&r.resource_type) else {
-                wrong.push(format!("{}/{id}: type {} unknown", stack.name, r.resource_type));
+                wrong.push(format!(
+                    "{}/{id}: type {} unknown",
+                    stack.name, r.resource_type
+                ));
                 continue;
             };
             for (name, value) in &r.properties {
                 checked += 1;
                 if !facts.has_property(name) {
-                    wrong.push(format!("{}/{id}: {} has no property {name}", stack.name, r.resource_type));
+                    wrong.push(format!(
+                        "{}/{id}: {} has no property {name}",
+                        stack.name, r.resource_type
+                    ));
                 }
                 let mut atts = Vec::new();
                 get_atts(value, &mut atts);
@@ -206,9 +212,13 @@ fn blueprints_write_only_properties_and_attributes_the_schemas_define() {
                     let Some(ty) = t.resources.get(target).map(|r| &r.resource_type) else {
                         continue; // another stack's export is checked there
                     };
-                    let known = ordersctl::spec::facts(ty).is_some_and(|f| f.has_attribute(attribute));
+                    let known =
+                        ordersctl::spec::facts(ty).is_some_and(|f| f.has_attribute(attribute));
                     if !known {
-                        wrong.push(format!("{}/{id}: {ty} has no attribute {attribute}", stack.name));
+                        wrong.push(format!(
+                            "{}/{id}: {ty} has no attribute {attribute}",
+                            stack.name
+                        ));
                     }
                 }
             }

@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::bundle::HandlerWorkspace;
+use crate::checks::{check_stack, HandlerContract, Report, Severity};
+use crate::constructs::App;
+use crate::synth::{synthesize, Assembly};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ordersctl::bundle::HandlerWorkspace;
-use ordersctl::checks::{check_stack, HandlerContract, Report, Severity};
-use ordersctl::constructs::App;
-use ordersctl::synth::{synthesize, Assembly};
 
-use crate::blueprints;
-use crate::cli::config::StageArgs;
+use crate::cli::config::{Project, StageArgs};
+use crate::cli::program;
 
 /// Per function (logical ID): its handler crate and the contract that crate declares.
 type Contracts = BTreeMap<String, (String, Option<HandlerContract>)>;
@@ -21,24 +21,42 @@ type Contracts = BTreeMap<String, (String, Option<HandlerContract>)>;
 pub struct AppArgs {
     #[command(flatten)]
     pub stage: StageArgs,
-    /// Workspace holding the handler crates (`handlers/<crate>/`) [default: the checkout
-    /// ordersctl was built from]
+    /// Workspace holding the handler crates (`handlers/<crate>/`) [default: the directory of
+    /// the nearest ordersctl.toml, else the current directory]
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
 }
 
 impl AppArgs {
-    /// The handlers workspace.
-    pub fn workspace(&self) -> HandlerWorkspace {
-        HandlerWorkspace::new(
-            self.workspace
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
-        )
+    /// The project: the nearest ordersctl.toml and its settings.
+    pub fn project(&self) -> Result<Project> {
+        Project::discover()
     }
 
-    /// Every blueprint, with asset keys fingerprinted from the handler sources.
+    /// The handlers workspace: `--workspace`, else the project root.
+    pub fn workspace(&self) -> HandlerWorkspace {
+        let root = match &self.workspace {
+            Some(dir) => dir.clone(),
+            None => Project::discover()
+                .map(|p| p.root)
+                .unwrap_or_else(|_| PathBuf::from(".")),
+        };
+        HandlerWorkspace::new(root)
+    }
+
+    /// The program's stacks, with asset keys fingerprinted from the handler sources.
     pub fn app(&self) -> Result<App> {
+        self.check_workspace()?;
+        let stage = self.stage.resolve(&self.project()?)?;
+        let app = App::with_stage(stage).with_asset_source(Box::new(self.workspace()));
+        program::current()
+            .build(&app)
+            .context("synth failed; the assembly was not changed")?;
+        Ok(app)
+    }
+
+    /// `--workspace` names a directory with handler crates.
+    fn check_workspace(&self) -> Result<()> {
         if let Some(dir) = &self.workspace {
             if !dir.is_dir() {
                 bail!(
@@ -53,9 +71,7 @@ impl AppArgs {
                 );
             }
         }
-        let stage = self.stage.resolve()?;
-        blueprints::app_with(App::with_stage(stage).with_asset_source(Box::new(self.workspace())))
-            .context("synth failed; the assembly was not changed")
+        Ok(())
     }
 
     /// The synthesized assembly, after the checks: an error (an unsuppressed rule of error
@@ -115,8 +131,22 @@ impl AppArgs {
         Ok(out)
     }
 
-    /// The synthesized assembly, before the checks.
+    /// The synthesized assembly, before the checks: from the `app` command of
+    /// ordersctl.toml when the program defers to it, else from the program's own stacks.
     pub fn assembly_unchecked(&self) -> Result<Assembly> {
+        let project = self.project()?;
+        if let (true, Some(command)) = (program::current().defers_to_configured_app(), &project.app)
+        {
+            self.check_workspace()?;
+            let stage = self.stage.resolve(&project)?;
+            return super::app_command::assembly_from_command(
+                command,
+                &project.root,
+                stage,
+                self.workspace().root(),
+            )
+            .context("synth failed; the assembly was not changed");
+        }
         let app = self.app()?;
         synthesize(&app).context("synth failed; the assembly was not changed")
     }

@@ -2,9 +2,9 @@
 
 use std::io::IsTerminal;
 
+use crate::deploy::{Aws, Target};
 use anyhow::{Context, Result};
 use clap::Args;
-use ordersctl::deploy::{Aws, Target};
 
 /// Credentials and endpoint: the standard AWS chain, plus these overrides.
 #[derive(Debug, Args)]

@@ -1,10 +1,10 @@
 //! `ordersctl bootstrap`: create or update the OrdersctlToolkit stack (the asset bucket).
 
-use anyhow::Result;
-use clap::Args;
-use ordersctl::deploy::{
+use crate::deploy::{
     deploy_stack, toolkit_bucket, toolkit_template, DeployResult, StackDeploy, TOOLKIT_STACK,
 };
+use anyhow::Result;
+use clap::Args;
 
 use crate::cli::aws_args::AwsArgs;
 use crate::cli::interrupt::{self, unless_interrupted};

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
+use crate::bundle::{bundle, BundleRequest, BundleStatus};
+use crate::constructs::Architecture;
+use crate::synth::writer::{write_assembly, ASSETS_DIR};
+use crate::synth::Assembly;
+use crate::template::Format;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::bundle::{bundle, BundleRequest, BundleStatus};
-use ordersctl::constructs::Architecture;
-use ordersctl::synth::writer::{write_assembly, ASSETS_DIR};
-use ordersctl::synth::Assembly;
-use ordersctl::template::Format;
 
 use crate::cli::app_args::AppArgs;
 
@@ -47,7 +47,7 @@ pub fn requests(
     assembly: &Assembly,
     functions: &[String],
     arch: Option<Architecture>,
-    ws: &ordersctl::bundle::HandlerWorkspace,
+    ws: &crate::bundle::HandlerWorkspace,
 ) -> Result<Vec<BundleRequest>> {
     let all: Vec<_> = assembly
         .stacks

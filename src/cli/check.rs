@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::checks::{check_file, check_stack, report, Report, RULES};
+use crate::template::Template;
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::checks::{check_file, check_stack, report, Report, RULES};
-use ordersctl::template::Template;
 
 use crate::cli::app_args::AppArgs;
 
@@ -51,8 +51,8 @@ pub struct CheckArgs {
 
 /// Read a template file, JSON or YAML (with the short intrinsic tags).
 pub fn read_template(path: &Path) -> Result<Template> {
-    let text = ordersctl::synth::reader::read_input(path)
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let text =
+        crate::synth::reader::read_input(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let yaml = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")

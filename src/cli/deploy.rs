@@ -5,22 +5,22 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
-use clap::{Args, ValueEnum};
-use ordersctl::bundle::bundle;
-use ordersctl::constructs::ASSET_BUCKET_PARAMETER;
-use ordersctl::deploy::{
+use crate::bundle::bundle;
+use crate::constructs::ASSET_BUCKET_PARAMETER;
+use crate::deploy::{
     deploy_direct, deployed_template, execute_change_set, prepare_change_set,
     set_termination_protection, stack_outputs, stack_parameters, stack_status,
     termination_protected, toolkit_bucket, update_tags_if_changed, upload_if_missing,
     upload_template, Aws, DeployResult, Progress, ResourceChange, Schedule, StackDeploy,
     MAX_INLINE_TEMPLATE,
 };
-use ordersctl::diff::{diff_stack, Action, DiffContext, StackDiff};
-use ordersctl::synth::reader::read_assembly;
-use ordersctl::synth::writer::{write_assembly, ASSETS_DIR};
-use ordersctl::synth::{Assembly, StackArtifact};
-use ordersctl::template::{Format, Template};
+use crate::diff::{diff_stack, Action, DiffContext, StackDiff};
+use crate::synth::reader::read_assembly;
+use crate::synth::writer::{write_assembly, ASSETS_DIR};
+use crate::synth::{Assembly, StackArtifact};
+use crate::template::{Format, Template};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, ValueEnum};
 
 use crate::cli::app_args::AppArgs;
 use crate::cli::aws_args::{confirm, parse_pair, AwsArgs};
@@ -501,8 +501,8 @@ async fn deploy_one(
                     logical_id: r.logical_id.clone(),
                     resource_type: r.resource_type.clone(),
                     replacement: match r.impact {
-                        Some(ordersctl::diff::Impact::Replace) => Some("True".into()),
-                        Some(ordersctl::diff::Impact::MayReplace) => Some("Conditional".into()),
+                        Some(crate::diff::Impact::Replace) => Some("True".into()),
+                        Some(crate::diff::Impact::MayReplace) => Some("Conditional".into()),
                         _ => (r.action == Action::Modify).then(|| "False".into()),
                     },
                 })

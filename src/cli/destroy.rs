@@ -2,12 +2,12 @@
 
 use std::sync::Mutex;
 
-use anyhow::{bail, Result};
-use clap::Args;
-use ordersctl::deploy::{
+use crate::deploy::{
     delete_and_wait, stack_status, termination_protected, Aws, Progress, Schedule,
 };
-use ordersctl::template::Policy;
+use crate::template::Policy;
+use anyhow::{bail, Result};
+use clap::Args;
 
 use crate::cli::app_args::AppArgs;
 use crate::cli::aws_args::{confirm, AwsArgs};

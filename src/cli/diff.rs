@@ -4,18 +4,18 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Result};
-use clap::{Args, ValueEnum};
-use ordersctl::deploy::{
+use crate::deploy::{
     deployed_template, discard_change_set, preview_change_set, toolkit_bucket, Aws, Preview,
     Progress, ResourceChange, StackDeploy,
 };
-use ordersctl::diff::{diff_stack, render, DiffContext, StackDiff};
-use ordersctl::synth::reader::read_assembly;
+use crate::diff::{diff_stack, render, DiffContext, StackDiff};
+use crate::synth::reader::read_assembly;
+use anyhow::{anyhow, bail, Result};
+use clap::{Args, ValueEnum};
 
 use crate::cli::interrupt::{self, unless_interrupted};
-use ordersctl::synth::{Assembly, StackArtifact};
-use ordersctl::template::Template;
+use crate::synth::{Assembly, StackArtifact};
+use crate::template::Template;
 
 use crate::cli::app_args::AppArgs;
 use crate::cli::aws_args::{parse_pair, AwsArgs};
@@ -217,7 +217,7 @@ fn one_template(file: &std::path::Path, stacks: &[String]) -> Result<Assembly> {
             assets: Vec::new(),
             body: None,
         }],
-        stage: ordersctl::constructs::Stage::Dev,
+        stage: crate::constructs::Stage::Dev,
     })
 }
 
@@ -259,7 +259,7 @@ fn change_sets(args: &DiffArgs, assembly: &Assembly, names: &[String]) -> Result
             assembly.stack(n).is_some_and(|s| {
                 s.template
                     .parameters
-                    .contains_key(ordersctl::constructs::ASSET_BUCKET_PARAMETER)
+                    .contains_key(crate::constructs::ASSET_BUCKET_PARAMETER)
             })
         });
         let bucket = if needs_bucket {

@@ -4,9 +4,9 @@
 
 use std::future::Future;
 
+use crate::deploy::{stack_status, Aws, Schedule};
 use anyhow::{bail, Result};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use ordersctl::deploy::{stack_status, Aws, Schedule};
 
 /// Run `work` for each stack as `schedule` allows; `done` reports each result as it arrives.
 /// Returns the stacks that failed or were skipped.
@@ -67,7 +67,7 @@ async fn interrupted(aws: &Aws, running: &[String]) {
         let status = tokio::time::timeout(STATUS_WAIT, stack_status(aws, name))
             .await
             .unwrap_or_else(|_| {
-                Err(ordersctl::deploy::DeployError::Unreachable(format!(
+                Err(crate::deploy::DeployError::Unreachable(format!(
                     "no answer within {} s",
                     STATUS_WAIT.as_secs()
                 )))

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::bundle::{bundle, unzip_bootstrap};
+use crate::invoke::{invoke, Invocation, Outcome};
+use crate::synth::writer::ASSETS_DIR;
+use crate::template::Expr;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ordersctl::bundle::{bundle, unzip_bootstrap};
-use ordersctl::invoke::{invoke, Invocation, Outcome};
-use ordersctl::synth::writer::ASSETS_DIR;
-use ordersctl::template::Expr;
 
 use crate::cli::app_args::AppArgs;
 use crate::cli::bundle::requests;

@@ -1,12 +1,12 @@
-//! `ordersctl list`: the stacks the blueprints declare.
+//! `ordersctl list`: the stacks the program declares, with their groups (blueprints).
 
 use anyhow::Result;
 use clap::Args;
 
-use crate::blueprints;
 use crate::cli::app_args::AppArgs;
+use crate::cli::program;
 
-/// List stacks with their blueprint and resource counts.
+/// List stacks with their group (blueprint) and resource counts.
 ///
 /// Example:
 ///   ordersctl list
@@ -22,33 +22,54 @@ pub struct ListArgs {
 
 pub fn run(args: ListArgs) -> Result<()> {
     let assembly = args.app.assembly()?;
+    let program = program::current();
+    let (groups, label) = program.groups();
     let rows: Vec<(String, String, usize)> = assembly
         .stacks
         .iter()
         .map(|s| {
-            let bp = blueprints::blueprint_of(&s.name).unwrap_or("-").to_string();
-            (s.name.clone(), bp, s.template.resources.len())
+            let group = program.group_of(&s.name).unwrap_or("-").to_string();
+            (s.name.clone(), group, s.template.resources.len())
         })
         .collect();
     if args.json {
         let summary = |name: &str| {
-            blueprints::ALL
+            groups
                 .iter()
-                .find(|b| b.name == name)
-                .map_or("", |b| b.summary)
+                .find(|g| g.name == name)
+                .map_or("", |g| g.summary)
         };
         let v: Vec<_> = rows
             .iter()
-            .map(|(s, b, n)| serde_json::json!({"stack": s, "blueprint": b, "summary": summary(b), "resources": n}))
+            .map(|(s, g, n)| {
+                if groups.is_empty() {
+                    serde_json::json!({"stack": s, "resources": n})
+                } else {
+                    serde_json::json!({"stack": s, (label): g, "summary": summary(g), "resources": n})
+                }
+            })
             .collect();
         outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(5).max(5);
-    let wb = rows.iter().map(|r| r.1.len()).max().unwrap_or(9).max(9);
-    outln!("{:<w$}  {:<wb$}  RESOURCES", "STACK", "BLUEPRINT")?;
-    for (s, b, n) in rows {
-        outln!("{s:<w$}  {b:<wb$}  {n}")?;
+    if groups.is_empty() {
+        outln!("{:<w$}  RESOURCES", "STACK")?;
+        for (s, _, n) in rows {
+            outln!("{s:<w$}  {n}")?;
+        }
+        return Ok(());
+    }
+    let heading = label.to_uppercase();
+    let wg = rows
+        .iter()
+        .map(|r| r.1.len())
+        .max()
+        .unwrap_or(0)
+        .max(heading.len());
+    outln!("{:<w$}  {:<wg$}  RESOURCES", "STACK", heading)?;
+    for (s, g, n) in rows {
+        outln!("{s:<w$}  {g:<wg$}  {n}")?;
     }
     Ok(())
 }

@@ -1,4 +1,15 @@
-//! Command-line verbs. Each file orchestrates one verb; the work lives in the library.
+//! The command-line program, for this repository's blueprints and for any user's stacks:
+//! `ordersctl::cli::main(|app| ...)` is a whole `main`. Each file orchestrates one verb; the
+//! work lives in the rest of the library.
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     ordersctl::cli::main(|app| {
+//!         app.stack("Jobs").queue("Work").build()?;
+//!         Ok(())
+//!     })
+//! }
+//! ```
 
 /// `print!` to stdout that returns an error instead of panicking when stdout is closed (a
 /// pipe into `head`) or full (`> /dev/full`): the command then exits 1 quietly.
@@ -37,6 +48,7 @@ macro_rules! errprint {
 }
 
 mod app_args;
+mod app_command;
 mod aws_args;
 mod bootstrap;
 mod bundle;
@@ -50,10 +62,13 @@ mod interrupt;
 mod invoke;
 mod list;
 mod local;
+mod program;
 mod progress;
 mod synth;
 
 use std::ffi::OsString;
+
+pub use program::{main, Group, Program};
 
 use clap::{Parser, Subcommand};
 
@@ -79,8 +94,9 @@ enum Command {
     Local(local::LocalArgs),
 }
 
-/// Run the CLI; returns the process exit code (0 success, 1 failure).
-pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+/// Run the verb `args` name over the current program's stacks; the process exit code (0
+/// success, 1 failure).
+fn run_verb(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::deploy::{Progress, ResourceChange};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ordersctl::deploy::{Progress, ResourceChange};
 
 /// Bars on a terminal, lines otherwise (CI logs, pipes, NO_COLOR has no bearing on this).
 pub fn display() -> Box<dyn Progress> {

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::checks::Severity;
+use crate::synth::writer::write_assembly;
+use crate::template::Format;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use ordersctl::checks::Severity;
-use ordersctl::synth::writer::write_assembly;
-use ordersctl::template::Format;
 
 use crate::cli::app_args::AppArgs;
 

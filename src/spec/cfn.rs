@@ -96,9 +96,11 @@ pub const AllowedPattern: &str = "AllowedPattern";
 /// In `AWS::Lambda::EventSourceMapping`.
 pub const AmazonManagedKafkaEventSourceConfig: &str = "AmazonManagedKafkaEventSourceConfig";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
-pub const AmazonOpenSearchServerlessDestinationConfiguration: &str = "AmazonOpenSearchServerlessDestinationConfiguration";
+pub const AmazonOpenSearchServerlessDestinationConfiguration: &str =
+    "AmazonOpenSearchServerlessDestinationConfiguration";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
-pub const AmazonopensearchserviceDestinationConfiguration: &str = "AmazonopensearchserviceDestinationConfiguration";
+pub const AmazonopensearchserviceDestinationConfiguration: &str =
+    "AmazonopensearchserviceDestinationConfiguration";
 /// In `AWS::S3::Bucket`.
 pub const AnalyticsConfigurations: &str = "AnalyticsConfigurations";
 /// In `AWS::S3::Bucket`.
@@ -158,7 +160,8 @@ pub const AttributeType: &str = "AttributeType";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
 pub const AttributeValue: &str = "AttributeValue";
 /// In `AWS::Cognito::UserPool`.
-pub const AttributesRequireVerificationBeforeUpdate: &str = "AttributesRequireVerificationBeforeUpdate";
+pub const AttributesRequireVerificationBeforeUpdate: &str =
+    "AttributesRequireVerificationBeforeUpdate";
 /// In `AWS::ApiGatewayV2::Authorizer`.
 pub const Audience: &str = "Audience";
 /// In `AWS::IoT::TopicRule`.
@@ -470,7 +473,8 @@ pub const Database: &str = "Database";
 /// In `AWS::IoT::TopicRule`, `AWS::KinesisFirehose::DeliveryStream`, `AWS::Lambda::EventSourceMapping`.
 pub const DatabaseName: &str = "DatabaseName";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
-pub const DatabaseSourceAuthenticationConfiguration: &str = "DatabaseSourceAuthenticationConfiguration";
+pub const DatabaseSourceAuthenticationConfiguration: &str =
+    "DatabaseSourceAuthenticationConfiguration";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
 pub const DatabaseSourceConfiguration: &str = "DatabaseSourceConfiguration";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
@@ -538,7 +542,8 @@ pub const DeliveryStatusLogging: &str = "DeliveryStatusLogging";
 /// In `AWS::Pipes::Pipe`.
 pub const DeliveryStreamArn: &str = "DeliveryStreamArn";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
-pub const DeliveryStreamEncryptionConfigurationInput: &str = "DeliveryStreamEncryptionConfigurationInput";
+pub const DeliveryStreamEncryptionConfigurationInput: &str =
+    "DeliveryStreamEncryptionConfigurationInput";
 /// In `AWS::IoT::TopicRule`, `AWS::KinesisFirehose::DeliveryStream`.
 pub const DeliveryStreamName: &str = "DeliveryStreamName";
 /// In `AWS::KinesisFirehose::DeliveryStream`.
@@ -1176,7 +1181,8 @@ pub const LambdaFunctionAssociations: &str = "LambdaFunctionAssociations";
 /// In `AWS::Pipes::Pipe`.
 pub const LambdaFunctionParameters: &str = "LambdaFunctionParameters";
 /// In `AWS::Lambda::Function`.
-pub const LambdaManagedInstancesCapacityProviderConfig: &str = "LambdaManagedInstancesCapacityProviderConfig";
+pub const LambdaManagedInstancesCapacityProviderConfig: &str =
+    "LambdaManagedInstancesCapacityProviderConfig";
 /// In `AWS::Cognito::UserPool`.
 pub const LambdaVersion: &str = "LambdaVersion";
 /// In `AWS::Scheduler::ScheduleGroup`.
@@ -1420,7 +1426,8 @@ pub const OnPartialBatchItemFailure: &str = "OnPartialBatchItemFailure";
 /// In `AWS::Lambda::EventInvokeConfig`.
 pub const OnSuccess: &str = "OnSuccess";
 /// In `AWS::CloudWatch::Alarm`.
-pub const OnlyStartEvaluatingAfterWarmUpPeriodEnds: &str = "OnlyStartEvaluatingAfterWarmUpPeriodEnds";
+pub const OnlyStartEvaluatingAfterWarmUpPeriodEnds: &str =
+    "OnlyStartEvaluatingAfterWarmUpPeriodEnds";
 /// In `AWS::IoT::TopicRule`.
 pub const OpenSearch: &str = "OpenSearch";
 /// In `AWS::KinesisFirehose::DeliveryStream`.

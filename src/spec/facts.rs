@@ -130,7 +130,10 @@ mod tests {
         assert!(!stack.has_attribute("Outputs"));
         assert!(!stack.has_attribute("StackId.Outputs"));
         let queue = facts("AWS::SQS::Queue").unwrap();
-        assert!(queue.has_attribute("QueueName"), "cfn-lint's reading: every property");
+        assert!(
+            queue.has_attribute("QueueName"),
+            "cfn-lint's reading: every property"
+        );
         assert!(queue.has_attribute("RedrivePolicy.deadLetterTargetArn"));
         assert!(!queue.has_attribute("QueueArn"));
     }

@@ -7,21 +7,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::bundle::build_dev;
+use crate::deploy::{Aws, Progress, ResourceChange};
+use crate::local::deploy as local_deploy;
+use crate::local::engine::{Engine, EngineError, Options};
+use crate::local::inject;
+use crate::local::moto::Endpoint;
+use crate::local::proxy::Proxy;
+use crate::local::resolve::{DeployedStack, Resolver};
+use crate::local::server::Server;
+use crate::local::trace::{self, Hop};
+use crate::local::world::{self, World};
+use crate::synth::reader::read_assembly;
+use crate::synth::Assembly;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
-use ordersctl::bundle::build_dev;
-use ordersctl::deploy::{Aws, Progress, ResourceChange};
-use ordersctl::local::deploy as local_deploy;
-use ordersctl::local::engine::{Engine, EngineError, Options};
-use ordersctl::local::inject;
-use ordersctl::local::moto::Endpoint;
-use ordersctl::local::proxy::Proxy;
-use ordersctl::local::resolve::{DeployedStack, Resolver};
-use ordersctl::local::server::Server;
-use ordersctl::local::trace::{self, Hop};
-use ordersctl::local::world::{self, World};
-use ordersctl::synth::reader::read_assembly;
-use ordersctl::synth::Assembly;
 
 use crate::cli::app_args::AppArgs;
 

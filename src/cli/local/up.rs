@@ -10,13 +10,13 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::local::engine::{Auth, EngineError};
+use crate::local::http::{read_request, response};
+use crate::local::http_api::{HttpRequest, HttpResponse};
+use crate::local::inject::{self, Injection};
+use crate::local::trace::Hop;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use ordersctl::local::engine::{Auth, EngineError};
-use ordersctl::local::http::{read_request, response};
-use ordersctl::local::http_api::{HttpRequest, HttpResponse};
-use ordersctl::local::inject::{self, Injection};
-use ordersctl::local::trace::Hop;
 
 use super::{now_ms, start, stop_on_signals, Target};
 
