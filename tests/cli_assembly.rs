@@ -196,6 +196,7 @@ fn synth_out_dot_inside_an_assembly_replaces_it_and_keeps_assets() {
     fs::write(asm.join("assets/abc.zip"), "zip").unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_ordersctl"))
         .args(["synth", "--quiet", "--out", "."])
+        .args(["--workspace", env!("CARGO_MANIFEST_DIR")])
         .current_dir(&asm)
         .output()
         .unwrap();

@@ -26,7 +26,7 @@ pub fn text(reports: &[Report]) -> String {
     for r in reports {
         for s in &r.suppressions {
             groups
-                .entry((s.rule.as_str(), s.tool, s.reason.as_str()))
+                .entry((s.rule.as_str(), s.tool.as_str(), s.reason.as_str()))
                 .or_default()
                 .push(format!("{}/{}", r.stack, s.logical_id));
         }

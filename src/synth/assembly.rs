@@ -2,13 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
-
+pub use super::manifest::MANIFEST_VERSION;
+use super::manifest::{AssetEntry, Environment, Manifest, StackEntry};
 use crate::constructs::{App, Asset, AssetSource, Stage, SynthError};
 use crate::template::{Expr, Format, Output, StackId, Template};
-
-/// Version of the manifest schema.
-pub const MANIFEST_VERSION: &str = "1";
 
 /// One synthesized stack.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +69,7 @@ impl Assembly {
     }
 
     /// `manifest.json` content.
-    pub fn manifest(&self, format: Format) -> Value {
+    pub fn manifest(&self, format: Format) -> Manifest {
         let rendered: Vec<String> = self
             .stacks
             .iter()
@@ -83,44 +80,48 @@ impl Assembly {
 
     /// `manifest.json` content, given each stack's template already rendered (the writer
     /// renders once for the file and the fingerprint both).
-    pub(crate) fn manifest_of(&self, format: Format, rendered: &[String]) -> Value {
-        let stacks: serde_json::Map<String, Value> = self
+    pub(crate) fn manifest_of(&self, format: Format, rendered: &[String]) -> Manifest {
+        let stacks = self
             .stacks
             .iter()
             .zip(rendered)
             .map(|(s, text)| {
-                let assets: Vec<Value> = s
+                let assets = s
                     .assets
                     .iter()
-                    .map(|a| {
-                        json!({
-                            "id": a.function,
-                            "path": a.path,
-                            "type": "lambda-zip",
-                            "handlerCrate": a.handler_crate,
-                            "s3Key": a.s3_key,
-                            "fingerprint": a.fingerprint,
-                            "architecture": a.architecture.as_str(),
-                            "bucketParameter": crate::constructs::ASSET_BUCKET_PARAMETER,
-                        })
+                    .map(|a| AssetEntry {
+                        id: a.function.clone(),
+                        path: a.path.clone(),
+                        kind: "lambda-zip".into(),
+                        handler_crate: a.handler_crate.clone(),
+                        s3_key: a.s3_key.clone(),
+                        fingerprint: a.fingerprint.clone(),
+                        architecture: a.architecture.as_str().into(),
+                        bucket_parameter: crate::constructs::ASSET_BUCKET_PARAMETER.into(),
                     })
                     .collect();
-                let entry = json!({
-                    "template": s.template_file(format),
+                let entry = StackEntry {
+                    template: s.template_file(format),
                     // What the stack is made of, not when: synth stays byte-identical.
-                    "fingerprint": s.fingerprint_of(text),
-                    "dependencies": s.dependencies,
-                    "environment": { "account": "unknown-account", "region": "unknown-region" },
-                    "resourceCount": s.template.resources.len(),
-                    "outputs": s.template.outputs.keys().collect::<Vec<_>>(),
-                    "assets": assets,
-                    // Every deliberate exception to a check, with its reason.
-                    "suppressions": s.template.suppressions(),
-                });
+                    fingerprint: s.fingerprint_of(text),
+                    dependencies: s.dependencies.clone(),
+                    environment: Environment {
+                        account: "unknown-account".into(),
+                        region: "unknown-region".into(),
+                    },
+                    resource_count: s.template.resources.len(),
+                    outputs: s.template.outputs.keys().cloned().collect(),
+                    assets,
+                    suppressions: s.template.suppressions(),
+                };
                 (s.name.clone(), entry)
             })
             .collect();
-        json!({ "version": MANIFEST_VERSION, "stage": self.stage.as_str(), "stacks": stacks })
+        Manifest {
+            version: MANIFEST_VERSION.into(),
+            stage: self.stage.as_str().into(),
+            stacks,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod assembly;
 pub mod lock;
+pub mod manifest;
 pub mod reader;
 pub mod writer;
 

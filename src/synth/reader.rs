@@ -3,9 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
-use super::{Assembly, StackArtifact, MANIFEST_VERSION};
+use super::manifest::Manifest;
+use super::{Assembly, StackArtifact};
 use crate::constructs::{Architecture, Asset, Stage};
 use crate::template::Template;
 
@@ -94,26 +93,19 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
     let manifest_path = dir.join("manifest.json");
     stays_inside(dir, &manifest_path)?;
     let text = read_input(&manifest_path).map_err(|e| err(&manifest_path, e))?;
-    let m: Value =
-        serde_json::from_str(&text).map_err(|e| err(&manifest_path, format!("not JSON: {e}")))?;
-    if m["version"] != MANIFEST_VERSION {
-        return Err(err(
-            &manifest_path,
-            format!(
-                "manifest version {} is not supported; allowed: {MANIFEST_VERSION}",
-                m["version"]
-            ),
-        ));
-    }
-    let stage = match m["stage"].as_str() {
-        Some("prod") => Stage::Prod,
-        _ => Stage::Dev,
+    let m = Manifest::parse(&text).map_err(|e| err(&manifest_path, e))?;
+    let stage = match m.stage.as_str() {
+        "prod" => Stage::Prod,
+        "dev" => Stage::Dev,
+        other => {
+            return Err(err(
+                &manifest_path,
+                format!("stage {other:?} is not one ordersctl knows; allowed: dev, prod"),
+            ))
+        }
     };
-    let stacks_json = m["stacks"]
-        .as_object()
-        .ok_or_else(|| err(&manifest_path, "`stacks` is not an object"))?;
     let mut stacks = Vec::new();
-    for (name, s) in stacks_json {
+    for (name, s) in &m.stacks {
         // CloudFormation's stack names: a letter, then letters, digits and hyphens, at most 128.
         let valid_name = name.len() <= 128
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -124,22 +116,11 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                 format!("stack name {name:?} is not one CloudFormation accepts (a letter, then letters, digits and `-`, at most 128)"),
             ));
         }
-        let file = match &s["template"] {
-            Value::String(f) => f.as_str(),
-            Value::Null => {
-                return Err(err(
-                    &manifest_path,
-                    format!("stacks.{name}.template is missing"),
-                ))
-            }
-            other => {
-                return Err(err(
-                    &manifest_path,
-                    format!("stacks.{name}.template is {other}, not a file name"),
-                ))
-            }
-        };
-        let file = plain_file_name(&manifest_path, &format!("stacks.{name}.template"), file)?;
+        let file = plain_file_name(
+            &manifest_path,
+            &format!("stacks.{name}.template"),
+            &s.template,
+        )?;
         let path = dir.join(file);
         stays_inside(dir, &path)?;
         if !file.ends_with(".json") {
@@ -160,15 +141,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
         })?;
         let template = Template::from_json_str(&body).map_err(|e| err(&path, e.0))?;
         let body = Some(body);
-        let dependencies: Vec<String> = s["dependencies"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if dependencies.contains(name) {
+        if s.dependencies.contains(name) {
             return Err(err(
                 &manifest_path,
                 format!("stacks.{name}.dependencies names the stack itself"),
@@ -176,9 +149,9 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
         }
         let field = |i: usize, key: &str| format!("stacks.{name}.assets[{i}].{key}");
         let mut assets = Vec::new();
-        for (i, x) in s["assets"].as_array().into_iter().flatten().enumerate() {
+        for (i, x) in s.assets.iter().enumerate() {
             // The zip is `assets/<fingerprint>.zip`, and the key is the object uploaded.
-            if let Some(fp) = x["fingerprint"].as_str() {
+            if let Some(fp) = &x.fingerprint {
                 if fp.is_empty()
                     || !fp
                         .chars()
@@ -193,7 +166,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                     ));
                 }
             }
-            let key = x["s3Key"].as_str().unwrap_or_default();
+            let key = &x.s3_key;
             if key.starts_with('/')
                 || key.split('/').any(|seg| seg == "..")
                 || key.contains(['\\', '\0'])
@@ -206,28 +179,33 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                     ),
                 ));
             }
-            assets.push(x);
+            let architecture = match x.architecture.as_str() {
+                "arm64" => Architecture::Arm64,
+                "x86_64" => Architecture::X86_64,
+                other => {
+                    return Err(err(
+                        &manifest_path,
+                        format!(
+                            "{} {other:?} is not one Lambda runs; allowed: x86_64, arm64",
+                            field(i, "architecture")
+                        ),
+                    ))
+                }
+            };
+            assets.push(Asset {
+                function: x.id.clone(),
+                path: x.path.clone(),
+                handler_crate: x.handler_crate.clone(),
+                architecture,
+                s3_key: x.s3_key.clone(),
+                fingerprint: x.fingerprint.clone(),
+            });
         }
         stays_inside(dir, &dir.join(super::writer::ASSETS_DIR))?;
-        let assets = assets
-            .into_iter()
-            .map(|x| Asset {
-                function: x["id"].as_str().unwrap_or_default().to_string(),
-                path: x["path"].as_str().unwrap_or_default().to_string(),
-                handler_crate: x["handlerCrate"].as_str().unwrap_or_default().to_string(),
-                architecture: if x["architecture"] == "arm64" {
-                    Architecture::Arm64
-                } else {
-                    Architecture::X86_64
-                },
-                s3_key: x["s3Key"].as_str().unwrap_or_default().to_string(),
-                fingerprint: x["fingerprint"].as_str().map(str::to_string),
-            })
-            .collect();
         stacks.push(StackArtifact {
             name: name.clone(),
             template,
-            dependencies,
+            dependencies: s.dependencies.clone(),
             assets,
             body,
         });
@@ -259,6 +237,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn what_the_writer_writes_the_reader_reads() {
@@ -279,10 +258,17 @@ mod tests {
         }
         assert_eq!(back, asm);
         std::fs::write(dir.join("manifest.json"), "{\"version\": \"9\"}").unwrap();
-        assert!(read_assembly(&dir)
-            .unwrap_err()
-            .to_string()
-            .contains("not supported"));
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("format version 9, newer") && e.contains("reads version 1"),
+            "{e}"
+        );
+        let mut m: Value =
+            serde_json::to_value(asm.manifest(crate::template::Format::Json)).unwrap();
+        m["stacks"]["A"]["colour"] = "blue".into();
+        std::fs::write(dir.join("manifest.json"), m.to_string()).unwrap();
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(e.contains("unknown field `colour`"), "{e}");
     }
 
     /// Writes a one-stack assembly and lets `edit` change its manifest.
@@ -315,7 +301,7 @@ mod tests {
                 "{bad}: {e}"
             );
         }
-        let asset = |fp: &str, key: &str| serde_json::json!([{"id": "F", "path": "A/F", "handlerCrate": "c", "architecture": "arm64", "s3Key": key, "fingerprint": fp}]);
+        let asset = |fp: &str, key: &str| serde_json::json!([{"id": "F", "path": "A/F", "type": "lambda-zip", "handlerCrate": "c", "architecture": "arm64", "s3Key": key, "fingerprint": fp, "bucketParameter": "AssetBucket"}]);
         let (_t, dir) =
             crafted(|m| m["stacks"]["A"]["assets"] = asset("../../loot/secret", "k.zip"));
         let e = read_assembly(&dir).unwrap_err().to_string();

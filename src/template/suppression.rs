@@ -2,16 +2,16 @@
 //! `ordersctl.suppressions: [{rule, reason}]`, scanner checks in checkov's own form,
 //! `checkov.skip: [{id, comment}]`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Expr, Template};
 
 /// One deliberate exception.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Suppression {
     /// `ordersctl`, `checkov` or `cfn-lint`.
-    pub tool: &'static str,
+    pub tool: String,
     pub rule: String,
     pub logical_id: String,
     pub reason: String,
@@ -58,7 +58,7 @@ impl Template {
                         tool
                     };
                     out.push(Suppression {
-                        tool,
+                        tool: tool.to_string(),
                         rule,
                         logical_id: id.clone(),
                         reason: text(entry.get(why)),
