@@ -3,6 +3,10 @@
 //! Layers, imports pointing down only: [`template`] (the CloudFormation model) <-
 //! [`constructs`] (the typed DSL) <- [`synth`] (App -> cloud assembly).
 
+// `ordersctl::...` paths resolve inside the crate too: `cli::init` compiles the starter
+// project's stack file, written for a crate that depends on ordersctl.
+extern crate self as ordersctl;
+
 pub mod assertions;
 pub mod bundle;
 pub mod checks;

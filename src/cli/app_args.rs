@@ -131,16 +131,24 @@ impl AppArgs {
         Ok(out)
     }
 
+    /// The `app` command of ordersctl.toml, when it (not the program's own stacks) makes
+    /// the assembly.
+    pub fn app_command(&self) -> Result<Option<String>> {
+        let project = self.project()?;
+        Ok(project
+            .app
+            .filter(|_| program::current().defers_to_configured_app()))
+    }
+
     /// The synthesized assembly, before the checks: from the `app` command of
     /// ordersctl.toml when the program defers to it, else from the program's own stacks.
     pub fn assembly_unchecked(&self) -> Result<Assembly> {
         let project = self.project()?;
-        if let (true, Some(command)) = (program::current().defers_to_configured_app(), &project.app)
-        {
+        if let Some(command) = self.app_command()? {
             self.check_workspace()?;
             let stage = self.stage.resolve(&project)?;
             return super::app_command::assembly_from_command(
-                command,
+                &command,
                 &project.root,
                 stage,
                 self.workspace().root(),

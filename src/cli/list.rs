@@ -22,7 +22,11 @@ pub struct ListArgs {
 
 pub fn run(args: ListArgs) -> Result<()> {
     let assembly = args.app.assembly()?;
-    let program = program::current();
+    // An app command's stacks are its own: the built-in groups do not describe them.
+    let program = match args.app.app_command()? {
+        Some(_) => program::Program::new(|_| Ok(())),
+        None => program::current(),
+    };
     let (groups, label) = program.groups();
     let rows: Vec<(String, String, usize)> = assembly
         .stacks

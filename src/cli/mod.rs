@@ -58,6 +58,7 @@ mod deploy;
 mod destroy;
 mod diff;
 mod fan_out;
+mod init;
 mod interrupt;
 mod invoke;
 mod list;
@@ -92,6 +93,7 @@ enum Command {
     Diff(diff::DiffArgs),
     Check(check::CheckArgs),
     Local(local::LocalArgs),
+    Init(init::InitArgs),
 }
 
 /// Run the verb `args` name over the current program's stacks; the process exit code (0
@@ -120,6 +122,7 @@ fn run_verb(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Diff(args) => diff::run(args),
         Command::Check(args) => check::run(args),
         Command::Local(args) => local::run(args).map(|()| 0),
+        Command::Init(args) => init::run(args).map(|()| 0),
     };
     match result {
         Ok(code) => code,

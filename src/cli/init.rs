@@ -1,0 +1,206 @@
+//! `ordersctl init [DIR]`: a new project that builds and passes its tests at once.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use crate::constructs::App;
+
+/// The starter stack, compiled here as well as written into the project: the snapshot
+/// `init` writes is this code's template, so it cannot drift from the file the user gets.
+#[path = "init/infra_lib.rs"]
+mod starter;
+
+/// Write a new project: a Cargo workspace with an `infra` crate (one queue -> function ->
+/// table stack, and the CLI over it), a `handlers/hello` Lambda crate, `ordersctl.toml`, an
+/// assertions test, a snapshot test and a README with the two commands.
+///
+/// Examples:
+///   ordersctl init my-service
+///   ordersctl init my-service --ordersctl-path ../ordersctl
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct InitArgs {
+    /// Directory for the project: new, or empty [default: the current directory]
+    dir: Option<PathBuf>,
+    /// Depend on an ordersctl checkout at this path instead of the published crate.
+    #[arg(long, value_name = "DIR")]
+    ordersctl_path: Option<PathBuf>,
+}
+
+/// (path in the project, content).
+fn files(name: &str, ordersctl: &str, snapshot: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "Cargo.toml",
+            include_str!("init/workspace.toml").replace("{ORDERSCTL}", ordersctl),
+        ),
+        ("ordersctl.toml", include_str!("init/ordersctl.toml").into()),
+        (".gitignore", include_str!("init/gitignore").into()),
+        (
+            "README.md",
+            include_str!("init/README.md").replace("{NAME}", name),
+        ),
+        ("infra/Cargo.toml", include_str!("init/infra.toml").into()),
+        ("infra/src/lib.rs", include_str!("init/infra_lib.rs").into()),
+        (
+            "infra/src/main.rs",
+            include_str!("init/infra_main.rs").into(),
+        ),
+        (
+            "infra/tests/stack.rs",
+            include_str!("init/infra_test.rs").into(),
+        ),
+        (
+            "infra/tests/snapshots/stack__Hello.template.json.snap",
+            snapshot.into(),
+        ),
+        (
+            "handlers/hello/Cargo.toml",
+            include_str!("init/hello.toml").into(),
+        ),
+        (
+            "handlers/hello/src/main.rs",
+            include_str!("init/hello_main.rs").into(),
+        ),
+        (
+            "handlers/hello/src/lib.rs",
+            include_str!("init/hello_lib.rs").into(),
+        ),
+    ]
+}
+
+/// The insta snapshot of the starter stack's template.
+fn starter_snapshot() -> Result<String> {
+    let app = App::new();
+    starter::stacks(&app).context("the starter stack does not synthesize")?;
+    let assembly =
+        crate::synth::synthesize(&app).context("the starter stack does not synthesize")?;
+    let template = assembly
+        .stack("Hello")
+        .context("the starter has no Hello stack")?
+        .template
+        .to_json_string();
+    Ok(format!(
+        "---\nsource: infra/tests/stack.rs\nexpression: template\n---\n{template}\n"
+    ))
+}
+
+/// How the project depends on ordersctl: a checkout's path, or this version.
+fn dependency(path: Option<&Path>) -> Result<String> {
+    let Some(path) = path else {
+        let version = env!("CARGO_PKG_VERSION");
+        let minor = version.rsplit_once('.').map_or(version, |(mm, _)| mm);
+        return Ok(format!("{{ version = \"{minor}\" }}"));
+    };
+    let manifest = path.join("Cargo.toml");
+    let text = crate::synth::reader::read_input(&manifest)
+        .map_err(|e| anyhow::anyhow!("--ordersctl-path {}: {e}", path.display()))?;
+    let name = toml::from_str::<toml::Table>(&text)
+        .ok()
+        .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string));
+    if name.as_deref() != Some("ordersctl") {
+        bail!(
+            "--ordersctl-path {}: its Cargo.toml is not the ordersctl package",
+            path.display()
+        );
+    }
+    let absolute =
+        fs::canonicalize(path).with_context(|| format!("--ordersctl-path {}", path.display()))?;
+    Ok(format!(
+        "{{ path = {} }}",
+        toml_string(&absolute.to_string_lossy())
+    ))
+}
+
+/// A TOML basic string holding `s`.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub fn run(args: InitArgs) -> Result<()> {
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    match fs::symlink_metadata(&dir) {
+        Ok(m) if !m.is_dir() => bail!(
+            "{}: exists and is not a directory; nothing was written",
+            dir.display()
+        ),
+        Ok(_) => {
+            let mut entries =
+                fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+            if let Some(e) = entries.find(|e| e.as_ref().map_or(true, |e| e.file_name() != ".git"))
+            {
+                let what = e
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                bail!(
+                    "{}: is not empty (it holds {what}); init writes a new project only into a new or empty directory; nothing was written",
+                    dir.display()
+                );
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => bail!("{}: {e}; nothing was written", dir.display()),
+    }
+    let ordersctl = dependency(args.ordersctl_path.as_deref())?;
+    let snapshot = starter_snapshot()?;
+    let created_dir = !dir.exists();
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = fs::canonicalize(&dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "service".into());
+    let written = write_all(&dir, &files(&name, &ordersctl, &snapshot));
+    if let Err(e) = written {
+        // Nothing half-written stays: what this run created goes again.
+        if created_dir {
+            let _ = fs::remove_dir_all(&dir);
+        } else {
+            for top in ["Cargo.toml", "ordersctl.toml", ".gitignore", "README.md"] {
+                let _ = fs::remove_file(dir.join(top));
+            }
+            for top in ["infra", "handlers"] {
+                let _ = fs::remove_dir_all(dir.join(top));
+            }
+        }
+        return Err(e.context("init failed; nothing was left behind"));
+    }
+    errln!("created the project {name} in {}", dir.display());
+    errln!("next:");
+    if dir != Path::new(".") {
+        errln!("  cd {}", dir.display());
+    }
+    errln!("  cargo run --quiet --bin infra -- synth");
+    errln!("  cargo test --workspace");
+    Ok(())
+}
+
+fn write_all(dir: &Path, files: &[(&str, String)]) -> Result<()> {
+    for (path, content) in files {
+        let target = dir.join(path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        std::io::Write::write_all(&mut f, content.as_bytes())
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! `ordersctl init` writes a project that builds and passes its own tests at once, outside
+//! this repository, and `app =` in its ordersctl.toml lets the prebuilt binary synthesize it.
+//! The project depends on this checkout by path and builds offline with this repository's
+//! lockfile and target directory, so only its own crates (and ordersctl, for a new feature
+//! set) compile.
+
+mod cli_support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cli_support::{ordersctl, stderr};
+
+/// This build's target directory (`<target>/debug/ordersctl` -> `<target>`).
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The commands in the README's ```sh blocks, in order.
+fn readme_commands(readme: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in readme.lines() {
+        match (inside, line.trim()) {
+            (false, "```sh") => inside = true,
+            (true, "```") => inside = false,
+            (true, cmd) if !cmd.is_empty() => out.push(cmd.to_string()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every file under `dir`, relative path -> bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn init_writes_a_project_whose_readme_commands_synthesize_and_pass_its_tests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("greetings");
+    let o = ordersctl(&[
+        "init",
+        project.to_str().unwrap(),
+        "--ordersctl-path",
+        env!("CARGO_MANIFEST_DIR"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cargo run --quiet --bin infra -- synth"));
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
+        project.join("Cargo.lock"),
+    )
+    .unwrap();
+
+    let commands = readme_commands(&fs::read_to_string(project.join("README.md")).unwrap());
+    assert_eq!(
+        commands,
+        [
+            "cargo run --quiet --bin infra -- synth",
+            "cargo test --workspace"
+        ]
+    );
+    for command in &commands {
+        let o = Command::new("sh")
+            .args(["-c", command])
+            .current_dir(&project)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("CARGO_NET_OFFLINE", "true")
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "`{command}` failed:\n{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            stderr(&o)
+        );
+        if command.contains("cargo test") {
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(out.contains("the_template_is_pinned ... ok"), "{out}");
+            assert!(out.contains("a_greeting_names_someone ... ok"), "{out}");
+        }
+    }
+    let synthesized = tree(&project.join("ordersctl.out"));
+    assert!(
+        synthesized.contains_key("manifest.json")
+            && synthesized.contains_key("Hello.template.json")
+    );
+
+    // The prebuilt binary, through `app =` in ordersctl.toml: the same assembly.
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["synth", "--quiet", "--out", "via-app"])
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        o.stdout.is_empty(),
+        "the app's output goes to stderr: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(tree(&project.join("via-app")), synthesized);
+    // `list` shows the app's stacks, not the blueprints' groups.
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["list"])
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("STACK  RESOURCES\nHello  "),
+        "{out}{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn init_refuses_a_directory_that_is_not_empty_and_touches_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let o = ordersctl(&["init", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is not empty") && stderr(&o).contains("nothing was written"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(tree(tmp.path()).len(), 1);
+    let o = ordersctl(&["init", tmp.path().join("notes.txt").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a directory"), "{}", stderr(&o));
+    let o = ordersctl(&[
+        "init",
+        tmp.path().join("new").to_str().unwrap(),
+        "--ordersctl-path",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--ordersctl-path"), "{}", stderr(&o));
+    assert!(!tmp.path().join("new").exists());
+}
+
+/// Runs the prebuilt binary's `synth` in a project whose `app` is `command`.
+fn synth_with_app(command: &str) -> (std::process::Output, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("ordersctl.toml"),
+        format!("app = {command:?}\n"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["synth", "--quiet"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    (o, tmp)
+}
+
+#[test]
+fn a_failing_app_command_is_one_sentence_with_its_code_and_stderr() {
+    let (o, tmp) =
+        synth_with_app("echo compiling >&2; echo 'error[E0425]: cannot find value' >&2; exit 3");
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("exited with code 3"), "{e}");
+    assert!(e.contains("| error[E0425]: cannot find value"), "{e}");
+    assert!(!tmp.path().join("ordersctl.out").exists());
+
+    let (o, _tmp) = synth_with_app("echo 'just printing'");
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("wrote no assembly to ORDERSCTL_OUT") && e.contains("ordersctl::cli::main"),
+        "{e}"
+    );
+    assert!(
+        e.contains("just printing"),
+        "the app's stdout is passed on to stderr: {e}"
+    );
+    assert!(o.stdout.is_empty());
+
+    // An app that writes a newer assembly format.
+    let (o, _tmp) = synth_with_app(
+        "mkdir -p \"$ORDERSCTL_OUT\" && echo '{\"version\": \"7\", \"stage\": \"dev\", \"stacks\": {}}' > \"$ORDERSCTL_OUT/manifest.json\"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("format version 7, newer") && e.contains("reads version 1"),
+        "{e}"
+    );
+}
