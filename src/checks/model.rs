@@ -59,7 +59,7 @@ impl PropPath for &[&str] {
 }
 
 /// A property by name, or a nested one by path (`[cfn::TracingConfig, cfn::Mode]`).
-pub fn prop<'r>(r: &'r Resource, path: impl PropPath) -> Option<&'r Expr> {
+pub fn prop(r: &Resource, path: impl PropPath) -> Option<&Expr> {
     let (first, rest) = path.names().split_first()?;
     let mut cur = r.properties.get(*first)?;
     for p in rest {
