@@ -39,6 +39,16 @@ fn cfn_lint_reports_nothing_on_any_template() {
         );
     }
     assert_eq!(files.len(), 2 * assembly.stacks.len());
+    // The stack of imported handles (tests/imports.rs) too.
+    let app = ordersctl::constructs::App::new();
+    common::imports::imports(&app).unwrap();
+    let imports = ordersctl::synth::synthesize(&app).unwrap();
+    let written = write_assembly(&imports, &tmp.path().join("imports"), Format::Json).unwrap();
+    files.extend(
+        written
+            .into_iter()
+            .filter(|p| !p.ends_with("manifest.json")),
+    );
     // With the serverless rules (PyPI cfn-lint-serverless) appended to cfn-lint's own.
     let out = Command::new(&lint)
         .args([

@@ -306,6 +306,7 @@ impl<'a> AlarmBuilder<'a> {
             path,
             logical_id: self.id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(AlarmRef {
             stack: self.stack,

@@ -138,6 +138,7 @@ fn add_mapping<'a>(
         path,
         logical_id,
         facts: Facts::default(),
+        imported: None,
     });
     Ok(EventSourceRef { stack, node })
 }

@@ -484,6 +484,7 @@ impl<'a> FunctionBuilder<'a> {
             path,
             logical_id,
             facts,
+            imported: None,
         });
         Ok(FunctionRef {
             stack: self.stack,
@@ -503,6 +504,13 @@ impl<'a> FunctionRef<'a> {
     }
     /// ARN of the execution role.
     pub fn role_arn(&self) -> Expr {
+        if self.is_imported() {
+            self.stack.defer_error(SynthError::invalid(
+                self.path(),
+                "an imported function's role is not known here; import it with RoleRef::from_arn",
+            ));
+            return Expr::from("");
+        }
         let role = self.facts().role.unwrap_or_default();
         self.stack.get_att(&role, cfn::Arn)
     }
@@ -539,6 +547,13 @@ impl<'a> FunctionRef<'a> {
 
 impl Grantee for FunctionRef<'_> {
     fn add_to_principal_policy(&self, statement: Statement) {
+        if self.is_imported() {
+            self.stack.defer_error(SynthError::invalid(
+                self.path(),
+                "an imported function cannot be granted to: its role is not in this stack; import the role with RoleRef::from_arn and grant to that",
+            ));
+            return;
+        }
         let role = self.facts().role.unwrap_or_default();
         let holder = PolicyHolder::Role {
             policy_name: format!("{}Policy", self.logical_id()),

@@ -204,6 +204,7 @@ impl<'a> HttpApiBuilder<'a> {
             path,
             logical_id: id.to_string(),
             facts,
+            imported: None,
         });
         Ok(HttpApiRef {
             stack: self.stack,
@@ -520,6 +521,7 @@ impl<'a> RouteBuilder<'a> {
             path,
             logical_id: format!("{api_id}{rid}Route"),
             facts: Facts::default(),
+            imported: None,
         });
         Ok(RouteRef { stack, node })
     }

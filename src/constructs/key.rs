@@ -89,6 +89,7 @@ impl<'a> KeyBuilder<'a> {
             path,
             logical_id: self.id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(KeyRef {
             stack: self.stack,
@@ -106,6 +107,13 @@ impl<'a> KeyRef<'a> {
     /// Let a service principal use the key to encrypt and decrypt (for example
     /// `events.amazonaws.com` sending to an encrypted queue).
     pub fn grant_service_encrypt_decrypt(&self, service: &str) {
+        if self.is_imported() {
+            self.stack.defer_error(SynthError::invalid(
+                self.path(),
+                format!("the key policy of an imported key is its owner's: allow {service} there"),
+            ));
+            return;
+        }
         let s = Statement::allow_service(
             service,
             ["kms:Decrypt", "kms:GenerateDataKey"],

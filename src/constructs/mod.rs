@@ -8,10 +8,12 @@ mod error;
 mod event_source;
 mod function;
 pub mod iam;
+mod import;
 mod key;
 mod log_group;
 mod pattern;
 mod queue;
+mod role;
 pub(crate) mod stack;
 mod subscription;
 mod table;
@@ -29,6 +31,7 @@ pub use key::{KeyBuilder, KeyRef};
 pub use log_group::LOG_RETENTION_DAYS;
 pub use pattern::{EventPattern, Match, NumericOp};
 pub use queue::{QueueBuilder, QueueEncryption, QueueRef, RedriveAllow};
+pub use role::RoleRef;
 pub use stack::{Asset, OutputBuilder, Stack, ASSET_BUCKET_PARAMETER};
 pub use table::{
     Attr, Billing, Key, Projection, Removal, StreamView, TableBuilder, TableEncryption, TableRef,

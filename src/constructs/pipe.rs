@@ -306,6 +306,7 @@ impl<'a> PipeBuilder<'a> {
             path,
             logical_id: self.id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(PipeRef {
             stack: self.stack,

@@ -266,6 +266,7 @@ impl<'a> QueueBuilder<'a> {
             path,
             logical_id,
             facts,
+            imported: None,
         });
         Ok(QueueRef {
             stack: self.stack,
@@ -357,6 +358,9 @@ impl<'a> QueueRef<'a> {
     /// adds the statement to the queue's `AWS::SQS::QueuePolicy` (made on first use) and, for
     /// a KMS-encrypted queue, lets the service use the key.
     pub(crate) fn allow_service_send(&self, service: &str, source_arn: Expr) {
+        if self.is_imported() {
+            return; // its policy is its owner's (see QueueRef::from_arn)
+        }
         let holder = format!("{}Policy", self.logical_id());
         let stmt = Statement::allow_service(service, ["sqs:SendMessage"], [self.arn()])
             .for_source_arn(source_arn);

@@ -22,6 +22,7 @@ const DLQ_DURABLE: &str = "A durable function: Lambda keeps each execution's sta
 const TABLE_CMK: &str = "Encrypted at rest by DynamoDB with an AWS owned or AWS managed key; this blueprint has no requirement (cross-account access, key revocation) that a customer-managed key would serve.";
 const LOG_GROUP_BY_CONFIG: &str = "The function logs to its own log group with a retention, named in LoggingConfig.LogGroup; WS1004 only looks for a group named /aws/lambda/<function>.";
 const DLQ_NEEDS_NO_DLQ: &str = "This queue is a dead-letter queue: what lands here stays for inspection and redrive, there is no further hop to protect.";
+const IMPORTED_FUNCTION: &str = "The function is imported by its ARN: its asynchronous invocation settings (EventInvokeConfig, on-failure destination) belong to the stack that owns it.";
 const SQS_NO_DESTINATION: &str = "An SQS event source cannot have an on-failure destination (Lambda supports them for stream and Kafka sources only); the queue's redrive policy is the DLQ.";
 
 fn target(e: Option<&Expr>) -> Option<&str> {
@@ -132,11 +133,20 @@ pub(crate) fn default_skips(t: &Template) -> Vec<Skip> {
                     skip("WS1004", LOG_GROUP_BY_CONFIG);
                 }
             }
+            // Invoking a function imported by ARN: its asynchronous settings (retries,
+            // on-failure destination) belong to the stack that owns it.
+            "AWS::Lambda::Permission" if matches!(r.properties.get(cfn::FunctionName), Some(Expr::Str(a)) if a.starts_with("arn:")) =>
+            {
+                skip("ES1007", IMPORTED_FUNCTION);
+            }
             "AWS::Lambda::EventSourceMapping" => {
-                let source = target(r.properties.get(cfn::EventSourceArn));
+                let arn = r.properties.get(cfn::EventSourceArn);
+                let source = target(arn);
+                // A queue of this stack, or one imported by its ARN.
                 let sqs = source
                     .and_then(|s| t.resources.get(s))
-                    .is_some_and(|q| q.resource_type == "AWS::SQS::Queue");
+                    .is_some_and(|q| q.resource_type == "AWS::SQS::Queue")
+                    || matches!(arn, Some(Expr::Str(a)) if a.split(':').nth(2) == Some("sqs"));
                 if sqs {
                     skip("ES1001", SQS_NO_DESTINATION);
                 }

@@ -200,6 +200,7 @@ impl<'a> ScheduleBuilder<'a> {
             path,
             logical_id: self.id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(ScheduleRef {
             stack: self.stack,

@@ -65,6 +65,18 @@ pub(crate) struct Node {
     pub path: String,
     pub logical_id: String,
     pub facts: Facts,
+    /// For a resource that exists outside this app (`QueueRef::from_arn` ...): what `Ref`
+    /// and `Fn::GetAtt` stand for, since there is no resource to point at.
+    pub imported: Option<Imported>,
+}
+
+/// The known values of an imported resource.
+#[derive(Debug, Clone)]
+pub(crate) struct Imported {
+    /// What `Ref` would return.
+    pub ref_value: Expr,
+    /// Attribute name -> value.
+    pub attributes: Vec<(&'static str, Expr)>,
 }
 
 /// Who holds a policy that grants accumulate into.
@@ -78,6 +90,8 @@ pub(crate) enum PolicyHolder {
     Topic { topic: String },
     /// The `KeyPolicy` property of the `AWS::KMS::Key` with the holder's logical ID.
     Key,
+    /// An `AWS::IAM::Policy` attached to a role made outside the app (by name).
+    ImportedRole { role_name: Expr },
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +192,17 @@ impl StackState {
                     let mut r = Resource::new("AWS::SQS::QueuePolicy");
                     r.set(cfn::Queues, Expr::list([Expr::ref_(queue.as_str())]))
                         .set(cfn::PolicyDocument, doc);
+                    t.add_resource(holder_id.clone(), r)
+                        .map_err(|_| dup(&pending.path, holder_id))?;
+                }
+                PolicyHolder::ImportedRole { role_name } => {
+                    let mut r = Resource::new("AWS::IAM::Policy");
+                    r.set(
+                        cfn::PolicyName,
+                        Expr::sub(format!("${{AWS::StackName}}-{holder_id}")),
+                    )
+                    .set(cfn::PolicyDocument, doc)
+                    .set(cfn::Roles, Expr::list([role_name.clone()]));
                     t.add_resource(holder_id.clone(), r)
                         .map_err(|_| dup(&pending.path, holder_id))?;
                 }
@@ -431,6 +456,64 @@ impl Stack {
         }
     }
 
+    /// `Ref` of the construct at `node`: the resource's, or an imported one's known value.
+    pub(crate) fn node_ref(&self, node: usize) -> Expr {
+        let n = self.node(node);
+        match &n.imported {
+            Some(i) => i.ref_value.clone(),
+            None => self.ref_(&n.logical_id),
+        }
+    }
+
+    /// `Fn::GetAtt` of the construct at `node`; for an imported one, its known value, or a
+    /// synth error naming the construct when the attribute is not known.
+    pub(crate) fn node_att(&self, node: usize, attribute: &str) -> Expr {
+        let (path, value) = {
+            let n = self.node(node);
+            match &n.imported {
+                None => return self.get_att(&n.logical_id, attribute),
+                Some(i) => (
+                    n.path.clone(),
+                    i.attributes
+                        .iter()
+                        .find(|(a, _)| *a == attribute)
+                        .map(|(_, v)| v.clone()),
+                ),
+            }
+        };
+        value.unwrap_or_else(|| {
+            self.defer_error(SynthError::invalid(
+                path,
+                format!("this construct is imported: its {attribute} is not known here"),
+            ));
+            Expr::from("")
+        })
+    }
+
+    /// Whether the construct at `node` is imported (exists outside this app).
+    pub(crate) fn is_imported(&self, node: usize) -> bool {
+        self.node(node).imported.is_some()
+    }
+
+    /// Register a construct that exists outside this app: it has a path and an ID (unique
+    /// in the stack like any construct's) but no resource.
+    pub(crate) fn import_node(
+        &self,
+        id: &str,
+        imported: Imported,
+        facts: Facts,
+    ) -> Result<usize, SynthError> {
+        check_construct_id(self.name(), id)?;
+        let path = self.child_path(id);
+        self.claim(id, &path)?;
+        Ok(self.add_node(Node {
+            path,
+            logical_id: id.to_string(),
+            facts,
+            imported: Some(imported),
+        }))
+    }
+
     pub(crate) fn add_node(&self, node: Node) -> usize {
         let mut st = self.state.borrow_mut();
         st.nodes.push(node);
@@ -568,11 +651,17 @@ macro_rules! handle {
             }
             /// `{"Ref": logicalId}`.
             pub fn ref_(&self) -> $crate::template::Expr {
-                self.stack.ref_(&self.logical_id())
+                self.stack.node_ref(self.node)
             }
             #[allow(dead_code)]
             pub(crate) fn att(&self, attribute: &str) -> $crate::template::Expr {
-                self.stack.get_att(&self.logical_id(), attribute)
+                self.stack.node_att(self.node, attribute)
+            }
+            /// Whether this construct exists outside the app (made by `from_arn` or
+            /// `from_name`): nothing is declared for it, and its own policies are its
+            /// owner's.
+            pub fn is_imported(&self) -> bool {
+                self.stack.is_imported(self.node)
             }
             #[allow(dead_code)]
             pub(crate) fn facts(&self) -> $crate::constructs::stack::Facts {

@@ -224,6 +224,7 @@ impl<'a> SubscriptionBuilder<'a> {
             path,
             logical_id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(SubscriptionRef { stack, node })
     }

@@ -445,6 +445,7 @@ impl<'a> TableBuilder<'a> {
             path,
             logical_id,
             facts,
+            imported: None,
         });
         Ok(TableRef {
             stack: self.stack,

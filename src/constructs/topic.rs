@@ -171,6 +171,7 @@ impl<'a> TopicBuilder<'a> {
             path,
             logical_id,
             facts,
+            imported: None,
         });
         Ok(TopicRef {
             stack: self.stack,
@@ -227,6 +228,9 @@ impl<'a> TopicRef<'a> {
     /// and, for a customer-managed key, lets the service use the key. A topic on the
     /// AWS-managed key cannot be published to by a service: that is reported by synth.
     pub(crate) fn allow_service_publish(&self, service: &str, source_arn: Expr) {
+        if self.is_imported() {
+            return; // its policy is its owner's (see TopicRef::from_arn)
+        }
         let facts = self.facts();
         if facts.aws_managed_key {
             self.stack.defer_error(SynthError::invalid(

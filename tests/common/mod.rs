@@ -4,6 +4,9 @@
 #[path = "../../blueprints/mod.rs"]
 pub mod blueprints;
 
+#[allow(dead_code)]
+pub mod imports;
+
 use ordersctl::synth::{synthesize, Assembly};
 
 /// Every blueprint synthesized into one assembly.

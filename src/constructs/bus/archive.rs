@@ -134,6 +134,7 @@ impl<'a> ArchiveBuilder<'a> {
             path,
             logical_id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(ArchiveRef {
             stack: self.stack,

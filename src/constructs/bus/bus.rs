@@ -124,6 +124,7 @@ impl<'a> EventBusBuilder<'a> {
             path,
             logical_id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(EventBusRef {
             stack: self.stack,
@@ -154,15 +155,15 @@ impl<'a> EventBusRef<'a> {
     }
     /// Bus ARN.
     pub fn arn(&self) -> Expr {
-        match self.logical_id() {
-            Some(id) => self.stack.get_att(&id, cfn::Arn),
+        match self.node {
+            Some(n) => self.stack.node_att(n, cfn::Arn),
             None => Expr::arn("events", "event-bus/default"),
         }
     }
     /// Bus name: `Fn::GetAtt <Bus>.Name` for a custom bus (never `Ref`), `default` otherwise.
     pub fn name(&self) -> Expr {
-        match self.logical_id() {
-            Some(id) => self.stack.get_att(&id, cfn::Name),
+        match self.node {
+            Some(n) => self.stack.node_att(n, cfn::Name),
             None => Expr::from(DEFAULT_BUS),
         }
     }

@@ -289,6 +289,7 @@ impl<'a> RuleBuilder<'a> {
             path,
             logical_id,
             facts: Facts::default(),
+            imported: None,
         });
         Ok(RuleRef {
             stack: self.stack,

@@ -193,7 +193,7 @@ pub struct Target<'a> {
 
 impl std::fmt::Debug for Target<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct(cfn::Target)
+        f.debug_struct("Target")
             .field("label", &self.target.target_label())
             .finish()
     }

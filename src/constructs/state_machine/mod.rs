@@ -337,6 +337,7 @@ impl<'a> StateMachineBuilder<'a> {
             path,
             logical_id,
             facts,
+            imported: None,
         });
         Ok(StateMachineRef {
             stack: self.stack,
