@@ -93,7 +93,7 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
     let stack = app.stack("S");
     for (result, wanted) in [
         (
-            QueueRef::from_arn(&stack, "Q", "arn:aws:sns:us-east-1:123456789012:orders")
+            QueueRef::from_arn(stack, "Q", "arn:aws:sns:us-east-1:123456789012:orders")
                 .map(|_| ()),
             "S/Q: \"arn:aws:sns",
         ),
@@ -106,18 +106,18 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
             .map(|_| ()),
             "table/NAME",
         ),
-        (TableRef::from_name(&stack, "T2", "no").map(|_| ()), "S/T2"),
+        (TableRef::from_name(stack, "T2", "no").map(|_| ()), "S/T2"),
         (
-            FunctionRef::from_arn(&stack, "F", "arn:aws:lambda:us-east-1:12345:function:x")
+            FunctionRef::from_arn(stack, "F", "arn:aws:lambda:us-east-1:12345:function:x")
                 .map(|_| ()),
             "S/F",
         ),
         (
-            KeyRef::from_arn(&stack, "K", "arn:aws:kms:us-east-1:123456789012:alias/x").map(|_| ()),
+            KeyRef::from_arn(stack, "K", "arn:aws:kms:us-east-1:123456789012:alias/x").map(|_| ()),
             "key/KEY-ID",
         ),
         (
-            RoleRef::from_arn(&stack, "R", "arn:aws:iam:us-east-1:123456789012:role/x").map(|_| ()),
+            RoleRef::from_arn(stack, "R", "arn:aws:iam:us-east-1:123456789012:role/x").map(|_| ()),
             "iam::ACCOUNT:role",
         ),
     ] {
@@ -128,7 +128,7 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
     let app = App::new();
     let stack = app.stack("S");
     let f = FunctionRef::from_arn(
-        &stack,
+        stack,
         "F",
         "arn:aws:lambda:us-east-1:123456789012:function:x",
     )
@@ -141,7 +141,7 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
     let app = App::new();
     let stack = app.stack("S");
     stack.queue("Q").build().unwrap();
-    let e = QueueRef::from_arn(&stack, "Q", "arn:aws:sqs:us-east-1:123456789012:q")
+    let e = QueueRef::from_arn(stack, "Q", "arn:aws:sqs:us-east-1:123456789012:q")
         .unwrap_err()
         .to_string();
     assert!(e.contains("S/Q"), "{e}");

@@ -85,9 +85,9 @@ impl<'a> QueueRef<'a> {
     /// use ordersctl::constructs::{App, QueueRef};
     /// let app = App::new();
     /// let stack = app.stack("Demo");
-    /// let jobs = QueueRef::from_arn(&stack, "Jobs", "arn:aws:sqs:eu-west-1:123456789012:jobs")?;
+    /// let jobs = QueueRef::from_arn(stack, "Jobs", "arn:aws:sqs:eu-west-1:123456789012:jobs")?;
     /// assert!(jobs.is_imported() && !jobs.is_fifo());
-    /// assert!(QueueRef::from_arn(&stack, "Bad", "jobs").is_err());
+    /// assert!(QueueRef::from_arn(stack, "Bad", "jobs").is_err());
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```
     pub fn from_arn(stack: &'a Stack, id: &str, arn: &str) -> Result<QueueRef<'a>, SynthError> {
@@ -128,7 +128,7 @@ impl<'a> TableRef<'a> {
     /// let app = App::new();
     /// let stack = app.stack("Demo");
     /// let f = stack.function("Reader").handler_crate("reader").build()?;
-    /// let orders = TableRef::from_name(&stack, "Orders", "orders")?;
+    /// let orders = TableRef::from_name(stack, "Orders", "orders")?;
     /// orders.grant(&f, &["dynamodb:GetItem"]);
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```
@@ -155,7 +155,7 @@ impl<'a> TableRef<'a> {
     /// use ordersctl::constructs::{App, TableRef};
     /// let app = App::new();
     /// let stack = app.stack("Demo");
-    /// let t = TableRef::from_arn(&stack, "Orders", "arn:aws:dynamodb:eu-west-1:123456789012:table/orders")?;
+    /// let t = TableRef::from_arn(stack, "Orders", "arn:aws:dynamodb:eu-west-1:123456789012:table/orders")?;
     /// assert!(t.is_imported());
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```
@@ -201,7 +201,7 @@ impl<'a> TopicRef<'a> {
     /// use ordersctl::constructs::{App, TopicRef};
     /// let app = App::new();
     /// let stack = app.stack("Demo");
-    /// let t = TopicRef::from_arn(&stack, "Alerts", "arn:aws:sns:eu-west-1:123456789012:alerts")?;
+    /// let t = TopicRef::from_arn(stack, "Alerts", "arn:aws:sns:eu-west-1:123456789012:alerts")?;
     /// assert!(t.is_imported());
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```
@@ -243,7 +243,7 @@ impl<'a> FunctionRef<'a> {
     /// use ordersctl::constructs::{App, FunctionRef};
     /// let app = App::new();
     /// let stack = app.stack("Demo");
-    /// let f = FunctionRef::from_arn(&stack, "Audit", "arn:aws:lambda:eu-west-1:123456789012:function:audit")?;
+    /// let f = FunctionRef::from_arn(stack, "Audit", "arn:aws:lambda:eu-west-1:123456789012:function:audit")?;
     /// assert!(f.is_imported());
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```
@@ -287,7 +287,7 @@ impl<'a> KeyRef<'a> {
     /// use ordersctl::constructs::{App, KeyRef, QueueEncryption};
     /// let app = App::new();
     /// let stack = app.stack("Demo");
-    /// let key = KeyRef::from_arn(&stack, "Shared",
+    /// let key = KeyRef::from_arn(stack, "Shared",
     ///     "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")?;
     /// stack.queue("Jobs").encryption(QueueEncryption::Kms(key)).build()?;
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
@@ -328,7 +328,7 @@ impl<'a> EventBusRef<'a> {
     /// use ordersctl::constructs::{App, EventBusRef};
     /// let app = App::new();
     /// let stack = app.stack("Demo");
-    /// let bus = EventBusRef::from_name(&stack, "Orders", "orders")?;
+    /// let bus = EventBusRef::from_name(stack, "Orders", "orders")?;
     /// assert!(!bus.is_default());
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```

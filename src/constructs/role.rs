@@ -21,7 +21,7 @@ impl<'a> RoleRef<'a> {
     /// let app = App::new();
     /// let stack = app.stack("Demo");
     /// let q = stack.queue("Jobs").build()?;
-    /// let ci = RoleRef::from_arn(&stack, "Deployer", "arn:aws:iam::123456789012:role/ci/deployer")?;
+    /// let ci = RoleRef::from_arn(stack, "Deployer", "arn:aws:iam::123456789012:role/ci/deployer")?;
     /// q.grant_send(&ci);
     /// # Ok::<(), ordersctl::constructs::SynthError>(())
     /// ```

@@ -10,34 +10,34 @@ use ordersctl::constructs::{
 pub fn imports(app: &App) -> Result<(), SynthError> {
     let stack = app.stack("Imports");
     let orders = QueueRef::from_arn(
-        &stack,
+        stack,
         "OrdersQueue",
         "arn:aws:sqs:us-east-1:123456789012:orders",
     )?;
-    let table = TableRef::from_name(&stack, "OrdersTable", "orders")?;
+    let table = TableRef::from_name(stack, "OrdersTable", "orders")?;
     let archive = TableRef::from_arn(
-        &stack,
+        stack,
         "ArchiveTable",
         "arn:aws:dynamodb:us-east-1:123456789012:table/orders-archive",
     )?;
     let alerts = TopicRef::from_arn(
-        &stack,
+        stack,
         "Alerts",
         "arn:aws:sns:us-east-1:123456789012:alerts",
     )?;
-    let bus = EventBusRef::from_name(&stack, "OrdersBus", "orders")?;
+    let bus = EventBusRef::from_name(stack, "OrdersBus", "orders")?;
     let audit = FunctionRef::from_arn(
-        &stack,
+        stack,
         "Audit",
         "arn:aws:lambda:us-east-1:123456789012:function:audit",
     )?;
     let key = KeyRef::from_arn(
-        &stack,
+        stack,
         "SharedKey",
         "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     )?;
     let deployer = RoleRef::from_arn(
-        &stack,
+        stack,
         "Deployer",
         "arn:aws:iam::123456789012:role/ci/deployer",
     )?;
