@@ -93,8 +93,7 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
     let stack = app.stack("S");
     for (result, wanted) in [
         (
-            QueueRef::from_arn(stack, "Q", "arn:aws:sns:us-east-1:123456789012:orders")
-                .map(|_| ()),
+            QueueRef::from_arn(stack, "Q", "arn:aws:sns:us-east-1:123456789012:orders").map(|_| ()),
             "S/Q: \"arn:aws:sns",
         ),
         (

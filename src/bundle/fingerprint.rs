@@ -2,12 +2,14 @@
 //! decides the bytes of a handler's binary — the crate's sources and those of its path
 //! dependencies, the workspace manifest and lockfile, the build profile and the target.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use super::fingerprint_cache::{stamp, FingerprintCache, Input};
 use super::BundleError;
 use crate::checks::HandlerContract;
 use crate::constructs::{Architecture, AssetKey, AssetSource};
@@ -37,6 +39,15 @@ pub fn target_triple(arch: Architecture) -> &'static str {
 pub struct HandlerWorkspace {
     root: PathBuf,
     target_dir: Option<PathBuf>,
+    /// Fingerprints of this run (a crate used by several functions is read once) and the
+    /// metadata cache they may come from.
+    cache: Arc<Mutex<Cache>>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    files: FingerprintCache,
+    computed: HashMap<String, String>,
 }
 
 impl HandlerWorkspace {
@@ -45,7 +56,25 @@ impl HandlerWorkspace {
         HandlerWorkspace {
             root: root.into(),
             target_dir: None,
+            cache: Arc::default(),
         }
+    }
+
+    /// Take fingerprints from the cache an earlier run left in the assembly `dir`, when the
+    /// files they were computed from are unchanged (size and modification time, as cargo
+    /// judges freshness).
+    pub fn with_fingerprint_cache(self, dir: &Path) -> Self {
+        self.lock().files = FingerprintCache::load(dir);
+        self
+    }
+
+    /// Keep this run's fingerprints in the assembly `dir` for the next run.
+    pub fn save_fingerprint_cache(&self, dir: &Path) -> std::io::Result<()> {
+        self.lock().files.save(dir)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Build into this directory instead of `CARGO_TARGET_DIR` or `<root>/target`.
@@ -131,8 +160,22 @@ impl HandlerWorkspace {
         Ok(Some(contract))
     }
 
-    /// The fingerprint (64 hex digits) of a handler crate built for `arch`.
+    /// The fingerprint (64 hex digits) of a handler crate built for `arch`, from the files
+    /// as they are now (a cache entry is used only if every file's size and modification
+    /// time are unchanged).
     pub fn fingerprint(&self, name: &str, arch: Architecture) -> Result<String, BundleError> {
+        self.fingerprint_in(name, arch, false)
+    }
+
+    /// As [`fingerprint`](Self::fingerprint); `one_snapshot` takes the workspace as unchanged
+    /// for the rest of this value's life (one synth): each crate is fingerprinted once, and
+    /// each directory listed once.
+    fn fingerprint_in(
+        &self,
+        name: &str,
+        arch: Architecture,
+        one_snapshot: bool,
+    ) -> Result<String, BundleError> {
         let dir = self.crate_dir(name);
         if !dir.join("Cargo.toml").is_file() {
             return Err(BundleError::MissingCrate {
@@ -140,29 +183,60 @@ impl HandlerWorkspace {
                 available: self.crates(),
             });
         }
+        let key = format!("{name}/{}", arch.as_str());
+        let mut cache = self.lock();
+        if one_snapshot {
+            if let Some(digest) = cache.computed.get(&key) {
+                return Ok(digest.clone());
+            }
+        } else {
+            cache.files.forget_listings();
+        }
+        let mut workspace_files: Vec<Input> = Vec::new();
+        for file in ["Cargo.toml", "Cargo.lock"] {
+            if let Ok(meta) = fs::metadata(self.root.join(file)) {
+                if meta.is_file() {
+                    let (size, mtime) = stamp(&meta);
+                    workspace_files.push((file.to_string(), size, mtime));
+                }
+            }
+        }
+        if let Some(digest) = cache.files.fresh(&key, &self.root, &workspace_files) {
+            if one_snapshot {
+                cache.computed.insert(key, digest.clone());
+            }
+            return Ok(digest);
+        }
         let mut h = Sha256::new();
         h.update(b"ordersctl-asset-v1\0");
         h.update(target_triple(arch).as_bytes());
         h.update(b"\0");
         h.update(PROFILE.as_bytes());
         h.update(b"\0");
-        for file in ["Cargo.toml", "Cargo.lock"] {
-            let p = self.root.join(file);
-            if p.is_file() {
-                hash_file(&mut h, file, &p)?;
-            }
+        for (file, _, _) in &workspace_files {
+            hash_file(&mut h, file, &self.root.join(file))?;
         }
+        let mut dirs = Vec::new();
+        let mut inputs = workspace_files;
         for crate_dir in self.path_dependency_closure(&dir)? {
             let rel = crate_dir
                 .strip_prefix(&self.root)
                 .unwrap_or(&crate_dir)
                 .to_string_lossy()
                 .replace('\\', "/");
-            for (file_rel, path) in source_files(&crate_dir)? {
-                hash_file(&mut h, &format!("{rel}/{file_rel}"), &path)?;
+            for (file_rel, path, size, mtime) in cache.files.listing(&crate_dir)? {
+                let name = format!("{rel}/{file_rel}");
+                hash_file(&mut h, &name, &path)?;
+                inputs.push((name, size, mtime));
             }
+            dirs.push(rel);
         }
-        Ok(hex(&h.finalize()))
+        let digest = hex(&h.finalize());
+        cache.files.remember(&key, &digest, dirs, inputs);
+        if one_snapshot {
+            cache.computed.insert(key, digest.clone());
+        }
+        Ok(digest)
     }
 
     /// The crate directory and every path dependency reachable from it, sorted.
@@ -197,7 +271,7 @@ impl HandlerWorkspace {
 impl AssetSource for HandlerWorkspace {
     fn asset_key(&self, handler_crate: &str, arch: Architecture) -> Result<AssetKey, String> {
         let fp = self
-            .fingerprint(handler_crate, arch)
+            .fingerprint_in(handler_crate, arch, true)
             .map_err(|e| e.to_string())?;
         Ok(AssetKey {
             s3_key: format!("{fp}.zip"),
@@ -223,7 +297,7 @@ fn normalize(p: &Path) -> PathBuf {
 
 /// Files that can change the binary: everything but build output, sample events, tests and
 /// hidden files; relative paths with `/`, sorted.
-fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
+pub(crate) fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf, u64, i128)>, BundleError> {
     const SKIP: [&str; 5] = ["target", "events", "tests", "benches", "examples"];
     let mut out = Vec::new();
     let real = |p: &Path| {
@@ -250,7 +324,12 @@ fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
             if name.starts_with('.') || (d == dir && SKIP.contains(&name.as_str())) {
                 continue;
             }
-            if path.is_dir() {
+            // Followed like is_dir() would (a symlinked directory is walked), stat once.
+            let meta = fs::metadata(&path).map_err(|source| BundleError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if meta.is_dir() {
                 let target = real(&path)?;
                 if !seen.insert(target.clone()) {
                     return Err(BundleError::SymlinkLoop { path, target });
@@ -262,7 +341,8 @@ fn source_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BundleError> {
                     .unwrap_or(&path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                out.push((rel, path));
+                let (size, mtime) = stamp(&meta);
+                out.push((rel, path, size, mtime));
             }
         }
     }
@@ -323,6 +403,65 @@ mod tests {
         }
         let ws = HandlerWorkspace::new(root);
         (tmp, ws)
+    }
+
+    #[test]
+    fn the_metadata_cache_spares_reading_unchanged_files_and_notices_changes() {
+        let (tmp, ws) = workspace();
+        let asm = tmp.path().join("asm");
+        fs::create_dir_all(&asm).unwrap();
+        let fresh = ws.fingerprint("worker", Architecture::X86_64).unwrap();
+        ws.save_fingerprint_cache(&asm).unwrap();
+        assert!(asm
+            .join(super::super::fingerprint_cache::CACHE_FILE)
+            .is_file());
+
+        // Same bytes' size and modification time, other content: a cached run does not read
+        // the file (as cargo would not), so it gives the old fingerprint...
+        let main = tmp.path().join("handlers/common/src/main.rs");
+        let stamp = fs::metadata(&main).unwrap().modified().unwrap();
+        fs::write(&main, "fn main() {}\n".replace('{', "[")).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&main)
+            .unwrap()
+            .set_modified(stamp)
+            .unwrap();
+        let cached = HandlerWorkspace::new(tmp.path()).with_fingerprint_cache(&asm);
+        assert_eq!(
+            cached.fingerprint("worker", Architecture::X86_64).unwrap(),
+            fresh
+        );
+        // ...while any change of size or time is noticed.
+        fs::write(&main, "fn main() { }\n").unwrap();
+        let changed = cached.fingerprint("worker", Architecture::X86_64).unwrap();
+        assert_ne!(changed, fresh);
+        assert_eq!(
+            changed,
+            HandlerWorkspace::new(tmp.path())
+                .fingerprint("worker", Architecture::X86_64)
+                .unwrap()
+        );
+        // A new file in a crate is noticed too.
+        fs::write(tmp.path().join("handlers/worker/src/extra.rs"), "").unwrap();
+        assert_ne!(
+            cached.fingerprint("worker", Architecture::X86_64).unwrap(),
+            changed
+        );
+
+        // A damaged cache is no cache.
+        fs::write(
+            asm.join(super::super::fingerprint_cache::CACHE_FILE),
+            "{not json",
+        )
+        .unwrap();
+        let damaged = HandlerWorkspace::new(tmp.path()).with_fingerprint_cache(&asm);
+        assert_eq!(
+            damaged.fingerprint("worker", Architecture::X86_64).unwrap(),
+            HandlerWorkspace::new(tmp.path())
+                .fingerprint("worker", Architecture::X86_64)
+                .unwrap()
+        );
     }
 
     #[test]

@@ -1,9 +1,20 @@
 //! Bundling handler crates into Lambda zips: one `cargo build` for every crate that needs
 //! building, a glibc check, reproducible zips keyed by fingerprint, and work skipped when a
 //! zip for the fingerprint already exists.
+//!
+//! ```no_run
+//! use ordersctl::bundle::HandlerWorkspace;
+//! use ordersctl::constructs::Architecture;
+//! // The key a function's code is uploaded under: the fingerprint of its crate's sources.
+//! let ws = HandlerWorkspace::new(".");
+//! let fingerprint = ws.fingerprint("order-processor", Architecture::X86_64)?;
+//! println!("assets/{fingerprint}.zip");
+//! # Ok::<(), ordersctl::bundle::BundleError>(())
+//! ```
 
 mod archive;
 mod fingerprint;
+mod fingerprint_cache;
 mod glibc;
 
 use std::collections::BTreeMap;

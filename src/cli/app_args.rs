@@ -25,6 +25,12 @@ pub struct AppArgs {
     /// the nearest ordersctl.toml, else the current directory]
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
+    /// The assembly directory whose fingerprint cache this run reads and keeps (set by the
+    /// verbs that write an assembly).
+    #[arg(skip)]
+    pub fingerprint_cache: Option<PathBuf>,
+    #[arg(skip)]
+    handlers: std::cell::OnceCell<HandlerWorkspace>,
 }
 
 impl AppArgs {
@@ -33,15 +39,32 @@ impl AppArgs {
         Project::discover()
     }
 
-    /// The handlers workspace: `--workspace`, else the project root.
+    /// The handlers workspace: `--workspace`, else the project root. One per run, so each
+    /// crate is fingerprinted once.
     pub fn workspace(&self) -> HandlerWorkspace {
-        let root = match &self.workspace {
-            Some(dir) => dir.clone(),
-            None => Project::discover()
-                .map(|p| p.root)
-                .unwrap_or_else(|_| PathBuf::from(".")),
-        };
-        HandlerWorkspace::new(root)
+        self.handlers
+            .get_or_init(|| {
+                let root = match &self.workspace {
+                    Some(dir) => dir.clone(),
+                    None => Project::discover()
+                        .map(|p| p.root)
+                        .unwrap_or_else(|_| PathBuf::from(".")),
+                };
+                let ws = HandlerWorkspace::new(root);
+                match &self.fingerprint_cache {
+                    Some(dir) => ws.with_fingerprint_cache(dir),
+                    None => ws,
+                }
+            })
+            .clone()
+    }
+
+    /// Keep this run's fingerprints in the assembly for the next run (a cache: failing to
+    /// write it costs only time).
+    pub fn save_fingerprints(&self) {
+        if let (Some(dir), Some(ws)) = (&self.fingerprint_cache, self.handlers.get()) {
+            let _ = ws.save_fingerprint_cache(dir);
+        }
     }
 
     /// The program's stacks, with asset keys fingerprinted from the handler sources.

@@ -151,10 +151,11 @@ pub fn select(assembly: &Assembly, names: &[String], all: bool) -> Result<Vec<St
         .collect())
 }
 
-pub fn run(args: DeployArgs) -> Result<()> {
+pub fn run(mut args: DeployArgs) -> Result<()> {
     if args.no_execute && args.method == MethodArg::Direct {
         bail!("--no-execute needs change sets; drop --method direct");
     }
+    args.app.fingerprint_cache = Some(args.out.clone());
     let assembly = match &args.app_dir {
         Some(dir) => read_assembly(dir)?,
         None => args.app.assembly()?,
@@ -162,6 +163,7 @@ pub fn run(args: DeployArgs) -> Result<()> {
     let selected = select(&assembly, &args.stacks, args.all)?;
     if args.app_dir.is_none() {
         write_assembly(&assembly, &args.out, Format::Json)?;
+        args.app.save_fingerprints();
     }
     interrupt::block_on(deploy_all(&args, &assembly, &selected))?
 }

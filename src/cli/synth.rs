@@ -50,8 +50,9 @@ pub struct SynthArgs {
     app: AppArgs,
 }
 
-pub fn run(args: SynthArgs) -> Result<()> {
+pub fn run(mut args: SynthArgs) -> Result<()> {
     let format: Format = args.format.into();
+    args.app.fingerprint_cache = Some(args.out.clone());
     let (assembly, reports) = args.app.checked_assembly()?;
     let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
     for name in &args.stacks {
@@ -63,6 +64,7 @@ pub fn run(args: SynthArgs) -> Result<()> {
     // printed and reported, and never drops the other stacks' templates from the assembly.
     let named = |s: &str| args.stacks.is_empty() || args.stacks.iter().any(|n| n == s);
     let written = write_assembly(&assembly, &args.out, format)?;
+    args.app.save_fingerprints();
     // The checks ran with synth (errors stop it); warnings are worth a line.
     let warnings: usize = reports
         .iter()

@@ -248,6 +248,19 @@ enum RouteTarget<'a> {
 }
 
 /// Builder for one route, from [`HttpApiRef::route`].
+///
+/// ```
+/// use ordersctl::constructs::{App, HttpMethod, Throttle};
+/// let app = App::new();
+/// let stack = app.stack("Demo");
+/// let api = stack.http_api("Api").build()?;
+/// let f = stack.function("GetOrder").handler_crate("order-status-reader").build()?;
+/// api.route(HttpMethod::Get, "/orders/{id}")
+///     .function(&f)
+///     .throttle(Throttle { burst: 20, rate: 10.0 })
+///     .build()?;
+/// # Ok::<(), ordersctl::constructs::SynthError>(())
+/// ```
 #[must_use = "a route is added by build()"]
 pub struct RouteBuilder<'a> {
     api: HttpApiRef<'a>,

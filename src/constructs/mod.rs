@@ -1,5 +1,19 @@
 //! The typed DSL: builders that validate AWS limits on `build()` and return small `Copy`
 //! handles. Handles, not strings, are how constructs point at each other.
+//!
+//! ```
+//! use ordersctl::constructs::{App, Attr, Duration};
+//! let app = App::new();
+//! let stack = app.stack("Orders");
+//! let dlq = stack.queue("OrdersDLQ").retention(Duration::days(14)).build()?;
+//! let queue = stack.queue("Orders").visibility_timeout(Duration::secs(60)).dead_letter_queue(&dlq, 3).build()?;
+//! let table = stack.table("OrderTable").partition_key("orderId", Attr::String).build()?;
+//! let f = stack.function("Store").handler_crate("order-processor").timeout(Duration::secs(10))
+//!     .env("TABLE_NAME", table.name()).build()?;
+//! table.grant(&f, &["dynamodb:PutItem"]);
+//! f.consume(&queue).report_batch_item_failures().build()?;
+//! # Ok::<(), ordersctl::constructs::SynthError>(())
+//! ```
 
 mod app;
 mod asset_source;

@@ -581,6 +581,15 @@ impl Stack {
 }
 
 /// Sets the optional parts of an output; the output exists as soon as `Stack::output` returns.
+///
+/// ```
+/// use ordersctl::constructs::App;
+/// let app = App::new();
+/// let stack = app.stack("Demo");
+/// let q = stack.queue("Jobs").build()?;
+/// stack.output("JobsUrl", q.url()).description("Where to send jobs").export("Demo-JobsUrl");
+/// # Ok::<(), ordersctl::constructs::SynthError>(())
+/// ```
 pub struct OutputBuilder<'a> {
     stack: &'a Stack,
     id: String,

@@ -1,5 +1,12 @@
 //! Deploying assemblies through CloudFormation. The decisions are pure (`state`); the API
 //! calls (`client`, `stack`) are thin and report through [`Progress`].
+//!
+//! The pure part decides what a stack in a given state needs before a change set:
+//!
+//! ```
+//! use ordersctl::deploy::{decide, Plan, StackStatus};
+//! assert_eq!(decide("Orders", Some(&StackStatus::new("UPDATE_COMPLETE")), false), Plan::Update);
+//! ```
 
 mod client;
 mod query;

@@ -1,6 +1,26 @@
 //! Run a bundled handler locally, as Lambda would: the `bootstrap` binary talks to an emulated
 //! Lambda Runtime API on 127.0.0.1, receives one event and posts its response or error.
 //! Like `cargo lambda invoke` and `sam local invoke`, without containers.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use std::time::Duration;
+//! use ordersctl::invoke::{invoke, Invocation, Outcome};
+//! let event = br#"{"Records": []}"#;
+//! let run = Invocation {
+//!     function_name: "OrderProcessor",
+//!     memory_mb: 256,
+//!     timeout: Duration::from_secs(10),
+//!     env: vec![("TABLE_NAME".into(), "orders".into())],
+//!     event,
+//!     inherit_env: false,
+//! };
+//! match invoke(Path::new("bootstrap"), &run)? {
+//!     Outcome::Response(body) => println!("{body}"),
+//!     Outcome::Error(e) | Outcome::InitError(e) => eprintln!("{e}"),
+//! }
+//! # Ok::<(), ordersctl::invoke::InvokeError>(())
+//! ```
 
 pub mod http;
 

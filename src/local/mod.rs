@@ -11,6 +11,14 @@
 //! [`http_api`], [`input`], [`authorize`], [`inject`], [`trace`] — has no I/O; [`engine`],
 //! [`proxy`], [`moto`], [`deploy`] and [`server`] are the edges (HTTP framing is shared with
 //! the Runtime API: [`crate::invoke::http`]).
+//!
+//! ```
+//! use ordersctl::local::pattern::matches;
+//! use serde_json::json;
+//! let pattern = json!({"source": ["orders"], "detail": {"total": [{"numeric": [">", 100]}]}});
+//! assert!(matches(&pattern, &json!({"source": "orders", "detail": {"total": 250}})).unwrap());
+//! assert!(!matches(&pattern, &json!({"source": "orders", "detail": {"total": 50}})).unwrap());
+//! ```
 
 pub mod asl;
 pub mod authorize;

@@ -1,5 +1,13 @@
 //! The CloudFormation model: values with intrinsics, resources, templates, logical IDs and
 //! deterministic rendering. Knows nothing of constructs.
+//!
+//! ```
+//! use ordersctl::template::{Format, Template};
+//! let t = Template::from_json_str(r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue",
+//!     "Properties": {"VisibilityTimeout": 60}}}}"#).unwrap();
+//! assert_eq!(t.resources["Q"].resource_type, "AWS::SQS::Queue");
+//! assert!(t.render(Format::Yaml).contains("VisibilityTimeout: 60"));
+//! ```
 
 mod expr;
 pub mod for_each;

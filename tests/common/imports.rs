@@ -20,11 +20,7 @@ pub fn imports(app: &App) -> Result<(), SynthError> {
         "ArchiveTable",
         "arn:aws:dynamodb:us-east-1:123456789012:table/orders-archive",
     )?;
-    let alerts = TopicRef::from_arn(
-        stack,
-        "Alerts",
-        "arn:aws:sns:us-east-1:123456789012:alerts",
-    )?;
+    let alerts = TopicRef::from_arn(stack, "Alerts", "arn:aws:sns:us-east-1:123456789012:alerts")?;
     let bus = EventBusRef::from_name(stack, "OrdersBus", "orders")?;
     let audit = FunctionRef::from_arn(
         stack,

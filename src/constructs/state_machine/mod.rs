@@ -70,6 +70,24 @@ impl LogLevel {
 pub const EXPRESS_MAX_TIMEOUT: Duration = Duration::minutes(5);
 
 /// Builder returned by [`Stack::state_machine`].
+///
+/// ```
+/// use ordersctl::constructs::state_machine::{Definition, Pass, Succeed};
+/// use ordersctl::constructs::{App, Duration, StateMachineKind};
+/// let app = App::new();
+/// let stack = app.stack("Demo");
+/// let definition = Definition::new("Start")
+///     .state(Pass::new("Start").next("Done"))
+///     .state(Succeed::new("Done"));
+/// let flow = stack
+///     .state_machine("Flow")
+///     .kind(StateMachineKind::Standard)
+///     .definition(definition)
+///     .timeout(Duration::minutes(5))
+///     .build()?;
+/// assert_eq!(flow.logical_id(), "Flow");
+/// # Ok::<(), ordersctl::constructs::SynthError>(())
+/// ```
 #[derive(Debug)]
 pub struct StateMachineBuilder<'a> {
     stack: &'a Stack,
