@@ -1,6 +1,6 @@
 //! Fingerprints remembered with the file metadata they were computed from, as cargo
 //! remembers fresh units: a crate whose files all have the size and modification time they
-//! had is not read again. Kept in the assembly (`.fingerprints.json`); a missing, damaged or
+//! had is not read again. Kept in the assembly (`fingerprints.cache.json`); a missing, damaged or
 //! older cache only means the files are read.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,7 +11,7 @@ use std::time::UNIX_EPOCH;
 use serde::{Deserialize, Serialize};
 
 /// The cache file's name inside an assembly.
-pub const CACHE_FILE: &str = ".fingerprints.json";
+pub const CACHE_FILE: &str = "fingerprints.cache.json";
 const CACHE_VERSION: u32 = 1;
 
 /// One input file: path relative to the workspace root, size, modification time (ns).
@@ -42,7 +42,7 @@ pub(crate) struct FingerprintCache {
 }
 
 impl FingerprintCache {
-    /// Load `dir/.fingerprints.json` (anything unreadable is an empty cache).
+    /// Load `dir/fingerprints.cache.json` (anything unreadable is an empty cache).
     pub(crate) fn load(dir: &Path) -> FingerprintCache {
         let stored = fs::read(dir.join(CACHE_FILE))
             .ok()
@@ -55,7 +55,7 @@ impl FingerprintCache {
         }
     }
 
-    /// Write it to `dir/.fingerprints.json` if this run learned anything (by rename: a
+    /// Write it to `dir/fingerprints.cache.json` if this run learned anything (by rename: a
     /// reader never sees half a file).
     pub(crate) fn save(&self, dir: &Path) -> std::io::Result<()> {
         if !self.changed || !dir.is_dir() {
