@@ -36,14 +36,18 @@ pub struct Manifest {
 pub struct StackEntry {
     /// The template's file name, beside the manifest.
     pub template: String,
-    /// SHA-256 of the template and its assets' fingerprints.
+    /// SHA-256 of the template and its assets' fingerprints (informational; an assembly
+    /// made by hand may leave it out, as it may the environment and resource count).
+    #[serde(default)]
     pub fingerprint: String,
     /// Stacks this one imports from.
     #[serde(default)]
     pub dependencies: Vec<String>,
     /// Where it deploys; ordersctl leaves it to the credentials used.
+    #[serde(default)]
     pub environment: Environment,
     /// How many resources the template declares.
+    #[serde(default)]
     pub resource_count: usize,
     /// The output names.
     #[serde(default)]
@@ -75,7 +79,7 @@ pub struct AssetEntry {
     /// The function's construct path.
     pub path: String,
     /// Always `lambda-zip`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default = "lambda_zip")]
     pub kind: String,
     /// The handler crate built into it.
     pub handler_crate: String,
@@ -83,10 +87,33 @@ pub struct AssetEntry {
     pub s3_key: String,
     /// The fingerprint of the crate's sources, when they were read.
     pub fingerprint: Option<String>,
-    /// `x86_64` or `arm64`.
+    /// `x86_64` (Lambda's default) or `arm64`.
+    #[serde(default = "x86_64")]
     pub architecture: String,
     /// The template parameter that names the asset bucket.
+    #[serde(default = "asset_bucket")]
     pub bucket_parameter: String,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Environment {
+            account: "unknown-account".into(),
+            region: "unknown-region".into(),
+        }
+    }
+}
+
+fn x86_64() -> String {
+    "x86_64".into()
+}
+
+fn lambda_zip() -> String {
+    "lambda-zip".into()
+}
+
+fn asset_bucket() -> String {
+    crate::constructs::ASSET_BUCKET_PARAMETER.into()
 }
 
 impl Manifest {

@@ -179,6 +179,12 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                     ),
                 ));
             }
+            if x.kind != "lambda-zip" {
+                return Err(err(
+                    &manifest_path,
+                    format!("{} {:?} is not an asset kind ordersctl knows; allowed: lambda-zip", field(i, "type"), x.kind),
+                ));
+            }
             let architecture = match x.architecture.as_str() {
                 "arm64" => Architecture::Arm64,
                 "x86_64" => Architecture::X86_64,
