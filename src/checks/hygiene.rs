@@ -11,17 +11,23 @@ use crate::template::Expr;
 static RESOURCELESS_ACTIONS: &str = include_str!("resourceless_actions.txt");
 
 fn resourceless(action: &str) -> bool {
-    use std::collections::HashSet;
     use std::sync::OnceLock;
-    static SET: OnceLock<HashSet<String>> = OnceLock::new();
-    SET.get_or_init(|| {
+    // The generator sorts the table without case: a binary search over its lines, no set.
+    static LINES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let lines = LINES.get_or_init(|| {
         RESOURCELESS_ACTIONS
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .map(str::to_ascii_lowercase)
             .collect()
-    })
-    .contains(&action.to_ascii_lowercase())
+    });
+    lines
+        .binary_search_by(|l| caseless(l).cmp(caseless(action)))
+        .is_ok()
+}
+
+/// Bytes compared as ASCII lower case.
+fn caseless(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes().map(|b| b.to_ascii_lowercase())
 }
 
 /// AWS managed policies that grant a whole service (or everything) on every resource.
@@ -234,5 +240,24 @@ fn http_api(m: &Model, out: &mut Vec<Finding>) {
                 format!("route {key} has no {}", missing.join(" and no ")),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn the_resourceless_table_is_sorted_without_case_so_lookups_find_every_entry() {
+        let lines: Vec<&str> = RESOURCELESS_ACTIONS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect();
+        assert!(lines
+            .windows(2)
+            .all(|w| caseless(w[0]).cmp(caseless(w[1])) == std::cmp::Ordering::Less));
+        assert!(lines.iter().all(|l| resourceless(l)));
+        assert!(resourceless("XRAY:PutTraceSegments") && resourceless("xray:puttracesegments"));
+        assert!(!resourceless("sqs:SendMessage"));
     }
 }

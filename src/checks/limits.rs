@@ -10,8 +10,9 @@ pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 pub const MAX_INLINE_BYTES: usize = 51_200;
 pub const MAX_LOGICAL_ID: usize = 255;
 
-/// `source_bytes`: the size of the file the template was read from, when it was.
-pub fn check(m: &Model, out: &mut Vec<Finding>, source_bytes: Option<usize>) {
+/// `weight`: the size of the file the template was read from, or of its JSON rendering, when
+/// already known.
+pub(crate) fn check(m: &Model, out: &mut Vec<Finding>, weight: Option<super::Weight>) {
     dependencies(m, out);
     let t = m.t;
     if t.resources.len() > MAX_RESOURCES {
@@ -41,8 +42,9 @@ pub fn check(m: &Model, out: &mut Vec<Finding>, source_bytes: Option<usize>) {
             ),
         ));
     }
-    let (size, what) = match source_bytes {
-        Some(n) => (n, "file"),
+    let (size, what) = match weight {
+        Some(super::Weight::File(n)) => (n, "file"),
+        Some(super::Weight::Rendered(n)) => (n, "template"),
         None => (t.to_json_string().len(), "template"),
     };
     if size > MAX_TEMPLATE_BYTES {

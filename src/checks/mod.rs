@@ -110,6 +110,15 @@ impl Report {
     }
 }
 
+/// What the size limits weigh, when it is known without rendering the template.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Weight {
+    /// The bytes of the file the template was read from.
+    File(usize),
+    /// The bytes of the template's JSON rendering.
+    Rendered(usize),
+}
+
 /// Run every rule over one template and apply its suppressions.
 pub fn check_template(stack: &str, t: &Template) -> Report {
     check_stack(stack, t, &std::collections::BTreeMap::new())
@@ -125,7 +134,7 @@ pub fn check_template(stack: &str, t: &Template) -> Report {
 /// assert!(r.findings.iter().any(|f| f.rule == "ORD022"));
 /// ```
 pub fn check_file(stack: &str, t: &Template, bytes: usize) -> Report {
-    let mut report = run(stack, t, &std::collections::BTreeMap::new(), Some(bytes));
+    let mut report = run(stack, t, &std::collections::BTreeMap::new(), Some(Weight::File(bytes)));
     // Advice in the template's own vocabulary, not ordersctl's DSL.
     for f in report.findings.iter_mut() {
         if let Some(fix) = template_fix(f.rule) {
@@ -145,11 +154,34 @@ pub fn check_stack(
     run(stack, t, contracts, None)
 }
 
+/// As [`check_stack`], given the size of the template's JSON rendering already made (synth
+/// renders each template once, for the size limits and the file both).
+///
+/// ```
+/// use ordersctl::constructs::App;
+/// let app = App::new();
+/// app.stack("S").queue("Q").build()?;
+/// let asm = ordersctl::synth::synthesize(&app)?;
+/// let t = &asm.stacks[0].template;
+/// let json = t.to_json_string();
+/// let r = ordersctl::checks::check_rendered("S", t, &Default::default(), json.len());
+/// assert_eq!(r, ordersctl::checks::check_stack("S", t, &Default::default()));
+/// # Ok::<(), ordersctl::constructs::SynthError>(())
+/// ```
+pub fn check_rendered(
+    stack: &str,
+    t: &Template,
+    contracts: &std::collections::BTreeMap<String, (String, Option<HandlerContract>)>,
+    json_bytes: usize,
+) -> Report {
+    run(stack, t, contracts, Some(Weight::Rendered(json_bytes)))
+}
+
 fn run(
     stack: &str,
     t: &Template,
     contracts: &std::collections::BTreeMap<String, (String, Option<HandlerContract>)>,
-    source_bytes: Option<usize>,
+    weight: Option<Weight>,
 ) -> Report {
     // A SAM template is checked as the CloudFormation it becomes.
     let expanded = crate::template::sam::expand(t);
@@ -159,7 +191,7 @@ fn run(
     messaging::check(&m, &mut findings);
     workflows::check(&m, &mut findings);
     hygiene::check(&m, &mut findings);
-    limits::check(&m, &mut findings, source_bytes);
+    limits::check(&m, &mut findings, weight);
     findings.extend(check_contracts(stack, t, contracts));
     suppress::apply(stack, t, findings)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::bundle::HandlerWorkspace;
-use crate::checks::{check_stack, HandlerContract, Report, Severity};
+use crate::checks::{check_rendered, HandlerContract, Report, Severity};
 use crate::constructs::App;
 use crate::synth::{synthesize, Assembly};
 use anyhow::{bail, Context, Result};
@@ -105,13 +105,25 @@ impl AppArgs {
 
     /// The synthesized assembly and its check reports (errors already refused).
     pub fn checked_assembly(&self) -> Result<(Assembly, Vec<Report>)> {
+        self.checked_rendered().map(|(assembly, reports, _)| (assembly, reports))
+    }
+
+    /// The synthesized assembly, its check reports (errors already refused) and each
+    /// template rendered as JSON (the size checks weigh it; synth writes it).
+    pub fn checked_rendered(&self) -> Result<(Assembly, Vec<Report>, Vec<String>)> {
         let assembly = self.assembly_unchecked()?;
         let contracts = self.contracts(&assembly)?;
+        let rendered: Vec<String> = assembly
+            .stacks
+            .iter()
+            .map(|s| s.template.to_json_string())
+            .collect();
         let reports: Vec<Report> = assembly
             .stacks
             .iter()
             .zip(&contracts)
-            .map(|(s, c)| check_stack(&s.name, &s.template, c))
+            .zip(&rendered)
+            .map(|((s, c), json)| check_rendered(&s.name, &s.template, c, json.len()))
             .collect();
         let errors: Vec<String> = reports
             .iter()
@@ -129,7 +141,7 @@ impl AppArgs {
                 errors.join("\n")
             );
         }
-        Ok((assembly, reports))
+        Ok((assembly, reports, rendered))
     }
 
     /// Per stack, each function's handler crate and the contract it declares.

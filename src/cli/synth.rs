@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::checks::Severity;
-use crate::synth::writer::write_assembly;
+use crate::synth::writer::write_rendered;
 use crate::template::Format;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
@@ -53,7 +53,7 @@ pub struct SynthArgs {
 pub fn run(mut args: SynthArgs) -> Result<()> {
     let format: Format = args.format.into();
     args.app.fingerprint_cache = Some(args.out.clone());
-    let (assembly, reports) = args.app.checked_assembly()?;
+    let (assembly, reports, json) = args.app.checked_rendered()?;
     let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
     for name in &args.stacks {
         if !known.contains(name) {
@@ -63,7 +63,8 @@ pub fn run(mut args: SynthArgs) -> Result<()> {
     // The whole app is written, as CDK writes all of cdk.out: naming a stack picks what is
     // printed and reported, and never drops the other stacks' templates from the assembly.
     let named = |s: &str| args.stacks.is_empty() || args.stacks.iter().any(|n| n == s);
-    let written = write_assembly(&assembly, &args.out, format)?;
+    let rendered = (format == Format::Json).then_some(json.as_slice());
+    let written = write_rendered(&assembly, &args.out, format, rendered)?;
     args.app.save_fingerprints();
     // The checks ran with synth (errors stop it); warnings are worth a line.
     let warnings: usize = reports
@@ -80,7 +81,10 @@ pub fn run(mut args: SynthArgs) -> Result<()> {
         _ => None,
     };
     if let (Some(only), false) = (printed, args.quiet) {
-        out!("{}", only.template.render(format))?;
+        match (format, assembly.stacks.iter().position(|s| s.name == only.name)) {
+            (Format::Json, Some(i)) => out!("{}", json[i])?,
+            _ => out!("{}", only.template.render(format))?,
+        }
     } else {
         for path in written {
             errln!("wrote {}", path.display());

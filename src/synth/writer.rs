@@ -54,6 +54,17 @@ pub fn write_assembly(
     dir: &Path,
     format: Format,
 ) -> Result<Vec<PathBuf>, WriteError> {
+    write_rendered(assembly, dir, format, None)
+}
+
+/// As [`write_assembly`], with each stack's template already rendered in `format` (in stack
+/// order), so it is not rendered again.
+pub fn write_rendered(
+    assembly: &Assembly,
+    dir: &Path,
+    format: Format,
+    rendered: Option<&[String]>,
+) -> Result<Vec<PathBuf>, WriteError> {
     // Through a symlink, the assembly goes where the link points and the link stays: the
     // staging directory and the swap happen beside the real directory, not beside the link.
     let dir = &real_dir(dir).map_err(io_err(dir))?;
@@ -76,7 +87,7 @@ pub fn write_assembly(
     let staging = parent.join(format!(".{base}.staging-{}", std::process::id()));
     // Messages name the assembly's own paths, never the staging directory's.
     fs::create_dir(&staging).map_err(io_err(dir))?;
-    let result = fill(assembly, &staging, dir, format);
+    let result = fill(assembly, &staging, dir, format, rendered);
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
@@ -180,13 +191,20 @@ fn only_zips(assets: &Path) -> bool {
 }
 
 /// Write into `staging`; an error names the file as it will be in `dir`.
-fn fill(assembly: &Assembly, staging: &Path, dir: &Path, format: Format) -> Result<(), WriteError> {
-    let mut rendered = Vec::new();
-    for s in &assembly.stacks {
+fn fill(
+    assembly: &Assembly,
+    staging: &Path,
+    dir: &Path,
+    format: Format,
+    given: Option<&[String]>,
+) -> Result<(), WriteError> {
+    let rendered: Vec<String> = match given {
+        Some(texts) if texts.len() == assembly.stacks.len() => texts.to_vec(),
+        _ => assembly.stacks.iter().map(|s| s.template.render(format)).collect(),
+    };
+    for (s, text) in assembly.stacks.iter().zip(&rendered) {
         let file = s.template_file(format);
-        let text = s.template.render(format);
-        fs::write(staging.join(&file), &text).map_err(io_err(&dir.join(&file)))?;
-        rendered.push(text);
+        fs::write(staging.join(&file), text).map_err(io_err(&dir.join(&file)))?;
     }
     let mut text = serde_json::to_string_pretty(&assembly.manifest_of(format, &rendered))
         .expect("manifest is JSON");
