@@ -10,7 +10,7 @@ use crate::synth::{synthesize, Assembly};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::cli::config::{Project, StageArgs};
+use crate::cli::config::{Project, StageArgs, CONFIG_FILE};
 use crate::cli::program;
 
 /// Per function (logical ID): its handler crate and the contract that crate declares.
@@ -70,6 +70,16 @@ impl AppArgs {
     /// The program's stacks, with asset keys fingerprinted from the handler sources.
     pub fn app(&self) -> Result<App> {
         self.check_workspace()?;
+        if program::current().defers_to_configured_app()
+            && self.workspace.is_none()
+            && self.project()?.config.is_none()
+        {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            bail!(
+                "no {CONFIG_FILE} in {} or any directory above: run ordersctl in a project (`ordersctl init DIR` writes one), or name the handler crates' workspace with --workspace",
+                cwd.display()
+            );
+        }
         let stage = self.stage.resolve(&self.project()?)?;
         let app = App::with_stage(stage).with_asset_source(Box::new(self.workspace()));
         program::current()
@@ -81,11 +91,14 @@ impl AppArgs {
     /// `--workspace` names a directory with handler crates.
     fn check_workspace(&self) -> Result<()> {
         if let Some(dir) = &self.workspace {
-            if !dir.is_dir() {
+            if !dir.exists() {
                 bail!(
                     "--workspace {}: the directory does not exist",
                     dir.display()
                 );
+            }
+            if !dir.is_dir() {
+                bail!("--workspace {}: is not a directory", dir.display());
             }
             if !dir.join("handlers").is_dir() {
                 bail!(
@@ -182,9 +195,10 @@ impl AppArgs {
         if let Some(command) = self.app_command()? {
             self.check_workspace()?;
             let stage = self.stage.resolve(&project)?;
+            let config = project.config.clone().unwrap_or_else(|| project.root.join(CONFIG_FILE));
             return super::app_command::assembly_from_command(
                 &command,
-                &project.root,
+                &config,
                 stage,
                 self.workspace().root(),
             )

@@ -60,10 +60,20 @@ fn write_for_parent(program: &Program) -> Result<()> {
 /// and its last lines are quoted if it fails.
 pub(crate) fn assembly_from_command(
     command: &str,
-    root: &Path,
+    config: &Path,
     stage: Stage,
     workspace: &Path,
 ) -> Result<Assembly> {
+    let root = config.parent().unwrap_or(Path::new("."));
+    let source = format!("app in {}", config.display());
+    // An ordersctl run by an app command must not run one in turn: `app = "ordersctl list"`
+    // would start ordersctl after ordersctl without end.
+    if std::env::var_os(OUT_ENV).is_some() {
+        bail!(
+            "this ordersctl was started by an app command (ORDERSCTL_OUT is set), and would run the app command `{command}` again; `app` in {} must name a program built on ordersctl::cli::main, not an ordersctl verb",
+            config.display()
+        );
+    }
     let scratch = tempfile::Builder::new()
         .prefix("ordersctl-app-")
         .tempdir()
@@ -84,18 +94,44 @@ pub(crate) fn assembly_from_command(
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot run the app command `{command}` (ordersctl.toml)"))?;
-    let mut tail: std::collections::VecDeque<String> = Default::default();
+    // The app's stderr is passed on line by line (bytes that are not UTF-8 too, shown
+    // lossily) and its last lines kept; a reader thread, so that a background process of the
+    // app holding the pipe open cannot hold this command after the app has exited.
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
     if let Some(err) = child.stderr.take() {
-        for line in BufReader::new(err).lines() {
-            let Ok(line) = line else { break };
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
-            if tail.len() == TAIL_LINES {
-                tail.pop_front();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(err);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
+                        let _ = writeln!(std::io::stderr().lock(), "{line}");
+                        if lines_tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                }
             }
-            tail.push_back(line);
-        }
+        });
     }
     let status = child.wait().context("waiting for the app command")?;
+    let mut tail: std::collections::VecDeque<String> = Default::default();
+    let grace = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    loop {
+        let left = grace.saturating_duration_since(std::time::Instant::now());
+        match lines_rx.recv_timeout(left) {
+            Ok(line) => {
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+            Err(_) => break,
+        }
+    }
     let quoted = || {
         if tail.is_empty() {
             " It printed nothing on stderr.".to_string()
@@ -115,19 +151,28 @@ pub(crate) fn assembly_from_command(
             None => "was killed by a signal".to_string(),
         };
         bail!(
-            "the app command `{command}` (app in ordersctl.toml) {how}; no assembly was read.{}",
+            "the app command `{command}` ({source}) {how}; no assembly was read.{}",
             quoted()
         );
     }
     if !out.join("manifest.json").is_file() {
         bail!(
-            "the app command `{command}` (app in ordersctl.toml) exited with code 0 but wrote no assembly to ORDERSCTL_OUT; its main must hand its stacks to ordersctl::cli::main (which writes one there when ORDERSCTL_OUT is set).{}",
+            "the app command `{command}` ({source}) exited with code 0 but wrote no assembly to ORDERSCTL_OUT; its main must hand its stacks to ordersctl::cli::main (which writes one there when ORDERSCTL_OUT is set).{}",
             quoted()
         );
     }
-    read_assembly(&out).with_context(|| {
-        format!("the app command `{command}` (app in ordersctl.toml) wrote an assembly ordersctl cannot read")
-    })
+    let assembly = read_assembly(&out).with_context(|| {
+        format!("the app command `{command}` ({source}) wrote an assembly ordersctl cannot read")
+    })?;
+    if assembly.stage != stage {
+        bail!(
+            "the app command `{command}` ({source}) wrote a {} assembly where {} was asked (ORDERSCTL_STAGE={}); it must synthesize for the stage it is given",
+            assembly.stage.as_str(),
+            stage.as_str(),
+            stage.as_str()
+        );
+    }
+    Ok(assembly)
 }
 
 /// Duplicating stderr's descriptor, for a child's stdout.

@@ -33,6 +33,8 @@ struct ConfigFile {
 pub struct Project {
     /// The directory of `ordersctl.toml`, else the current directory.
     pub root: PathBuf,
+    /// The settings file, if one was found.
+    pub config: Option<PathBuf>,
     /// `stage` from the file.
     pub stage: Option<Stage>,
     /// `app` from the file: the command that writes the assembly.
@@ -49,21 +51,36 @@ impl Project {
     fn discover_from(start: &Path) -> Result<Project> {
         for dir in start.ancestors() {
             let file = dir.join(CONFIG_FILE);
-            if file.is_file() {
-                return Project::read(dir, &file);
+            match std::fs::symlink_metadata(&file) {
+                Ok(_) if file.is_file() => return Project::read(dir, &file),
+                // Something else by that name is a mistake to say, not to walk past.
+                Ok(_) => bail!(
+                    "{}: is not a regular file; the project settings file must be one (or remove it)",
+                    file.display()
+                ),
+                Err(_) => {}
             }
         }
         Ok(Project {
             root: start.to_path_buf(),
+            config: None,
             stage: None,
             app: None,
         })
     }
 
     fn read(root: &Path, path: &Path) -> Result<Project> {
-        let text = crate::synth::reader::read_input(path).map_err(anyhow::Error::msg)?;
-        let cfg: ConfigFile = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        let text = crate::synth::reader::read_input(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            match line {
+                Some(n) => anyhow::anyhow!("{}:{n}: {}", path.display(), e.message()),
+                None => anyhow::anyhow!("{}: {}", path.display(), e.message()),
+            }
+        })?;
         let stage = match cfg.stage {
             None => None,
             Some(s) => match s.parse() {
@@ -81,6 +98,7 @@ impl Project {
         }
         Ok(Project {
             root: root.to_path_buf(),
+            config: Some(path.to_path_buf()),
             stage,
             app: cfg.app,
         })
@@ -119,7 +137,7 @@ mod tests {
         assert_eq!(p.app.as_deref(), Some("cargo run --quiet --bin infra --"));
         for (text, wanted) in [
             ("stage = \"qa\"\n", "allowed: dev, prod"),
-            ("stag = \"dev\"\n", "unknown field"),
+            ("stag = \"dev\"\n", "ordersctl.toml:1: unknown field"),
             ("app = \" \"\n", "app is empty"),
         ] {
             std::fs::write(&f, text).unwrap();

@@ -37,15 +37,12 @@ fn parse<'s>(
         return Err(bad());
     };
     let region_ok = if regional {
-        !region.is_empty()
-            && region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        is_region(region)
     } else {
         region.is_empty()
     };
     let ok = *prefix == "arn"
-        && partition.starts_with("aws")
+        && PARTITIONS.contains(partition)
         && *svc == service
         && region_ok
         && account.len() == 12
@@ -61,6 +58,44 @@ fn parse<'s>(
     } else {
         Err(bad())
     }
+}
+
+/// The AWS partitions.
+pub(crate) const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// A region code: letters in dash-separated groups ending in a number (`eu-west-1`,
+/// `us-gov-east-1`).
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    let (number, words) = parts.split_last().unwrap_or((&"", &[]));
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `name` is 1 to `max` letters, digits, `-` and `_` (and `extra`).
+pub(crate) fn plain_name(name: &str, max: usize, extra: &str) -> bool {
+    (1..=max).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || extra.contains(c))
+}
+
+/// A queue or topic name: plain, with an optional `.fifo` suffix counted in the length.
+fn fifo_capable(name: &str, max: usize) -> bool {
+    name.len() <= max && plain_name(name.strip_suffix(".fifo").unwrap_or(name), max, "")
 }
 
 /// `resource` after `prefix`, if non-empty and free of `/` and `:`.
@@ -100,6 +135,12 @@ impl<'a> QueueRef<'a> {
             true,
         )?;
         let name = a.resource;
+        if !fifo_capable(name, 80) {
+            return Err(SynthError::invalid(
+                stack.child_path(id),
+                format!("{name:?} is not a queue name (1 to 80 letters, digits, `-` and `_`, `.fifo` at the end for a FIFO queue)"),
+            ));
+        }
         let url = Expr::sub(format!(
             "https://sqs.{}.${{AWS::URLSuffix}}/{}/{name}",
             a.region, a.account
@@ -169,7 +210,7 @@ impl<'a> TableRef<'a> {
             "REGION:ACCOUNT:table/NAME",
             true,
         )?;
-        let Some(name) = name_after(a.resource, "table/") else {
+        let Some(name) = name_after(a.resource, "table/").filter(|n| n.len() >= 3 && plain_name(n, 255, ".")) else {
             return Err(SynthError::invalid(
                 path,
                 format!("{arn:?} is not a DynamoDB table ARN; expected arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME"),
@@ -215,6 +256,12 @@ impl<'a> TopicRef<'a> {
             true,
         )?;
         let name = a.resource;
+        if !fifo_capable(name, 256) {
+            return Err(SynthError::invalid(
+                stack.child_path(id),
+                format!("{name:?} is not a topic name (1 to 256 letters, digits, `-` and `_`, `.fifo` at the end for a FIFO topic)"),
+            ));
+        }
         let node = stack.import_node(
             id,
             imported(
@@ -257,15 +304,20 @@ impl<'a> FunctionRef<'a> {
             "REGION:ACCOUNT:function:NAME",
             true,
         )?;
-        let name = a
+        // `function:NAME`, or `function:NAME:QUALIFIER` (a version or an alias).
+        let parts: Option<Vec<&str>> = a
             .resource
             .strip_prefix("function:")
-            .and_then(|rest| rest.split(':').next())
-            .filter(|n| !n.is_empty() && !n.contains('/'));
-        if name.is_none() {
+            .map(|r| r.split(':').collect());
+        let ok = match parts.as_deref() {
+            Some([name]) => plain_name(name, 64, ""),
+            Some([name, qualifier]) => plain_name(name, 64, "") && plain_name(qualifier, 128, "$"),
+            _ => false,
+        };
+        if !ok {
             return Err(SynthError::invalid(
                 path,
-                format!("{arn:?} is not a Lambda function ARN; expected arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME"),
+                format!("{arn:?} is not a Lambda function ARN; expected arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER], a name of 1 to 64 letters, digits, `-` and `_`"),
             ));
         }
         // Lambda takes the ARN wherever it takes a function name (permissions, mappings).
@@ -302,7 +354,7 @@ impl<'a> KeyRef<'a> {
             "REGION:ACCOUNT:key/KEY-ID",
             true,
         )?;
-        let Some(key_id) = name_after(a.resource, "key/") else {
+        let Some(key_id) = name_after(a.resource, "key/").filter(|k| plain_name(k, 128, "")) else {
             return Err(SynthError::invalid(
                 path,
                 format!("{arn:?} is not a KMS key ARN; expected arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"),
@@ -341,11 +393,17 @@ impl<'a> EventBusRef<'a> {
             && name.len() <= 256
             && name
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'));
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if name.starts_with("arn:") {
+            return Err(SynthError::invalid(
+                stack.child_path(id),
+                format!("{name:?} is an ARN; EventBusRef::from_name takes the bus name (the part after `event-bus/`)"),
+            ));
+        }
         if !valid || name == "default" {
             return Err(SynthError::invalid(
                 stack.child_path(id),
-                format!("{name:?} is not a custom event bus name (1 to 256 letters, digits, `.`, `-`, `_` and `/`; the default bus is stack.default_event_bus())"),
+                format!("{name:?} is not a custom event bus name (1 to 256 letters, digits, `.`, `-` and `_`; the default bus is stack.default_event_bus())"),
             ));
         }
         let arn = Expr::arn("events", &format!("event-bus/{name}"));

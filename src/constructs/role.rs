@@ -30,18 +30,29 @@ impl<'a> RoleRef<'a> {
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         let name = match parts.as_slice() {
             ["arn", partition, "iam", "", account, resource]
-                if partition.starts_with("aws")
+                if super::import::PARTITIONS.contains(partition)
                     && account.len() == 12
                     && account.chars().all(|c| c.is_ascii_digit()) =>
             {
-                resource
-                    .strip_prefix("role/")
-                    .and_then(|r| r.rsplit('/').next())
-                    .filter(|n| {
-                        !n.is_empty()
-                            && n.chars()
-                                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-                    })
+                // role/[PATH/]NAME: path segments and a name of 1 to 64 of IAM's characters.
+                let iam_chars =
+                    |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+                let segments: Vec<&str> = match resource.strip_prefix("role/") {
+                    Some(r) => r.split('/').collect(),
+                    None => Vec::new(),
+                };
+                match segments.split_last() {
+                    Some((name, path))
+                        if (1..=64).contains(&name.len())
+                            && iam_chars(name)
+                            && path
+                                .iter()
+                                .all(|p| !p.is_empty() && !p.starts_with('.') && iam_chars(p)) =>
+                    {
+                        Some(*name)
+                    }
+                    _ => None,
+                }
             }
             _ => None,
         };
