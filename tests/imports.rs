@@ -138,17 +138,49 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
     .iter()
     .enumerate()
     {
-        assert!(QueueRef::from_arn(stack, &format!("Q{i}"), arn).is_err(), "{arn}");
+        assert!(
+            QueueRef::from_arn(stack, &format!("Q{i}"), arn).is_err(),
+            "{arn}"
+        );
     }
-    assert!(FunctionRef::from_arn(stack, "F1", "arn:aws:lambda:us-east-1:123456789012:function:f:1:2:3").is_err());
-    assert!(FunctionRef::from_arn(stack, "F2", "arn:aws:lambda:us-east-1:123456789012:function:f:live").is_ok());
-    assert!(RoleRef::from_arn(stack, "R1", &format!("arn:aws:iam::123456789012:role/../{}", "r".repeat(10))).is_err());
-    assert!(RoleRef::from_arn(stack, "R2", &format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65))).is_err());
+    assert!(FunctionRef::from_arn(
+        stack,
+        "F1",
+        "arn:aws:lambda:us-east-1:123456789012:function:f:1:2:3"
+    )
+    .is_err());
+    assert!(FunctionRef::from_arn(
+        stack,
+        "F2",
+        "arn:aws:lambda:us-east-1:123456789012:function:f:live"
+    )
+    .is_ok());
+    assert!(RoleRef::from_arn(
+        stack,
+        "R1",
+        &format!("arn:aws:iam::123456789012:role/../{}", "r".repeat(10))
+    )
+    .is_err());
+    assert!(RoleRef::from_arn(
+        stack,
+        "R2",
+        &format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65))
+    )
+    .is_err());
     assert!(RoleRef::from_arn(stack, "R3", "arn:aws:iam::123456789012:role/${X}/b").is_err());
-    assert!(TableRef::from_arn(stack, "T3", "arn:aws:dynamodb:us-east-1:123456789012:table/${X}").is_err());
-    let e = ordersctl::constructs::EventBusRef::from_name(stack, "B", "arn:aws:events:us-east-1:123456789012:event-bus/x")
-        .unwrap_err()
-        .to_string();
+    assert!(TableRef::from_arn(
+        stack,
+        "T3",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/${X}"
+    )
+    .is_err());
+    let e = ordersctl::constructs::EventBusRef::from_name(
+        stack,
+        "B",
+        "arn:aws:events:us-east-1:123456789012:event-bus/x",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("takes the bus name"), "{e}");
     // An imported function has no role here to grant to.
     let app = App::new();

@@ -134,7 +134,12 @@ pub fn check_template(stack: &str, t: &Template) -> Report {
 /// assert!(r.findings.iter().any(|f| f.rule == "ORD022"));
 /// ```
 pub fn check_file(stack: &str, t: &Template, bytes: usize) -> Report {
-    let mut report = run(stack, t, &std::collections::BTreeMap::new(), Some(Weight::File(bytes)));
+    let mut report = run(
+        stack,
+        t,
+        &std::collections::BTreeMap::new(),
+        Some(Weight::File(bytes)),
+    );
     // Advice in the template's own vocabulary, not ordersctl's DSL.
     for f in report.findings.iter_mut() {
         if let Some(fix) = template_fix(f.rule) {

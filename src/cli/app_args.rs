@@ -118,7 +118,8 @@ impl AppArgs {
 
     /// The synthesized assembly and its check reports (errors already refused).
     pub fn checked_assembly(&self) -> Result<(Assembly, Vec<Report>)> {
-        self.checked_rendered().map(|(assembly, reports, _)| (assembly, reports))
+        self.checked_rendered()
+            .map(|(assembly, reports, _)| (assembly, reports))
     }
 
     /// The synthesized assembly, its check reports (errors already refused) and each
@@ -195,7 +196,10 @@ impl AppArgs {
         if let Some(command) = self.app_command()? {
             self.check_workspace()?;
             let stage = self.stage.resolve(&project)?;
-            let config = project.config.clone().unwrap_or_else(|| project.root.join(CONFIG_FILE));
+            let config = project
+                .config
+                .clone()
+                .unwrap_or_else(|| project.root.join(CONFIG_FILE));
             return super::app_command::assembly_from_command(
                 &command,
                 &config,

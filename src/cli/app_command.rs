@@ -107,7 +107,9 @@ pub(crate) fn assembly_from_command(
                 match reader.read_until(b'\n', &mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
-                        let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
+                        let line = String::from_utf8_lossy(&buf)
+                            .trim_end_matches(['\n', '\r'])
+                            .to_string();
                         let _ = writeln!(std::io::stderr().lock(), "{line}");
                         if lines_tx.send(line).is_err() {
                             break;

@@ -81,7 +81,10 @@ pub fn run(mut args: SynthArgs) -> Result<()> {
         _ => None,
     };
     if let (Some(only), false) = (printed, args.quiet) {
-        match (format, assembly.stacks.iter().position(|s| s.name == only.name)) {
+        match (
+            format,
+            assembly.stacks.iter().position(|s| s.name == only.name),
+        ) {
             (Format::Json, Some(i)) => out!("{}", json[i])?,
             _ => out!("{}", only.template.render(format))?,
         }

@@ -210,7 +210,9 @@ impl<'a> TableRef<'a> {
             "REGION:ACCOUNT:table/NAME",
             true,
         )?;
-        let Some(name) = name_after(a.resource, "table/").filter(|n| n.len() >= 3 && plain_name(n, 255, ".")) else {
+        let Some(name) =
+            name_after(a.resource, "table/").filter(|n| n.len() >= 3 && plain_name(n, 255, "."))
+        else {
             return Err(SynthError::invalid(
                 path,
                 format!("{arn:?} is not a DynamoDB table ARN; expected arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME"),

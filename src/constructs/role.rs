@@ -35,8 +35,10 @@ impl<'a> RoleRef<'a> {
                     && account.chars().all(|c| c.is_ascii_digit()) =>
             {
                 // role/[PATH/]NAME: path segments and a name of 1 to 64 of IAM's characters.
-                let iam_chars =
-                    |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+                let iam_chars = |s: &str| {
+                    s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+                };
                 let segments: Vec<&str> = match resource.strip_prefix("role/") {
                     Some(r) => r.split('/').collect(),
                     None => Vec::new(),

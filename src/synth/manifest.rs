@@ -120,8 +120,9 @@ impl Manifest {
     /// Parse a manifest, checking the version before anything else: a newer format is
     /// refused naming both versions. Errors are sentences about the manifest's content.
     pub fn parse(text: &str) -> Result<Manifest, String> {
+        // A key twice is an error, as in templates: the last one would silently win.
         let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+            crate::template::strict_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let version = match value.get("version") {
             Some(serde_json::Value::String(v)) => v.clone(),
             Some(other) => other.to_string(),

@@ -104,8 +104,48 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
             ))
         }
     };
+    if m.stacks.is_empty() {
+        return Err(err(
+            &manifest_path,
+            "has no stacks; synthesize an app with at least one",
+        ));
+    }
+    let plain = |v: &str| {
+        !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
     let mut stacks = Vec::new();
     for (name, s) in &m.stacks {
+        for dep in &s.dependencies {
+            if !m.stacks.contains_key(dep) {
+                return Err(err(
+                    &manifest_path,
+                    format!("stacks.{name}.dependencies names {dep:?}, which is not a stack of the assembly"),
+                ));
+            }
+        }
+        if !s.fingerprint.is_empty() && !plain(&s.fingerprint) {
+            return Err(err(
+                &manifest_path,
+                format!("stacks.{name}.fingerprint {:?} is not a fingerprint (letters, digits, `-` and `_` only)", s.fingerprint),
+            ));
+        }
+        let env = &s.environment;
+        let account_ok = env.account == "unknown-account"
+            || (env.account.len() == 12 && env.account.chars().all(|c| c.is_ascii_digit()));
+        let region_ok = env.region == "unknown-region"
+            || (!env.region.is_empty()
+                && env
+                    .region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        if !account_ok || !region_ok {
+            return Err(err(
+                &manifest_path,
+                format!("stacks.{name}.environment is {:?}/{:?}; allowed: a 12-digit account or unknown-account, a region or unknown-region", env.account, env.region),
+            ));
+        }
         // CloudFormation's stack names: a letter, then letters, digits and hyphens, at most 128.
         let valid_name = name.len() <= 128
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -179,10 +219,35 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                     ),
                 ));
             }
+            if !plain(&x.handler_crate) {
+                return Err(err(
+                    &manifest_path,
+                    format!(
+                        "{} {:?} is not a crate name (letters, digits, `-` and `_`)",
+                        field(i, "handlerCrate"),
+                        x.handler_crate
+                    ),
+                ));
+            }
+            if x.bucket_parameter != crate::constructs::ASSET_BUCKET_PARAMETER {
+                return Err(err(
+                    &manifest_path,
+                    format!(
+                        "{} {:?} is not a parameter ordersctl sets; allowed: {}",
+                        field(i, "bucketParameter"),
+                        x.bucket_parameter,
+                        crate::constructs::ASSET_BUCKET_PARAMETER
+                    ),
+                ));
+            }
             if x.kind != "lambda-zip" {
                 return Err(err(
                     &manifest_path,
-                    format!("{} {:?} is not an asset kind ordersctl knows; allowed: lambda-zip", field(i, "type"), x.kind),
+                    format!(
+                        "{} {:?} is not an asset kind ordersctl knows; allowed: lambda-zip",
+                        field(i, "type"),
+                        x.kind
+                    ),
                 ));
             }
             let architecture = match x.architecture.as_str() {
@@ -275,6 +340,23 @@ mod tests {
         std::fs::write(dir.join("manifest.json"), m.to_string()).unwrap();
         let e = read_assembly(&dir).unwrap_err().to_string();
         assert!(e.contains("unknown field `colour`"), "{e}");
+        std::fs::write(
+            dir.join("manifest.json"),
+            r#"{"version": "1", "stage": "dev", "stacks": {}, "stacks": {}}"#,
+        )
+        .unwrap();
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("stacks") && e.contains("more than once") || e.contains("duplicate"),
+            "{e}"
+        );
+        std::fs::write(
+            dir.join("manifest.json"),
+            r#"{"version": "1", "stage": "dev", "stacks": {}}"#,
+        )
+        .unwrap();
+        let e = read_assembly(&dir).unwrap_err().to_string();
+        assert!(e.contains("has no stacks"), "{e}");
     }
 
     /// Writes a one-stack assembly and lets `edit` change its manifest.
@@ -290,6 +372,41 @@ mod tests {
         edit(&mut m);
         std::fs::write(&path, m.to_string()).unwrap();
         (tmp, dir)
+    }
+
+    #[test]
+    fn manifest_values_are_checked_before_anything_uses_them() {
+        let asset = |krate: &str, bucket: &str| serde_json::json!([{"id": "F", "path": "A/F", "handlerCrate": krate, "s3Key": "k.zip", "bucketParameter": bucket}]);
+        for (edit, wanted) in [
+            (
+                serde_json::json!({"dependencies": ["Ghost"]}),
+                "names \"Ghost\", which is not a stack",
+            ),
+            (
+                serde_json::json!({"fingerprint": "../../etc"}),
+                "stacks.A.fingerprint",
+            ),
+            (
+                serde_json::json!({"environment": {"account": "x; rm -rf /", "region": "unknown-region"}}),
+                "12-digit account",
+            ),
+            (
+                serde_json::json!({"assets": asset("../../../etc", "AssetBucket")}),
+                "assets[0].handlerCrate",
+            ),
+            (
+                serde_json::json!({"assets": asset("c", "Other")}),
+                "allowed: AssetBucket",
+            ),
+        ] {
+            let (_t, dir) = crafted(|m| {
+                for (k, v) in edit.as_object().unwrap() {
+                    m["stacks"]["A"][k] = v.clone();
+                }
+            });
+            let e = read_assembly(&dir).unwrap_err().to_string();
+            assert!(e.contains(wanted), "{edit}: {e}");
+        }
     }
 
     #[test]

@@ -200,7 +200,11 @@ fn fill(
 ) -> Result<(), WriteError> {
     let rendered: Vec<String> = match given {
         Some(texts) if texts.len() == assembly.stacks.len() => texts.to_vec(),
-        _ => assembly.stacks.iter().map(|s| s.template.render(format)).collect(),
+        _ => assembly
+            .stacks
+            .iter()
+            .map(|s| s.template.render(format))
+            .collect(),
     };
     for (s, text) in assembly.stacks.iter().zip(&rendered) {
         let file = s.template_file(format);

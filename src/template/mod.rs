@@ -18,7 +18,7 @@ mod render;
 mod resource;
 pub mod sam;
 mod show;
-mod strict_json;
+pub(crate) mod strict_json;
 mod suppression;
 #[allow(clippy::module_inception)]
 mod template;
