@@ -34,7 +34,14 @@ use crate::synth::lock::AssemblyLock;
 /// Why bundling failed; each names the crate, file or target involved.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("handler crate `{name}` does not exist under handlers/; crates there: {}", available.join(", "))]
+    #[error("{function}: the assembly names code of crate `{handler_crate}` with fingerprint {recorded}, and its zip is not in the assembly's assets/; the workspace's sources now give {now}, so building would upload other code under that name; synthesize again (`ordersctl synth`) or bring the zip")]
+    StaleSources {
+        function: String,
+        handler_crate: String,
+        recorded: String,
+        now: String,
+    },
+    #[error("handler crate `{name}` does not exist under handlers/; crates there: {}", if available.is_empty() { "none (is the project's directory, or --workspace, the one holding handlers/?)".to_string() } else { available.join(", ") })]
     MissingCrate {
         name: String,
         available: Vec<String>,
@@ -180,6 +187,21 @@ pub fn bundle(
             let list = to_build.entry(target_triple(r.architecture)).or_default();
             if !list.iter().any(|x| x.handler_crate == r.handler_crate) {
                 list.push(r);
+            }
+        }
+    }
+    // What is built is the workspace as it is now: it must be what the fingerprint names, or
+    // the zip would carry other code under the assembly's name for it.
+    for list in to_build.values() {
+        for r in list {
+            let now = ws.fingerprint(&r.handler_crate, r.architecture)?;
+            if now != r.fingerprint {
+                return Err(BundleError::StaleSources {
+                    function: r.function.clone(),
+                    handler_crate: r.handler_crate.clone(),
+                    recorded: r.fingerprint.clone(),
+                    now,
+                });
             }
         }
     }
@@ -345,6 +367,27 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
 #[cfg(test)]
 mod tests {
     use super::set_by_cargo_for_its_child;
+
+    #[test]
+    fn sources_that_changed_since_synth_are_never_built_under_the_old_name() {
+        use super::{bundle, BundleError, BundleRequest, HandlerWorkspace};
+        use crate::constructs::Architecture;
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("handlers/worker");
+        std::fs::create_dir_all(d.join("src")).unwrap();
+        std::fs::write(d.join("Cargo.toml"), "[package]\nname = \"worker\"\n").unwrap();
+        std::fs::write(d.join("src/main.rs"), "fn main() {}\n").unwrap();
+        let ws = HandlerWorkspace::new(tmp.path());
+        let request = BundleRequest {
+            function: "S/Worker".into(),
+            handler_crate: "worker".into(),
+            architecture: Architecture::X86_64,
+            fingerprint: "0".repeat(64),
+        };
+        let e = bundle(&ws, &[request], &tmp.path().join("assets")).unwrap_err();
+        assert!(matches!(e, BundleError::StaleSources { .. }), "{e}");
+        assert!(e.to_string().contains("S/Worker") && e.to_string().contains("synthesize again"), "{e}");
+    }
 
     #[test]
     fn only_what_cargo_sets_for_its_child_is_dropped() {
