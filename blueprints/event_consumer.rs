@@ -32,6 +32,9 @@ use ordersctl::constructs::{
 
 /// Stack `EventConsumer`.
 pub fn event_consumer(app: &App) -> Result<(), SynthError> {
+    // The handlers/ crates log IDs and statuses only, hold no secrets in their environment
+    // and call AWS APIs alone: the scanner exceptions that follow are recorded.
+    app.assure_handlers();
     let stack = app.stack("EventConsumer");
     stack.description("Idempotent EventBridge consumer, ETL workflow and daily maintenance (ordersctl blueprint event-consumer)");
     super::on_call::on_call_topic(stack)?;

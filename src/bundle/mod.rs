@@ -386,7 +386,10 @@ mod tests {
         };
         let e = bundle(&ws, &[request], &tmp.path().join("assets")).unwrap_err();
         assert!(matches!(e, BundleError::StaleSources { .. }), "{e}");
-        assert!(e.to_string().contains("S/Worker") && e.to_string().contains("synthesize again"), "{e}");
+        assert!(
+            e.to_string().contains("S/Worker") && e.to_string().contains("synthesize again"),
+            "{e}"
+        );
     }
 
     #[test]

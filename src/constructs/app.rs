@@ -26,6 +26,8 @@ pub struct App {
     arena: Arena<Stack>,
     states: RefCell<Vec<Rc<RefCell<StackState>>>>,
     errors: RefCell<Vec<SynthError>>,
+    /// Set by [`App::assure_handlers`]; every stack reads it when it is finalized.
+    handlers_assured: Rc<std::cell::Cell<bool>>,
 }
 
 impl Default for App {
@@ -107,7 +109,29 @@ impl App {
             arena: Arena::new(),
             states: RefCell::new(Vec::new()),
             errors: RefCell::new(Vec::new()),
+            handlers_assured: Rc::default(),
         }
+    }
+
+    /// Vouch for the handlers this app deploys: they log no personal or payment data, keep no
+    /// secrets in their environment variables, call only AWS APIs (over their public
+    /// endpoints), are bounded in concurrency where load enters, and its tables need no
+    /// customer-managed key. ordersctl then records the security-scanner exceptions that
+    /// follow from that (checkov CKV_AWS_158, 173, 117, 115, 119), each with that reason. An
+    /// app that does not vouch gets none of them: those findings are the user's to settle
+    /// (or suppress with their own reason), as cdk-nag leaves them.
+    ///
+    /// ```
+    /// use ordersctl::constructs::App;
+    /// let app = App::new();
+    /// app.assure_handlers();
+    /// let f = app.stack("S").function("F").handler_crate("worker").build()?;
+    /// let asm = ordersctl::synth::synthesize(&app)?;
+    /// assert!(asm.stacks[0].template.suppressions().iter().any(|s| s.rule == "CKV_AWS_173"));
+    /// # Ok::<(), ordersctl::constructs::SynthError>(())
+    /// ```
+    pub fn assure_handlers(&self) {
+        self.handlers_assured.set(true);
     }
 
     /// Use this source for function code asset keys (the CLI's fingerprinting bundler source).
@@ -140,7 +164,9 @@ impl App {
             ));
         }
         let id = StackId(u32::try_from(self.states.borrow().len()).unwrap_or(u32::MAX));
-        let state = Rc::new(RefCell::new(StackState::new(name)));
+        let mut state = StackState::new(name);
+        state.handlers_assured = Rc::clone(&self.handlers_assured);
+        let state = Rc::new(RefCell::new(state));
         self.states.borrow_mut().push(Rc::clone(&state));
         self.arena.alloc(Stack::new(id, name, state))
     }

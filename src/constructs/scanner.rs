@@ -94,7 +94,9 @@ fn function_dlq_reason(t: &Template, id: &str) -> &'static str {
 }
 
 /// The scanner checks that do not apply, per resource.
-pub(crate) fn default_skips(t: &Template) -> Vec<Skip> {
+/// `assured`: the app vouched for its handlers (`App::assure_handlers`), so the exceptions
+/// whose reasons speak for the handlers' code and data apply too.
+pub(crate) fn default_skips(t: &Template, assured: bool) -> Vec<Skip> {
     let mut out: Vec<Skip> = Vec::new();
     for (id, r) in &t.resources {
         let mut skip =
@@ -108,21 +110,23 @@ pub(crate) fn default_skips(t: &Template) -> Vec<Skip> {
                     skip("ES6000", DLQ_NEEDS_NO_DLQ);
                 }
             }
-            "AWS::Logs::LogGroup" if !has(r, cfn::KmsKeyId) => skip("CKV_AWS_158", LOGS_SSE),
+            "AWS::Logs::LogGroup" if assured && !has(r, cfn::KmsKeyId) => {
+                skip("CKV_AWS_158", LOGS_SSE)
+            }
             "AWS::DynamoDB::Table" => {
                 let cmk = matches!(r.properties.get(cfn::SSESpecification), Some(Expr::Map(m)) if m.contains_key(cfn::KMSMasterKeyId));
-                if !cmk {
+                if assured && !cmk {
                     skip("CKV_AWS_119", TABLE_CMK);
                 }
             }
             "AWS::Lambda::Function" => {
-                if !has(r, cfn::VpcConfig) {
+                if assured && !has(r, cfn::VpcConfig) {
                     skip("CKV_AWS_117", NO_VPC);
                 }
-                if !has(r, cfn::ReservedConcurrentExecutions) {
+                if assured && !has(r, cfn::ReservedConcurrentExecutions) {
                     skip("CKV_AWS_115", CONCURRENCY);
                 }
-                if !has(r, cfn::KmsKeyArn) {
+                if assured && !has(r, cfn::KmsKeyArn) {
                     skip("CKV_AWS_173", ENV_KMS);
                 }
                 if !has(r, cfn::DeadLetterConfig) {

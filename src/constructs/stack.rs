@@ -140,6 +140,8 @@ pub(crate) struct StackState {
     errors: Vec<SynthError>,
     /// What alarms built without their own actions notify.
     pub(crate) default_alarm_actions: Vec<Expr>,
+    /// Whether the app vouched for its handlers ([`App::assure_handlers`](super::App::assure_handlers)).
+    pub(crate) handlers_assured: Rc<std::cell::Cell<bool>>,
 }
 
 impl StackState {
@@ -155,6 +157,7 @@ impl StackState {
             suppressions: Vec::new(),
             errors: Vec::new(),
             default_alarm_actions: Vec::new(),
+            handlers_assured: Rc::default(),
         }
     }
 
@@ -226,7 +229,9 @@ impl StackState {
             r.set_path(&path, o.value.clone());
         }
         let mut suppressions = self.suppressions.clone();
-        for (logical_id, rule, reason) in super::scanner::default_skips(&t) {
+        for (logical_id, rule, reason) in
+            super::scanner::default_skips(&t, self.handlers_assured.get())
+        {
             let already = suppressions
                 .iter()
                 .any(|s| s.logical_id == logical_id && s.rule == rule);

@@ -10,6 +10,7 @@ pub mod imports;
 use ordersctl::synth::{synthesize, Assembly};
 
 /// Every blueprint synthesized into one assembly.
+#[allow(dead_code)] // not every test uses it
 pub fn assembly() -> Assembly {
     let app = blueprints::app(ordersctl::constructs::Stage::Dev).expect("blueprints build");
     synthesize(&app).expect("blueprints synthesize")
