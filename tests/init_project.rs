@@ -214,3 +214,97 @@ fn a_failing_app_command_is_one_sentence_with_its_code_and_stderr() {
         "{e}"
     );
 }
+
+#[test]
+fn from_a_subdirectory_the_project_and_its_assembly_are_the_roots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ready = cli_support::one_stack_assembly(
+        tmp.path(),
+        "Notes",
+        r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
+    );
+    let project = tmp.path().join("project");
+    let deep = project.join("infra/src");
+    fs::create_dir_all(&deep).unwrap();
+    // The app "synthesizes" by copying a ready assembly where it is told to.
+    fs::write(
+        project.join("ordersctl.toml"),
+        format!(
+            "app = \"cp -R '{}' \\\"$ORDERSCTL_OUT\\\"\"\n",
+            ready.display()
+        ),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["synth", "--quiet"])
+        .current_dir(&deep)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(project.join("ordersctl.out/Notes.template.json").is_file());
+    assert!(!deep.join("ordersctl.out").exists());
+    // Without a project, the prebuilt binary says so instead of looking for its blueprints.
+    let empty = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["list"])
+        .current_dir(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no ordersctl.toml") && stderr(&o).contains("ordersctl init"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_app_command_that_runs_ordersctl_again_is_refused_not_repeated() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("ordersctl.toml"),
+        format!("app = \"{} list\"\n", env!("CARGO_BIN_EXE_ordersctl")),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["list"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("started by an app command"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_app_command_writing_other_bytes_and_the_wrong_stage_is_named() {
+    // Bytes that are not UTF-8 on its stderr neither stop the reader nor hide what follows.
+    let (o, _tmp) = synth_with_app("printf 'caf\\351\\n' >&2; echo 'the real error' >&2; exit 4");
+    let e = stderr(&o);
+    assert!(
+        e.contains("exited with code 4") && e.contains("| the real error"),
+        "{e}"
+    );
+    // An app that writes a prod assembly when dev is asked.
+    let tmp = tempfile::tempdir().unwrap();
+    let ready = cli_support::one_stack_assembly(
+        tmp.path(),
+        "N",
+        r#"{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}"#,
+    );
+    let manifest = ready.join("manifest.json");
+    let text = fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("\"dev\"", "\"prod\"");
+    fs::write(&manifest, text).unwrap();
+    let (o, _tmp2) = synth_with_app(&format!("cp -R '{}' \"$ORDERSCTL_OUT\"", ready.display()));
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        e.contains("wrote a prod assembly where dev was asked"),
+        "{e}"
+    );
+}

@@ -13,6 +13,9 @@ use clap::Args;
 use crate::cli::config::{Project, StageArgs, CONFIG_FILE};
 use crate::cli::program;
 
+/// The assembly directory's default name.
+pub const DEFAULT_OUT: &str = "ordersctl.out";
+
 /// Per function (logical ID): its handler crate and the contract that crate declares.
 type Contracts = BTreeMap<String, (String, Option<HandlerContract>)>;
 
@@ -34,6 +37,23 @@ pub struct AppArgs {
 }
 
 impl AppArgs {
+    /// Where the assembly goes: `out` as given, except that the default (`ordersctl.out`) is
+    /// the project's, in its root, when a verb runs from one of its subdirectories (as cargo's
+    /// `target/` is the workspace's).
+    pub fn resolve_out(&self, out: PathBuf) -> PathBuf {
+        if out != std::path::Path::new(DEFAULT_OUT) {
+            return out;
+        }
+        match self.project() {
+            Ok(Project {
+                root,
+                config: Some(_),
+                ..
+            }) => root.join(DEFAULT_OUT),
+            _ => out,
+        }
+    }
+
     /// The project: the nearest ordersctl.toml and its settings.
     pub fn project(&self) -> Result<Project> {
         Project::discover()

@@ -35,7 +35,7 @@ pub struct BundleArgs {
     /// Build for this architecture instead of each function's own.
     #[arg(long, value_enum)]
     arch: Option<ArchArg>,
-    /// Assembly directory.
+    /// Assembly directory (the default is the project's, in the directory of ordersctl.toml).
     #[arg(long, short, default_value = "ordersctl.out")]
     out: PathBuf,
     #[command(flatten)]
@@ -80,7 +80,8 @@ pub fn requests(
         .collect()
 }
 
-pub fn run(args: BundleArgs) -> Result<()> {
+pub fn run(mut args: BundleArgs) -> Result<()> {
+    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
     let ws = args.app.workspace();
     let assembly = args.app.assembly()?;
     let arch = args.arch.map(|a| match a {

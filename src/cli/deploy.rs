@@ -92,7 +92,7 @@ pub struct DeployArgs {
     /// Write the stacks' outputs here as JSON, by stack.
     #[arg(long, value_name = "FILE")]
     outputs_file: Option<PathBuf>,
-    /// Assembly directory.
+    /// Assembly directory (the default is the project's, in the directory of ordersctl.toml).
     #[arg(long, short, default_value = "ordersctl.out")]
     out: PathBuf,
     /// How many independent stacks deploy at once.
@@ -152,6 +152,7 @@ pub fn select(assembly: &Assembly, names: &[String], all: bool) -> Result<Vec<St
 }
 
 pub fn run(mut args: DeployArgs) -> Result<()> {
+    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
     if args.no_execute && args.method == MethodArg::Direct {
         bail!("--no-execute needs change sets; drop --method direct");
     }

@@ -35,7 +35,8 @@ pub struct InvokeArgs {
     /// Set or override an environment variable, K=V (repeatable).
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     env: Vec<(String, String)>,
-    /// Assembly directory (bundles are kept in its assets/).
+    /// Assembly directory; bundles are kept in its assets/ (the default is the project's, in
+    /// the directory of ordersctl.toml).
     #[arg(long, short, default_value = "ordersctl.out")]
     out: PathBuf,
     #[command(flatten)]
@@ -49,7 +50,8 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
     }
 }
 
-pub fn run(args: InvokeArgs) -> Result<()> {
+pub fn run(mut args: InvokeArgs) -> Result<()> {
+    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
     let event = std::fs::read(&args.event)
         .with_context(|| format!("cannot read the event file {}", args.event.display()))?;
     serde_json::from_slice::<serde_json::Value>(&event)

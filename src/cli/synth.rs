@@ -37,7 +37,7 @@ impl From<FormatArg> for Format {
 pub struct SynthArgs {
     /// Stacks to write (default: all). With exactly one, its template is also printed.
     stacks: Vec<String>,
-    /// Assembly directory.
+    /// Assembly directory (the default is the project's, in the directory of ordersctl.toml).
     #[arg(long, short, default_value = "ordersctl.out")]
     out: PathBuf,
     /// Template format.
@@ -51,6 +51,7 @@ pub struct SynthArgs {
 }
 
 pub fn run(mut args: SynthArgs) -> Result<()> {
+    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
     let format: Format = args.format.into();
     args.app.fingerprint_cache = Some(args.out.clone());
     let (assembly, reports, json) = args.app.checked_rendered()?;
