@@ -36,8 +36,8 @@ fn readme_commands(readme: &str) -> Vec<String> {
     out
 }
 
-/// Every file under `dir`, relative path -> bytes.
-fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+/// Every file of the assembly under `dir` (not its fingerprint cache), relative path -> text.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, String> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -47,7 +47,9 @@ fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
                 stack.push(p);
             } else {
                 let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
+                if rel != "fingerprints.cache.json" {
+                    out.insert(rel, String::from_utf8_lossy(&fs::read(&p).unwrap()).into_owned());
+                }
             }
         }
     }

@@ -96,8 +96,13 @@ fn dependency(path: Option<&Path>) -> Result<String> {
         return Ok(format!("{{ version = \"{minor}\" }}"));
     };
     let manifest = path.join("Cargo.toml");
-    let text = crate::synth::reader::read_input(&manifest)
-        .map_err(|e| anyhow::anyhow!("--ordersctl-path {}: {e}", path.display()))?;
+    let text = crate::synth::reader::read_input(&manifest).map_err(|e| {
+        anyhow::anyhow!(
+            "--ordersctl-path {}: {}: {e}",
+            path.display(),
+            manifest.display()
+        )
+    })?;
     let name = toml::from_str::<toml::Table>(&text)
         .ok()
         .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string));
@@ -132,7 +137,22 @@ fn toml_string(s: &str) -> String {
 
 pub fn run(args: InitArgs) -> Result<()> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    match fs::symlink_metadata(&dir) {
+    // Paths end up in Cargo.toml and the README: they must be text.
+    for (flag, p) in [
+        ("DIR", Some(&dir)),
+        ("--ordersctl-path", args.ordersctl_path.as_ref()),
+    ] {
+        if let Some(p) = p {
+            if p.to_str().is_none() {
+                bail!(
+                    "{flag} {}: is not valid UTF-8; nothing was written",
+                    p.display()
+                );
+            }
+        }
+    }
+    // A link to a directory is followed: the user named it.
+    match fs::metadata(&dir) {
         Ok(m) if !m.is_dir() => bail!(
             "{}: exists and is not a directory; nothing was written",
             dir.display()
@@ -156,8 +176,15 @@ pub fn run(args: InitArgs) -> Result<()> {
     }
     let ordersctl = dependency(args.ordersctl_path.as_deref())?;
     let snapshot = starter_snapshot()?;
-    let created_dir = !dir.exists();
-    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The directories this run creates (DIR and missing parents), to take back on failure.
+    let created: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    let created_dir = !created.is_empty();
+    fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create {}; nothing was written", dir.display()))?;
     let name = fs::canonicalize(&dir)
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -167,6 +194,10 @@ pub fn run(args: InitArgs) -> Result<()> {
         // Nothing half-written stays: what this run created goes again.
         if created_dir {
             let _ = fs::remove_dir_all(&dir);
+            // Then the parents it made, innermost first, while empty.
+            for parent in created.iter().skip(1) {
+                let _ = fs::remove_dir(parent);
+            }
         } else {
             for top in ["Cargo.toml", "ordersctl.toml", ".gitignore", "README.md"] {
                 let _ = fs::remove_file(dir.join(top));
@@ -178,13 +209,41 @@ pub fn run(args: InitArgs) -> Result<()> {
         return Err(e.context("init failed; nothing was left behind"));
     }
     errln!("created the project {name} in {}", dir.display());
+    if let Some(outer) = enclosing_workspace(&dir) {
+        errln!(
+            "warning: {} is inside the Cargo workspace of {}; if that workspace's members match it, add it to its `exclude` (a workspace cannot hold another)",
+            dir.display(),
+            outer.display()
+        );
+    }
     errln!("next:");
     if dir != Path::new(".") {
-        errln!("  cd {}", dir.display());
+        errln!("  cd {}", shell_quoted(&dir.to_string_lossy()));
     }
     errln!("  cargo run --quiet --bin infra -- synth");
     errln!("  cargo test --workspace");
     Ok(())
+}
+
+/// The nearest directory above `dir` whose Cargo.toml declares a `[workspace]`.
+fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
+    let dir = fs::canonicalize(dir).ok()?;
+    dir.ancestors().skip(1).find_map(|a| {
+        let text = fs::read_to_string(a.join("Cargo.toml")).ok()?;
+        let table: toml::Table = toml::from_str(&text).ok()?;
+        table.contains_key("workspace").then(|| a.to_path_buf())
+    })
+}
+
+/// `s` as one shell word.
+fn shell_quoted(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 fn write_all(dir: &Path, files: &[(&str, String)]) -> Result<()> {

@@ -71,7 +71,7 @@ use std::ffi::OsString;
 
 pub use program::{main, Group, Program};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Infrastructure as code for event-driven order processing on AWS.
 #[derive(Debug, Parser)]
@@ -99,7 +99,19 @@ enum Command {
 /// Run the verb `args` name over the current program's stacks; the process exit code (0
 /// success, 1 failure).
 fn run_verb(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    // A user's own program is not ordersctl: its help says so, and `init` (which writes a
+    // new project) stays out of its list of verbs.
+    let command = if program::current().defers_to_configured_app() {
+        Cli::command()
+    } else {
+        Cli::command()
+            .about("The ordersctl CLI over this program's stacks (ordersctl::cli::main).")
+            .mut_subcommand("init", |c| c.hide(true))
+    };
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = match e.kind() {
