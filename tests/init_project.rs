@@ -48,7 +48,10 @@ fn tree(dir: &Path) -> std::collections::BTreeMap<String, String> {
             } else {
                 let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
                 if rel != "fingerprints.cache.json" {
-                    out.insert(rel, String::from_utf8_lossy(&fs::read(&p).unwrap()).into_owned());
+                    out.insert(
+                        rel,
+                        String::from_utf8_lossy(&fs::read(&p).unwrap()).into_owned(),
+                    );
                 }
             }
         }

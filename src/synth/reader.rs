@@ -121,7 +121,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
             if !m.stacks.contains_key(dep) {
                 return Err(err(
                     &manifest_path,
-                    format!("stacks.{name}.dependencies names {dep:?}, which is not a stack of the assembly"),
+                    format!("`{name}` depends on `{dep}`, which this assembly does not hold, so it is partial; synthesize it again (`ordersctl synth --out DIR`)"),
                 ));
             }
         }
@@ -380,7 +380,7 @@ mod tests {
         for (edit, wanted) in [
             (
                 serde_json::json!({"dependencies": ["Ghost"]}),
-                "names \"Ghost\", which is not a stack",
+                "depends on `Ghost`, which this assembly does not hold",
             ),
             (
                 serde_json::json!({"fingerprint": "../../etc"}),
