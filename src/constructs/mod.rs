@@ -25,6 +25,7 @@ pub mod iam;
 mod import;
 mod key;
 mod log_group;
+mod node;
 mod pattern;
 mod queue;
 mod role;
