@@ -167,6 +167,16 @@ fn init_refuses_a_directory_that_is_not_empty_and_touches_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--ordersctl-path"), "{}", stderr(&o));
     assert!(!tmp.path().join("new").exists());
+    // `missing/..` is the directory itself, which is not empty: refused, nothing touched.
+    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
+        .args(["init", "missing/.."])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("steps back out"), "{}", stderr(&o));
+    assert_eq!(tree(tmp.path()).len(), 1);
+    assert_eq!(fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine");
 }
 
 /// Runs the prebuilt binary's `synth` in a project whose `app` is `command`.

@@ -151,6 +151,19 @@ pub fn run(args: InitArgs) -> Result<()> {
             }
         }
     }
+    // `a/..` names a directory other than the one it seems to (and `a` may not exist yet):
+    // `..` may only lead the path.
+    let mut seen_name = false;
+    for c in dir.components() {
+        match c {
+            std::path::Component::ParentDir if seen_name => bail!(
+                "{}: steps back out of a directory it names (`..` after a name); name the project directory directly; nothing was written",
+                dir.display()
+            ),
+            std::path::Component::Normal(_) => seen_name = true,
+            _ => {}
+        }
+    }
     // A link to a directory is followed: the user named it.
     match fs::metadata(&dir) {
         Ok(m) if !m.is_dir() => bail!(
@@ -176,38 +189,25 @@ pub fn run(args: InitArgs) -> Result<()> {
     }
     let ordersctl = dependency(args.ordersctl_path.as_deref())?;
     let snapshot = starter_snapshot()?;
-    // The directories this run creates (DIR and missing parents), to take back on failure.
-    let created: Vec<PathBuf> = dir
-        .ancestors()
-        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-        .map(Path::to_path_buf)
-        .collect();
-    let created_dir = !created.is_empty();
-    fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create {}; nothing was written", dir.display()))?;
-    let name = fs::canonicalize(&dir)
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "service".into());
-    let written = write_all(&dir, &files(&name, &ordersctl, &snapshot));
-    if let Err(e) = written {
-        // Nothing half-written stays: what this run created goes again.
-        if created_dir {
-            let _ = fs::remove_dir_all(&dir);
-            // Then the parents it made, innermost first, while empty.
-            for parent in created.iter().skip(1) {
-                let _ = fs::remove_dir(parent);
-            }
-        } else {
-            for top in ["Cargo.toml", "ordersctl.toml", ".gitignore", "README.md"] {
-                let _ = fs::remove_file(dir.join(top));
-            }
-            for top in ["infra", "handlers"] {
-                let _ = fs::remove_dir_all(dir.join(top));
-            }
+    // Exactly what this run creates (directories, then files) is taken back on failure; nothing
+    // else is ever removed.
+    let mut made = Made::default();
+    let result = made
+        .dir_all(&dir)
+        .and_then(|()| {
+            let name = fs::canonicalize(&dir)
+                .ok()
+                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "service".into());
+            write_all(&mut made, &dir, &files(&name, &ordersctl, &snapshot)).map(|()| name)
+        });
+    let name = match result {
+        Ok(name) => name,
+        Err(e) => {
+            made.undo();
+            return Err(e.context("init failed; what it had written was removed"));
         }
-        return Err(e.context("init failed; nothing was left behind"));
-    }
+    };
     errln!("created the project {name} in {}", dir.display());
     if let Some(outer) = enclosing_workspace(&dir) {
         errln!(
@@ -246,18 +246,50 @@ fn shell_quoted(s: &str) -> String {
     }
 }
 
-fn write_all(dir: &Path, files: &[(&str, String)]) -> Result<()> {
+/// What a run has created, in order.
+#[derive(Default)]
+struct Made {
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+}
+
+impl Made {
+    /// `create_dir_all`, remembering each directory it makes.
+    fn dir_all(&mut self, dir: &Path) -> Result<()> {
+        let missing: Vec<&Path> = dir
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+            .collect();
+        for d in missing.into_iter().rev() {
+            fs::create_dir(d).with_context(|| format!("cannot create {}", d.display()))?;
+            self.dirs.push(d.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Remove the files, then the directories (innermost first, only while empty).
+    fn undo(&self) {
+        for f in self.files.iter().rev() {
+            let _ = fs::remove_file(f);
+        }
+        for d in self.dirs.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
+fn write_all(made: &mut Made, dir: &Path, files: &[(&str, String)]) -> Result<()> {
     for (path, content) in files {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+            made.dir_all(parent)?;
         }
         let mut f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&target)
             .with_context(|| format!("cannot write {}", target.display()))?;
+        made.files.push(target.clone());
         std::io::Write::write_all(&mut f, content.as_bytes())
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
