@@ -275,23 +275,32 @@ fn from_a_subdirectory_the_project_and_its_assembly_are_the_roots() {
 
 #[test]
 fn an_app_command_that_runs_ordersctl_again_is_refused_not_repeated() {
-    let tmp = tempfile::tempdir().unwrap();
-    fs::write(
-        tmp.path().join("ordersctl.toml"),
-        format!("app = \"{} list\"\n", env!("CARGO_BIN_EXE_ordersctl")),
-    )
-    .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_ordersctl"))
-        .args(["list"])
-        .current_dir(tmp.path())
-        .output()
+    let bin = env!("CARGO_BIN_EXE_ordersctl");
+    // Each command counts its depth in a file and stops at 4, so a regression fails the test
+    // instead of starting processes without end.
+    for (app, wanted) in [
+        (format!("{bin} list"), "started by an app command"),
+        (format!("env -u ORDERSCTL_OUT {bin} list"), "started by an app command"),
+        (bin.to_string(), "the prebuilt ordersctl is not an app"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let guarded = format!(
+            "d=$(cat depth 2>/dev/null || echo 0); [ $d -gt 3 ] && exit 99; echo $((d+1)) > depth; {app}"
+        );
+        fs::write(
+            tmp.path().join("ordersctl.toml"),
+            format!("app = {guarded:?}\n"),
+        )
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("started by an app command"),
-        "{}",
-        stderr(&o)
-    );
+        let o = Command::new(bin)
+            .args(["list"])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{app}");
+        assert!(stderr(&o).contains(wanted), "{app}: {}", stderr(&o));
+        assert_eq!(fs::read_to_string(tmp.path().join("depth")).unwrap().trim(), "1", "{app}");
+    }
 }
 
 #[test]

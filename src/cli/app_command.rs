@@ -24,6 +24,10 @@ pub const STAGE_ENV: &str = "ORDERSCTL_STAGE";
 /// The workspace holding the handler crates.
 pub const WORKSPACE_ENV: &str = "ORDERSCTL_WORKSPACE";
 
+/// Set for an app command by the ordersctl that runs it: an ordersctl that finds it set
+/// refuses to run an app command again (the marker outlives `env -u ORDERSCTL_OUT`).
+pub const PARENT_ENV: &str = "ORDERSCTL_APP_PARENT";
+
 /// How many lines of the app's stderr a failure quotes.
 const TAIL_LINES: usize = 20;
 
@@ -39,6 +43,11 @@ pub(crate) fn synth_for_parent(program: &Program) -> i32 {
 }
 
 fn write_for_parent(program: &Program) -> Result<()> {
+    if program.defers_to_configured_app() {
+        bail!(
+            "the prebuilt ordersctl is not an app: it would write its built-in blueprints; `app` in ordersctl.toml must name a program built on ordersctl::cli::main (e.g. \"cargo run --quiet --bin infra --\")"
+        );
+    }
     let out = std::env::var_os(OUT_ENV).context("ORDERSCTL_OUT is not set")?;
     let stage: Stage = match std::env::var(STAGE_ENV) {
         Ok(s) => s.parse().map_err(anyhow::Error::msg).context(STAGE_ENV)?,
@@ -68,9 +77,9 @@ pub(crate) fn assembly_from_command(
     let source = format!("app in {}", config.display());
     // An ordersctl run by an app command must not run one in turn: `app = "ordersctl list"`
     // would start ordersctl after ordersctl without end.
-    if std::env::var_os(OUT_ENV).is_some() {
+    if std::env::var_os(PARENT_ENV).is_some() {
         bail!(
-            "this ordersctl was started by an app command (ORDERSCTL_OUT is set), and would run the app command `{command}` again; `app` in {} must name a program built on ordersctl::cli::main, not an ordersctl verb",
+            "this ordersctl was started by an app command ({PARENT_ENV} is set), and would run the app command `{command}` again; `app` in {} must name a program built on ordersctl::cli::main, not an ordersctl verb",
             config.display()
         );
     }
@@ -89,6 +98,7 @@ pub(crate) fn assembly_from_command(
         .env(OUT_ENV, &out)
         .env(STAGE_ENV, stage.as_str())
         .env(WORKSPACE_ENV, workspace)
+        .env(PARENT_ENV, std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(stdout_to_stderr)
         .stderr(Stdio::piped())
