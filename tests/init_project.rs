@@ -176,7 +176,10 @@ fn init_refuses_a_directory_that_is_not_empty_and_touches_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("steps back out"), "{}", stderr(&o));
     assert_eq!(tree(tmp.path()).len(), 1);
-    assert_eq!(fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 /// Runs the prebuilt binary's `synth` in a project whose `app` is `command`.
@@ -280,7 +283,10 @@ fn an_app_command_that_runs_ordersctl_again_is_refused_not_repeated() {
     // instead of starting processes without end.
     for (app, wanted) in [
         (format!("{bin} list"), "started by an app command"),
-        (format!("env -u ORDERSCTL_OUT {bin} list"), "started by an app command"),
+        (
+            format!("env -u ORDERSCTL_OUT {bin} list"),
+            "started by an app command",
+        ),
         (bin.to_string(), "the prebuilt ordersctl is not an app"),
     ] {
         let tmp = tempfile::tempdir().unwrap();
@@ -299,7 +305,11 @@ fn an_app_command_that_runs_ordersctl_again_is_refused_not_repeated() {
             .unwrap();
         assert_eq!(o.status.code(), Some(1), "{app}");
         assert!(stderr(&o).contains(wanted), "{app}: {}", stderr(&o));
-        assert_eq!(fs::read_to_string(tmp.path().join("depth")).unwrap().trim(), "1", "{app}");
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("depth")).unwrap().trim(),
+            "1",
+            "{app}"
+        );
     }
 }
 

@@ -37,11 +37,10 @@ pub struct AppArgs {
 }
 
 impl AppArgs {
-    /// Where the assembly goes: `out` as given, except that the default (`ordersctl.out`) is
-    /// the project's, in its root, when a verb runs from one of its subdirectories (as cargo's
-    /// `target/` is the workspace's).
-    pub fn resolve_out(&self, out: PathBuf) -> PathBuf {
-        if out != std::path::Path::new(DEFAULT_OUT) {
+    /// Where the assembly goes: `--out` as given (relative to the current directory), else
+    /// the project's `ordersctl.out`, in its root (as cargo's `target/` is the workspace's).
+    pub fn resolve_out(&self, given: Option<PathBuf>) -> PathBuf {
+        if let Some(out) = given {
             return out;
         }
         match self.project() {
@@ -50,7 +49,7 @@ impl AppArgs {
                 config: Some(_),
                 ..
             }) => root.join(DEFAULT_OUT),
-            _ => out,
+            _ => PathBuf::from(DEFAULT_OUT),
         }
     }
 
@@ -224,7 +223,9 @@ impl AppArgs {
                 &command,
                 &config,
                 stage,
-                self.workspace().root(),
+                // The app runs in the project root: a relative --workspace is made absolute.
+                &std::path::absolute(self.workspace().root())
+                    .unwrap_or_else(|_| self.workspace().root().to_path_buf()),
             )
             .context("synth failed; the assembly was not changed");
         }

@@ -28,6 +28,9 @@ pub const WORKSPACE_ENV: &str = "ORDERSCTL_WORKSPACE";
 /// refuses to run an app command again (the marker outlives `env -u ORDERSCTL_OUT`).
 pub const PARENT_ENV: &str = "ORDERSCTL_APP_PARENT";
 
+/// How much of one line of the app's stderr is kept for the quote.
+const LINE_CAP: usize = 2_000;
+
 /// How many lines of the app's stderr a failure quotes.
 const TAIL_LINES: usize = 20;
 
@@ -110,22 +113,44 @@ pub(crate) fn assembly_from_command(
     let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
     if let Some(err) = child.stderr.take() {
         std::thread::spawn(move || {
+            // Bytes are passed on as they come; a line is kept (for the quote) up to
+            // LINE_CAP bytes, so a huge line without a newline costs no memory.
             let mut reader = BufReader::new(err);
-            let mut buf = Vec::new();
+            let mut line: Vec<u8> = Vec::new();
+            let mut cut = false;
+            let send = |line: &mut Vec<u8>, cut: &mut bool| {
+                let mut text = String::from_utf8_lossy(line)
+                    .trim_end_matches('\r')
+                    .to_string();
+                if *cut {
+                    text.push_str(" [...]");
+                }
+                line.clear();
+                *cut = false;
+                lines_tx.send(text).is_ok()
+            };
             loop {
-                buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let line = String::from_utf8_lossy(&buf)
-                            .trim_end_matches(['\n', '\r'])
-                            .to_string();
-                        let _ = writeln!(std::io::stderr().lock(), "{line}");
-                        if lines_tx.send(line).is_err() {
-                            break;
-                        }
+                let chunk = match reader.fill_buf() {
+                    Ok([]) | Err(_) => break,
+                    Ok(chunk) => chunk.to_vec(),
+                };
+                reader.consume(chunk.len());
+                let _ = std::io::stderr().lock().write_all(&chunk);
+                for piece in chunk.split_inclusive(|b| *b == b'\n') {
+                    let (body, ends) = match piece.strip_suffix(b"\n") {
+                        Some(body) => (body, true),
+                        None => (piece, false),
+                    };
+                    let room = LINE_CAP.saturating_sub(line.len());
+                    line.extend_from_slice(&body[..body.len().min(room)]);
+                    cut |= body.len() > room;
+                    if ends && !send(&mut line, &mut cut) {
+                        return;
                     }
                 }
+            }
+            if !line.is_empty() {
+                send(&mut line, &mut cut);
             }
         });
     }

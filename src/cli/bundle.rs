@@ -35,8 +35,11 @@ pub struct BundleArgs {
     /// Build for this architecture instead of each function's own.
     #[arg(long, value_enum)]
     arch: Option<ArchArg>,
-    /// Assembly directory (the default is the project's, in the directory of ordersctl.toml).
-    #[arg(long, short, default_value = "ordersctl.out")]
+    /// Assembly directory [default: ordersctl.out in the project root, beside ordersctl.toml]
+    #[arg(long = "out", short = 'o', value_name = "DIR")]
+    out_given: Option<PathBuf>,
+    /// The assembly directory this run uses (`--out`, else the project's).
+    #[arg(skip)]
     out: PathBuf,
     #[command(flatten)]
     app: AppArgs,
@@ -68,6 +71,13 @@ pub fn requests(
             let architecture = arch.unwrap_or(a.architecture);
             let fingerprint = match (&a.fingerprint, arch) {
                 (Some(fp), None) => fp.clone(),
+                // Without a fingerprint nothing ties the template's S3 key to any code: building
+                // the sources as they are now could upload other code than the key names.
+                (None, None) => bail!(
+                    "{}: the assembly gives no fingerprint for its code (key {}), so ordersctl cannot tell which sources it was made from; synthesize it with ordersctl, or upload the object yourself",
+                    a.path,
+                    a.s3_key
+                ),
                 _ => ws.fingerprint(&a.handler_crate, architecture)?,
             };
             Ok(BundleRequest {
@@ -81,7 +91,7 @@ pub fn requests(
 }
 
 pub fn run(mut args: BundleArgs) -> Result<()> {
-    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
+    args.out = args.app.resolve_out(args.out_given.take());
     let ws = args.app.workspace();
     let assembly = args.app.assembly()?;
     let arch = args.arch.map(|a| match a {

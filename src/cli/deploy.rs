@@ -92,8 +92,11 @@ pub struct DeployArgs {
     /// Write the stacks' outputs here as JSON, by stack.
     #[arg(long, value_name = "FILE")]
     outputs_file: Option<PathBuf>,
-    /// Assembly directory (the default is the project's, in the directory of ordersctl.toml).
-    #[arg(long, short, default_value = "ordersctl.out")]
+    /// Assembly directory [default: ordersctl.out in the project root, beside ordersctl.toml]
+    #[arg(long = "out", short = 'o', value_name = "DIR")]
+    out_given: Option<PathBuf>,
+    /// The assembly directory this run uses (`--out`, else the project's).
+    #[arg(skip)]
     out: PathBuf,
     /// How many independent stacks deploy at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -152,7 +155,7 @@ pub fn select(assembly: &Assembly, names: &[String], all: bool) -> Result<Vec<St
 }
 
 pub fn run(mut args: DeployArgs) -> Result<()> {
-    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
+    args.out = args.app.resolve_out(args.out_given.take());
     if args.no_execute && args.method == MethodArg::Direct {
         bail!("--no-execute needs change sets; drop --method direct");
     }

@@ -46,6 +46,11 @@ pub fn run(args: DestroyArgs) -> Result<()> {
     let known: Vec<String> = assembly.stacks.iter().map(|s| s.name.clone()).collect();
     let named = if args.all {
         known.clone()
+    } else if args.stacks.is_empty() {
+        bail!(
+            "name the stacks to destroy, or pass --all; stacks: {}",
+            known.join(", ")
+        );
     } else {
         select(&assembly, &args.stacks, false)?
             .into_iter()

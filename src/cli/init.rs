@@ -192,15 +192,13 @@ pub fn run(args: InitArgs) -> Result<()> {
     // Exactly what this run creates (directories, then files) is taken back on failure; nothing
     // else is ever removed.
     let mut made = Made::default();
-    let result = made
-        .dir_all(&dir)
-        .and_then(|()| {
-            let name = fs::canonicalize(&dir)
-                .ok()
-                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "service".into());
-            write_all(&mut made, &dir, &files(&name, &ordersctl, &snapshot)).map(|()| name)
-        });
+    let result = made.dir_all(&dir).and_then(|()| {
+        let name = fs::canonicalize(&dir)
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "service".into());
+        write_all(&mut made, &dir, &files(&name, &ordersctl, &snapshot)).map(|()| name)
+    });
     let name = match result {
         Ok(name) => name,
         Err(e) => {

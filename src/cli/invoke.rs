@@ -35,9 +35,12 @@ pub struct InvokeArgs {
     /// Set or override an environment variable, K=V (repeatable).
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     env: Vec<(String, String)>,
-    /// Assembly directory; bundles are kept in its assets/ (the default is the project's, in
-    /// the directory of ordersctl.toml).
-    #[arg(long, short, default_value = "ordersctl.out")]
+    /// Assembly directory, whose assets/ keeps the bundles [default: ordersctl.out in the
+    /// project root, beside ordersctl.toml]
+    #[arg(long = "out", short = 'o', value_name = "DIR")]
+    out_given: Option<PathBuf>,
+    /// The assembly directory this run uses (`--out`, else the project's).
+    #[arg(skip)]
     out: PathBuf,
     #[command(flatten)]
     app: AppArgs,
@@ -51,9 +54,11 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 }
 
 pub fn run(mut args: InvokeArgs) -> Result<()> {
-    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
-    let event = std::fs::read(&args.event)
-        .with_context(|| format!("cannot read the event file {}", args.event.display()))?;
+    args.out = args.app.resolve_out(args.out_given.take());
+    // A regular file of bounded size: a FIFO or a device would hang or fill memory.
+    let event = crate::synth::reader::read_input(&args.event)
+        .map_err(|e| anyhow::anyhow!("the event file {}: {e}", args.event.display()))?
+        .into_bytes();
     serde_json::from_slice::<serde_json::Value>(&event)
         .with_context(|| format!("{} is not JSON", args.event.display()))?;
     let ws = args.app.workspace();

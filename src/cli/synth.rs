@@ -37,8 +37,11 @@ impl From<FormatArg> for Format {
 pub struct SynthArgs {
     /// Stacks to write (default: all). With exactly one, its template is also printed.
     stacks: Vec<String>,
-    /// Assembly directory (the default is the project's, in the directory of ordersctl.toml).
-    #[arg(long, short, default_value = "ordersctl.out")]
+    /// Assembly directory [default: ordersctl.out in the project root, beside ordersctl.toml]
+    #[arg(long = "out", short = 'o', value_name = "DIR")]
+    out_given: Option<PathBuf>,
+    /// The assembly directory this run uses (`--out`, else the project's).
+    #[arg(skip)]
     out: PathBuf,
     /// Template format.
     #[arg(long, value_enum, default_value = "json")]
@@ -51,7 +54,7 @@ pub struct SynthArgs {
 }
 
 pub fn run(mut args: SynthArgs) -> Result<()> {
-    args.out = args.app.resolve_out(std::mem::take(&mut args.out));
+    args.out = args.app.resolve_out(args.out_given.take());
     let format: Format = args.format.into();
     args.app.fingerprint_cache = Some(args.out.clone());
     let (assembly, reports, json) = args.app.checked_rendered()?;

@@ -125,7 +125,7 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                 ));
             }
         }
-        if !s.fingerprint.is_empty() && !plain(&s.fingerprint) {
+        if !s.fingerprint.is_empty() && (!plain(&s.fingerprint) || s.fingerprint.len() > 128) {
             return Err(err(
                 &manifest_path,
                 format!("stacks.{name}.fingerprint {:?} is not a fingerprint (letters, digits, `-` and `_` only)", s.fingerprint),
@@ -134,12 +134,16 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
         let env = &s.environment;
         let account_ok = env.account == "unknown-account"
             || (env.account.len() == 12 && env.account.chars().all(|c| c.is_ascii_digit()));
-        let region_ok = env.region == "unknown-region"
-            || (!env.region.is_empty()
-                && env
-                    .region
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        // A region: letter groups then a number, dash-separated (`eu-west-1`).
+        let region_ok = env.region == "unknown-region" || {
+            let parts: Vec<&str> = env.region.split('-').collect();
+            parts.len() >= 3
+                && parts[..parts.len() - 1]
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+                && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+                && !parts[parts.len() - 1].is_empty()
+        };
         if !account_ok || !region_ok {
             return Err(err(
                 &manifest_path,
@@ -207,6 +211,15 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                 }
             }
             let key = &x.s3_key;
+            if key.is_empty() || key.chars().any(char::is_control) {
+                return Err(err(
+                    &manifest_path,
+                    format!(
+                        "{} {key:?} is not an object key (printable, not empty)",
+                        field(i, "s3Key")
+                    ),
+                ));
+            }
             if key.starts_with('/')
                 || key.split('/').any(|seg| seg == "..")
                 || key.contains(['\\', '\0'])
@@ -217,6 +230,33 @@ pub fn read_assembly(dir: &Path) -> Result<Assembly, ReadError> {
                         "{} {key:?} is not a relative object key (no leading `/`, no `..`)",
                         field(i, "s3Key")
                     ),
+                ));
+            }
+            // What a terminal will show: logical IDs and construct paths of plain characters.
+            if !plain(&x.id) {
+                return Err(err(
+                    &manifest_path,
+                    format!(
+                        "{} {:?} is not a logical ID (letters and digits)",
+                        field(i, "id"),
+                        x.id
+                    ),
+                ));
+            }
+            if x.path.is_empty() || x.path.chars().any(char::is_control) || x.path.len() > 1024 {
+                return Err(err(
+                    &manifest_path,
+                    format!(
+                        "{} {:?} is not a construct path (Stack/Id, printable)",
+                        field(i, "path"),
+                        x.path
+                    ),
+                ));
+            }
+            if s.assets[..i].iter().any(|earlier| earlier.id == x.id) {
+                return Err(err(
+                    &manifest_path,
+                    format!("{} {:?} is listed twice", field(i, "id"), x.id),
                 ));
             }
             if !plain(&x.handler_crate) {
@@ -393,6 +433,22 @@ mod tests {
             (
                 serde_json::json!({"assets": asset("../../../etc", "AssetBucket")}),
                 "assets[0].handlerCrate",
+            ),
+            (
+                serde_json::json!({"assets": [{"id": "F", "path": "\u{1b}[2Jfake: all good", "handlerCrate": "c", "s3Key": "k.zip"}]}),
+                "assets[0].path",
+            ),
+            (
+                serde_json::json!({"assets": [{"id": "F", "path": "A/F", "handlerCrate": "c", "s3Key": ""}]}),
+                "assets[0].s3Key",
+            ),
+            (
+                serde_json::json!({"assets": [{"id": "F", "path": "A/F", "handlerCrate": "c", "s3Key": "k.zip"}, {"id": "F", "path": "A/F", "handlerCrate": "c", "s3Key": "k.zip"}]}),
+                "listed twice",
+            ),
+            (
+                serde_json::json!({"environment": {"account": "unknown-account", "region": "-"}}),
+                "a region or unknown-region",
             ),
             (
                 serde_json::json!({"assets": asset("c", "Other")}),

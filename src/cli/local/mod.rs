@@ -316,8 +316,8 @@ fn now_ms() -> u64 {
 
 fn run_flow(args: RunArgs) -> Result<()> {
     // Bad input is refused before anything starts.
-    let text = std::fs::read_to_string(&args.inject)
-        .with_context(|| format!("cannot read the inject file {}", args.inject.display()))?;
+    let text = crate::synth::reader::read_input(&args.inject)
+        .map_err(|e| anyhow!("the inject file {}: {e}", args.inject.display()))?;
     let injections = inject::parse(&text).map_err(|e| anyhow!("{}: {e}", args.inject.display()))?;
     if let Some(t) = &args.trace {
         if t.is_dir() {
@@ -438,8 +438,8 @@ fn write_trace(path: &PathBuf, hops: &[Hop]) -> Result<()> {
 }
 
 fn show_trace(args: TraceArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.trace)
-        .with_context(|| format!("cannot read the trace {}", args.trace.display()))?;
+    let text = crate::synth::reader::read_input(&args.trace)
+        .map_err(|e| anyhow!("the trace {}: {e}", args.trace.display()))?;
     let hops = trace::parse(&text).map_err(|e| anyhow!("{}: {e}", args.trace.display()))?;
     let found: Vec<&Hop> = hops.iter().filter(|h| h.mentions(&args.id)).collect();
     if found.is_empty() {

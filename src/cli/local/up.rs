@@ -222,9 +222,8 @@ fn serve_api(stream: TcpStream, api: &str, tx: &Sender<Control>) {
 pub fn send(args: SendArgs) -> Result<()> {
     let body = match (&args.entry, &args.file) {
         (Some(e), None) => e.clone(),
-        (None, Some(f)) => {
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?
-        }
+        (None, Some(f)) => crate::synth::reader::read_input(f)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
         _ => bail!("give the entry as JSON text or with --file FILE"),
     };
     let text = if body.trim_start().starts_with('{') {
