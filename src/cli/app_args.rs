@@ -230,6 +230,18 @@ impl AppArgs {
             .context("synth failed; the assembly was not changed");
         }
         let app = self.app()?;
-        synthesize(&app).context("synth failed; the assembly was not changed")
+        synthesize(&app).map_err(|e| {
+            let missing_crate = e.to_string().contains("does not exist under handlers/");
+            let e = anyhow::Error::new(e).context("synth failed; the assembly was not changed");
+            // The prebuilt binary in a project that names no app synthesizes its blueprints:
+            // say so when that is what fails.
+            match (&project.config, program::current().defers_to_configured_app()) {
+                (Some(config), true) if missing_crate && self.workspace.is_none() => e.context(format!(
+                    "{} names no `app`, so this ordersctl synthesized its built-in blueprints; for your own stacks add app = \"cargo run --quiet --bin infra --\" (any command that runs ordersctl::cli::main)",
+                    config.display()
+                )),
+                _ => e,
+            }
+        })
     }
 }

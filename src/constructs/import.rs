@@ -98,6 +98,17 @@ fn fifo_capable(name: &str, max: usize) -> bool {
     name.len() <= max && plain_name(name.strip_suffix(".fifo").unwrap_or(name), max, "")
 }
 
+/// A KMS key ID: a UUID (8-4-4-4-12 hex digits), or `mrk-` and 32 hex digits for a
+/// multi-Region key.
+fn is_key_id(k: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some(rest) = k.strip_prefix("mrk-") {
+        return hex(rest, 32);
+    }
+    let groups: Vec<&str> = k.split('-').collect();
+    groups.len() == 5 && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| hex(g, n))
+}
+
 /// `resource` after `prefix`, if non-empty and free of `/` and `:`.
 fn name_after<'s>(resource: &'s str, prefix: &str) -> Option<&'s str> {
     resource
@@ -313,7 +324,14 @@ impl<'a> FunctionRef<'a> {
             .map(|r| r.split(':').collect());
         let ok = match parts.as_deref() {
             Some([name]) => plain_name(name, 64, ""),
-            Some([name, qualifier]) => plain_name(name, 64, "") && plain_name(qualifier, 128, "$"),
+            // A version ($LATEST or a number) or an alias (not starting with a digit).
+            Some([name, qualifier]) => {
+                plain_name(name, 64, "")
+                    && (*qualifier == "$LATEST"
+                        || (!qualifier.is_empty() && qualifier.bytes().all(|b| b.is_ascii_digit()))
+                        || (plain_name(qualifier, 128, "")
+                            && !qualifier.starts_with(|c: char| c.is_ascii_digit())))
+            }
             _ => false,
         };
         if !ok {
@@ -356,7 +374,7 @@ impl<'a> KeyRef<'a> {
             "REGION:ACCOUNT:key/KEY-ID",
             true,
         )?;
-        let Some(key_id) = name_after(a.resource, "key/").filter(|k| plain_name(k, 128, "")) else {
+        let Some(key_id) = name_after(a.resource, "key/").filter(|k| is_key_id(k)) else {
             return Err(SynthError::invalid(
                 path,
                 format!("{arn:?} is not a KMS key ARN; expected arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID"),

@@ -44,8 +44,10 @@ impl<'a> RoleRef<'a> {
                     None => Vec::new(),
                 };
                 match segments.split_last() {
+                    // IAM: a name of 1 to 64, a path of at most 512 characters.
                     Some((name, path))
                         if (1..=64).contains(&name.len())
+                            && resource.len() <= "role/".len() + 512 + name.len()
                             && iam_chars(name)
                             && path
                                 .iter()
