@@ -64,7 +64,7 @@ pub fn app_with(app: App) -> Result<App, SynthError> {
 }
 
 /// The blueprints as the CLI's groups of stacks (what `ordersctl list` shows).
-#[allow(dead_code)] // the binary uses this; the tests and benches do not
+#[allow(dead_code)] // the binary and the tests use this; the benches do not
 pub fn groups() -> Vec<ordersctl::cli::Group> {
     ALL.iter()
         .map(|b| ordersctl::cli::Group {
@@ -73,17 +73,4 @@ pub fn groups() -> Vec<ordersctl::cli::Group> {
             build: b.build,
         })
         .collect()
-}
-
-/// The blueprint that declares a stack, by building each one alone.
-#[allow(dead_code)]
-pub fn blueprint_of(stack: &str) -> Option<&'static str> {
-    ALL.iter().find_map(|b| {
-        let app = App::new();
-        (b.build)(&app).ok()?;
-        app.stack_names()
-            .iter()
-            .any(|n| n == stack)
-            .then_some(b.name)
-    })
 }

@@ -24,8 +24,6 @@ fn every_blueprint_stack_template_is_pinned() {
 fn every_blueprint_appears_with_its_stacks() {
     let names: Vec<&str> = common::blueprints::ALL.iter().map(|b| b.name).collect();
     assert!(names.contains(&"order-pipeline"));
-    assert_eq!(
-        common::blueprints::blueprint_of("OrderPipeline"),
-        Some("order-pipeline")
-    );
+    let program = ordersctl::cli::Program::grouped("blueprint", &common::blueprints::groups());
+    assert_eq!(program.group_of("OrderPipeline"), Some("order-pipeline"));
 }

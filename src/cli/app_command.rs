@@ -110,8 +110,11 @@ pub(crate) fn assembly_from_command(
     // The app's stderr is passed on line by line (bytes that are not UTF-8 too, shown
     // lossily) and its last lines kept; a reader thread, so that a background process of the
     // app holding the pipe open cannot hold this command after the app has exited.
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let tail: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>> =
+        Default::default();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     if let Some(err) = child.stderr.take() {
+        let kept = std::sync::Arc::clone(&tail);
         std::thread::spawn(move || {
             // Bytes are passed on as they come; a line is kept (for the quote) up to
             // LINE_CAP bytes, so a huge line without a newline costs no memory.
@@ -127,7 +130,11 @@ pub(crate) fn assembly_from_command(
                 }
                 line.clear();
                 *cut = false;
-                lines_tx.send(text).is_ok()
+                let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                if kept.len() == TAIL_LINES {
+                    kept.pop_front();
+                }
+                kept.push_back(text);
             };
             loop {
                 let chunk = match reader.fill_buf() {
@@ -144,31 +151,22 @@ pub(crate) fn assembly_from_command(
                     let room = LINE_CAP.saturating_sub(line.len());
                     line.extend_from_slice(&body[..body.len().min(room)]);
                     cut |= body.len() > room;
-                    if ends && !send(&mut line, &mut cut) {
-                        return;
+                    if ends {
+                        send(&mut line, &mut cut);
                     }
                 }
             }
             if !line.is_empty() {
                 send(&mut line, &mut cut);
             }
+            let _ = done_tx.send(());
         });
     }
     let status = child.wait().context("waiting for the app command")?;
-    let mut tail: std::collections::VecDeque<String> = Default::default();
-    let grace = std::time::Instant::now() + std::time::Duration::from_millis(200);
-    loop {
-        let left = grace.saturating_duration_since(std::time::Instant::now());
-        match lines_rx.recv_timeout(left) {
-            Ok(line) => {
-                if tail.len() == TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-            }
-            Err(_) => break,
-        }
-    }
+    // The rest of its output, for a moment: a background process of the app may hold the
+    // pipe open long after.
+    let _ = done_rx.recv_timeout(std::time::Duration::from_millis(200));
+    let tail = tail.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let quoted = || {
         if tail.is_empty() {
             " It printed nothing on stderr.".to_string()
