@@ -156,12 +156,12 @@ pub fn synthesize(app: &App) -> Result<Assembly, SynthError> {
         names.push(st.name.clone());
         assets.push(stack_assets);
     }
-    let deps = wire_cross_stack(&names, &mut templates);
+    let (deps, uses) = wire_cross_stack(&names, &mut templates);
     for (name, t) in names.iter().zip(&templates) {
         t.validate_ids()
             .map_err(|e| SynthError::invalid(name.as_str(), e.to_string()))?;
     }
-    let order = topo_order(&names, &deps)?;
+    let order = topo_order(&names, &deps, &uses)?;
     let mut slots: Vec<Option<(Template, Vec<Asset>)>> =
         templates.into_iter().zip(assets).map(Some).collect();
     let stacks = order
@@ -204,8 +204,12 @@ fn resolve_assets(
 
 /// Replace every `Ref`/`GetAtt` owned by another stack with `Fn::ImportValue` of an export
 /// that the owning stack gains. Returns, per stack, the stacks it imports from.
-fn wire_cross_stack(names: &[String], templates: &mut [Template]) -> Vec<BTreeSet<usize>> {
+/// Per (importing stack, owning stack), the first export it uses (to name a cycle's cause).
+type Uses = BTreeMap<(usize, usize), String>;
+
+fn wire_cross_stack(names: &[String], templates: &mut [Template]) -> (Vec<BTreeSet<usize>>, Uses) {
     let mut deps = vec![BTreeSet::new(); templates.len()];
+    let mut uses = Uses::new();
     // (owner stack, output id) -> value to export, collected first, added after.
     let mut exports: BTreeMap<(usize, String), (Expr, String)> = BTreeMap::new();
     for (i, t) in templates.iter_mut().enumerate() {
@@ -234,6 +238,8 @@ fn wire_cross_stack(names: &[String], templates: &mut [Template]) -> Vec<BTreeSe
             };
             exports.insert((owner_ix, output_id), (local, export_name.clone()));
             deps[i].insert(owner_ix);
+            uses.entry((i, owner_ix))
+                .or_insert_with(|| export_name.clone());
             *e = Expr::import_value(export_name);
         });
     }
@@ -242,10 +248,14 @@ fn wire_cross_stack(names: &[String], templates: &mut [Template]) -> Vec<BTreeSe
         o.export_name = Some(Expr::from(export_name));
         templates[owner].outputs.insert(output_id, o);
     }
-    deps
+    (deps, uses)
 }
 
-fn topo_order(names: &[String], deps: &[BTreeSet<usize>]) -> Result<Vec<usize>, SynthError> {
+fn topo_order(
+    names: &[String],
+    deps: &[BTreeSet<usize>],
+    uses: &Uses,
+) -> Result<Vec<usize>, SynthError> {
     // Kahn's algorithm, stable: among ready stacks, declaration order wins.
     let mut done = vec![false; names.len()];
     let mut order = Vec::with_capacity(names.len());
@@ -257,11 +267,19 @@ fn topo_order(names: &[String], deps: &[BTreeSet<usize>]) -> Result<Vec<usize>, 
                 order.push(i);
             }
             None => {
-                let stuck: Vec<&str> = (0..names.len())
-                    .filter(|&i| !done[i])
-                    .map(|i| names[i].as_str())
+                let stuck: Vec<usize> = (0..names.len()).filter(|&i| !done[i]).collect();
+                // Which reference makes each stack of the circle wait for another.
+                let why: Vec<String> = uses
+                    .iter()
+                    .filter(|((a, b), _)| stuck.contains(a) && stuck.contains(b))
+                    .map(|((a, _), export)| format!("{} uses {export}", names[*a]))
                     .collect();
-                return Err(SynthError::StackCycle(stuck.join(", ")));
+                let stacks: Vec<&str> = stuck.iter().map(|&i| names[i].as_str()).collect();
+                return Err(SynthError::StackCycle(format!(
+                    "{} ({})",
+                    stacks.join(", "),
+                    why.join("; ")
+                )));
             }
         }
     }
@@ -307,6 +325,10 @@ mod tests {
         assert_eq!(names, ["A", "B"]);
         let qb = b.queue("Qb").build().unwrap();
         a.output("Y", qb.url());
-        assert!(matches!(synthesize(&app), Err(SynthError::StackCycle(_))));
+        let e = synthesize(&app).unwrap_err();
+        assert!(matches!(e, SynthError::StackCycle(_)));
+        // The message names what each stack of the circle uses from the other.
+        let text = e.to_string();
+        assert!(text.contains("A uses B:") && text.contains("B uses A:"), "{text}");
     }
 }
