@@ -74,6 +74,16 @@ fn scenario() {
     // The project's own settings file, as `ordersctl init` writes one (no handlers needed).
     std::fs::write(dir.join("ordersctl.toml"), "stage = \"dev\"\n").unwrap();
 
+    // The program says what it is: its own name, the library's version, no `init`.
+    let o = app(&moto, dir, "1", &["--version"]);
+    assert!(stdout(&o).contains("(ordersctl "), "{}", stdout(&o));
+    let o = app(&moto, dir, "1", &["--help"]);
+    assert!(
+        stdout(&o).contains("this program's stacks") && !stdout(&o).contains("\n  init"),
+        "{}",
+        stdout(&o)
+    );
+
     assert!(app(&moto, dir, "1", &["bootstrap"]).status.success());
     let o = app(
         &moto,

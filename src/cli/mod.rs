@@ -101,10 +101,20 @@ enum Command {
 fn run_verb(args: impl IntoIterator<Item = OsString>) -> i32 {
     // A user's own program is not ordersctl: its help says so, and `init` (which writes a
     // new project) stays out of its list of verbs.
+    let args: Vec<OsString> = args.into_iter().collect();
     let command = if program::current().defers_to_configured_app() {
         Cli::command()
     } else {
+        // Named after its own binary; the version shown is the library's, said as such.
+        let name = args
+            .first()
+            .and_then(|a| std::path::Path::new(a).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "app".into());
         Cli::command()
+            .bin_name(name.clone())
+            .display_name(name)
+            .version(concat!("(ordersctl ", env!("CARGO_PKG_VERSION"), ")"))
             .about("The ordersctl CLI over this program's stacks (ordersctl::cli::main).")
             .mut_subcommand("init", |c| c.hide(true))
     };

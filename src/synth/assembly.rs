@@ -329,6 +329,9 @@ mod tests {
         assert!(matches!(e, SynthError::StackCycle(_)));
         // The message names what each stack of the circle uses from the other.
         let text = e.to_string();
-        assert!(text.contains("A uses B:") && text.contains("B uses A:"), "{text}");
+        assert!(
+            text.contains("A uses B:") && text.contains("B uses A:"),
+            "{text}"
+        );
     }
 }
