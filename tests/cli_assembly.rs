@@ -194,6 +194,10 @@ fn synth_out_dot_inside_an_assembly_replaces_it_and_keeps_assets() {
     );
     fs::create_dir_all(asm.join("assets")).unwrap();
     fs::write(asm.join("assets/abc.zip"), "zip").unwrap();
+    // The directory a shell stands in is written in place, never replaced: the shell (and
+    // the process) would be left in a deleted directory.
+    use std::os::unix::fs::MetadataExt;
+    let inode = fs::metadata(&asm).unwrap().ino();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_ordersctl"))
         .args(["synth", "--quiet", "--out", "."])
         .args(["--workspace", env!("CARGO_MANIFEST_DIR")])
@@ -202,6 +206,11 @@ fn synth_out_dot_inside_an_assembly_replaces_it_and_keeps_assets() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(asm.join("manifest.json").is_file());
+    assert_eq!(
+        fs::metadata(&asm).unwrap().ino(),
+        inode,
+        "the directory was replaced"
+    );
     assert_eq!(
         fs::read_to_string(asm.join("assets/abc.zip")).unwrap(),
         "zip"

@@ -80,6 +80,11 @@ pub fn write_rendered(
     if dir.exists() && !(dir.is_dir() && (previous.is_some() || is_empty_dir(dir))) {
         return Err(WriteError::NotAnAssembly(dir.to_path_buf()));
     }
+    // The directory a shell is in (`--out .`) is written in place: replacing it as a whole
+    // would leave that shell, and this process, in a deleted directory.
+    if holds_current_dir(dir) {
+        return write_in_place(assembly, dir, format, rendered, previous.as_ref());
+    }
     let parent = parent_of(dir);
     let base = base_name(dir);
     // Under the lock, any staging or old directory of this assembly is a killed run's.
@@ -144,6 +149,81 @@ pub fn write_rendered(
             .iter()
             .map(|s| dir.join(s.template_file(format))),
     );
+    Ok(written)
+}
+
+/// Whether `dir` is the current directory or one of its ancestors.
+fn holds_current_dir(dir: &Path) -> bool {
+    match (std::env::current_dir(), dir.canonicalize()) {
+        (Ok(cwd), Ok(dir)) => cwd.canonicalize().unwrap_or(cwd).starts_with(&dir),
+        _ => false,
+    }
+}
+
+/// Write the assembly into `dir` file by file: each template and then the manifest through a
+/// temporary file renamed into place (a reader sees a whole file, old or new), then the
+/// previous assembly's templates that are no longer named are removed. Files ordersctl did
+/// not write stay; one in the way of a template is refused before anything is written.
+fn write_in_place(
+    assembly: &Assembly,
+    dir: &Path,
+    format: Format,
+    given: Option<&[String]>,
+    previous: Option<&serde_json::Value>,
+) -> Result<Vec<PathBuf>, WriteError> {
+    let ours = written_by_us(previous);
+    let files: Vec<String> = assembly
+        .stacks
+        .iter()
+        .map(|s| s.template_file(format))
+        .collect();
+    if let Some(clash) = files
+        .iter()
+        .find(|f| !ours.contains(*f) && fs::symlink_metadata(dir.join(f)).is_ok())
+    {
+        return Err(WriteError::Foreign(dir.join(clash)));
+    }
+    let rendered: Vec<String> = match given {
+        Some(texts) if texts.len() == assembly.stacks.len() => texts.to_vec(),
+        _ => assembly
+            .stacks
+            .iter()
+            .map(|s| s.template.render(format))
+            .collect(),
+    };
+    let put = |name: &str, text: &str| -> Result<(), WriteError> {
+        let target = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        fs::write(&tmp, text)
+            .and_then(|()| fs::rename(&tmp, &target))
+            .map_err(|cause| {
+                let _ = fs::remove_file(&tmp);
+                WriteError::Io {
+                    path: target.clone(),
+                    cause,
+                }
+            })
+    };
+    for (file, text) in files.iter().zip(&rendered) {
+        put(file, text)?;
+    }
+    let mut manifest = serde_json::to_string_pretty(&assembly.manifest_of(format, &rendered))
+        .expect("manifest is JSON");
+    manifest.push('\n');
+    put("manifest.json", &manifest)?;
+    // Only plain names of this directory: the previous manifest is not trusted further.
+    let plain = |f: &&String| !f.contains(['/', '\\', '\0']) && *f != "." && *f != "..";
+    for gone in ours
+        .iter()
+        .filter(plain)
+        .filter(|f| *f != "manifest.json" && !files.contains(f))
+    {
+        if fs::symlink_metadata(dir.join(gone)).is_ok_and(|m| m.is_file()) {
+            let _ = fs::remove_file(dir.join(gone));
+        }
+    }
+    let mut written = vec![dir.join("manifest.json")];
+    written.extend(files.iter().map(|f| dir.join(f)));
     Ok(written)
 }
 
