@@ -98,7 +98,7 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
         ),
         (
             TableRef::from_arn(
-                &stack,
+                stack,
                 "T",
                 "arn:aws:dynamodb:us-east-1:123456789012:orders",
             )
