@@ -97,12 +97,8 @@ fn malformed_arns_and_impossible_grants_name_the_construct() {
             "S/Q: \"arn:aws:sns",
         ),
         (
-            TableRef::from_arn(
-                stack,
-                "T",
-                "arn:aws:dynamodb:us-east-1:123456789012:orders",
-            )
-            .map(|_| ()),
+            TableRef::from_arn(stack, "T", "arn:aws:dynamodb:us-east-1:123456789012:orders")
+                .map(|_| ()),
             "table/NAME",
         ),
         (TableRef::from_name(stack, "T2", "no").map(|_| ()), "S/T2"),
