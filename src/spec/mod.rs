@@ -18,6 +18,18 @@
 pub mod anatomy;
 #[allow(non_upper_case_globals)]
 pub mod asl;
+/// One `&str` constant per name, spelled as the name itself, and `ALL` (sorted, as given).
+macro_rules! property_names {
+    ($($name:ident)*) => {
+        $(
+            #[doc = concat!("The CloudFormation property name `", stringify!($name), "`.")]
+            pub const $name: &str = stringify!($name);
+        )*
+        /// Every name above, sorted.
+        pub const ALL: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
 #[allow(non_upper_case_globals)]
 pub mod cfn;
 mod facts;
