@@ -183,14 +183,7 @@ fn write_in_place(
     {
         return Err(WriteError::Foreign(dir.join(clash)));
     }
-    let rendered: Vec<String> = match given {
-        Some(texts) if texts.len() == assembly.stacks.len() => texts.to_vec(),
-        _ => assembly
-            .stacks
-            .iter()
-            .map(|s| s.template.render(format))
-            .collect(),
-    };
+    let rendered = templates(assembly, format, given);
     let put = |name: &str, text: &str| -> Result<(), WriteError> {
         let target = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -204,13 +197,10 @@ fn write_in_place(
                 }
             })
     };
-    for (file, text) in files.iter().zip(&rendered) {
+    for (file, text) in files.iter().zip(rendered.iter()) {
         put(file, text)?;
     }
-    let mut manifest = serde_json::to_string_pretty(&assembly.manifest_of(format, &rendered))
-        .expect("manifest is JSON");
-    manifest.push('\n');
-    put("manifest.json", &manifest)?;
+    put("manifest.json", &manifest_text(assembly, format, &rendered))?;
     // Only plain names of this directory: the previous manifest is not trusted further.
     let plain = |f: &&String| !f.contains(['/', '\\', '\0']) && *f != "." && *f != "..";
     for gone in ours
@@ -270,6 +260,32 @@ fn only_zips(assets: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Each stack's template text: the renderings given (in stack order), else rendered now.
+fn templates<'a>(
+    assembly: &Assembly,
+    format: Format,
+    given: Option<&'a [String]>,
+) -> std::borrow::Cow<'a, [String]> {
+    match given {
+        Some(texts) if texts.len() == assembly.stacks.len() => std::borrow::Cow::Borrowed(texts),
+        _ => std::borrow::Cow::Owned(
+            assembly
+                .stacks
+                .iter()
+                .map(|s| s.template.render(format))
+                .collect(),
+        ),
+    }
+}
+
+/// `manifest.json` as written: pretty JSON with a final newline.
+fn manifest_text(assembly: &Assembly, format: Format, rendered: &[String]) -> String {
+    let mut text = serde_json::to_string_pretty(&assembly.manifest_of(format, rendered))
+        .expect("manifest is JSON");
+    text.push('\n');
+    text
+}
+
 /// Write into `staging`; an error names the file as it will be in `dir`.
 fn fill(
     assembly: &Assembly,
@@ -278,22 +294,16 @@ fn fill(
     format: Format,
     given: Option<&[String]>,
 ) -> Result<(), WriteError> {
-    let rendered: Vec<String> = match given {
-        Some(texts) if texts.len() == assembly.stacks.len() => texts.to_vec(),
-        _ => assembly
-            .stacks
-            .iter()
-            .map(|s| s.template.render(format))
-            .collect(),
-    };
-    for (s, text) in assembly.stacks.iter().zip(&rendered) {
+    let rendered = templates(assembly, format, given);
+    for (s, text) in assembly.stacks.iter().zip(rendered.iter()) {
         let file = s.template_file(format);
         fs::write(staging.join(&file), text).map_err(io_err(&dir.join(&file)))?;
     }
-    let mut text = serde_json::to_string_pretty(&assembly.manifest_of(format, &rendered))
-        .expect("manifest is JSON");
-    text.push('\n');
-    fs::write(staging.join("manifest.json"), text).map_err(io_err(&dir.join("manifest.json")))
+    fs::write(
+        staging.join("manifest.json"),
+        manifest_text(assembly, format, &rendered),
+    )
+    .map_err(io_err(&dir.join("manifest.json")))
 }
 
 #[cfg(test)]
