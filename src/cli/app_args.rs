@@ -34,6 +34,8 @@ pub struct AppArgs {
     pub fingerprint_cache: Option<PathBuf>,
     #[arg(skip)]
     handlers: std::cell::OnceCell<HandlerWorkspace>,
+    #[arg(skip)]
+    found: std::cell::OnceCell<Project>,
 }
 
 impl AppArgs {
@@ -55,7 +57,12 @@ impl AppArgs {
 
     /// The project: the nearest ordersctl.toml and its settings.
     pub fn project(&self) -> Result<Project> {
-        Project::discover()
+        // Found once per run: every verb asks several times.
+        if let Some(p) = self.found.get() {
+            return Ok(p.clone());
+        }
+        let p = Project::discover()?;
+        Ok(self.found.get_or_init(|| p).clone())
     }
 
     /// The handlers workspace: `--workspace`, else the project root. One per run, so each
@@ -65,7 +72,8 @@ impl AppArgs {
             .get_or_init(|| {
                 let root = match &self.workspace {
                     Some(dir) => dir.clone(),
-                    None => Project::discover()
+                    None => self
+                        .project()
                         .map(|p| p.root)
                         .unwrap_or_else(|_| PathBuf::from(".")),
                 };
